@@ -1,0 +1,51 @@
+/*
+ * qp: small helpers shared by the in-tree plugins, linked statically into
+ * each plugin (a libtool convenience library), so a plugin still needs
+ * nothing from the qeval binary.  Out-of-tree plugins may copy the idea,
+ * not depend on this file.
+ *
+ * struct qp_buf is a growable NUL-terminated string.  Allocation failure
+ * sets buf->oom and turns further appends into no-ops; callers check
+ * qp_buf_ok() once at the end of a build and report QEVAL_ENOMEM.
+ */
+#ifndef QEVAL_QP_H
+#define QEVAL_QP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <qeval/plugin.h>
+
+struct cJSON;
+
+struct qp_buf {
+	char	*buf;		/* NULL until the first append */
+	size_t	 len;
+	size_t	 alloc;
+	int	 oom;
+};
+
+#define QP_BUF_INIT	{ NULL, 0, 0, 0 }
+
+void	 qp_buf_reset(struct qp_buf *);
+void	 qp_buf_free(struct qp_buf *);
+void	 qp_buf_add(struct qp_buf *, const char *, size_t);
+void	 qp_buf_adds(struct qp_buf *, const char *);
+void	 qp_buf_addf(struct qp_buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal (quotes included). */
+void	 qp_buf_json_str(struct qp_buf *, const char *s);
+/* The string so far ("" if empty); NULL if an allocation failed. */
+const char *qp_buf_str(const struct qp_buf *);
+int	 qp_buf_ok(const struct qp_buf *);
+
+/* cJSON conveniences: NULL when absent or of the wrong type. */
+const char *qp_json_str(const struct cJSON *obj, const char *key);
+const struct cJSON *qp_json_arr(const struct cJSON *obj, const char *key);
+/* 1 and *out set if obj[key] is a number, else 0. */
+int	 qp_json_num(const struct cJSON *obj, const char *key, double *out);
+
+/* strdup that returns NULL on failure. */
+char	*qp_strdup(const char *);
+
+#endif
