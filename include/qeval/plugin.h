@@ -192,8 +192,10 @@ struct qeval_response {
 					 * each continuation */
 	const uint8_t	*greedy;	/* LOGLIK: 1 if every continuation
 					 * token was the top-1 token */
-	const size_t	*cont_chars;	/* LOGLIK: character length of each
-					 * continuation as sent */
+	const size_t	*cont_chars;	/* LOGLIK: code points of each
+					 * continuation as sent (plugins that
+					 * normalise by length should use
+					 * their own text, as lm-eval does) */
 	long		 prompt_tokens;	/* usage; -1 if unknown */
 	long		 completion_tokens;
 };
