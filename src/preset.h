@@ -1,5 +1,5 @@
 /*
- * preset: named run configurations (presets/*.json; docs/PRESETS.md).
+ * preset: named run configurations (presets/NAME.json; docs/PRESETS.md).
  *
  * A preset file is a JSON object:
  *   { "name": "balanced", "description": "...",

@@ -1,0 +1,61 @@
+/*
+ * results: builds results.json (docs/RESULTS.md) from what a run
+ * measured.  Pure: no I/O except reading nothing; the caller writes the
+ * text.  Aggregation rules (per-sample mean over candidates, then mean
+ * and stderr over samples; pass@k; identical candidates; categories)
+ * live here so `qeval rescore` and a run agree by construction.
+ *
+ * Ownership: results_build() returns a malloc'd string; the input stays
+ * the caller's.
+ */
+#ifndef QEVAL_RESULTS_H
+#define QEVAL_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qeval/plugin.h>
+
+#include "data.h"
+
+struct run_cfg;
+
+struct results_task {
+	const struct qeval_plugin *plugin;
+	const struct qeval_task	*task;
+	size_t			 count;		/* samples */
+	unsigned		 ncand;
+	size_t			 nmetrics;
+	const double		*values;	/* [count*ncand][nmetrics] */
+	const uint32_t		*vflags;	/* per unit */
+	const uint8_t		*ustate;	/* 1 scored, 2 error, 3 other
+						 * shard, 0 not done */
+	const uint64_t		*ahash;		/* per unit */
+	char *const		*category;	/* per sample, or NULL */
+	size_t			 errors;
+	double			 wall_s;
+	const struct data_cfg	*data;
+};
+
+struct results_input {
+	const struct run_cfg	*cfg;
+	const char		*started;	/* ISO 8601 UTC */
+	const char		*run_dir;
+	double			 wall_s;
+	const double		*lat;
+	size_t			 nlat;
+	const double		*ttft;
+	size_t			 nttft;
+	long long		 ptok;		/* -1: unknown */
+	long long		 ctok;
+	long			 requests;
+	long			 retries;
+	long			 failures;
+	int			 interrupted;
+	struct results_task	*tasks;
+	size_t			 ntasks;
+};
+
+char	*results_build(const struct results_input *);
+
+#endif

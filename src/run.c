@@ -1,0 +1,2044 @@
+#include "config.h"
+#include "run.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "exec.h"
+#include "host.h"
+#include "http.h"
+#include "journal.h"
+#include "loglik.h"
+#include "report.h"
+#include "results.h"
+#include "stats.h"
+#include "xalloc.h"
+
+/* ------------------------------------------------------------------ */
+/* Per-task and per-sample state                                      */
+
+/* One finished request, with every string owned here. */
+struct xown {
+	char	*body;		/* plugin's request body */
+	char	*label;
+	char	*sent;		/* the HTTP body sent (or NULL) */
+	char	*text;
+	char	*finish;
+	char	*tools;
+	char	*raw;
+	double	*logprob;
+	uint8_t	*greedy;
+	size_t	*cont_chars;
+	double	 latency;	/* seconds; NaN if none */
+	double	 ttft;
+	int	 attempts;
+	int	 replayed;	/* came from the journal */
+};
+
+struct task_run;
+
+struct unit {
+	struct task_run		*tr;
+	size_t			 sample;
+	unsigned		 cand;
+	size_t			 uidx;		/* index in the task's units */
+	struct qeval_exchange	*ex;		/* views for the plugin */
+	struct xown		*own;
+	size_t			 nex, alloc;
+	/* the pending request */
+	struct qeval_request	 req;
+	char			*req_body;
+	char			*req_label;
+	char			*sent;
+	uint64_t		 hash;
+	size_t			 nparts;	/* LOGLIK continuations */
+	size_t			 parts_left;
+	double			*lp;
+	uint8_t			*greedy;
+	size_t			*cc;
+	char			*lctx;		/* LOGLIK context */
+	char		       **conts;
+	int			 failed;
+	char			*error;
+	double			 t0;
+	int			 slot;
+};
+
+struct task_run {
+	const struct plugin	*plugin;
+	const struct qeval_task	*task;
+	struct qeval_ctx	 ctx;
+	struct qeval_opts	 opts;
+	void			*state;
+	int			 opened;
+	size_t			 count;		/* samples */
+	unsigned		 ncand;
+	size_t			 nmetrics;
+	size_t			 nunits;	/* count * ncand (this shard) */
+	size_t			 next_unit;
+	size_t			 done;
+	size_t			 errors;
+	double			*values;	/* [unit][metric] */
+	uint32_t		*vflags;	/* per unit */
+	uint8_t			*ustate;	/* 0 todo, 1 scored, 2 error */
+	uint64_t		*ahash;		/* per unit: answers' hash */
+	char		       **category;	/* per sample */
+	FILE			*samples;
+	double			 t_first;
+	double			 t_last;
+	int			 loglik_checked;
+};
+
+struct ready {
+	int	 slot;
+	size_t	 part;
+	int	 ok;
+	char	*error;
+	long	 status;
+	char	*text;
+	char	*finish;
+	char	*tools;
+	char	*raw;
+	long	 ptok, ctok;
+	double	 latency, ttft;
+	int	 attempts;
+	int	 exec_status;
+	double	 lp;
+	int	 greedy;
+	int	 fatal;		/* the server cannot be reached */
+};
+
+struct run {
+	const struct run_cfg	*cfg;
+	struct task_run		*trs;
+	size_t			 ntrs;
+	struct unit	       **slots;
+	size_t			 nslots;
+	size_t			 active;
+	struct ready		*ready;
+	size_t			 nready, ready_alloc;
+	struct http		*http;
+	struct http		*judge;
+	struct exec		*exec;
+	struct journal		*journal;
+	char			*run_dir;
+	int			 concurrency;
+	int			 abort;
+	struct strbuf		 abort_msg;
+	/* measurements (model requests only) */
+	double			*lat;
+	size_t			 nlat, lat_alloc;
+	double			*ttft;
+	size_t			 nttft, ttft_alloc;
+	long long		 ptok, ctok;
+	int			 have_tokens;
+	double			 t_start, t_end;
+	size_t			 total_units, done_units;
+	double			 last_progress;
+	int			 progress;
+	size_t			 replayed;
+	size_t			 stale;
+	char			 started[32];
+};
+
+static volatile sig_atomic_t run_interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	run_interrupted = 1;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+static void
+utc_now(char *buf, size_t n, int compact)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (compact)
+		strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
+	else
+		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+size_t
+run_strip_think(char *text, size_t len)
+{
+	static const char open_tag[] = "<think>", close_tag[] = "</think>";
+	char *p, *q, *end;
+
+	text[len] = '\0';
+	while ((p = strstr(text, open_tag)) != NULL) {
+		q = strstr(p, close_tag);
+		if (q == NULL)
+			break;		/* unclosed: the model ran out */
+		end = q + sizeof(close_tag) - 1;
+		/* also drop the whitespace the block leaves behind */
+		while (*end == '\n' || *end == ' ' || *end == '\r')
+			end++;
+		memmove(p, end, strlen(end) + 1);
+	}
+	return (strlen(text));
+}
+
+/* ------------------------------------------------------------------ */
+/* Exchanges                                                          */
+
+static void
+unit_free_pending(struct unit *u)
+{
+	size_t i;
+
+	free(u->req_body);
+	free(u->req_label);
+	free(u->sent);
+	free(u->lp);
+	free(u->greedy);
+	free(u->cc);
+	free(u->lctx);
+	for (i = 0; i < u->nparts; i++)
+		free(u->conts[i]);
+	free(u->conts);
+	u->req_body = u->req_label = u->sent = u->lctx = NULL;
+	u->lp = NULL;
+	u->greedy = NULL;
+	u->cc = NULL;
+	u->conts = NULL;
+	u->nparts = u->parts_left = 0;
+}
+
+static void
+unit_free(struct unit *u)
+{
+	size_t i;
+
+	if (u == NULL)
+		return;
+	for (i = 0; i < u->nex; i++) {
+		struct xown *o = &u->own[i];
+
+		free(o->body);
+		free(o->label);
+		free(o->sent);
+		free(o->text);
+		free(o->finish);
+		free(o->tools);
+		free(o->raw);
+		free(o->logprob);
+		free(o->greedy);
+		free(o->cont_chars);
+	}
+	free(u->ex);
+	free(u->own);
+	unit_free_pending(u);
+	free(u->error);
+	free(u);
+}
+
+/*
+ * Appends a finished exchange: the pending request with the response
+ * given.  Takes ownership of the strings in *o.
+ */
+static void
+unit_push(struct unit *u, struct xown *o, int status, long ptok, long ctok,
+    size_t n_choices)
+{
+	struct qeval_exchange *e;
+	size_t a = u->alloc;
+
+	u->ex = xgrow(u->ex, u->nex + 1, sizeof(*u->ex), &a);
+	u->own = xgrow(u->own, u->nex + 1, sizeof(*u->own), &u->alloc);
+	o->body = u->req_body;
+	o->label = u->req_label;
+	u->req_body = u->req_label = NULL;
+	if (o->sent == NULL) {
+		o->sent = u->sent;
+		u->sent = NULL;
+	}
+	u->own[u->nex] = *o;
+	e = &u->ex[u->nex];
+	memset(e, 0, sizeof(*e));
+	e->req = u->req;
+	e->req.body = o->body;
+	e->req.label = o->label;
+	e->resp.text = o->text != NULL ? o->text : "";
+	e->resp.finish_reason = o->finish;
+	e->resp.tool_calls = o->tools;
+	e->resp.raw = o->raw;
+	e->resp.status = status;
+	e->resp.n_choices = n_choices;
+	e->resp.logprob = o->logprob;
+	e->resp.greedy = o->greedy;
+	e->resp.cont_chars = o->cont_chars;
+	e->resp.prompt_tokens = ptok;
+	e->resp.completion_tokens = ctok;
+	u->nex++;
+	/* The views point into u->own, which may have moved: refresh. */
+	for (size_t i = 0; i < u->nex; i++) {
+		u->ex[i].req.body = u->own[i].body;
+		u->ex[i].req.label = u->own[i].label;
+		u->ex[i].resp.text = u->own[i].text ? u->own[i].text : "";
+		u->ex[i].resp.finish_reason = u->own[i].finish;
+		u->ex[i].resp.tool_calls = u->own[i].tools;
+		u->ex[i].resp.raw = u->own[i].raw;
+		u->ex[i].resp.logprob = u->own[i].logprob;
+		u->ex[i].resp.greedy = u->own[i].greedy;
+		u->ex[i].resp.cont_chars = u->own[i].cont_chars;
+	}
+}
+
+static uint64_t
+request_hash(const struct qeval_request *r)
+{
+	uint64_t h = JOURNAL_HASH_INIT;
+	char num[96];
+	int n;
+
+	n = snprintf(num, sizeof(num), "%d|%d|%.6g|%.6g|%d|", (int)r->kind,
+	    (int)r->target, r->temperature, r->top_p, r->max_tokens);
+	h = journal_hash(h, num, (size_t)n);
+	if (r->body != NULL)
+		h = journal_hash(h, r->body, strlen(r->body));
+	return (h);
+}
+
+/* Writes the just-pushed exchange to the journal. */
+static void
+journal_exchange(struct run *R, struct unit *u)
+{
+	const struct xown *o = &u->own[u->nex - 1];
+	const struct qeval_exchange *e = &u->ex[u->nex - 1];
+	struct strbuf err = STRBUF_INIT;
+	cJSON *rec, *r;
+	char hex[17];
+	char *txt;
+	size_t i;
+
+	if (R->journal == NULL || o->replayed)
+		return;
+	rec = cJSON_CreateObject();
+	cJSON_AddStringToObject(rec, "t", u->tr->task->name);
+	cJSON_AddStringToObject(rec, "s",
+	    u->tr->plugin->desc->sample_id(u->tr->state, u->sample));
+	cJSON_AddNumberToObject(rec, "c", u->cand);
+	cJSON_AddNumberToObject(rec, "k", (double)(u->nex - 1));
+	snprintf(hex, sizeof(hex), "%016" PRIx64, u->hash);
+	cJSON_AddStringToObject(rec, "h", hex);
+	r = cJSON_AddObjectToObject(rec, "r");
+	cJSON_AddStringToObject(r, "text", o->text ? o->text : "");
+	if (o->finish)
+		cJSON_AddStringToObject(r, "finish_reason", o->finish);
+	if (o->tools)
+		cJSON_AddStringToObject(r, "tool_calls", o->tools);
+	if (e->req.kind == QEVAL_REQ_EXEC)
+		cJSON_AddNumberToObject(r, "status", e->resp.status);
+	if (e->resp.n_choices > 0) {
+		cJSON *lp = cJSON_AddArrayToObject(r, "logprob");
+		cJSON *gr = cJSON_AddArrayToObject(r, "greedy");
+
+		for (i = 0; i < e->resp.n_choices; i++) {
+			cJSON_AddItemToArray(lp,
+			    cJSON_CreateNumber(o->logprob[i]));
+			cJSON_AddItemToArray(gr,
+			    cJSON_CreateBool(o->greedy[i]));
+		}
+	}
+	if (e->resp.prompt_tokens >= 0)
+		cJSON_AddNumberToObject(r, "pt", (double)e->resp.prompt_tokens);
+	if (e->resp.completion_tokens >= 0)
+		cJSON_AddNumberToObject(r, "ct",
+		    (double)e->resp.completion_tokens);
+	txt = cJSON_PrintUnformatted(rec);
+	if (txt == NULL)
+		xalloc_die();
+	if (journal_append(R->journal, txt, strlen(txt), &err) != 0 &&
+	    !R->abort) {
+		R->abort = 1;
+		strbuf_addf(&R->abort_msg, "%s", err.buf);
+	}
+	free(txt);
+	cJSON_Delete(rec);
+	strbuf_release(&err);
+}
+
+/* Fills an exchange from a journal record. */
+static void
+replay_exchange(struct unit *u, const cJSON *rec)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(rec, "r");
+	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(r, "logprob");
+	const cJSON *gr = cJSON_GetObjectItemCaseSensitive(r, "greedy");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "status");
+	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(r, "pt");
+	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(r, "ct");
+	struct xown o;
+	size_t n = 0, i;
+
+	memset(&o, 0, sizeof(o));
+	o.text = xstrdup(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "text")) ?
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r,
+	    "text")) : "");
+	o.finish = dup_or_null(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "finish_reason")));
+	o.tools = dup_or_null(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "tool_calls")));
+	if (cJSON_IsArray(lp)) {
+		n = (size_t)cJSON_GetArraySize(lp);
+		o.logprob = xcalloc(n + 1, sizeof(double));
+		o.greedy = xcalloc(n + 1, 1);
+		o.cont_chars = xcalloc(n + 1, sizeof(size_t));
+		for (i = 0; i < n; i++) {
+			const cJSON *g = cJSON_GetArrayItem(gr, (int)i);
+
+			o.logprob[i] = cJSON_GetArrayItem(lp, (int)i)->valuedouble;
+			o.greedy[i] = cJSON_IsTrue(g) ? 1 : 0;
+			if (u->cc != NULL)
+				o.cont_chars[i] = u->cc[i];
+		}
+	}
+	o.latency = NAN;
+	o.ttft = NAN;
+	o.replayed = 1;
+	unit_push(u, &o, cJSON_IsNumber(st) ? st->valueint : 0,
+	    cJSON_IsNumber(pt) ? (long)pt->valuedouble : -1,
+	    cJSON_IsNumber(ct) ? (long)ct->valuedouble : -1, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Building what goes on the wire                                      */
+
+/* Adds model and every sampling field to the plugin's body. */
+static char *
+http_body(struct run *R, const struct qeval_request *req, int *streamp,
+    struct strbuf *err)
+{
+	const struct preset *p = R->cfg->preset;
+	const char *model = req->target == QEVAL_TARGET_JUDGE ?
+	    R->cfg->judge_model : R->cfg->model;
+	cJSON *b = cJSON_Parse(req->body ? req->body : "{}");
+	int stream;
+	char *txt;
+
+	if (b == NULL || !cJSON_IsObject(b)) {
+		cJSON_Delete(b);
+		strbuf_addf(err, "plugin produced a request body that is not "
+		    "a JSON object");
+		return (NULL);
+	}
+	/* The plugin says what to ask; qeval says how: these fields are
+	 * always ours, so a server's generation_config never decides. */
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "model");
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "stream");
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "stream_options");
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "n");
+	cJSON_AddStringToObject(b, "model", model ? model : "");
+	cJSON_AddNumberToObject(b, "temperature", req->temperature >= 0 ?
+	    req->temperature : p->temperature);
+	cJSON_AddNumberToObject(b, "top_p", req->top_p > 0 ? req->top_p :
+	    p->top_p);
+	cJSON_AddNumberToObject(b, "max_tokens", req->max_tokens > 0 ?
+	    req->max_tokens : p->max_tokens);
+	if (!cJSON_HasObjectItem(b, "seed"))
+		cJSON_AddNumberToObject(b, "seed", R->cfg->seed_set ?
+		    (double)R->cfg->seed : (double)p->seed);
+	cJSON_AddNumberToObject(b, "n", 1);
+	/* Tool calls arrive in pieces when streamed; ask for them whole. */
+	stream = !R->cfg->no_stream && !cJSON_HasObjectItem(b, "tools") &&
+	    req->target == QEVAL_TARGET_MODEL;
+	cJSON_AddBoolToObject(b, "stream", stream);
+	if (stream) {
+		cJSON *so = cJSON_AddObjectToObject(b, "stream_options");
+
+		cJSON_AddBoolToObject(so, "include_usage", 1);
+	}
+	txt = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	if (txt == NULL)
+		xalloc_die();
+	*streamp = stream;
+	return (txt);
+}
+
+static uint64_t
+make_id(int slot, size_t part)
+{
+	return (((uint64_t)slot << 20) | (uint64_t)part);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scoring and the samples file                                        */
+
+static const char *
+kind_name(enum qeval_req_kind k)
+{
+	switch (k) {
+	case QEVAL_REQ_CHAT:		return ("chat");
+	case QEVAL_REQ_COMPLETION:	return ("completion");
+	case QEVAL_REQ_LOGLIK:		return ("loglikelihood");
+	case QEVAL_REQ_EXEC:		return ("exec");
+	}
+	return ("?");
+}
+
+static const char *const exec_names[] = { "passed", "failed", "timed out",
+	"out of memory", "crashed", "refused" };
+
+static void
+write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
+    const char *error)
+{
+	struct task_run *tr = u->tr;
+	cJSON *o, *reqs, *vd;
+	char *txt;
+	size_t i;
+
+	if (tr->samples == NULL)
+		return;
+	(void)R;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "task", tr->task->name);
+	cJSON_AddStringToObject(o, "id",
+	    tr->plugin->desc->sample_id(tr->state, u->sample));
+	cJSON_AddNumberToObject(o, "index", (double)u->sample);
+	cJSON_AddNumberToObject(o, "candidate", u->cand);
+	reqs = cJSON_AddArrayToObject(o, "exchanges");
+	for (i = 0; i < u->nex; i++) {
+		const struct qeval_exchange *e = &u->ex[i];
+		const struct xown *w = &u->own[i];
+		cJSON *x = cJSON_CreateObject(), *resp;
+
+		cJSON_AddStringToObject(x, "kind", kind_name(e->req.kind));
+		cJSON_AddStringToObject(x, "target", e->req.target ==
+		    QEVAL_TARGET_JUDGE ? "judge" : "model");
+		if (e->req.label)
+			cJSON_AddStringToObject(x, "label", e->req.label);
+		if (w->sent != NULL) {
+			cJSON *sent = cJSON_Parse(w->sent);
+
+			if (sent != NULL)
+				cJSON_AddItemToObject(x, "request", sent);
+			else
+				cJSON_AddStringToObject(x, "request", w->sent);
+		} else if (e->req.body != NULL) {
+			cJSON *body = cJSON_Parse(e->req.body);
+
+			if (body != NULL)
+				cJSON_AddItemToObject(x, "request", body);
+		}
+		resp = cJSON_AddObjectToObject(x, "response");
+		if (e->req.kind == QEVAL_REQ_EXEC) {
+			int st = e->resp.status;
+
+			cJSON_AddStringToObject(resp, "verdict", st >= 0 &&
+			    st <= 5 ? exec_names[st] : "?");
+			cJSON_AddStringToObject(resp, "detail", e->resp.text);
+		} else if (e->req.kind == QEVAL_REQ_LOGLIK) {
+			cJSON *lp = cJSON_AddArrayToObject(resp, "logprob");
+			cJSON *gr = cJSON_AddArrayToObject(resp, "greedy");
+			size_t k;
+
+			for (k = 0; k < e->resp.n_choices; k++) {
+				cJSON_AddItemToArray(lp, cJSON_CreateNumber(
+				    e->resp.logprob[k]));
+				cJSON_AddItemToArray(gr, cJSON_CreateBool(
+				    e->resp.greedy[k]));
+			}
+		} else {
+			cJSON_AddStringToObject(resp, "text", e->resp.text);
+			if (e->resp.finish_reason)
+				cJSON_AddStringToObject(resp, "finish_reason",
+				    e->resp.finish_reason);
+			if (e->resp.tool_calls)
+				cJSON_AddStringToObject(resp, "tool_calls",
+				    e->resp.tool_calls);
+			if (w->raw)
+				cJSON_AddStringToObject(resp, "raw", w->raw);
+			if (e->resp.prompt_tokens >= 0)
+				cJSON_AddNumberToObject(resp, "prompt_tokens",
+				    (double)e->resp.prompt_tokens);
+			if (e->resp.completion_tokens >= 0)
+				cJSON_AddNumberToObject(resp,
+				    "completion_tokens",
+				    (double)e->resp.completion_tokens);
+		}
+		if (!isnan(w->latency))
+			cJSON_AddNumberToObject(x, "latency_s", w->latency);
+		if (w->replayed)
+			cJSON_AddBoolToObject(x, "replayed", 1);
+		cJSON_AddItemToArray(reqs, x);
+	}
+	if (error != NULL) {
+		cJSON_AddStringToObject(o, "error", error);
+	} else {
+		const struct qeval_metric_desc *m = tr->task->metrics;
+
+		if (v->extracted)
+			cJSON_AddStringToObject(o, "extracted", v->extracted);
+		vd = cJSON_AddObjectToObject(o, "verdict");
+		for (i = 0; i < tr->nmetrics; i++) {
+			if (isnan(v->values[i]))
+				cJSON_AddNullToObject(vd, m[i].name);
+			else
+				cJSON_AddNumberToObject(vd, m[i].name,
+				    v->values[i]);
+		}
+		if (v->flags) {
+			cJSON *fl = cJSON_AddArrayToObject(o, "flags");
+
+			if (v->flags & QEVAL_VF_INVALID)
+				cJSON_AddItemToArray(fl,
+				    cJSON_CreateString("invalid"));
+			if (v->flags & QEVAL_VF_TRUNCATED)
+				cJSON_AddItemToArray(fl,
+				    cJSON_CreateString("truncated"));
+			if (v->flags & QEVAL_VF_NAME_FIXED)
+				cJSON_AddItemToArray(fl,
+				    cJSON_CreateString("name_fixed"));
+			if (v->flags & QEVAL_VF_TIMEOUT)
+				cJSON_AddItemToArray(fl,
+				    cJSON_CreateString("timeout"));
+			if (v->flags & QEVAL_VF_UNPARSED)
+				cJSON_AddItemToArray(fl,
+				    cJSON_CreateString("unparsed"));
+		}
+		if (v->reason)
+			cJSON_AddStringToObject(o, "reason", v->reason);
+		if (v->category)
+			cJSON_AddStringToObject(o, "category", v->category);
+		if (v->detail) {
+			cJSON *d = cJSON_Parse(v->detail);
+
+			if (d != NULL)
+				cJSON_AddItemToObject(o, "detail", d);
+			else
+				cJSON_AddStringToObject(o, "detail", v->detail);
+		}
+	}
+	txt = cJSON_PrintUnformatted(o);
+	if (txt == NULL)
+		xalloc_die();
+	fputs(txt, tr->samples);
+	fputc('\n', tr->samples);
+	free(txt);
+	cJSON_Delete(o);
+}
+
+static void
+unit_release_slot(struct run *R, struct unit *u)
+{
+	R->slots[u->slot] = NULL;
+	R->active--;
+	unit_free(u);
+}
+
+static void
+unit_error(struct run *R, struct unit *u, const char *msg)
+{
+	struct task_run *tr = u->tr;
+
+	tr->ustate[u->uidx] = 2;
+	tr->errors++;
+	tr->done++;
+	R->done_units++;
+	tr->t_last = now();
+	write_sample(R, u, NULL, msg);
+	if (!R->cfg->quiet && tr->errors <= 5)
+		fprintf(stderr, "qeval: %s: sample %s: %s\n", tr->task->name,
+		    tr->plugin->desc->sample_id(tr->state, u->sample), msg);
+	unit_release_slot(R, u);
+}
+
+static void
+unit_finish(struct run *R, struct unit *u)
+{
+	struct task_run *tr = u->tr;
+	struct qeval_verdict v;
+	uint64_t ah = JOURNAL_HASH_INIT;
+	size_t i;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	for (i = 0; i < QEVAL_MAX_METRICS; i++)
+		v.values[i] = NAN;
+	host_ctx_clear(&tr->ctx);
+	rc = tr->plugin->desc->score(tr->state, &tr->ctx, u->sample, u->cand,
+	    u->ex, u->nex, &v);
+	if (rc != QEVAL_OK) {
+		struct strbuf m = STRBUF_INIT;
+
+		strbuf_addf(&m, "scorer failed: %s", host_ctx_msg(&tr->ctx));
+		unit_error(R, u, m.buf);
+		strbuf_release(&m);
+		return;
+	}
+	memcpy(&tr->values[u->uidx * tr->nmetrics], v.values,
+	    tr->nmetrics * sizeof(double));
+	tr->vflags[u->uidx] = v.flags;
+	tr->ustate[u->uidx] = 1;
+	/* The answers that define "identical candidates": model texts. */
+	for (i = 0; i < u->nex; i++)
+		if (u->ex[i].req.target == QEVAL_TARGET_MODEL &&
+		    u->ex[i].req.kind != QEVAL_REQ_EXEC) {
+			ah = journal_hash(ah, u->ex[i].resp.text,
+			    strlen(u->ex[i].resp.text));
+			if (u->ex[i].resp.tool_calls)
+				ah = journal_hash(ah, u->ex[i].resp.tool_calls,
+				    strlen(u->ex[i].resp.tool_calls));
+		}
+	tr->ahash[u->uidx] = ah;
+	if (v.category != NULL && tr->category[u->sample] == NULL)
+		tr->category[u->sample] = xstrdup(v.category);
+	write_sample(R, u, &v, NULL);
+	tr->done++;
+	R->done_units++;
+	tr->t_last = now();
+	unit_release_slot(R, u);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch                                                           */
+
+static int dispatch(struct run *, struct unit *);
+
+/*
+ * Drives a unit until it waits for an answer, finishes or fails.
+ */
+static void
+advance(struct run *R, struct unit *u)
+{
+	struct task_run *tr = u->tr;
+	int rc;
+
+	for (;;) {
+		struct qeval_request req = QEVAL_REQUEST_INIT;
+
+		if (u->nex >= 4096) {
+			unit_error(R, u, "plugin asked for more than 4096 "
+			    "requests for one sample");
+			return;
+		}
+		host_ctx_clear(&tr->ctx);
+		rc = tr->plugin->desc->next(tr->state, &tr->ctx, u->sample,
+		    u->cand, u->ex, u->nex, &req);
+		if (rc == QEVAL_DONE) {
+			unit_finish(R, u);
+			return;
+		}
+		if (rc != QEVAL_NEXT) {
+			struct strbuf m = STRBUF_INIT;
+
+			strbuf_addf(&m, "plugin failed to build a request: %s",
+			    host_ctx_msg(&tr->ctx));
+			unit_error(R, u, m.buf);
+			strbuf_release(&m);
+			return;
+		}
+		unit_free_pending(u);
+		u->req = req;
+		u->req_body = dup_or_null(req.body);
+		u->req_label = dup_or_null(req.label);
+		u->req.body = u->req_body;
+		u->req.label = u->req_label;
+		u->hash = request_hash(&u->req);
+		u->t0 = now();
+		rc = dispatch(R, u);
+		if (rc > 0)
+			continue;	/* answered at once */
+		if (rc < 0)
+			return;		/* failed; unit released */
+		return;			/* waiting */
+	}
+}
+
+/* Parses a LOGLIK body into context and continuations. */
+static int
+split_loglik(struct unit *u, struct strbuf *err)
+{
+	cJSON *b = cJSON_Parse(u->req.body ? u->req.body : "");
+	const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(b, "context");
+	const cJSON *conts = cJSON_GetObjectItemCaseSensitive(b,
+	    "continuations");
+	size_t i, n;
+
+	if (!cJSON_IsString(ctx) || !cJSON_IsArray(conts) ||
+	    cJSON_GetArraySize(conts) < 1) {
+		cJSON_Delete(b);
+		strbuf_addf(err, "log-likelihood request needs \"context\" "
+		    "and a non-empty \"continuations\" array");
+		return (-1);
+	}
+	n = (size_t)cJSON_GetArraySize(conts);
+	u->lctx = xstrdup(ctx->valuestring);
+	u->conts = xcalloc(n, sizeof(char *));
+	u->lp = xcalloc(n, sizeof(double));
+	u->greedy = xcalloc(n, 1);
+	u->cc = xcalloc(n, sizeof(size_t));
+	u->nparts = n;
+	for (i = 0; i < n; i++) {
+		const cJSON *c = cJSON_GetArrayItem(conts, (int)i);
+		const unsigned char *p;
+
+		if (!cJSON_IsString(c)) {
+			cJSON_Delete(b);
+			strbuf_addf(err, "continuation %zu is not a string", i);
+			return (-1);
+		}
+		u->conts[i] = xstrdup(c->valuestring);
+		for (p = (const unsigned char *)c->valuestring; *p; p++)
+			if ((*p & 0xc0) != 0x80)
+				u->cc[i]++;
+	}
+	cJSON_Delete(b);
+	return (0);
+}
+
+/*
+ * Sends the pending request.  Returns 1 if it was answered at once (an
+ * exchange was pushed), 0 if an answer will come later, -1 if the unit
+ * failed (and was released).
+ */
+static int
+dispatch(struct run *R, struct unit *u)
+{
+	struct task_run *tr = u->tr;
+	const char *sid = tr->plugin->desc->sample_id(tr->state, u->sample);
+	const cJSON *saved;
+	struct strbuf err = STRBUF_INIT;
+	int stale = 0, rc;
+	size_t i;
+
+	if (u->req.kind == QEVAL_REQ_LOGLIK && split_loglik(u, &err) != 0) {
+		unit_error(R, u, err.buf);
+		strbuf_release(&err);
+		return (-1);
+	}
+	saved = journal_find(R->journal, tr->task->name, sid, u->cand,
+	    (unsigned)u->nex, u->hash, &stale);
+	if (saved != NULL) {
+		replay_exchange(u, saved);
+		R->replayed++;
+		return (1);
+	}
+	if (stale)
+		R->stale++;
+	if (u->req.kind == QEVAL_REQ_EXEC) {
+		cJSON *b = cJSON_Parse(u->req.body ? u->req.body : "");
+		const cJSON *prog = cJSON_GetObjectItemCaseSensitive(b,
+		    "program");
+		const cJSON *to = cJSON_GetObjectItemCaseSensitive(b,
+		    "timeout");
+		const cJSON *mem = cJSON_GetObjectItemCaseSensitive(b,
+		    "memory_mb");
+
+		if (!cJSON_IsString(prog) || R->exec == NULL) {
+			cJSON_Delete(b);
+			unit_error(R, u, R->exec == NULL ? "code execution "
+			    "is not available in this run" : "exec request "
+			    "needs a \"program\" string");
+			return (-1);
+		}
+		rc = exec_submit(R->exec, make_id(u->slot, 0), prog->valuestring,
+		    strlen(prog->valuestring), cJSON_IsNumber(to) ?
+		    to->valuedouble : 0.0, cJSON_IsNumber(mem) ?
+		    (long)mem->valuedouble : 0);
+		cJSON_Delete(b);
+		if (rc != 0) {
+			unit_error(R, u, "the code executor is not running");
+			return (-1);
+		}
+		u->parts_left = 1;
+		return (0);
+	}
+	if (R->cfg->reference) {
+		struct qeval_gold g;
+		struct xown o;
+		size_t n;
+
+		memset(&g, 0, sizeof(g));
+		host_ctx_clear(&tr->ctx);
+		rc = tr->plugin->desc->gold(tr->state, &tr->ctx, u->sample,
+		    u->ex, u->nex, &u->req, R->cfg->corrupt, &g);
+		if (rc != QEVAL_OK) {
+			strbuf_addf(&err, "gold answer failed: %s",
+			    host_ctx_msg(&tr->ctx));
+			unit_error(R, u, err.buf);
+			strbuf_release(&err);
+			return (-1);
+		}
+		memset(&o, 0, sizeof(o));
+		o.text = xstrdup(g.text ? g.text : "");
+		o.tools = dup_or_null(g.tool_calls);
+		o.finish = xstrdup(g.tool_calls ? "tool_calls" : "stop");
+		o.latency = o.ttft = NAN;
+		n = 0;
+		if (u->req.kind == QEVAL_REQ_LOGLIK) {
+			n = g.n_choices;
+			if (n != u->nparts || g.logprob == NULL ||
+			    g.greedy == NULL) {
+				free(o.text);
+				free(o.tools);
+				free(o.finish);
+				unit_error(R, u, "gold answer has the wrong "
+				    "number of choices");
+				return (-1);
+			}
+			o.logprob = xmalloc(n * sizeof(double));
+			o.greedy = xmalloc(n);
+			o.cont_chars = xmalloc(n * sizeof(size_t));
+			memcpy(o.logprob, g.logprob, n * sizeof(double));
+			memcpy(o.greedy, g.greedy, n);
+			memcpy(o.cont_chars, u->cc, n * sizeof(size_t));
+		}
+		unit_push(u, &o, 0, -1, -1, n);
+		journal_exchange(R, u);
+		return (1);
+	}
+	if (R->cfg->replay_only) {
+		strbuf_addf(&err, "no saved answer for request %zu (%s%s): "
+		    "rescore only replays the journal; re-run the task to ask "
+		    "the model", u->nex, kind_name(u->req.kind),
+		    stale ? ", the request changed since the run" : "");
+		unit_error(R, u, err.buf);
+		strbuf_release(&err);
+		return (-1);
+	}
+	if (u->req.kind == QEVAL_REQ_LOGLIK) {
+		for (i = 0; i < u->nparts; i++) {
+			struct strbuf body = STRBUF_INIT;
+			struct http_request hr;
+
+			loglik_body(&body, R->cfg->model, u->lctx, u->conts[i]);
+			memset(&hr, 0, sizeof(hr));
+			hr.path = "/completions";
+			hr.body = body.buf;
+			hr.body_len = body.len;
+			hr.stream = 0;
+			hr.id = make_id(u->slot, i);
+			http_submit(R->http, &hr);
+			strbuf_release(&body);
+		}
+		u->parts_left = u->nparts;
+		return (0);
+	} else {
+		struct http_request hr;
+		struct http *h = u->req.target == QEVAL_TARGET_JUDGE ?
+		    R->judge : R->http;
+		int stream = 0;
+
+		if (h == NULL) {
+			unit_error(R, u, u->req.target == QEVAL_TARGET_JUDGE ?
+			    "this task needs a judge: pass --judge-endpoint "
+			    "and --judge-model" : "no model endpoint");
+			return (-1);
+		}
+		u->sent = http_body(R, &u->req, &stream, &err);
+		if (u->sent == NULL) {
+			unit_error(R, u, err.buf);
+			strbuf_release(&err);
+			return (-1);
+		}
+		memset(&hr, 0, sizeof(hr));
+		hr.path = u->req.kind == QEVAL_REQ_COMPLETION ? "/completions" :
+		    "/chat/completions";
+		hr.body = u->sent;
+		hr.body_len = strlen(u->sent);
+		hr.stream = stream;
+		hr.id = make_id(u->slot, 0);
+		http_submit(h, &hr);
+		u->parts_left = 1;
+		return (0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Completions arrive here (from callbacks, queued, then processed)   */
+
+static struct ready *
+ready_push(struct run *R)
+{
+	struct ready *r;
+
+	R->ready = xgrow(R->ready, R->nready + 1, sizeof(*R->ready),
+	    &R->ready_alloc);
+	r = &R->ready[R->nready++];
+	memset(r, 0, sizeof(*r));
+	r->ptok = r->ctok = -1;
+	r->latency = r->ttft = NAN;
+	return (r);
+}
+
+static void
+on_http(void *arg, const struct http_result *res)
+{
+	struct run *R = arg;
+	struct ready *r = ready_push(R);
+
+	r->slot = (int)(res->id >> 20);
+	r->part = (size_t)(res->id & 0xfffff);
+	r->ok = res->ok;
+	r->status = res->status;
+	r->error = dup_or_null(res->error);
+	r->fatal = !res->ok && res->status == 0;
+	r->attempts = res->attempts;
+	r->raw = res->body != NULL ? xstrndup(res->body, res->body_len) :
+	    NULL;
+	if (res->ok) {
+		r->text = xstrdup(res->text ? res->text : "");
+		r->finish = dup_or_null(res->finish_reason);
+		r->tools = dup_or_null(res->tool_calls);
+		r->ptok = res->prompt_tokens;
+		r->ctok = res->completion_tokens;
+		r->latency = res->t_end - res->t_start;
+		if (res->t_first > 0)
+			r->ttft = res->t_first - res->t_start;
+	}
+}
+
+static void
+on_exec(void *arg, const struct exec_result *res)
+{
+	struct run *R = arg;
+	struct ready *r = ready_push(R);
+
+	r->slot = (int)(res->id >> 20);
+	r->ok = 1;
+	r->exec_status = res->status;
+	r->text = xstrdup(res->detail ? res->detail : "");
+	r->latency = res->wall_s;
+}
+
+static void
+record_latency(struct run *R, const struct ready *r, int streamed)
+{
+	if (!isnan(r->latency)) {
+		R->lat = xgrow(R->lat, R->nlat + 1, sizeof(double),
+		    &R->lat_alloc);
+		R->lat[R->nlat++] = r->latency;
+	}
+	if (streamed && !isnan(r->ttft)) {
+		R->ttft = xgrow(R->ttft, R->nttft + 1, sizeof(double),
+		    &R->ttft_alloc);
+		R->ttft[R->nttft++] = r->ttft;
+	}
+	if (r->ptok >= 0) {
+		R->ptok += r->ptok;
+		R->have_tokens = 1;
+	}
+	if (r->ctok >= 0) {
+		R->ctok += r->ctok;
+		R->have_tokens = 1;
+	}
+}
+
+static void
+process_ready(struct run *R)
+{
+	size_t i;
+
+	for (i = 0; i < R->nready; i++) {
+		struct ready *r = &R->ready[i];
+		struct unit *u = r->slot >= 0 && (size_t)r->slot < R->nslots ?
+		    R->slots[r->slot] : NULL;
+		struct strbuf err = STRBUF_INIT;
+
+		if (u == NULL)
+			goto next;
+		if (u->req.kind == QEVAL_REQ_LOGLIK) {
+			double sum = 0;
+			int greedy = 0;
+
+			/* Every part comes back before the unit is released,
+			 * so no late answer can reach a reused slot. */
+			if (!r->ok) {
+				if (r->fatal && !R->abort) {
+					R->abort = 1;
+					strbuf_addf(&R->abort_msg, "%s",
+					    r->error ? r->error :
+					    "the server cannot be reached");
+				}
+				if (!u->failed) {
+					u->failed = 1;
+					u->error = xstrdup(r->error ? r->error :
+					    "request failed");
+				}
+			} else if (!u->failed && loglik_parse(r->raw ? r->raw :
+			    "", r->raw ? strlen(r->raw) : 0, u->lctx,
+			    u->conts[r->part], &sum, &greedy, &err) != 0) {
+				u->failed = 1;
+				u->error = xstrdup(err.buf);
+			} else if (!u->failed) {
+				u->lp[r->part] = sum;
+				u->greedy[r->part] = (uint8_t)greedy;
+				record_latency(R, r, 0);
+			}
+			strbuf_release(&err);
+			if (--u->parts_left > 0)
+				goto next;
+			if (u->failed) {
+				char *m = u->error;
+
+				u->error = NULL;
+				unit_error(R, u, m);
+				free(m);
+				goto next;
+			}
+			{
+				struct xown o;
+				size_t n = u->nparts;
+
+				memset(&o, 0, sizeof(o));
+				o.text = xstrdup("");
+				o.logprob = xmalloc(n * sizeof(double));
+				o.greedy = xmalloc(n);
+				o.cont_chars = xmalloc(n * sizeof(size_t));
+				memcpy(o.logprob, u->lp, n * sizeof(double));
+				memcpy(o.greedy, u->greedy, n);
+				memcpy(o.cont_chars, u->cc, n * sizeof(size_t));
+				o.latency = now() - u->t0;
+				o.ttft = NAN;
+				unit_push(u, &o, 0, -1, -1, n);
+			}
+		} else if (!r->ok) {
+			if (r->fatal && !R->abort) {
+				R->abort = 1;
+				strbuf_addf(&R->abort_msg, "%s", r->error ?
+				    r->error : "the server cannot be reached");
+			}
+			strbuf_addf(&err, "%s", r->error ? r->error :
+			    "request failed");
+			unit_error(R, u, err.buf);
+			strbuf_release(&err);
+			goto next;
+		} else {
+			struct xown o;
+			int is_model = u->req.target == QEVAL_TARGET_MODEL &&
+			    u->req.kind != QEVAL_REQ_EXEC;
+
+			memset(&o, 0, sizeof(o));
+			o.text = r->text;
+			r->text = NULL;
+			if (!R->cfg->keep_think && o.text != NULL &&
+			    u->req.kind != QEVAL_REQ_EXEC)
+				(void)run_strip_think(o.text, strlen(o.text));
+			o.finish = r->finish;
+			o.tools = r->tools;
+			r->finish = r->tools = NULL;
+			if (u->req.kind != QEVAL_REQ_EXEC && r->raw != NULL &&
+			    strlen(r->raw) <= 65536) {
+				o.raw = r->raw;
+				r->raw = NULL;
+			}
+			o.latency = r->latency;
+			o.ttft = r->ttft;
+			o.attempts = r->attempts;
+			if (is_model)
+				record_latency(R, r, u->sent != NULL &&
+				    strstr(u->sent, "\"stream\":true") != NULL);
+			unit_push(u, &o, u->req.kind == QEVAL_REQ_EXEC ?
+			    r->exec_status : 0, r->ptok, r->ctok, 0);
+		}
+		journal_exchange(R, u);
+		advance(R, u);
+next:
+		free(r->error);
+		free(r->text);
+		free(r->finish);
+		free(r->tools);
+		free(r->raw);
+	}
+	R->nready = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Progress                                                           */
+
+static void
+progress(struct run *R, int final)
+{
+	double t = now(), el, rate, eta;
+	char etab[32];
+
+	if (!R->progress)
+		return;
+	if (!final && t - R->last_progress < 0.2)
+		return;
+	R->last_progress = t;
+	el = t - R->t_start;
+	rate = el > 0 ? (double)R->done_units / el : 0;
+	eta = rate > 0 ? (double)(R->total_units - R->done_units) / rate : 0;
+	if (rate > 0)
+		snprintf(etab, sizeof(etab), "%d:%02d", (int)eta / 60,
+		    (int)eta % 60);
+	else
+		snprintf(etab, sizeof(etab), "--:--");
+	fprintf(stderr, "\r\033[K%zu/%zu samples  %.1f samples/s  %zu in "
+	    "flight  ETA %s", R->done_units, R->total_units, rate,
+	    R->http ? http_pending(R->http) : 0, etab);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                             */
+
+static int
+mkdir_p(const char *path, struct strbuf *err)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+				strbuf_addf(err, "cannot create %s: %s", p,
+				    strerror(errno));
+				free(p);
+				return (-1);
+			}
+			*s = '/';
+		}
+	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create %s: %s", p, strerror(errno));
+		free(p);
+		return (-1);
+	}
+	free(p);
+	return (0);
+}
+
+static void
+sanitize(struct strbuf *out, const char *s)
+{
+	for (; *s; s++)
+		strbuf_addch(out, (*s >= 'a' && *s <= 'z') ||
+		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '.' || *s == '-' || *s == '_' ? *s : '_');
+}
+
+static int
+open_tasks(struct run *R, struct strbuf *err)
+{
+	const struct run_cfg *c = R->cfg;
+	size_t i;
+
+	R->trs = xcalloc(c->n_tasks, sizeof(*R->trs));
+	for (i = 0; i < c->n_tasks; i++) {
+		struct task_run *tr = &R->trs[i];
+		const struct qeval_metric_desc *m;
+		int rc;
+
+		tr->plugin = plugin_set_find_task(c->plugins, c->tasks[i],
+		    &tr->task);
+		if (tr->plugin == NULL) {
+			strbuf_addf(err, "unknown task '%s': `qeval list "
+			    "tasks` shows what the installed plugins provide",
+			    c->tasks[i]);
+			return (-1);
+		}
+		R->ntrs++;
+		if ((tr->task->flags & QEVAL_TF_EXEC) && c->no_exec) {
+			strbuf_addf(err, "task '%s' runs model-written code, "
+			    "and code execution is disabled (--no-exec or "
+			    "QEVAL_NO_EXEC); nothing was sent to the model",
+			    tr->task->name);
+			return (-1);
+		}
+		if ((tr->task->flags & QEVAL_TF_CHAT_ONLY) && !c->chat &&
+		    !c->reference) {
+			strbuf_addf(err, "task '%s' needs a chat endpoint; "
+			    "drop --api completions", tr->task->name);
+			return (-1);
+		}
+		for (m = tr->task->metrics; m->name != NULL; m++)
+			tr->nmetrics++;
+		host_ctx_init(&tr->ctx, tr->plugin->desc->name, c->data, c->kv);
+		tr->opts.struct_size = sizeof(tr->opts);
+		tr->opts.chat = c->chat;
+		tr->opts.num_fewshot = c->num_fewshot;
+		tr->opts.seed = c->seed_set ? c->seed : (unsigned)c->preset->seed;
+		tr->opts.limit = c->limit;
+		tr->opts.kv = c->kv;
+		rc = tr->plugin->desc->open(host_table(), &tr->ctx, tr->task,
+		    &tr->opts, &tr->state);
+		if (rc != QEVAL_OK) {
+			strbuf_addf(err, "%s: %s", tr->task->name,
+			    host_ctx_msg(&tr->ctx));
+			return (-1);
+		}
+		tr->opened = 1;
+		tr->count = tr->plugin->desc->count(tr->state);
+		tr->ncand = (unsigned)(c->samples > 0 ? c->samples :
+		    c->preset->samples);
+		if (tr->ncand < 1)
+			tr->ncand = 1;
+		tr->nunits = tr->count * tr->ncand;
+		tr->values = xmalloc((tr->nunits ? tr->nunits : 1) *
+		    tr->nmetrics * sizeof(double));
+		for (size_t k = 0; k < tr->nunits * tr->nmetrics; k++)
+			tr->values[k] = NAN;
+		tr->vflags = xcalloc(tr->nunits + 1, sizeof(uint32_t));
+		tr->ustate = xcalloc(tr->nunits + 1, 1);
+		tr->ahash = xcalloc(tr->nunits + 1, sizeof(uint64_t));
+		tr->category = xcalloc(tr->count + 1, sizeof(char *));
+		/* Shards own every shard_n-th sample. */
+		if (c->shard_n > 1)
+			for (size_t u = 0; u < tr->nunits; u++)
+				if ((u / tr->ncand) % c->shard_n != c->shard_k)
+					tr->ustate[u] = 3;	/* not ours */
+		for (size_t u = 0; u < tr->nunits; u++)
+			if (tr->ustate[u] == 0)
+				R->total_units++;
+	}
+	return (0);
+}
+
+static int
+needs(const struct run *R, uint32_t flag)
+{
+	size_t i;
+
+	for (i = 0; i < R->ntrs; i++)
+		if (R->trs[i].task->flags & flag)
+			return (1);
+	return (0);
+}
+
+/* Asks the server once whether it returns prompt log-probabilities. */
+static int
+probe_loglik(struct run *R, struct strbuf *err)
+{
+	struct strbuf body = STRBUF_INIT;
+	struct http_request hr;
+	size_t i;
+	int rc = -1;
+
+	loglik_probe_body(&body, R->cfg->model);
+	memset(&hr, 0, sizeof(hr));
+	hr.path = "/completions";
+	hr.body = body.buf;
+	hr.body_len = body.len;
+	hr.id = make_id((int)R->nslots, 0);	/* no unit owns it */
+	http_submit(R->http, &hr);
+	while (http_pending(R->http) > 0 && !run_interrupted)
+		if (http_step(R->http, 100, -1, err) != 0)
+			goto out;
+	for (i = 0; i < R->nready; i++) {
+		struct ready *r = &R->ready[i];
+
+		if (!r->ok) {
+			strbuf_addf(err, "log-likelihood probe failed: %s",
+			    r->error ? r->error : "no answer");
+		} else if (loglik_probe_check(r->raw ? r->raw : "", r->raw ?
+		    strlen(r->raw) : 0, err) == 0)
+			rc = 0;
+		free(r->error);
+		free(r->text);
+		free(r->finish);
+		free(r->tools);
+		free(r->raw);
+	}
+	R->nready = 0;
+	if (rc != 0) {
+		strbuf_addf(err, "\n  tasks needing prompt log-probabilities "
+		    "cannot be scored on this server:");
+		for (i = 0; i < R->ntrs; i++)
+			if (R->trs[i].task->flags & QEVAL_TF_LOGLIK)
+				strbuf_addf(err, " %s (use %s_gen)",
+				    R->trs[i].task->name, R->trs[i].task->name);
+	}
+out:
+	strbuf_release(&body);
+	return (rc);
+}
+
+static char *
+plan_json(struct run *R)
+{
+	const struct run_cfg *c = R->cfg;
+	cJSON *o = cJSON_CreateObject(), *a;
+	char *pj, *txt;
+	size_t i;
+
+	cJSON_AddStringToObject(o, "plan", "qeval/1");
+	cJSON_AddStringToObject(o, "model", c->model);
+	a = cJSON_AddArrayToObject(o, "endpoints");
+	for (i = 0; i < c->n_endpoints; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(c->endpoints[i]));
+	cJSON_AddStringToObject(o, "api", c->chat ? "chat" : "completions");
+	cJSON_AddBoolToObject(o, "reference", c->reference);
+	cJSON_AddBoolToObject(o, "corrupt", c->corrupt);
+	a = cJSON_AddArrayToObject(o, "tasks");
+	for (i = 0; i < c->n_tasks; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(c->tasks[i]));
+	cJSON_AddNumberToObject(o, "limit", (double)c->limit);
+	cJSON_AddNumberToObject(o, "samples", R->ntrs ? R->trs[0].ncand : 1);
+	cJSON_AddNumberToObject(o, "seed", c->seed_set ? c->seed :
+	    (double)c->preset->seed);
+	cJSON_AddNumberToObject(o, "num_fewshot", c->num_fewshot);
+	a = cJSON_AddArrayToObject(o, "task_options");
+	for (i = 0; c->kv != NULL && c->kv[i].key != NULL; i++) {
+		cJSON *kv = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(kv, "key", c->kv[i].key);
+		cJSON_AddStringToObject(kv, "value", c->kv[i].value);
+		cJSON_AddItemToArray(a, kv);
+	}
+	cJSON_AddBoolToObject(o, "keep_think", c->keep_think);
+	if (c->judge_model)
+		cJSON_AddStringToObject(o, "judge_model", c->judge_model);
+	if (c->judge_endpoint)
+		cJSON_AddStringToObject(o, "judge_endpoint", c->judge_endpoint);
+	cJSON_AddNumberToObject(o, "shard_k", c->shard_k);
+	cJSON_AddNumberToObject(o, "shard_n", c->shard_n);
+	pj = preset_to_json(c->preset);
+	cJSON_AddItemToObject(o, "preset", cJSON_Parse(pj));
+	free(pj);
+	txt = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (txt == NULL)
+		xalloc_die();
+	return (txt);
+}
+
+static int
+write_file_atomic(const char *path, const char *data, size_t len,
+    struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, rc = -1;
+	size_t off = 0;
+
+	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		strbuf_addf(err, "cannot write %s: %s", tmp.buf,
+		    strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			strbuf_addf(err, "cannot write %s: %s", tmp.buf,
+			    strerror(errno));
+			close(fd);
+			unlink(tmp.buf);
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp.buf, path) != 0) {
+		strbuf_addf(err, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp.buf);
+		goto out;
+	}
+	rc = 0;
+out:
+	strbuf_release(&tmp);
+	return (rc);
+}
+
+/*
+ * Finds the run to continue: --run-id, or the newest run in out_dir
+ * whose plan has the same model, tasks and limit.
+ */
+static int
+find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err);
+
+static int
+setup_dir(struct run *R, struct strbuf *err)
+{
+	const struct run_cfg *c = R->cfg;
+	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT;
+	char *plan;
+	int rc = -1;
+	size_t i;
+
+	if (c->out_dir == NULL)
+		return (0);
+	if (c->resume) {
+		if (find_resume_dir(R, &dir, err) != 0)
+			goto out;
+	} else {
+		strbuf_addf(&dir, "%s/", c->out_dir);
+		if (c->run_id != NULL)
+			strbuf_adds(&dir, c->run_id);
+		else {
+			char ts[32];
+
+			utc_now(ts, sizeof(ts), 1);
+			strbuf_addf(&dir, "%s-%s-", ts, c->preset->name);
+			sanitize(&dir, c->model);
+		}
+		if (access(dir.buf, F_OK) == 0 && c->run_id != NULL) {
+			strbuf_addf(err, "%s exists: add --resume to continue "
+			    "it, or choose another --run-id", dir.buf);
+			goto out;
+		}
+		for (i = 2; access(dir.buf, F_OK) == 0; i++) {
+			/* two runs in the same second */
+			strbuf_addf(&dir, "-%zu", i);
+		}
+	}
+	strbuf_addf(&p, "%s/samples", dir.buf);
+	if (mkdir_p(p.buf, err) != 0)
+		goto out;
+	if (!c->resume && !c->replay_only) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/run.json", dir.buf);
+		plan = plan_json(R);
+		rc = write_file_atomic(p.buf, plan, strlen(plan), err);
+		free(plan);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+	}
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/journal", dir.buf);
+	{
+		char *hdr;
+		cJSON *h = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(h, "journal", "qeval/1");
+		cJSON_AddStringToObject(h, "model", c->model);
+		cJSON_AddStringToObject(h, "started", R->started);
+		hdr = cJSON_PrintUnformatted(h);
+		cJSON_Delete(h);
+		rc = journal_open(&R->journal, p.buf, 1, hdr, err);
+		free(hdr);
+		if (rc != 0)
+			goto out;
+	}
+	for (i = 0; i < R->ntrs; i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/samples/%s.jsonl", dir.buf,
+		    R->trs[i].task->name);
+		R->trs[i].samples = fopen(p.buf, "w");
+		if (R->trs[i].samples == NULL) {
+			strbuf_addf(err, "cannot write %s: %s", p.buf,
+			    strerror(errno));
+			rc = -1;
+			goto out;
+		}
+	}
+	R->run_dir = strbuf_detach(&dir, NULL);
+	rc = 0;
+out:
+	strbuf_release(&dir);
+	strbuf_release(&p);
+	return (rc);
+}
+
+static int
+find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err)
+{
+	const struct run_cfg *c = R->cfg;
+	struct strbuf best = STRBUF_INIT;
+	struct dirent *de;
+	DIR *dp;
+
+	if (c->run_id != NULL) {
+		strbuf_addf(dir, "%s/%s", c->out_dir, c->run_id);
+		if (access(dir->buf, F_OK) != 0) {
+			strbuf_addf(err, "--resume: %s does not exist",
+			    dir->buf);
+			return (-1);
+		}
+		return (0);
+	}
+	dp = opendir(c->out_dir);
+	if (dp == NULL) {
+		strbuf_addf(err, "--resume: cannot read %s: %s", c->out_dir,
+		    strerror(errno));
+		return (-1);
+	}
+	while ((de = readdir(dp)) != NULL) {
+		struct strbuf p = STRBUF_INIT;
+		char *txt;
+		cJSON *plan;
+
+		if (de->d_name[0] == '.')
+			continue;
+		strbuf_addf(&p, "%s/%s/run.json", c->out_dir, de->d_name);
+		txt = NULL;
+		{
+			FILE *f = fopen(p.buf, "r");
+
+			if (f != NULL) {
+				struct strbuf s = STRBUF_INIT;
+				char buf[4096];
+				size_t n;
+
+				while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+					strbuf_add(&s, buf, n);
+				fclose(f);
+				txt = strbuf_detach(&s, NULL);
+			}
+		}
+		plan = txt ? cJSON_Parse(txt) : NULL;
+		free(txt);
+		if (plan != NULL) {
+			const char *m = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(plan, "model"));
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(plan,
+			    "tasks");
+			const cJSON *l = cJSON_GetObjectItemCaseSensitive(plan,
+			    "limit");
+			int same = m != NULL && strcmp(m, c->model) == 0 &&
+			    cJSON_IsArray(t) && cJSON_IsNumber(l) &&
+			    (size_t)l->valuedouble == c->limit &&
+			    (size_t)cJSON_GetArraySize(t) == c->n_tasks;
+			size_t i;
+
+			for (i = 0; same && i < c->n_tasks; i++)
+				same = strcmp(cJSON_GetStringValue(
+				    cJSON_GetArrayItem(t, (int)i)) ?
+				    cJSON_GetStringValue(cJSON_GetArrayItem(t,
+				    (int)i)) : "", c->tasks[i]) == 0;
+			/* names start with a UTC timestamp: the greatest is
+			 * the newest */
+			if (same && (best.len == 0 ||
+			    strcmp(de->d_name, best.buf) > 0)) {
+				strbuf_reset(&best);
+				strbuf_adds(&best, de->d_name);
+			}
+			cJSON_Delete(plan);
+		}
+		strbuf_release(&p);
+	}
+	closedir(dp);
+	if (best.len == 0) {
+		strbuf_addf(err, "--resume: no run of model '%s' with these "
+		    "tasks and --limit in %s; start without --resume",
+		    c->model, c->out_dir);
+		strbuf_release(&best);
+		return (-1);
+	}
+	strbuf_addf(dir, "%s/%s", c->out_dir, best.buf);
+	strbuf_release(&best);
+	return (0);
+}
+
+static int
+start_clients(struct run *R, struct strbuf *err)
+{
+	const struct run_cfg *c = R->cfg;
+	struct http_opts o;
+
+	if (c->reference || c->replay_only)
+		return (0);
+	memset(&o, 0, sizeof(o));
+	o.endpoints = c->endpoints;
+	o.n_endpoints = c->n_endpoints;
+	o.api_key = c->api_key;
+	o.concurrency = R->concurrency;
+	o.timeout_s = c->preset->timeout_s;
+	o.connect_timeout_s = 10;
+	o.retries = c->preset->retries;
+	o.backoff_base_s = c->preset->backoff_base_s;
+	o.backoff_max_s = c->preset->backoff_max_s;
+	R->http = http_new(&o, on_http, R, err);
+	if (R->http == NULL)
+		return (-1);
+	if (c->judge_endpoint != NULL) {
+		const char *eps[1] = { c->judge_endpoint };
+
+		o.endpoints = eps;
+		o.n_endpoints = 1;
+		o.api_key = c->judge_api_key ? c->judge_api_key : c->api_key;
+		o.concurrency = c->judge_concurrency > 0 ?
+		    c->judge_concurrency : R->concurrency;
+		R->judge = http_new(&o, on_http, R, err);
+		if (R->judge == NULL)
+			return (-1);
+	}
+	return (0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                           */
+
+static struct unit *
+next_unit(struct run *R)
+{
+	size_t i;
+
+	for (i = 0; i < R->ntrs; i++) {
+		struct task_run *tr = &R->trs[i];
+
+		while (tr->next_unit < tr->nunits) {
+			size_t k = tr->next_unit++;
+			struct unit *u;
+
+			if (tr->ustate[k] != 0)
+				continue;
+			u = xcalloc(1, sizeof(*u));
+			u->tr = tr;
+			u->uidx = k;
+			u->sample = k / tr->ncand;
+			u->cand = (unsigned)(k % tr->ncand);
+			if (tr->t_first == 0)
+				tr->t_first = now();
+			return (u);
+		}
+	}
+	return (NULL);
+}
+
+static int
+loop(struct run *R, struct strbuf *err)
+{
+	size_t window = R->nslots;
+
+	for (;;) {
+		size_t inflight;
+
+		while (!R->abort && !run_interrupted && R->active < window) {
+			struct unit *u = next_unit(R);
+			size_t s;
+
+			if (u == NULL)
+				break;
+			for (s = 0; s < R->nslots && R->slots[s] != NULL; s++)
+				;
+			u->slot = (int)s;
+			R->slots[s] = u;
+			R->active++;
+			advance(R, u);
+			process_ready(R);
+			progress(R, 0);
+		}
+		if (R->active == 0)
+			break;
+		if (run_interrupted && !R->abort) {
+			R->abort = 1;
+			strbuf_addf(&R->abort_msg, "interrupted");
+		}
+		inflight = (R->http ? http_pending(R->http) : 0) +
+		    (R->judge ? http_pending(R->judge) : 0) +
+		    (R->exec ? exec_pending(R->exec) : 0);
+		if (R->abort && (inflight == 0 || run_interrupted))
+			break;
+		if (inflight == 0 && R->nready == 0) {
+			strbuf_addf(err, "internal error: %zu samples wait "
+			    "for nothing", R->active);
+			return (-1);
+		}
+		if (R->http != NULL && http_pending(R->http) > 0) {
+			if (http_step(R->http, R->judge || R->exec ? 10 : 100,
+			    R->exec ? exec_fd(R->exec) : -1, err) != 0)
+				return (-1);
+		}
+		if (R->judge != NULL && http_pending(R->judge) > 0) {
+			if (http_step(R->judge, 10, -1, err) != 0)
+				return (-1);
+		}
+		if (R->exec != NULL && exec_pending(R->exec) > 0) {
+			if ((R->http == NULL || http_pending(R->http) == 0) &&
+			    (R->judge == NULL || http_pending(R->judge) == 0)) {
+				struct pollfd pfd;
+
+				pfd.fd = exec_fd(R->exec);
+				pfd.events = POLLIN;
+				pfd.revents = 0;
+				(void)poll(&pfd, 1, 100);
+			}
+			if (exec_collect(R->exec, on_exec, R, err) != 0)
+				return (-1);
+		}
+		process_ready(R);
+		progress(R, 0);
+	}
+	return (0);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+fill_outcome(struct run *R, struct run_outcome *out)
+{
+	size_t i, m, u;
+
+	out->n_tasks = R->ntrs;
+	out->tasks = xcalloc(R->ntrs + 1, sizeof(*out->tasks));
+	for (i = 0; i < R->ntrs; i++) {
+		struct task_run *tr = &R->trs[i];
+		struct run_task_outcome *t = &out->tasks[i];
+		size_t prim = 0;
+		double sum = 0;
+		size_t n = 0;
+
+		for (m = 0; m < tr->nmetrics; m++)
+			if (tr->task->metrics[m].flags & QEVAL_MF_PRIMARY)
+				prim = m;
+		t->name = xstrdup(tr->task->name);
+		t->primary = xstrdup(tr->task->metrics[prim].name);
+		t->scale = (tr->task->metrics[prim].flags & QEVAL_MF_SCALE10) ?
+		    10.0 : 1.0;
+		for (u = 0; u < tr->nunits; u++) {
+			double v = tr->values[u * tr->nmetrics + prim];
+
+			if (tr->ustate[u] == 1) {
+				t->scored++;
+				if (!isnan(v)) {
+					sum += v;
+					n++;
+				}
+			}
+		}
+		t->value = n ? sum / (double)n : NAN;
+		t->errors = tr->errors;
+		if (tr->errors > 0)
+			out->partial = 1;
+	}
+}
+
+int
+run_execute(const struct run_cfg *c, struct run_outcome *out,
+    struct strbuf *err)
+{
+	struct run R;
+	struct sigaction sa, old_int, old_term;
+	size_t i;
+	int rc = 1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&R, 0, sizeof(R));
+	R.cfg = c;
+	strbuf_init(&R.abort_msg, 0);
+	utc_now(R.started, sizeof(R.started), 0);
+	R.concurrency = c->concurrency > 0 ? c->concurrency :
+	    c->preset->concurrency;
+	if (R.concurrency < 1)
+		R.concurrency = 1;
+	R.progress = c->progress < 0 ? isatty(2) : c->progress;
+	run_interrupted = 0;
+
+	if (open_tasks(&R, err) != 0)
+		goto out;
+	/* The executor is forked before any connection is opened and
+	 * before anything was asked of the model. */
+	if (needs(&R, QEVAL_TF_EXEC)) {
+		struct exec_opts eo;
+
+		memset(&eo, 0, sizeof(eo));
+		eo.workers = c->exec_workers;
+		eo.timeout_s = 3.0;
+		if (exec_start(&R.exec, &eo, err) != 0)
+			goto out;
+	}
+	if (needs(&R, QEVAL_TF_JUDGE) && !c->reference && !c->replay_only &&
+	    (c->judge_endpoint == NULL || c->judge_model == NULL)) {
+		strbuf_addf(err, "a task needs a judge model: pass "
+		    "--judge-endpoint URL and --judge-model NAME (any "
+		    "OpenAI-compatible server)");
+		goto out;
+	}
+	if (start_clients(&R, err) != 0)
+		goto out;
+	if (R.http != NULL && needs(&R, QEVAL_TF_LOGLIK)) {
+		R.nslots = 1;	/* probe_loglik's id must be out of range */
+		if (probe_loglik(&R, err) != 0)
+			goto out;
+	}
+	if (setup_dir(&R, err) != 0)
+		goto out;
+	/* A window of samples in progress keeps every slot of the client
+	 * busy even while some samples wait for code execution. */
+	R.nslots = (size_t)R.concurrency * 2 + 16;
+	if (R.exec != NULL)
+		R.nslots += 64;
+	if (c->reference || c->replay_only)
+		R.nslots = 64;
+	R.slots = xcalloc(R.nslots, sizeof(*R.slots));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	R.t_start = now();
+	rc = loop(&R, err);
+	R.t_end = now();
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	progress(&R, 1);
+	if (rc != 0) {
+		rc = 1;
+		goto out;
+	}
+	if (R.abort)
+		strbuf_addf(err, "run stopped: %s; what finished is in the "
+		    "journal: rerun the same command with --resume to "
+		    "continue", R.abort_msg.buf);
+	fill_outcome(&R, out);
+	for (i = 0; i < R.ntrs; i++)
+		if (R.trs[i].samples != NULL) {
+			fclose(R.trs[i].samples);
+			R.trs[i].samples = NULL;
+		}
+	if (R.run_dir != NULL) {
+		struct results_input ri;
+		struct strbuf p = STRBUF_INIT;
+		char *json;
+
+		memset(&ri, 0, sizeof(ri));
+		ri.cfg = c;
+		ri.started = R.started;
+		ri.wall_s = R.t_end - R.t_start;
+		ri.lat = R.lat;
+		ri.nlat = R.nlat;
+		ri.ttft = R.ttft;
+		ri.nttft = R.nttft;
+		ri.ptok = R.have_tokens ? R.ptok : -1;
+		ri.ctok = R.have_tokens ? R.ctok : -1;
+		ri.run_dir = R.run_dir;
+		ri.interrupted = R.abort;
+		if (R.http != NULL) {
+			struct http_stats hs;
+
+			http_get_stats(R.http, &hs);
+			ri.requests = (long)hs.requests;
+			ri.retries = (long)hs.retries;
+			ri.failures = (long)hs.failures;
+		}
+		ri.ntasks = R.ntrs;
+		ri.tasks = xcalloc(R.ntrs + 1, sizeof(*ri.tasks));
+		for (i = 0; i < R.ntrs; i++) {
+			struct task_run *tr = &R.trs[i];
+			struct results_task *t = &ri.tasks[i];
+
+			t->plugin = tr->plugin->desc;
+			t->task = tr->task;
+			t->count = tr->count;
+			t->ncand = tr->ncand;
+			t->nmetrics = tr->nmetrics;
+			t->values = tr->values;
+			t->vflags = tr->vflags;
+			t->ustate = tr->ustate;
+			t->ahash = tr->ahash;
+			t->category = tr->category;
+			t->errors = tr->errors;
+			t->wall_s = tr->t_last > tr->t_first ?
+			    tr->t_last - tr->t_first : 0;
+			t->data = c->data;
+		}
+		json = results_build(&ri);
+		free(ri.tasks);
+		strbuf_addf(&p, "%s/results.json", R.run_dir);
+		if (write_file_atomic(p.buf, json, strlen(json), err) != 0)
+			rc = 1;
+		else {
+			const char *runs[1] = { R.run_dir };
+			struct strbuf rerr = STRBUF_INIT;
+
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/report.md", R.run_dir);
+			if (report_write_runs(runs, 1, p.buf, &rerr) != 0)
+				fprintf(stderr, "qeval: warning: report not "
+				    "written: %s\n", rerr.buf);
+			strbuf_release(&rerr);
+			rc = R.abort || out->partial ? 1 : 0;
+		}
+		free(json);
+		strbuf_release(&p);
+		out->run_dir = xstrdup(R.run_dir);
+	} else
+		rc = R.abort || out->partial ? 1 : 0;
+	if (R.replayed > 0 && !c->quiet)
+		fprintf(stderr, "qeval: %zu answers replayed from the journal "
+		    "(not asked again)\n", R.replayed);
+	if (out->partial && err->len == 0)
+		strbuf_addf(err, "some samples failed; see samples/*.jsonl "
+		    "(field \"error\")");
+out:
+	for (i = 0; i < R.nslots; i++)
+		if (R.slots != NULL && R.slots[i] != NULL)
+			unit_free(R.slots[i]);
+	free(R.slots);
+	for (i = 0; i < R.nready; i++) {
+		free(R.ready[i].error);
+		free(R.ready[i].text);
+		free(R.ready[i].finish);
+		free(R.ready[i].tools);
+		free(R.ready[i].raw);
+	}
+	free(R.ready);
+	if (R.http)
+		http_free(R.http);
+	if (R.judge)
+		http_free(R.judge);
+	if (R.exec)
+		exec_stop(R.exec);
+	journal_close(R.journal);
+	for (i = 0; i < R.ntrs; i++) {
+		struct task_run *tr = &R.trs[i];
+
+		if (tr->samples)
+			fclose(tr->samples);
+		if (tr->opened)
+			tr->plugin->desc->close(tr->state);
+		host_ctx_release(&tr->ctx);
+		free(tr->values);
+		free(tr->vflags);
+		free(tr->ustate);
+		free(tr->ahash);
+		for (size_t k = 0; tr->category && k < tr->count; k++)
+			free(tr->category[k]);
+		free(tr->category);
+	}
+	free(R.trs);
+	free(R.lat);
+	free(R.ttft);
+	free(R.run_dir);
+	strbuf_release(&R.abort_msg);
+	return (rc);
+}
+
+void
+run_outcome_release(struct run_outcome *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_tasks; i++) {
+		free(o->tasks[i].name);
+		free(o->tasks[i].primary);
+	}
+	free(o->tasks);
+	free(o->run_dir);
+	memset(o, 0, sizeof(*o));
+}
