@@ -1,0 +1,2140 @@
+#include "config.h"
+#include "report.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "xalloc.h"
+
+/*
+ * The report is built in two passes: every run is validated first (so
+ * that rendering can trust every type it reads and a bad file gives
+ * one precise error instead of a half-written report), then the runs
+ * are grouped by (model, preset) and rendered.  docs/REPORT.md
+ * describes the layout and the status rules.
+ */
+
+#define RESULTS_SCHEMA	"qeval-results/1"
+#define CHECK_RATE	0.10	/* invalid/unparsed/truncated share */
+#define WARN_SLOWER	0.30	/* regression thresholds (seed 002) */
+#define FAIL_SLOWER	0.50
+
+enum {
+	J_NULL = 1u << 0,
+	J_NUM = 1u << 1,
+	J_STR = 1u << 2,
+	J_OBJ = 1u << 3,
+	J_ARR = 1u << 4,
+	J_BOOL = 1u << 5
+};
+
+struct run {
+	const cJSON	*doc;
+	const char	*label;		/* names the run in errors */
+	size_t		 idx;		/* input position: last tie-break */
+	const char	*run_id;
+	const char	*started;
+	const char	*finished;	/* NULL if absent */
+	const char	*status;
+	const char	*model;
+	const char	*preset;
+	const char	*version;	/* NULL if absent */
+	const cJSON	*preset_obj;
+	const cJSON	*tasks;
+	const cJSON	*system;
+	const cJSON	*cost;		/* NULL if absent or null */
+};
+
+/* The winning task of a (model, preset, task name). */
+struct entry {
+	const cJSON		*task;
+	const struct run	*run;
+};
+
+struct group {
+	size_t			 model;		/* index in report.models */
+	const char		*preset;
+	const struct run	**runs;		/* by start time */
+	size_t			 nruns, aruns;
+	struct entry		*tasks;		/* first-appearance order */
+	size_t			 ntasks, atasks;
+};
+
+struct report {
+	struct run	*runs;		/* sorted by start time */
+	size_t		 nruns;
+	const char	**models;	/* by first run */
+	size_t		 nmodels, amodels;
+	struct group	*groups;	/* by model, then preset order */
+	size_t		 ngroups, agroups;
+};
+
+struct vctx {
+	const char	*label;
+	char		 path[96];	/* key prefix, e.g. "tasks[0]." */
+	struct strbuf	*err;
+};
+
+/* Validation. */
+
+static unsigned
+jtype(const cJSON *it)
+{
+	if (cJSON_IsNull(it))
+		return (J_NULL);
+	if (cJSON_IsNumber(it))
+		return (J_NUM);
+	if (cJSON_IsString(it))
+		return (J_STR);
+	if (cJSON_IsObject(it))
+		return (J_OBJ);
+	if (cJSON_IsArray(it))
+		return (J_ARR);
+	if (cJSON_IsBool(it))
+		return (J_BOOL);
+	return (0);
+}
+
+static void
+add_type_name(struct strbuf *sb, unsigned t)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} names[] = {
+		{ J_NUM, "a number" }, { J_STR, "a string" },
+		{ J_OBJ, "an object" }, { J_ARR, "an array" },
+		{ J_BOOL, "a boolean" }, { J_NULL, "null" },
+	};
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(t & names[i].bit))
+			continue;
+		if (!first)
+			strbuf_adds(sb, " or ");
+		strbuf_adds(sb, names[i].name);
+		first = 0;
+	}
+	if (first)
+		strbuf_adds(sb, "invalid");
+}
+
+/*
+ * Looks key up in obj and checks its type against mask.  A missing
+ * optional key gives 0 and *out NULL; a JSON null gives *out NULL too,
+ * so callers need test only *out.
+ */
+static int
+get(struct vctx *v, const cJSON *obj, const char *key, unsigned mask,
+    int required, const cJSON **out)
+{
+	const cJSON *it;
+
+	*out = NULL;
+	it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (it == NULL) {
+		if (!required)
+			return (0);
+		strbuf_addf(v->err, "%s: missing key '%s%s'", v->label,
+		    v->path, key);
+		return (-1);
+	}
+	if (!(jtype(it) & mask)) {
+		strbuf_addf(v->err, "%s: key '%s%s' is ", v->label, v->path,
+		    key);
+		add_type_name(v->err, jtype(it));
+		strbuf_adds(v->err, ", expected ");
+		add_type_name(v->err, mask);
+		return (-1);
+	}
+	if (!cJSON_IsNull(it))
+		*out = it;
+	return (0);
+}
+
+static int
+need_nums(struct vctx *v, const cJSON *obj, const char *const *keys,
+    int required)
+{
+	const cJSON *it;
+
+	for (; *keys != NULL; keys++)
+		if (get(v, obj, *keys, J_NUM | J_NULL, required, &it) < 0)
+			return (-1);
+	return (0);
+}
+
+/* Keys that must hold a number, never null. */
+static int
+need_counts(struct vctx *v, const cJSON *obj, const char *const *keys)
+{
+	const cJSON *it;
+
+	for (; *keys != NULL; keys++)
+		if (get(v, obj, *keys, J_NUM, 1, &it) < 0)
+			return (-1);
+	return (0);
+}
+
+static int
+elem_is_obj(struct vctx *v, const cJSON *it, const char *what, int i)
+{
+	if (cJSON_IsObject(it))
+		return (0);
+	strbuf_addf(v->err, "%s: key '%s%s[%d]' is ", v->label, v->path,
+	    what, i);
+	add_type_name(v->err, jtype(it));
+	strbuf_adds(v->err, ", expected an object");
+	return (-1);
+}
+
+static int
+check_metric(struct vctx *v, const cJSON *m)
+{
+	const cJSON *it, *fl;
+	int i = 0;
+
+	if (get(v, m, "name", J_STR, 1, &it) < 0 ||
+	    get(v, m, "value", J_NUM | J_NULL, 1, &it) < 0 ||
+	    get(v, m, "stderr", J_NUM | J_NULL, 0, &it) < 0 ||
+	    get(v, m, "n", J_NUM | J_NULL, 0, &it) < 0 ||
+	    get(v, m, "flags", J_ARR | J_NULL, 0, &fl) < 0)
+		return (-1);
+	cJSON_ArrayForEach(it, fl) {
+		if (!cJSON_IsString(it)) {
+			strbuf_addf(v->err, "%s: key '%sflags[%d]' is ",
+			    v->label, v->path, i);
+			add_type_name(v->err, jtype(it));
+			strbuf_adds(v->err, ", expected a string");
+			return (-1);
+		}
+		i++;
+	}
+	return (0);
+}
+
+static int
+check_task(struct vctx *v, const cJSON *t, int ti)
+{
+	static const char *const nums[] = { "samples", "scored", "errors",
+	    NULL };
+	static const char *const counts[] = { "invalid", "truncated",
+	    "name_fixed", "timeout", "unparsed", "request_errors", NULL };
+	const cJSON *it, *arr, *c, *e;
+	size_t plen;
+	int i;
+
+	snprintf(v->path, sizeof(v->path), "tasks[%d].", ti);
+	plen = strlen(v->path);
+	if (get(v, t, "name", J_STR, 1, &it) < 0 ||
+	    get(v, t, "dataset", J_STR | J_NULL, 0, &it) < 0 ||
+	    get(v, t, "task_type", J_STR | J_NULL, 0, &it) < 0 ||
+	    need_counts(v, t, nums) < 0 ||
+	    get(v, t, "candidates", J_NUM | J_NULL, 0, &it) < 0 ||
+	    get(v, t, "identical_candidates", J_NUM | J_NULL, 0, &it) < 0 ||
+	    get(v, t, "wall_s", J_NUM | J_NULL, 0, &it) < 0 ||
+	    get(v, t, "counts", J_OBJ | J_NULL, 1, &c) < 0 ||
+	    get(v, t, "metrics", J_ARR, 1, &arr) < 0)
+		return (-1);
+	if (c != NULL) {
+		snprintf(v->path + plen, sizeof(v->path) - plen, "counts.");
+		if (need_nums(v, c, counts, 0) < 0)
+			return (-1);
+	}
+	i = 0;
+	cJSON_ArrayForEach(e, arr) {
+		v->path[plen] = '\0';
+		if (elem_is_obj(v, e, "metrics", i) < 0)
+			return (-1);
+		snprintf(v->path + plen, sizeof(v->path) - plen,
+		    "metrics[%d].", i);
+		if (check_metric(v, e) < 0)
+			return (-1);
+		i++;
+	}
+	v->path[plen] = '\0';
+	if (get(v, t, "passk", J_ARR | J_NULL, 0, &arr) < 0)
+		return (-1);
+	i = 0;
+	cJSON_ArrayForEach(e, arr) {
+		v->path[plen] = '\0';
+		if (elem_is_obj(v, e, "passk", i) < 0)
+			return (-1);
+		snprintf(v->path + plen, sizeof(v->path) - plen,
+		    "passk[%d].", i);
+		if (get(v, e, "metric", J_STR | J_NULL, 0, &it) < 0 ||
+		    get(v, e, "k", J_NUM, 1, &it) < 0 ||
+		    get(v, e, "value", J_NUM | J_NULL, 1, &it) < 0)
+			return (-1);
+		i++;
+	}
+	v->path[plen] = '\0';
+	if (get(v, t, "categories", J_ARR | J_NULL, 0, &arr) < 0)
+		return (-1);
+	i = 0;
+	cJSON_ArrayForEach(e, arr) {
+		const cJSON *ms, *m;
+
+		v->path[plen] = '\0';
+		if (elem_is_obj(v, e, "categories", i) < 0)
+			return (-1);
+		snprintf(v->path + plen, sizeof(v->path) - plen,
+		    "categories[%d].", i);
+		if (get(v, e, "name", J_STR, 1, &it) < 0 ||
+		    get(v, e, "n", J_NUM | J_NULL, 0, &it) < 0 ||
+		    get(v, e, "metrics", J_OBJ, 1, &ms) < 0)
+			return (-1);
+		snprintf(v->path + plen, sizeof(v->path) - plen,
+		    "categories[%d].metrics.", i);
+		cJSON_ArrayForEach(m, ms)
+			if (get(v, ms, m->string, J_NUM | J_NULL, 1, &it) < 0)
+				return (-1);
+		i++;
+	}
+	return (0);
+}
+
+static int
+check_system(struct vctx *v, const cJSON *s)
+{
+	static const char *const req[] = { "wall_s", "requests", "retries",
+	    "failures", "output_tokens_per_s", "input_tokens_per_s", NULL };
+	static const char *const opt[] = { "prompt_tokens",
+	    "completion_tokens", NULL };
+	static const char *const dist[] = { "n", "mean", "median", "stddev",
+	    "min", "max", NULL };
+	static const char *const gpu[] = { "memory_used_gb",
+	    "memory_total_gb", "memory_pct", "utilization_pct", NULL };
+	static const char *const dists[] = { "latency_s", "ttft_s", NULL };
+	const char *const *k;
+	const cJSON *it;
+
+	snprintf(v->path, sizeof(v->path), "system.");
+	if (need_nums(v, s, req, 1) < 0 || need_nums(v, s, opt, 0) < 0)
+		return (-1);
+	for (k = dists; *k != NULL; k++) {
+		snprintf(v->path, sizeof(v->path), "system.");
+		if (get(v, s, *k, J_OBJ | J_NULL, 1, &it) < 0)
+			return (-1);
+		snprintf(v->path, sizeof(v->path), "system.%s.", *k);
+		if (it != NULL && need_nums(v, it, dist, 0) < 0)
+			return (-1);
+	}
+	snprintf(v->path, sizeof(v->path), "system.");
+	if (get(v, s, "gpu", J_OBJ | J_NULL, 1, &it) < 0)
+		return (-1);
+	if (it != NULL) {
+		const cJSON *name;
+
+		snprintf(v->path, sizeof(v->path), "system.gpu.");
+		if (get(v, it, "name", J_STR | J_NULL, 0, &name) < 0 ||
+		    need_nums(v, it, gpu, 0) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+static const char *
+sval(const cJSON *obj, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return (cJSON_IsString(it) ? it->valuestring : NULL);
+}
+
+static double
+nval(const cJSON *obj, const char *key)
+{
+	const cJSON *it;
+
+	if (obj == NULL)
+		return (NAN);
+	it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return (cJSON_IsNumber(it) ? it->valuedouble : NAN);
+}
+
+static const cJSON *
+oval(const cJSON *obj, const char *key)
+{
+	const cJSON *it;
+
+	if (obj == NULL)
+		return (NULL);
+	it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return ((cJSON_IsObject(it) || cJSON_IsArray(it)) ? it : NULL);
+}
+
+static int
+check_run(struct run *r, const cJSON *doc, const char *label, size_t idx,
+    struct strbuf *err)
+{
+	static const char *const cost[] = { "gpu_price_per_hour", "gpus",
+	    "per_sample", "per_correct_sample", NULL };
+	struct vctx v = { .label = label, .err = err };
+	const cJSON *it, *t;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->doc = doc;
+	r->label = label;
+	r->idx = idx;
+	if (!cJSON_IsObject(doc)) {
+		strbuf_addf(err, "%s: results document is not a JSON object",
+		    label);
+		return (-1);
+	}
+	if (get(&v, doc, "schema", J_STR, 1, &it) < 0)
+		return (-1);
+	if (strcmp(it->valuestring, RESULTS_SCHEMA) != 0) {
+		strbuf_addf(err, "%s: key 'schema' is '%s', expected '%s'",
+		    label, it->valuestring, RESULTS_SCHEMA);
+		return (-1);
+	}
+	if (get(&v, doc, "run_id", J_STR, 1, &it) < 0 ||
+	    get(&v, doc, "started", J_STR, 1, &it) < 0 ||
+	    get(&v, doc, "finished", J_STR | J_NULL, 0, &it) < 0 ||
+	    get(&v, doc, "status", J_STR, 1, &it) < 0 ||
+	    get(&v, doc, "model", J_STR, 1, &it) < 0 ||
+	    get(&v, doc, "qeval_version", J_STR | J_NULL, 0, &it) < 0 ||
+	    get(&v, doc, "preset", J_OBJ, 1, &r->preset_obj) < 0 ||
+	    get(&v, doc, "tasks", J_ARR, 1, &r->tasks) < 0 ||
+	    get(&v, doc, "system", J_OBJ, 1, &r->system) < 0 ||
+	    get(&v, doc, "cost", J_OBJ | J_NULL, 0, &r->cost) < 0)
+		return (-1);
+	snprintf(v.path, sizeof(v.path), "preset.");
+	if (get(&v, r->preset_obj, "name", J_STR, 1, &it) < 0)
+		return (-1);
+	if (r->cost != NULL) {
+		snprintf(v.path, sizeof(v.path), "cost.");
+		if (need_nums(&v, r->cost, cost, 0) < 0)
+			return (-1);
+	}
+	i = 0;
+	cJSON_ArrayForEach(t, r->tasks) {
+		v.path[0] = '\0';
+		if (elem_is_obj(&v, t, "tasks", i) < 0 ||
+		    check_task(&v, t, i) < 0)
+			return (-1);
+		i++;
+	}
+	if (check_system(&v, r->system) < 0)
+		return (-1);
+	r->run_id = sval(doc, "run_id");
+	r->started = sval(doc, "started");
+	r->finished = sval(doc, "finished");
+	r->status = sval(doc, "status");
+	r->model = sval(doc, "model");
+	r->version = sval(doc, "qeval_version");
+	r->preset = sval(r->preset_obj, "name");
+	return (0);
+}
+
+/* Grouping. */
+
+static int
+cmp_run(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->started, y->started)) != 0)
+		return (c);
+	if ((c = strcmp(x->run_id, y->run_id)) != 0)
+		return (c);
+	return ((x->idx > y->idx) - (x->idx < y->idx));
+}
+
+static int
+preset_rank(const char *p)
+{
+	if (strcmp(p, "performance") == 0)
+		return (0);
+	if (strcmp(p, "balanced") == 0)
+		return (1);
+	if (strcmp(p, "memory") == 0)
+		return (2);
+	return (3);
+}
+
+static int
+cmp_preset(const char *a, const char *b)
+{
+	int ra = preset_rank(a), rb = preset_rank(b);
+
+	if (ra != rb)
+		return (ra - rb);
+	return (strcmp(a, b));
+}
+
+static int
+cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->model != y->model)
+		return (x->model < y->model ? -1 : 1);
+	return (cmp_preset(x->preset, y->preset));
+}
+
+static void
+group_add_run(struct group *g, const struct run *r)
+{
+	const cJSON *t;
+	size_t i;
+
+	g->runs = xgrow(g->runs, g->nruns + 1, sizeof(*g->runs), &g->aruns);
+	g->runs[g->nruns++] = r;
+	cJSON_ArrayForEach(t, r->tasks) {
+		const char *name = sval(t, "name");
+
+		for (i = 0; i < g->ntasks; i++)
+			if (strcmp(sval(g->tasks[i].task, "name"), name) == 0)
+				break;
+		if (i == g->ntasks) {
+			g->tasks = xgrow(g->tasks, g->ntasks + 1,
+			    sizeof(*g->tasks), &g->atasks);
+			g->ntasks++;
+		}
+		/* Runs come in start order: the latest one wins. */
+		g->tasks[i].task = t;
+		g->tasks[i].run = r;
+	}
+}
+
+static void
+report_build(struct report *rp)
+{
+	size_t i, m, k;
+
+	qsort(rp->runs, rp->nruns, sizeof(*rp->runs), cmp_run);
+	for (i = 0; i < rp->nruns; i++) {
+		const struct run *r = &rp->runs[i];
+
+		for (m = 0; m < rp->nmodels; m++)
+			if (strcmp(rp->models[m], r->model) == 0)
+				break;
+		if (m == rp->nmodels) {
+			rp->models = xgrow(rp->models, m + 1,
+			    sizeof(*rp->models), &rp->amodels);
+			rp->models[rp->nmodels++] = r->model;
+		}
+		for (k = 0; k < rp->ngroups; k++)
+			if (rp->groups[k].model == m &&
+			    strcmp(rp->groups[k].preset, r->preset) == 0)
+				break;
+		if (k == rp->ngroups) {
+			rp->groups = xgrow(rp->groups, k + 1,
+			    sizeof(*rp->groups), &rp->agroups);
+			memset(&rp->groups[k], 0, sizeof(rp->groups[k]));
+			rp->groups[k].model = m;
+			rp->groups[k].preset = r->preset;
+			rp->ngroups++;
+		}
+		group_add_run(&rp->groups[k], r);
+	}
+	qsort(rp->groups, rp->ngroups, sizeof(*rp->groups), cmp_group);
+}
+
+static void
+report_free(struct report *rp)
+{
+	size_t i;
+
+	for (i = 0; i < rp->ngroups; i++) {
+		free(rp->groups[i].runs);
+		free(rp->groups[i].tasks);
+	}
+	free(rp->groups);
+	free(rp->models);
+	free(rp->runs);
+}
+
+/* The latest run of a group, whose system figures stand for it. */
+static const struct run *
+group_latest(const struct group *g)
+{
+	return (g->runs[g->nruns - 1]);
+}
+
+static int
+group_contributes(const struct group *g, const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < g->ntasks; i++)
+		if (g->tasks[i].run == r)
+			return (1);
+	return (g->ntasks == 0 && r == group_latest(g));
+}
+
+/* Text helpers. */
+
+/* Inline text outside tables: control characters become spaces. */
+static void
+add_inline(struct strbuf *sb, const char *s)
+{
+	for (; *s != '\0'; s++)
+		strbuf_addch(sb, (unsigned char)*s < 0x20 ? ' ' : *s);
+}
+
+/* A table cell: '|' and '\' escaped, line breaks as <br>. */
+static void
+add_cell(struct strbuf *sb, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '|' || *s == '\\') {
+			strbuf_addch(sb, '\\');
+			strbuf_addch(sb, *s);
+		} else if (*s == '\r' && s[1] == '\n') {
+			strbuf_adds(sb, "<br>");
+			s++;
+		} else if (*s == '\n' || *s == '\r')
+			strbuf_adds(sb, "<br>");
+		else if ((unsigned char)*s < 0x20)
+			strbuf_addch(sb, ' ');
+		else
+			strbuf_addch(sb, *s);
+	}
+}
+
+/* An inline code span: backticks cannot be escaped inside one. */
+static void
+add_code(struct strbuf *sb, const char *s, int in_cell)
+{
+	strbuf_addch(sb, '`');
+	for (; *s != '\0'; s++) {
+		if (*s == '`')
+			strbuf_addch(sb, '\'');
+		else if (in_cell && *s == '|')
+			strbuf_adds(sb, "\\|");
+		else
+			strbuf_addch(sb, (unsigned char)*s < 0x20 ? ' ' : *s);
+	}
+	strbuf_addch(sb, '`');
+}
+
+static const char *const month_names[] = { "January", "February", "March",
+    "April", "May", "June", "July", "August", "September", "October",
+    "November", "December" };
+
+/* "2026-11-22T03:30:00Z" -> "November 22, 2026"; else the text. */
+static void
+add_date_long(struct strbuf *sb, const char *iso)
+{
+	int y, mo, d;
+
+	if (sscanf(iso, "%4d-%2d-%2d", &y, &mo, &d) == 3 && mo >= 1 &&
+	    mo <= 12 && d >= 1 && d <= 31)
+		strbuf_addf(sb, "%s %d, %d", month_names[mo - 1], d, y);
+	else
+		add_inline(sb, iso);
+}
+
+/* The date part of an ISO timestamp, or the text. */
+static void
+add_date_short(struct strbuf *sb, const char *iso)
+{
+	int y, mo, d;
+
+	if (sscanf(iso, "%4d-%2d-%2d", &y, &mo, &d) == 3)
+		strbuf_addf(sb, "%04d-%02d-%02d", y, mo, d);
+	else
+		add_cell(sb, iso);
+}
+
+static void
+add_preset_title(struct strbuf *sb, const char *p)
+{
+	if (strcmp(p, "memory") == 0) {
+		strbuf_adds(sb, "Memory Optimized");
+		return;
+	}
+	if (*p >= 'a' && *p <= 'z') {
+		strbuf_addch(sb, *p - 'a' + 'A');
+		p++;
+	}
+	add_inline(sb, p);
+}
+
+/* Rounds to the given decimals and folds -0 into +0. */
+static double
+tidy(double v, int decimals)
+{
+	double f = pow(10.0, decimals);
+
+	return (round(v * f) / f + 0.0);
+}
+
+static void
+add_num(struct strbuf *sb, double v, int decimals, const char *unit)
+{
+	if (isnan(v)) {
+		strbuf_adds(sb, "n/a");
+		return;
+	}
+	strbuf_addf(sb, "%.*f%s", decimals, tidy(v, decimals), unit);
+}
+
+static void
+add_count(struct strbuf *sb, double v)
+{
+	if (isnan(v))
+		strbuf_adds(sb, "n/a");
+	else
+		strbuf_addf(sb, "%.0f", tidy(v, 0));
+}
+
+static void
+add_money(struct strbuf *sb, double v)
+{
+	int dec;
+
+	if (isnan(v)) {
+		strbuf_adds(sb, "n/a");
+		return;
+	}
+	/* Three significant digits, at least cents. */
+	dec = 2;
+	if (v > 0.0 && v < 1.0)
+		dec = 2 - (int)floor(log10(v));
+	if (dec > 9)
+		dec = 9;
+	strbuf_addf(sb, "$%.*f", dec, tidy(v, dec));
+}
+
+static void
+add_duration(struct strbuf *sb, double s)
+{
+	long t;
+
+	add_num(sb, s, 1, " s");
+	if (isnan(s) || s < 60.0)
+		return;
+	t = lround(s);
+	if (t >= 3600)
+		strbuf_addf(sb, " (%ldh %02ldm %02lds)", t / 3600,
+		    t / 60 % 60, t % 60);
+	else
+		strbuf_addf(sb, " (%ldm %02lds)", t / 60, t % 60);
+}
+
+static int
+has_flag(const cJSON *m, const char *flag)
+{
+	const cJSON *f, *flags = oval(m, "flags");
+
+	cJSON_ArrayForEach(f, flags)
+		if (cJSON_IsString(f) && strcmp(f->valuestring, flag) == 0)
+			return (1);
+	return (0);
+}
+
+/* The metric flagged primary, else the first one; NULL if none. */
+static const cJSON *
+primary_metric(const cJSON *task)
+{
+	const cJSON *m, *ms = oval(task, "metrics");
+
+	cJSON_ArrayForEach(m, ms)
+		if (has_flag(m, "primary"))
+			return (m);
+	return (ms != NULL ? ms->child : NULL);
+}
+
+/* A metric value with its stderr: 75.0% ± 1.2%, or 7.50/10 ± 0.12. */
+static void
+add_score(struct strbuf *sb, double v, double se, int scale10, int bold)
+{
+	const char *b = bold ? "**" : "";
+
+	if (isnan(v)) {
+		strbuf_adds(sb, "n/a");
+		return;
+	}
+	if (scale10)
+		strbuf_addf(sb, "%s%.2f/10%s", b, tidy(v, 2), b);
+	else
+		strbuf_addf(sb, "%s%.1f%%%s", b, tidy(v * 100.0, 1), b);
+	if (isnan(se))
+		return;
+	if (scale10)
+		strbuf_addf(sb, " ± %.2f", tidy(se, 2));
+	else
+		strbuf_addf(sb, " ± %.1f%%", tidy(se * 100.0, 1));
+}
+
+static void
+add_metric(struct strbuf *sb, const cJSON *m, int bold)
+{
+	add_score(sb, nval(m, "value"), nval(m, "stderr"),
+	    has_flag(m, "scale10"), bold);
+}
+
+/* Task figures. */
+
+struct taskinfo {
+	double		 samples, scored, errors, candidates, answers;
+	double		 invalid, truncated, unparsed;
+	const cJSON	*primary;
+	const char	*status;	/* with its emoji */
+	char		 why[96];	/* reason for a non-success status */
+};
+
+static void
+task_info(const cJSON *t, struct taskinfo *ti)
+{
+	const cJSON *counts = oval(t, "counts"), *m, *ms = oval(t, "metrics");
+	double pv, rate;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->samples = nval(t, "samples");
+	ti->scored = nval(t, "scored");
+	ti->errors = nval(t, "errors");
+	ti->candidates = nval(t, "candidates");
+	if (isnan(ti->candidates) || ti->candidates < 1.0)
+		ti->candidates = 1.0;
+	/* The counts are per answer: one per candidate of each sample. */
+	ti->answers = ti->samples * ti->candidates;
+	ti->invalid = nval(counts, "invalid");
+	ti->truncated = nval(counts, "truncated");
+	ti->unparsed = nval(counts, "unparsed");
+	ti->primary = primary_metric(t);
+	pv = nval(ti->primary, "value");
+
+	ti->status = "✅ SUCCESS";
+	if (ti->errors > 0.0) {
+		ti->status = "❌ FAILED";
+		snprintf(ti->why, sizeof(ti->why), "%.0f of %.0f samples "
+		    "failed", ti->errors, ti->samples);
+		return;
+	}
+	if (ti->samples > 0.0 && ti->scored == 0.0) {
+		ti->status = "❌ FAILED";
+		snprintf(ti->why, sizeof(ti->why), "no sample was scored");
+		return;
+	}
+	ti->status = "⚠️ CHECK";
+	if (ti->primary == NULL || isnan(pv)) {
+		snprintf(ti->why, sizeof(ti->why), "no primary score");
+		return;
+	}
+	if (ti->answers > 0.0) {
+		if ((rate = ti->invalid / ti->answers) > CHECK_RATE) {
+			snprintf(ti->why, sizeof(ti->why), "invalid answers "
+			    "%.1f%% > %.0f%%", tidy(rate * 100.0, 1),
+			    CHECK_RATE * 100.0);
+			return;
+		}
+		if ((rate = ti->unparsed / ti->answers) > CHECK_RATE) {
+			snprintf(ti->why, sizeof(ti->why), "unparsed judge "
+			    "ratings %.1f%% > %.0f%%", tidy(rate * 100.0, 1),
+			    CHECK_RATE * 100.0);
+			return;
+		}
+		if ((rate = ti->truncated / ti->answers) > CHECK_RATE) {
+			snprintf(ti->why, sizeof(ti->why), "truncated answers "
+			    "%.1f%% > %.0f%%", tidy(rate * 100.0, 1),
+			    CHECK_RATE * 100.0);
+			return;
+		}
+	}
+	/* A plugin's own invalid-rate metric (e.g. invalid,strict-match). */
+	cJSON_ArrayForEach(m, ms) {
+		const char *n = sval(m, "name");
+
+		if (has_flag(m, "rate") && strncmp(n, "invalid", 7) == 0 &&
+		    nval(m, "value") > CHECK_RATE) {
+			snprintf(ti->why, sizeof(ti->why), "%.40s %.1f%% > "
+			    "%.0f%%", n, tidy(nval(m, "value") * 100.0, 1),
+			    CHECK_RATE * 100.0);
+			return;
+		}
+	}
+	if (pv == 0.0 && !has_flag(ti->primary, "lower_better")) {
+		snprintf(ti->why, sizeof(ti->why), "score is 0: check the "
+		    "scorer on the saved answers");
+		return;
+	}
+	ti->status = "✅ SUCCESS";
+}
+
+static int
+find_metric_exact(const cJSON *t, const char *name)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, oval(t, "metrics"))
+		if (strcmp(sval(m, "name"), name) == 0)
+			return (1);
+	return (0);
+}
+
+static void
+sep(struct strbuf *sb, int *first)
+{
+	if (!*first)
+		strbuf_adds(sb, "; ");
+	*first = 0;
+}
+
+static void
+add_count_rate(struct strbuf *sb, const char *what, double c, double of)
+{
+	strbuf_addf(sb, "%s %.0f", what, c);
+	if (of > 0.0)
+		strbuf_addf(sb, " (%.1f%%)", tidy(c / of * 100.0, 1));
+}
+
+/* The Notes cell, built unescaped; the caller escapes it. */
+static void
+task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
+{
+	static const struct {
+		const char	*key, *label;
+	} extra[] = {
+		{ "timeout", "timeouts" },
+		{ "name_fixed", "name mismatch resolved" },
+		{ "unparsed", "unparsed judge ratings" },
+		{ "request_errors", "request errors" },
+	};
+	const cJSON *m, *counts = oval(t, "counts");
+	double v;
+	size_t i;
+	int first = 1;
+
+	if (ti->why[0] != '\0') {
+		sep(sb, &first);
+		strbuf_adds(sb, ti->why);
+	}
+	if (ti->primary != NULL) {
+		sep(sb, &first);
+		strbuf_addf(sb, "primary: %s", sval(ti->primary, "name"));
+		if (has_flag(ti->primary, "lower_better"))
+			strbuf_adds(sb, " (lower is better)");
+	}
+	cJSON_ArrayForEach(m, oval(t, "metrics")) {
+		if (m == ti->primary)
+			continue;
+		sep(sb, &first);
+		strbuf_addf(sb, "%s ", sval(m, "name"));
+		add_metric(sb, m, 0);
+		if (has_flag(m, "lower_better"))
+			strbuf_adds(sb, " (lower is better)");
+	}
+	cJSON_ArrayForEach(m, oval(t, "passk")) {
+		const char *n = sval(m, "metric");
+
+		/* Already shown when it is also a metric (often pass@1). */
+		if (n != NULL && find_metric_exact(t, n))
+			continue;
+		sep(sb, &first);
+		if (n != NULL)
+			strbuf_addf(sb, "%s ", n);
+		else
+			strbuf_addf(sb, "pass@%.0f ", nval(m, "k"));
+		add_score(sb, nval(m, "value"), NAN, 0, 0);
+	}
+	if (!isnan(v = nval(t, "identical_candidates"))) {
+		sep(sb, &first);
+		strbuf_adds(sb, "identical candidates ");
+		add_score(sb, v, NAN, 0, 0);
+	}
+	if (ti->candidates > 1.0) {
+		sep(sb, &first);
+		strbuf_addf(sb, "%.0f candidates per sample", ti->candidates);
+	}
+	if (!isnan(ti->scored) && ti->scored != ti->samples) {
+		sep(sb, &first);
+		strbuf_addf(sb, "scored %.0f", ti->scored);
+	}
+	if (!isnan(ti->invalid)) {
+		sep(sb, &first);
+		add_count_rate(sb, "invalid", ti->invalid, ti->answers);
+	}
+	if (!isnan(ti->truncated)) {
+		sep(sb, &first);
+		add_count_rate(sb, "truncated", ti->truncated, ti->answers);
+	}
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		v = nval(counts, extra[i].key);
+		if (isnan(v) || v == 0.0)
+			continue;
+		sep(sb, &first);
+		strbuf_addf(sb, "%s %.0f", extra[i].label, v);
+	}
+}
+
+static const char *
+task_dataset(const cJSON *t)
+{
+	const char *d = sval(t, "dataset");
+
+	return (d != NULL ? d : sval(t, "name"));
+}
+
+/* Sections. */
+
+/* Whether task j of group k appeared in an earlier group of its model. */
+static int
+model_task_seen(const struct report *rp, size_t k, size_t j)
+{
+	const char *tn = sval(rp->groups[k].tasks[j].task, "name");
+	size_t i, x;
+
+	for (i = 0; i < k; i++) {
+		if (rp->groups[i].model != rp->groups[k].model)
+			continue;
+		for (x = 0; x < rp->groups[i].ntasks; x++)
+			if (strcmp(sval(rp->groups[i].tasks[x].task, "name"),
+			    tn) == 0)
+				return (1);
+	}
+	return (0);
+}
+
+static void
+render_overview(struct strbuf *sb, const struct report *rp)
+{
+	const struct run *last = &rp->runs[rp->nruns - 1];
+	const char *gpu = NULL;
+	size_t i, j, k;
+	int first;
+
+	strbuf_adds(sb, "# qeval Evaluation Tracker\n\n## Overview\n");
+	strbuf_addf(sb, "This report covers %zu run%s of %zu model%s, "
+	    "generated by qeval from the runs' results.json files alone.\n\n",
+	    rp->nruns, rp->nruns == 1 ? "" : "s", rp->nmodels,
+	    rp->nmodels == 1 ? "" : "s");
+	strbuf_adds(sb, "**Last Updated:** ");
+	add_date_long(sb, last->started);
+	strbuf_adds(sb, " (run ");
+	add_code(sb, last->run_id, 0);
+	strbuf_adds(sb, ")  \n**Runs Covered:** ");
+	add_date_long(sb, rp->runs[0].started);
+	if (strncmp(rp->runs[0].started, last->started, 10) != 0) {
+		strbuf_adds(sb, " – ");
+		add_date_long(sb, last->started);
+	}
+	strbuf_adds(sb, "  \n**Framework Version:** ");
+	first = 1;
+	for (i = 0; i < rp->nruns; i++) {
+		const char *v = rp->runs[i].version;
+
+		if (v == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (rp->runs[j].version != NULL &&
+			    strcmp(rp->runs[j].version, v) == 0)
+				break;
+		if (j < i)
+			continue;
+		if (!first)
+			strbuf_adds(sb, ", ");
+		strbuf_addf(sb, "qeval ");
+		add_inline(sb, v);
+		first = 0;
+	}
+	if (first)
+		strbuf_adds(sb, "n/a");
+	strbuf_adds(sb, "  \n**GPU Environment:** ");
+	first = 1;
+	for (i = 0; i < rp->nruns; i++) {
+		const char *g = sval(oval(rp->runs[i].system, "gpu"), "name");
+
+		if (g == NULL || (gpu != NULL && strcmp(gpu, g) == 0))
+			continue;
+		for (j = 0; j < i; j++) {
+			const char *h = sval(oval(rp->runs[j].system, "gpu"),
+			    "name");
+
+			if (h != NULL && strcmp(h, g) == 0)
+				break;
+		}
+		if (j < i)
+			continue;
+		if (!first)
+			strbuf_adds(sb, ", ");
+		add_inline(sb, g);
+		gpu = g;
+		first = 0;
+	}
+	if (first)
+		strbuf_adds(sb, "n/a");
+	strbuf_adds(sb, "  \n\n---\n\n## Models Evaluated\n\n"
+	    "| Model | Presets | Tasks | Runs | Status |\n"
+	    "|-------|---------|-------|------|--------|\n");
+	for (i = 0; i < rp->nmodels; i++) {
+		size_t nruns = 0, ntasks = 0;
+		int partial = 0;
+
+		strbuf_adds(sb, "| ");
+		add_code(sb, rp->models[i], 1);
+		strbuf_adds(sb, " | ");
+		first = 1;
+		for (k = 0; k < rp->ngroups; k++) {
+			const struct group *g = &rp->groups[k];
+
+			if (g->model != i)
+				continue;
+			if (!first)
+				strbuf_adds(sb, ", ");
+			add_cell(sb, g->preset);
+			first = 0;
+			nruns += g->nruns;
+			for (j = 0; j < g->ntasks; j++)
+				if (!model_task_seen(rp, k, j))
+					ntasks++;
+			for (j = 0; j < g->nruns; j++)
+				if (group_contributes(g, g->runs[j]) &&
+				    strcmp(g->runs[j]->status,
+				    "complete") != 0)
+					partial = 1;
+		}
+		strbuf_addf(sb, " | %zu | %zu | %s |\n", ntasks, nruns,
+		    partial ? "⚠️ PARTIAL" : "✅ COMPLETED");
+	}
+	strbuf_adds(sb, "\n---\n\n");
+}
+
+static void
+render_system(struct strbuf *sb, const struct run *r)
+{
+	const cJSON *s = r->system, *gpu = oval(s, "gpu");
+	const cJSON *lat = oval(s, "latency_s"), *tt = oval(s, "ttft_s");
+	const char *gname = sval(gpu, "name");
+	double used = nval(gpu, "memory_used_gb");
+	double total = nval(gpu, "memory_total_gb");
+	double pct = nval(gpu, "memory_pct");
+	double pt, ct;
+
+	strbuf_adds(sb, "- **GPU Memory:** ");
+	add_num(sb, used, 2, " GB");
+	if (!isnan(used) && (!isnan(pct) || !isnan(total))) {
+		strbuf_adds(sb, " (");
+		if (!isnan(pct)) {
+			add_num(sb, pct, 1, "% of ");
+			add_inline(sb, gname != NULL ? gname : "the GPU");
+			if (!isnan(total))
+				strbuf_adds(sb, ", ");
+		}
+		if (!isnan(total))
+			add_num(sb, total, 2, " GB total");
+		strbuf_adds(sb, ")");
+	}
+	strbuf_adds(sb, "\n- **Output Throughput:** ");
+	add_num(sb, nval(s, "output_tokens_per_s"), 2, " tokens/s");
+	strbuf_adds(sb, "\n- **Input Throughput:** ");
+	add_num(sb, nval(s, "input_tokens_per_s"), 2, " tokens/s");
+	strbuf_adds(sb, "\n- **GPU Utilization:** ");
+	add_num(sb, nval(gpu, "utilization_pct"), 1, "%");
+	strbuf_adds(sb, "\n- **Time to First Token:** ");
+	if (tt == NULL)
+		strbuf_adds(sb, "n/a");
+	else {
+		strbuf_adds(sb, "mean ");
+		add_num(sb, nval(tt, "mean"), 3, " s");
+		strbuf_adds(sb, ", median ");
+		add_num(sb, nval(tt, "median"), 3, " s");
+	}
+	strbuf_adds(sb, "\n- **Request Latency:** ");
+	if (lat == NULL || nval(lat, "n") == 0.0)
+		strbuf_adds(sb, "n/a");
+	else {
+		strbuf_adds(sb, "mean ");
+		add_num(sb, nval(lat, "mean"), 2, " s");
+		strbuf_adds(sb, ", median ");
+		add_num(sb, nval(lat, "median"), 2, " s");
+		strbuf_adds(sb, ", stddev ");
+		add_num(sb, nval(lat, "stddev"), 2, " s");
+		strbuf_adds(sb, ", range ");
+		if (isnan(nval(lat, "min")) || isnan(nval(lat, "max")))
+			strbuf_adds(sb, "n/a");
+		else {
+			add_num(sb, nval(lat, "min"), 2, "");
+			strbuf_adds(sb, "–");
+			add_num(sb, nval(lat, "max"), 2, " s");
+		}
+		if (!isnan(nval(lat, "n")))
+			strbuf_addf(sb, " (n=%.0f)", nval(lat, "n"));
+	}
+	strbuf_adds(sb, "\n- **Wall Time:** ");
+	add_duration(sb, nval(s, "wall_s"));
+	strbuf_adds(sb, "\n- **Requests:** ");
+	add_count(sb, nval(s, "requests"));
+	strbuf_adds(sb, " (retries ");
+	add_count(sb, nval(s, "retries"));
+	strbuf_adds(sb, ", failures ");
+	add_count(sb, nval(s, "failures"));
+	strbuf_adds(sb, ")");
+	pt = nval(s, "prompt_tokens");
+	ct = nval(s, "completion_tokens");
+	if (!isnan(pt) || !isnan(ct)) {
+		strbuf_adds(sb, "\n- **Tokens:** ");
+		add_count(sb, pt);
+		strbuf_adds(sb, " prompt, ");
+		add_count(sb, ct);
+		strbuf_adds(sb, " completion");
+	}
+	strbuf_adds(sb, "\n");
+}
+
+/* The task metric a category key refers to, for its scale. */
+static const cJSON *
+find_metric(const cJSON *task, const char *key)
+{
+	const cJSON *m, *ms = oval(task, "metrics");
+	size_t kl = strlen(key);
+
+	cJSON_ArrayForEach(m, ms)
+		if (strcmp(sval(m, "name"), key) == 0)
+			return (m);
+	/* "exact_match" names the family "exact_match,<filter>". */
+	cJSON_ArrayForEach(m, ms) {
+		const char *n = sval(m, "name");
+
+		if (strncmp(n, key, kl) == 0 && n[kl] == ',')
+			return (m);
+	}
+	return (NULL);
+}
+
+static void
+render_categories(struct strbuf *sb, const cJSON *t)
+{
+	const cJSON *cats = oval(t, "categories"), *c, *m;
+	const char **keys = NULL;
+	size_t nkeys = 0, akeys = 0, i;
+
+	if (cats == NULL || cats->child == NULL)
+		return;
+	/* Columns: every metric key, in order of first appearance. */
+	cJSON_ArrayForEach(c, cats)
+		cJSON_ArrayForEach(m, oval(c, "metrics")) {
+			for (i = 0; i < nkeys; i++)
+				if (strcmp(keys[i], m->string) == 0)
+					break;
+			if (i == nkeys) {
+				keys = xgrow(keys, nkeys + 1, sizeof(*keys),
+				    &akeys);
+				keys[nkeys++] = m->string;
+			}
+		}
+	strbuf_adds(sb, "##### **Category Breakdown: ");
+	add_inline(sb, task_dataset(t));
+	strbuf_adds(sb, "**\n\n| Category | Samples |");
+	for (i = 0; i < nkeys; i++) {
+		strbuf_adds(sb, " ");
+		add_cell(sb, keys[i]);
+		strbuf_adds(sb, " |");
+	}
+	strbuf_adds(sb, "\n|----------|---------|");
+	for (i = 0; i < nkeys; i++)
+		strbuf_adds(sb, "------|");
+	strbuf_adds(sb, "\n");
+	cJSON_ArrayForEach(c, cats) {
+		const cJSON *ms = oval(c, "metrics");
+
+		strbuf_adds(sb, "| ");
+		add_cell(sb, sval(c, "name"));
+		strbuf_adds(sb, " | ");
+		add_count(sb, nval(c, "n"));
+		strbuf_adds(sb, " |");
+		for (i = 0; i < nkeys; i++) {
+			const cJSON *tm = find_metric(t, keys[i]);
+			double v = nval(ms, keys[i]);
+
+			strbuf_adds(sb, " ");
+			if (tm != NULL)
+				add_score(sb, v, NAN, has_flag(tm, "scale10"),
+				    0);
+			else
+				add_num(sb, v, 2, "");
+			strbuf_adds(sb, " |");
+		}
+		strbuf_adds(sb, "\n");
+	}
+	strbuf_adds(sb, "\n");
+	free(keys);
+}
+
+static void
+json_num(struct strbuf *sb, double v)
+{
+	char buf[64];
+
+	if (!isfinite(v)) {
+		strbuf_adds(sb, "null");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		strbuf_addf(sb, "%.0f", v + 0.0);
+		return;
+	}
+	/* The shortest of %.15g/%.17g that reads back the same. */
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_adds(sb, buf);
+}
+
+static void
+json_str(struct strbuf *sb, const char *s)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	size_t i;
+
+	strbuf_add_json_str(&tmp, s, strlen(s));
+	/* A backtick run could close the code fence around the JSON. */
+	for (i = 0; i < tmp.len; i++)
+		if (tmp.buf[i] == '`')
+			strbuf_adds(sb, "\\u0060");
+		else
+			strbuf_addch(sb, tmp.buf[i]);
+	strbuf_release(&tmp);
+}
+
+static void
+indent(struct strbuf *sb, int depth)
+{
+	int i;
+
+	for (i = 0; i < depth; i++)
+		strbuf_adds(sb, "  ");
+}
+
+/* Pretty JSON, two-space indent, keys in document order. */
+static void
+json_pretty(struct strbuf *sb, const cJSON *it, int depth)
+{
+	const cJSON *c;
+	int obj;
+
+	if (cJSON_IsNumber(it))
+		json_num(sb, it->valuedouble);
+	else if (cJSON_IsString(it))
+		json_str(sb, it->valuestring);
+	else if (cJSON_IsTrue(it))
+		strbuf_adds(sb, "true");
+	else if (cJSON_IsFalse(it))
+		strbuf_adds(sb, "false");
+	else if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+		obj = cJSON_IsObject(it);
+		if (it->child == NULL) {
+			strbuf_adds(sb, obj ? "{}" : "[]");
+			return;
+		}
+		strbuf_adds(sb, obj ? "{\n" : "[\n");
+		for (c = it->child; c != NULL; c = c->next) {
+			indent(sb, depth + 1);
+			if (obj) {
+				json_str(sb, c->string);
+				strbuf_adds(sb, ": ");
+			}
+			json_pretty(sb, c, depth + 1);
+			strbuf_adds(sb, c->next != NULL ? ",\n" : "\n");
+		}
+		indent(sb, depth);
+		strbuf_adds(sb, obj ? "}" : "]");
+	} else
+		strbuf_adds(sb, "null");
+}
+
+static void
+render_group(struct strbuf *sb, const struct report *rp,
+    const struct group *g)
+{
+	struct strbuf notes = STRBUF_INIT;
+	const struct run *latest = group_latest(g), *r;
+	size_t i, ncontrib = 0;
+	int partial = 0;
+
+	for (i = 0; i < g->nruns; i++)
+		if (group_contributes(g, g->runs[i])) {
+			ncontrib++;
+			if (strcmp(g->runs[i]->status, "complete") != 0)
+				partial = 1;
+		}
+	for (i = 0; i < g->ntasks; i++)
+		if (nval(g->tasks[i].task, "errors") > 0.0)
+			partial = 1;
+
+	strbuf_adds(sb, "#### **");
+	add_preset_title(sb, g->preset);
+	strbuf_adds(sb, " Preset Evaluation (");
+	add_date_long(sb, latest->started);
+	strbuf_adds(sb, ")**\n\n");
+	strbuf_addf(sb, "**%s** - %zu task%s from ",
+	    partial ? "⚠️ PARTIAL" : "✅ COMPLETED", g->ntasks,
+	    g->ntasks == 1 ? "" : "s");
+	strbuf_addf(sb, "%s ", ncontrib == 1 ? "run" : "runs");
+	ncontrib = 0;
+	for (i = 0; i < g->nruns; i++) {
+		if (!group_contributes(g, g->runs[i]))
+			continue;
+		if (ncontrib++ > 0)
+			strbuf_adds(sb, ", ");
+		add_code(sb, g->runs[i]->run_id, 0);
+	}
+	if (g->nruns > ncontrib)
+		strbuf_addf(sb, " (%zu earlier run%s superseded)",
+		    g->nruns - ncontrib, g->nruns - ncontrib == 1 ? "" : "s");
+	strbuf_adds(sb, "\n\n##### **System Performance**\n");
+	for (i = 0; i < g->nruns; i++) {
+		r = g->runs[i];
+		if (!group_contributes(g, r))
+			continue;
+		if (ncontrib > 1) {
+			strbuf_adds(sb, "\nRun ");
+			add_code(sb, r->run_id, 0);
+			strbuf_adds(sb, ":\n\n");
+		}
+		render_system(sb, r);
+	}
+
+	strbuf_adds(sb, "\n##### **Dataset Evaluation Results**\n\n");
+	if (g->ntasks == 0)
+		strbuf_adds(sb, "No tasks were run.\n\n");
+	else
+		strbuf_adds(sb, "| Dataset | Task Type | Samples | Score | "
+		    "Status | Notes |\n|---------|-----------|---------|"
+		    "-------|--------|-------|\n");
+	for (i = 0; i < g->ntasks; i++) {
+		const cJSON *t = g->tasks[i].task;
+		const char *tt = sval(t, "task_type");
+		struct taskinfo ti;
+
+		task_info(t, &ti);
+		strbuf_adds(sb, "| **");
+		add_cell(sb, task_dataset(t));
+		strbuf_adds(sb, "** | ");
+		add_cell(sb, tt != NULL ? tt : "n/a");
+		strbuf_adds(sb, " | ");
+		add_count(sb, ti.samples);
+		if (ti.candidates > 1.0)
+			strbuf_addf(sb, " × %.0f", ti.candidates);
+		strbuf_adds(sb, " | ");
+		if (ti.primary != NULL)
+			add_metric(sb, ti.primary, 1);
+		else
+			strbuf_adds(sb, "n/a");
+		strbuf_addf(sb, " | %s | ", ti.status);
+		strbuf_reset(&notes);
+		task_notes(&notes, t, &ti);
+		add_cell(sb, notes.len > 0 ? notes.buf : "-");
+		strbuf_adds(sb, " |\n");
+	}
+	if (g->ntasks > 0)
+		strbuf_adds(sb, "\n");
+	for (i = 0; i < g->ntasks; i++)
+		render_categories(sb, g->tasks[i].task);
+
+	for (i = 0; i < g->nruns; i++) {
+		const cJSON *c;
+
+		r = g->runs[i];
+		if (!group_contributes(g, r) || (c = r->cost) == NULL)
+			continue;
+		strbuf_adds(sb, "##### **Cost**");
+		if (ncontrib > 1) {
+			strbuf_adds(sb, " (run ");
+			add_code(sb, r->run_id, 0);
+			strbuf_adds(sb, ")");
+		}
+		strbuf_adds(sb, "\n- **GPU Price:** ");
+		add_money(sb, nval(c, "gpu_price_per_hour"));
+		strbuf_adds(sb, "/hour × ");
+		add_count(sb, nval(c, "gpus"));
+		strbuf_adds(sb, " GPU");
+		if (nval(c, "gpus") != 1.0)
+			strbuf_adds(sb, "s");
+		strbuf_adds(sb, "\n- **Cost per Sample:** ");
+		add_money(sb, nval(c, "per_sample"));
+		strbuf_adds(sb, "\n- **Cost per Correct Sample:** ");
+		add_money(sb, nval(c, "per_correct_sample"));
+		strbuf_adds(sb, "\n\n");
+	}
+
+	strbuf_adds(sb, "##### **Configuration Used**\n```json\n");
+	json_pretty(sb, latest->preset_obj, 0);
+	strbuf_adds(sb, "\n```\n\n---\n\n");
+	strbuf_release(&notes);
+	(void)rp;
+}
+
+/* Comparative analysis. */
+
+enum delta { D_NONE, D_REL, D_PP, D_PT };
+
+/* One table cell: value, then its delta against the baseline. */
+static void
+cmp_cell(struct strbuf *sb, double v, double base, int is_base, int dec,
+    const char *unit, enum delta kind)
+{
+	double d;
+
+	add_num(sb, v, dec, unit);
+	if (is_base || isnan(v) || isnan(base) || kind == D_NONE)
+		return;
+	switch (kind) {
+	case D_REL:
+		if (base == 0.0)
+			return;
+		d = (v - base) / base * 100.0;
+		strbuf_addf(sb, " (%+.1f%%)", tidy(d, 1));
+		break;
+	case D_PP:
+		strbuf_addf(sb, " (%+.1f pp)", tidy(v - base, 1));
+		break;
+	default:
+		strbuf_addf(sb, " (%+.2f)", tidy(v - base, 2));
+		break;
+	}
+}
+
+struct sysrow {
+	const char	*label;
+	const char	*obj;		/* sub-object of system, or NULL */
+	const char	*key;
+	int		 dec;
+	const char	*unit;
+	enum delta	 kind;
+};
+
+static const struct sysrow sysrows[] = {
+	{ "Output Throughput", NULL, "output_tokens_per_s", 2, " tok/s",
+	    D_REL },
+	{ "Input Throughput", NULL, "input_tokens_per_s", 2, " tok/s", D_REL },
+	{ "GPU Memory", "gpu", "memory_used_gb", 2, " GB", D_REL },
+	{ "GPU Utilization", "gpu", "utilization_pct", 1, "%", D_PP },
+	{ "Latency (mean)", "latency_s", "mean", 2, " s", D_REL },
+	{ "Latency (median)", "latency_s", "median", 2, " s", D_REL },
+	{ "First Token (mean)", "ttft_s", "mean", 3, " s", D_REL },
+	{ "Wall Time", NULL, "wall_s", 1, " s", D_REL },
+};
+
+static double
+sys_value(const struct run *r, const struct sysrow *row)
+{
+	const cJSON *o = r->system;
+
+	if (row->obj != NULL)
+		o = oval(o, row->obj);
+	return (nval(o, row->key));
+}
+
+static const cJSON *
+group_task(const struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->ntasks; i++)
+		if (strcmp(sval(g->tasks[i].task, "name"), name) == 0)
+			return (g->tasks[i].task);
+	return (NULL);
+}
+
+/* A side-by-side table of the groups cols[0..n), base = baseline. */
+static void
+cmp_table(struct strbuf *sb, const struct report *rp,
+    const struct group *const *cols, size_t n, size_t base, int by_model)
+{
+	const char **names = NULL;
+	size_t nnames = 0, anames = 0, i, j, k;
+	int any_cost = 0;
+
+	strbuf_adds(sb, "| Metric |");
+	for (i = 0; i < n; i++) {
+		strbuf_adds(sb, " ");
+		if (by_model)
+			add_code(sb, rp->models[cols[i]->model], 1);
+		else {
+			struct strbuf t = STRBUF_INIT;
+
+			add_preset_title(&t, cols[i]->preset);
+			add_cell(sb, t.buf);
+			strbuf_release(&t);
+		}
+		strbuf_adds(sb, i == base ? " (baseline) |" : " |");
+	}
+	strbuf_adds(sb, "\n|--------|");
+	for (i = 0; i < n; i++)
+		strbuf_adds(sb, "------|");
+	strbuf_adds(sb, "\n");
+	for (k = 0; k < sizeof(sysrows) / sizeof(sysrows[0]); k++) {
+		const struct sysrow *row = &sysrows[k];
+		double bv = sys_value(group_latest(cols[base]), row);
+
+		strbuf_addf(sb, "| **%s** |", row->label);
+		for (i = 0; i < n; i++) {
+			strbuf_adds(sb, " ");
+			cmp_cell(sb, sys_value(group_latest(cols[i]), row), bv,
+			    i == base, row->dec, row->unit, row->kind);
+			strbuf_adds(sb, " |");
+		}
+		strbuf_adds(sb, "\n");
+	}
+	for (i = 0; i < n; i++)
+		if (group_latest(cols[i])->cost != NULL)
+			any_cost = 1;
+	if (any_cost) {
+		double bv = nval(group_latest(cols[base])->cost, "per_sample");
+
+		strbuf_adds(sb, "| **Cost per Sample** |");
+		for (i = 0; i < n; i++) {
+			double v = nval(group_latest(cols[i])->cost,
+			    "per_sample");
+
+			strbuf_adds(sb, " ");
+			add_money(sb, v);
+			if (i != base && !isnan(v) && !isnan(bv) && bv != 0.0)
+				strbuf_addf(sb, " (%+.1f%%)",
+				    tidy((v - bv) / bv * 100.0, 1));
+			strbuf_adds(sb, " |");
+		}
+		strbuf_adds(sb, "\n");
+	}
+	/* One row per task, in order of first appearance. */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i]->ntasks; j++) {
+			const char *tn = sval(cols[i]->tasks[j].task, "name");
+
+			for (k = 0; k < nnames; k++)
+				if (strcmp(names[k], tn) == 0)
+					break;
+			if (k == nnames) {
+				names = xgrow(names, nnames + 1,
+				    sizeof(*names), &anames);
+				names[nnames++] = tn;
+			}
+		}
+	for (k = 0; k < nnames; k++) {
+		const cJSON *bt = group_task(cols[base], names[k]), *lab;
+		const cJSON *bm = bt != NULL ? primary_metric(bt) : NULL;
+
+		lab = NULL;
+		for (i = 0; i < n && lab == NULL; i++)
+			lab = group_task(cols[i], names[k]);
+		strbuf_adds(sb, "| **");
+		add_cell(sb, task_dataset(lab));
+		strbuf_adds(sb, "** |");
+		for (i = 0; i < n; i++) {
+			const cJSON *t = group_task(cols[i], names[k]);
+			const cJSON *m = t != NULL ? primary_metric(t) : NULL;
+			int s10 = m != NULL && has_flag(m, "scale10");
+			double v = nval(m, "value"), bv = nval(bm, "value");
+
+			strbuf_adds(sb, " ");
+			if (t == NULL) {
+				strbuf_adds(sb, "not run |");
+				continue;
+			}
+			add_score(sb, v, NAN, s10, 0);
+			if (i != base && bm != NULL && !isnan(v) &&
+			    !isnan(bv) && s10 == has_flag(bm, "scale10")) {
+				if (s10)
+					strbuf_addf(sb, " (%+.2f)",
+					    tidy(v - bv, 2));
+				else
+					strbuf_addf(sb, " (%+.1f pp)",
+					    tidy((v - bv) * 100.0, 1));
+			}
+			strbuf_adds(sb, " |");
+		}
+		strbuf_adds(sb, "\n");
+	}
+	strbuf_adds(sb, "\n");
+	free(names);
+}
+
+/* The note for one figure that moved between two runs. */
+static void
+regress_line(struct strbuf *sb, const struct group *g, const char *model,
+    const char *what, const struct run *old, const struct run *cur)
+{
+	strbuf_adds(sb, what);
+	strbuf_adds(sb, " (");
+	add_code(sb, model, 0);
+	strbuf_adds(sb, ", ");
+	add_inline(sb, g->preset);
+	strbuf_adds(sb, "), ");
+	add_code(sb, old->run_id, 0);
+	strbuf_adds(sb, " → ");
+	add_code(sb, cur->run_id, 0);
+	strbuf_adds(sb, ": ");
+}
+
+static int
+render_regressions(struct strbuf *sb, const struct report *rp,
+    const struct group *g)
+{
+	const struct run *cur = group_latest(g), *old;
+	const char *model = rp->models[g->model];
+	struct strbuf what = STRBUF_INIT;
+	size_t i, j;
+	int lines = 0;
+
+	if (g->nruns < 2)
+		return (0);
+	/* Speed: the latest run against the one before it. */
+	old = g->runs[g->nruns - 2];
+	for (i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "median" : "output_tokens_per_s";
+		const cJSON *a = i == 0 ? oval(old->system, "latency_s") :
+		    old->system;
+		const cJSON *b = i == 0 ? oval(cur->system, "latency_s") :
+		    cur->system;
+		double va = nval(a, key), vb = nval(b, key), worse;
+
+		if (isnan(va) || isnan(vb) || va <= 0.0)
+			continue;
+		/* How much worse, as a share: slower or less throughput. */
+		worse = i == 0 ? (vb - va) / va : (va - vb) / va;
+		strbuf_adds(sb, worse > FAIL_SLOWER ? "- ❌ " :
+		    worse > WARN_SLOWER ? "- ⚠️ " : "- ✅ ");
+		regress_line(sb, g, model, i == 0 ? "**Median latency**" :
+		    "**Output throughput**", old, cur);
+		if (i == 0)
+			strbuf_addf(sb, "%.2f s → %.2f s", tidy(va, 2),
+			    tidy(vb, 2));
+		else
+			strbuf_addf(sb, "%.2f → %.2f tok/s", tidy(va, 2),
+			    tidy(vb, 2));
+		strbuf_addf(sb, " (%+.1f%%)\n", tidy((vb - va) / va * 100.0,
+		    1));
+		lines++;
+	}
+	/* Scores: each winning task against its previous run. */
+	for (i = 0; i < g->ntasks; i++) {
+		const cJSON *t = g->tasks[i].task, *pt = NULL, *m, *pm;
+		const char *tn = sval(t, "name");
+		double v, pv, se, d;
+		int s10;
+
+		old = NULL;
+		for (j = g->nruns; j-- > 0 && old == NULL;) {
+			const cJSON *x;
+
+			if (g->runs[j] == g->tasks[i].run ||
+			    cmp_run(g->runs[j], g->tasks[i].run) > 0)
+				continue;
+			cJSON_ArrayForEach(x, g->runs[j]->tasks)
+				if (strcmp(sval(x, "name"), tn) == 0) {
+					pt = x;
+					old = g->runs[j];
+				}
+		}
+		if (old == NULL)
+			continue;
+		m = primary_metric(t);
+		pm = primary_metric(pt);
+		if (m == NULL || pm == NULL ||
+		    strcmp(sval(m, "name"), sval(pm, "name")) != 0)
+			continue;
+		v = nval(m, "value");
+		pv = nval(pm, "value");
+		if (isnan(v) || isnan(pv))
+			continue;
+		s10 = has_flag(m, "scale10");
+		se = sqrt(pow(nval(m, "stderr"), 2) +
+		    pow(nval(pm, "stderr"), 2));
+		d = v - pv;
+		if (has_flag(m, "lower_better"))
+			d = -d;
+		if (d < 0.0 && !isnan(se) && -d > 2.0 * se)
+			strbuf_adds(sb, "- ❌ REGRESSION ");
+		else if (d < 0.0)
+			strbuf_adds(sb, "- ⚠️ LOWER ");
+		else
+			strbuf_adds(sb, "- ✅ ");
+		strbuf_reset(&what);
+		strbuf_adds(&what, "**");
+		add_inline(&what, task_dataset(t));
+		strbuf_adds(&what, "**");
+		regress_line(sb, g, model, what.buf, old, g->tasks[i].run);
+		add_score(sb, pv, NAN, s10, 0);
+		strbuf_adds(sb, " → ");
+		add_score(sb, v, NAN, s10, 0);
+		if (s10)
+			strbuf_addf(sb, " (%+.2f", tidy(v - pv, 2));
+		else
+			strbuf_addf(sb, " (%+.1f pp", tidy((v - pv) * 100.0,
+			    1));
+		if (!isnan(se)) {
+			strbuf_adds(sb, "; 2σ ");
+			if (s10)
+				strbuf_addf(sb, "%.2f", tidy(2.0 * se, 2));
+			else
+				strbuf_addf(sb, "%.1f pp",
+				    tidy(200.0 * se, 1));
+		}
+		strbuf_adds(sb, ")\n");
+		lines++;
+	}
+	strbuf_release(&what);
+	return (lines);
+}
+
+static void
+render_comparisons(struct strbuf *sb, const struct report *rp)
+{
+	const struct group **cols;
+	const char **presets;
+	size_t i, j, k, n, npresets = 0, base;
+	int any = 0, lines = 0;
+
+	cols = xcalloc(rp->ngroups, sizeof(*cols));
+	presets = xcalloc(rp->ngroups, sizeof(*presets));
+	strbuf_adds(sb, "## Comparative Analysis\n\n");
+	/* Presets of each model; groups are sorted by model, preset. */
+	for (i = 0; i < rp->ngroups; i = j) {
+		n = 0;
+		base = 0;
+		for (j = i; j < rp->ngroups &&
+		    rp->groups[j].model == rp->groups[i].model; j++) {
+			if (strcmp(rp->groups[j].preset, "balanced") == 0)
+				base = n;
+			cols[n++] = &rp->groups[j];
+		}
+		if (n < 2)
+			continue;
+		strbuf_adds(sb, "### Preset Comparison: ");
+		add_code(sb, rp->models[rp->groups[i].model], 0);
+		strbuf_adds(sb, "\n\nDeltas are against the ");
+		add_preset_title(sb, cols[base]->preset);
+		strbuf_adds(sb, " preset (scores in percentage points).\n\n");
+		cmp_table(sb, rp, cols, n, base, 0);
+		any = 1;
+	}
+	/* Models of each preset, the first model as baseline. */
+	for (i = 0; i < rp->ngroups; i++) {
+		for (k = 0; k < npresets; k++)
+			if (strcmp(presets[k], rp->groups[i].preset) == 0)
+				break;
+		if (k == npresets)
+			presets[npresets++] = rp->groups[i].preset;
+	}
+	for (k = 1; k < npresets; k++) {
+		const char *p = presets[k];
+
+		for (j = k; j > 0 && cmp_preset(presets[j - 1], p) > 0; j--)
+			presets[j] = presets[j - 1];
+		presets[j] = p;
+	}
+	for (k = 0; k < npresets; k++) {
+		n = 0;
+		for (i = 0; i < rp->ngroups; i++)
+			if (strcmp(rp->groups[i].preset, presets[k]) == 0)
+				cols[n++] = &rp->groups[i];
+		if (n < 2)
+			continue;
+		strbuf_adds(sb, "### Model Comparison: ");
+		add_preset_title(sb, presets[k]);
+		strbuf_adds(sb, " Preset\n\nDeltas are against ");
+		add_code(sb, rp->models[cols[0]->model], 0);
+		strbuf_adds(sb, " (scores in percentage points).\n\n");
+		cmp_table(sb, rp, cols, n, 0, 1);
+		any = 1;
+	}
+	if (!any)
+		strbuf_adds(sb, "No comparison: each model was run with one "
+		    "preset and each preset with one model.\n\n");
+	strbuf_adds(sb, "### Regression Notes\n\n");
+	for (i = 0; i < rp->ngroups; i++)
+		lines += render_regressions(sb, rp, &rp->groups[i]);
+	if (lines == 0)
+		strbuf_adds(sb, "No earlier run of the same model and preset "
+		    "to compare with.\n");
+	else
+		strbuf_addf(sb, "\nScores: ❌ when the drop exceeds twice the "
+		    "combined stderr. Speed: ⚠️ when %.0f%% worse, ❌ when "
+		    "%.0f%% worse.\n", WARN_SLOWER * 100.0,
+		    FAIL_SLOWER * 100.0);
+	strbuf_adds(sb, "\n---\n\n");
+	free(cols);
+	free(presets);
+}
+
+static void
+render_changelog(struct strbuf *sb, const struct report *rp)
+{
+	const cJSON *t;
+	size_t i;
+	int first;
+
+	strbuf_adds(sb, "## Changelog\n\n");
+	for (i = rp->nruns; i-- > 0;) {
+		const struct run *r = &rp->runs[i];
+
+		strbuf_adds(sb, "- ");
+		add_date_short(sb, r->started);
+		strbuf_adds(sb, " ");
+		add_code(sb, r->run_id, 0);
+		strbuf_adds(sb, " — ");
+		add_code(sb, r->model, 0);
+		strbuf_adds(sb, ", ");
+		add_inline(sb, r->preset);
+		strbuf_adds(sb, ": ");
+		first = 1;
+		cJSON_ArrayForEach(t, r->tasks) {
+			if (!first)
+				strbuf_adds(sb, ", ");
+			add_inline(sb, sval(t, "name"));
+			first = 0;
+		}
+		if (first)
+			strbuf_adds(sb, "no tasks");
+		strbuf_adds(sb, " — ");
+		if (strcmp(r->status, "complete") == 0)
+			strbuf_adds(sb, "✅ complete");
+		else {
+			strbuf_adds(sb, "⚠️ ");
+			add_inline(sb, r->status);
+		}
+		strbuf_adds(sb, "\n");
+	}
+}
+
+/* labels[i] names run i in errors (a path); NULL: "run N (run_id)". */
+static int
+render_runs(const struct cJSON *const *runs, const char *const *labels,
+    size_t n, struct strbuf *out, struct strbuf *err)
+{
+	struct report rp;
+	char **own;
+	size_t i, m;
+	int rc = 0;
+
+	memset(&rp, 0, sizeof(rp));
+	if (n == 0) {
+		strbuf_adds(err, "no runs to report");
+		return (-1);
+	}
+	rp.runs = xcalloc(n, sizeof(*rp.runs));
+	own = xcalloc(n, sizeof(*own));
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *label = labels != NULL ? labels[i] : NULL;
+
+		if (label == NULL) {
+			const cJSON *id = cJSON_IsObject(runs[i]) ?
+			    cJSON_GetObjectItemCaseSensitive(runs[i],
+			    "run_id") : NULL;
+			struct strbuf lb = STRBUF_INIT;
+
+			strbuf_addf(&lb, "run %zu", i + 1);
+			if (cJSON_IsString(id))
+				strbuf_addf(&lb, " (%s)", id->valuestring);
+			own[i] = strbuf_detach(&lb, NULL);
+			label = own[i];
+		}
+		if (check_run(&rp.runs[i], runs[i], label, i, err) < 0)
+			rc = -1;
+	}
+	if (rc == 0) {
+		rp.nruns = n;
+		report_build(&rp);
+		render_overview(out, &rp);
+		strbuf_adds(out, "## Evaluation Results\n\n");
+		for (m = 0; m < rp.nmodels; m++) {
+			strbuf_adds(out, "### ");
+			add_inline(out, rp.models[m]);
+			strbuf_adds(out, "\n\n");
+			for (i = 0; i < rp.ngroups; i++)
+				if (rp.groups[i].model == m)
+					render_group(out, &rp, &rp.groups[i]);
+		}
+		render_comparisons(out, &rp);
+		render_changelog(out, &rp);
+	}
+	report_free(&rp);
+	for (i = 0; i < n; i++)
+		free(own[i]);
+	free(own);
+	return (rc);
+}
+
+int
+report_render(const struct cJSON *const *runs, size_t n, struct strbuf *out,
+    struct strbuf *err)
+{
+	return (render_runs(runs, NULL, n, out, err));
+}
+
+/* Writing. */
+
+/* Reads a whole file, NUL-terminated; NULL with errno set on failure. */
+static char *
+slurp(const char *path, size_t *lenp)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[8192];
+	size_t got;
+	FILE *fp;
+	int e;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return (NULL);
+	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
+		strbuf_add(&sb, buf, got);
+	if (ferror(fp)) {
+		e = errno != 0 ? errno : EIO;
+		fclose(fp);
+		strbuf_release(&sb);
+		errno = e;
+		return (NULL);
+	}
+	fclose(fp);
+	return (strbuf_detach(&sb, lenp));
+}
+
+static cJSON *
+load_run(const char *arg, char **pathp, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	const char *end = NULL;
+	cJSON *doc;
+	char *text;
+	size_t len;
+
+	strbuf_adds(&path, arg);
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (path.len > 0 && path.buf[path.len - 1] != '/')
+			strbuf_addch(&path, '/');
+		strbuf_adds(&path, "results.json");
+	}
+	*pathp = strbuf_detach(&path, NULL);
+	errno = 0;
+	text = slurp(*pathp, &len);
+	if (text == NULL) {
+		strbuf_addf(err, "%s: cannot read: %s", *pathp,
+		    errno != 0 ? strerror(errno) : "read error");
+		return (NULL);
+	}
+	doc = cJSON_ParseWithOpts(text, &end, 1);
+	if (doc == NULL)
+		strbuf_addf(err, "%s: not valid JSON (at byte %zu)", *pathp,
+		    end != NULL && end >= text ? (size_t)(end - text) : 0);
+	free(text);
+	return (doc);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return (0);
+}
+
+/* Temp file in the target's directory, fsync, rename, fsync the dir. */
+static int
+write_atomic(const char *path, const struct strbuf *text, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const char *slash = strrchr(path, '/');
+	int fd, dfd, e;
+
+	if (slash != NULL)
+		strbuf_add(&tmp, path, (size_t)(slash - path) + 1);
+	strbuf_adds(&tmp, ".report.md.XXXXXX");
+	if ((fd = mkstemp(tmp.buf)) < 0) {
+		strbuf_addf(err, "%s: cannot create a temporary file: %s",
+		    tmp.buf, strerror(errno));
+		strbuf_release(&tmp);
+		return (-1);
+	}
+	if (fchmod(fd, 0644) < 0 || write_all(fd, text->buf, text->len) < 0 ||
+	    fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp.buf);
+		strbuf_addf(err, "%s: cannot write: %s", tmp.buf,
+		    strerror(e));
+		strbuf_release(&tmp);
+		return (-1);
+	}
+	if (close(fd) < 0 || rename(tmp.buf, path) < 0) {
+		e = errno;
+		unlink(tmp.buf);
+		strbuf_addf(err, "%s: cannot write: %s", path, strerror(e));
+		strbuf_release(&tmp);
+		return (-1);
+	}
+	/* Make the rename itself durable; failure here loses nothing. */
+	if (slash != NULL)
+		strbuf_setlen(&tmp, (size_t)(slash - path) + 1);
+	else {
+		strbuf_reset(&tmp);
+		strbuf_adds(&tmp, ".");
+	}
+	if ((dfd = open(tmp.buf, O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	strbuf_release(&tmp);
+	return (0);
+}
+
+int
+report_write_runs(const char *const *runs, size_t n, const char *out_path,
+    struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	cJSON **docs;
+	char **paths;
+	size_t i;
+	int rc = 0;
+
+	if (n == 0) {
+		strbuf_adds(err, "no runs to report");
+		return (-1);
+	}
+	docs = xcalloc(n, sizeof(*docs));
+	paths = xcalloc(n, sizeof(*paths));
+	for (i = 0; i < n && rc == 0; i++)
+		if ((docs[i] = load_run(runs[i], &paths[i], err)) == NULL)
+			rc = -1;
+	if (rc == 0)
+		rc = render_runs((const cJSON *const *)docs,
+		    (const char *const *)paths, n, &text, err);
+	if (rc == 0) {
+		if (out_path == NULL || strcmp(out_path, "-") == 0) {
+			if (fwrite(text.buf, 1, text.len, stdout) != text.len ||
+			    fflush(stdout) != 0) {
+				strbuf_addf(err, "cannot write the report to "
+				    "standard output: %s", strerror(errno));
+				rc = -1;
+			}
+		} else
+			rc = write_atomic(out_path, &text, err);
+	}
+	for (i = 0; i < n; i++) {
+		cJSON_Delete(docs[i]);
+		free(paths[i]);
+	}
+	free(docs);
+	free(paths);
+	strbuf_release(&text);
+	return (rc);
+}
