@@ -1351,8 +1351,7 @@ json_pretty(struct strbuf *sb, const cJSON *it, int depth)
 }
 
 static void
-render_group(struct strbuf *sb, const struct report *rp,
-    const struct group *g)
+render_group(struct strbuf *sb, const struct group *g)
 {
 	struct strbuf notes = STRBUF_INIT;
 	const struct run *latest = group_latest(g), *r;
@@ -1469,7 +1468,6 @@ render_group(struct strbuf *sb, const struct report *rp,
 	json_pretty(sb, latest->preset_obj, 0);
 	strbuf_adds(sb, "\n```\n\n---\n\n");
 	strbuf_release(&notes);
-	(void)rp;
 }
 
 /* Comparative analysis. */
@@ -1951,7 +1949,7 @@ render_runs(const struct cJSON *const *runs, const char *const *labels,
 			strbuf_adds(out, "\n\n");
 			for (i = 0; i < rp.ngroups; i++)
 				if (rp.groups[i].model == m)
-					render_group(out, &rp, &rp.groups[i]);
+					render_group(out, &rp.groups[i]);
 		}
 		render_comparisons(out, &rp);
 		render_changelog(out, &rp);
