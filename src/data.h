@@ -33,6 +33,7 @@ struct data_file {
 	char	*format;	/* "jsonl", "json", "jsonl.gz", "txt.bz2" … */
 	char	*license;
 	char	*dataset;	/* manifest name it came from */
+	long long records;	/* records the manifest counts; -1 if unknown */
 };
 
 struct data_manifests {
@@ -64,6 +65,12 @@ struct data_cfg {
  */
 int	 data_resolve(const struct data_cfg *, const char *relpath,
 	    char **abspath, struct strbuf *err);
+/*
+ * The cache root: cfg->cache_dir, else $XDG_CACHE_HOME/qeval, else
+ * $HOME/.cache/qeval.  *dirp is malloc'd.  Fails only when none is set.
+ */
+int	 data_cache_dir(const struct data_cfg *, char **dirp,
+	    struct strbuf *err);
 /* sha256 of a file as 64 hex digits into out[65]. */
 int	 data_sha256_file(const char *path, char out[65], struct strbuf *err);
 
@@ -79,7 +86,17 @@ int	 data_read_all(const char *path, char **out, size_t *lenp,
  * json (array: each element; object: itself), after decompression.
  * `name` is used in messages and as the `where` prefix ("name:line").
  * Each record is checked to be valid JSON before cb sees it; a bad line
- * is an error naming name:line.  cb returns 0 to go on.
+ * is an error naming name:line.  cb returns 0 to go on; anything else
+ * stops the walk and is returned as is.
+ * The layout is taken from the content, so that JSON Lines files named
+ * .json (BFCL) work: a .jsonl name is always JSON Lines; otherwise a
+ * file holding exactly one JSON value is a document (an array gives its
+ * elements, `where` "name[i]", 0-based; anything else is one record,
+ * `where` "name"), and a file of several values is JSON Lines.
+ * Records are passed NUL-terminated (json[len] == '\0'), valid only
+ * during the call.  The bare words NaN, Infinity and -Infinity that
+ * Python's json module writes (MBPP+ test inputs) are accepted and
+ * passed on verbatim; a strict JSON parser will refuse such a record.
  */
 typedef int (*data_record_cb)(void *arg, const char *json, size_t len,
     const char *where);
