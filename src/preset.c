@@ -675,8 +675,8 @@ preset_load_file(struct preset *p, const char *path, struct strbuf *err)
 	}
 	free(buf);
 	if (!cJSON_IsObject(root)) {
-		strbuf_addf(err, "%s: expected a JSON object ({ \"name\": ... })"
-		    " at the top level, got ", path);
+		strbuf_addf(err, "%s: expected a JSON object "
+		    "({ \"name\": ... }) at the top level, got ", path);
 		add_found(err, root);
 		cJSON_Delete(root);
 		return (QEVAL_EINVAL);
