@@ -1,0 +1,135 @@
+/*
+ * codeutil: what the code-execution plugins (humaneval, mbpp) share:
+ * finding code in a model's answer, turning an answer into a candidate
+ * solution, Python string literals, raw JSON value spans, the
+ * differential-testing harness of the "plus" tasks and the wording of
+ * executor verdicts.
+ *
+ * Compiled into each of the two plugins (hidden visibility), so nothing
+ * here is part of the ABI.  Every function takes arbitrary model output
+ * and never fails on it: the worst case is an empty or unchanged answer.
+ * Allocation failure is reported through the qp_buf's oom flag.
+ */
+#ifndef QEVAL_CODEUTIL_H
+#define QEVAL_CODEUTIL_H
+
+#include <stddef.h>
+
+#include "qp.h"
+
+/* How an answer became a candidate solution (codeutil_candidate()). */
+enum codeutil_mode {
+	CU_EMPTY = 0,	/* nothing that looks like code */
+	CU_FUNCTION,	/* a top-level def of the entry point */
+	CU_ALIAS,	/* one other top-level def, aliased to the entry
+			 * point ("name mismatch resolved") */
+	CU_BODY,	/* a function body, re-indented under the prompt */
+	CU_OTHER	/* top-level code without the entry point */
+};
+
+const char *codeutil_mode_name(enum codeutil_mode);
+
+/*
+ * The code of a chat answer: the best fenced block (one that defines
+ * `entry` at top level, else one with any top-level def, else the first
+ * Python or untagged block, else the first block; an unterminated fence
+ * runs to the end), or, without fences, the whole text less leading
+ * prose lines.  `if __name__ == "__main__":` blocks are removed.
+ * entry may be NULL.
+ */
+void	 codeutil_extract(const char *text, const char *entry,
+	    struct qp_buf *out);
+
+/* Text up to the first "```" (lm-eval's prefill extraction). */
+void	 codeutil_until_fence(const char *text, struct qp_buf *out);
+
+/*
+ * lm-eval's clean_text(): "\n" followed by U+2581 characters becomes
+ * "\n" and as many spaces; with drop_fence, "```python\n" is removed
+ * first (lm-eval's humaneval build_predictions).
+ */
+void	 codeutil_clean(const char *text, int drop_fence, struct qp_buf *out);
+
+/* Cuts text at the first occurrence of any stop string (client side). */
+size_t	 codeutil_stop_len(const char *text, const char *const *stops);
+
+/* 1 if code defines `name` at top level (def / async def / class). */
+int	 codeutil_defines(const char *code, const char *name);
+/* Number of top-level function names; the first is copied to name. */
+int	 codeutil_top_defs(const char *code, char *name, size_t namesz);
+
+/*
+ * Turns extracted code into what follows the prompt:
+ *   defines entry            -> the code (CU_FUNCTION)
+ *   exactly one other def    -> code + "\nENTRY = OTHER\n" (CU_ALIAS,
+ *                               the other name in fixed[])
+ *   no top-level def, body   -> re-indented to four spaces (CU_BODY),
+ *                               when allow_body
+ *   else                     -> the code (CU_OTHER)
+ * A separating newline is added when the prompt does not end in one.
+ */
+enum codeutil_mode codeutil_candidate(const char *prompt, const char *entry,
+	    const char *code, int allow_body, struct qp_buf *out,
+	    char *fixed, size_t fixedsz);
+
+/* Appends s as a Python string literal ('...', escapes for the rest). */
+void	 codeutil_py_str(struct qp_buf *, const char *s, size_t len);
+
+/*
+ * Span of the raw JSON value of `key` in the top-level object `json`
+ * (so that numbers keep their exact spelling: 3 vs 3.0).  1 and
+ * the offset and length set, or 0.
+ */
+int	 codeutil_json_span(const char *json, size_t len, const char *key,
+	    size_t *off, size_t *vlen);
+
+/*
+ * The program that checks a candidate against the reference solution on
+ * a list of inputs, evalplus-style (see docs/CODE_TASKS.md).
+ * dataset: "humaneval" or "mbpp" (special oracles, input conversion);
+ * inputs_json: the raw JSON array; phase: "base" or "plus".
+ */
+struct codeutil_diff {
+	const char	*dataset;
+	int		 task_num;	/* the number in "Mbpp/2" */
+	const char	*entry;
+	const char	*atol;		/* raw JSON number */
+	const char	*reference;	/* prompt + canonical solution */
+	const char	*candidate;	/* prompt + completion */
+	const char	*inputs_json;
+	size_t		 inputs_len;
+	const char	*phase;
+	double		 factor;	/* gt_time_limit_factor */
+	double		 min_limit;	/* min_time_limit */
+	double		 task_limit;	/* EVALPLUS_TIMEOUT_PER_TASK */
+};
+
+void	 codeutil_diff_program(struct qp_buf *, const struct codeutil_diff *);
+
+/* Name of the exception the harness raises on a per-input time limit. */
+#define CODEUTIL_TIME_LIMIT	"TimeLimitExceeded"
+
+/* "passed", "failed", "timeout", "oom", "crashed", "refused". */
+const char *codeutil_status_name(int status);
+/*
+ * One-line reason for an exec verdict into out ("failed: AssertionError:
+ * ...", at most ~160 bytes of the detail's first line).
+ */
+void	 codeutil_reason(int status, const char *detail, struct qp_buf *out);
+
+/* Appends "key":value pairs to a JSON object under construction. */
+void	 codeutil_json_kv(struct qp_buf *, int *first, const char *key,
+	    const char *value);
+
+/* A boolean task option ("1"/"0"/"true"/"false"...): 1, 0, def when v
+ * is NULL, -1 when malformed. */
+int	 codeutil_opt_bool(const char *v, int def);
+/* A positive number option: 0 (and *out set unless v is NULL) or -1. */
+int	 codeutil_opt_num(const char *v, double *out);
+/* Appends ,"stop":[...] to a request body under construction. */
+void	 codeutil_add_stops(struct qp_buf *, const char *const *stops);
+
+/* Duplicates len bytes of s (NUL-terminated), NULL on failure. */
+char	*codeutil_strndup(const char *s, size_t len);
+
+#endif

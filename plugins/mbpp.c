@@ -1,0 +1,953 @@
+/*
+ * mbpp: MBPP and MBPP+, scored by running the program.
+ *
+ * Tasks:
+ *   mbpp            lm-eval `mbpp`: the Austin et al. prompt, 3 fixed
+ *                   shots (task ids 2, 3, 4) with [BEGIN] / code [DONE],
+ *                   stop "[DONE]", greedy, 256 new tokens, over the
+ *                   500-task test split (ids 11-510), /v1/completions.
+ *   mbpp_instruct   lm-eval `mbpp_instruct`: the newline-separated
+ *                   prompt, the shots as chat turns, the assistant
+ *                   prefill "\n```python\n" (vLLM continue_final_message),
+ *                   256 tokens, no stops; prefill=0 drops the prefill.
+ *   mbpp_sanitized  the `mbpp` recipe over the hand-verified subset
+ *                   (sanitized-mbpp.json, 257 tasks of the test split).
+ *   mbpp_plus       MBPP+ (evalplus v0.2.0, 378 tasks): base and
+ *                   base+extra inputs checked against the reference
+ *                   solution inside the program, evalplus time limits.
+ *
+ * The program of mbpp, mbpp_instruct and mbpp_sanitized is lm-eval's
+ * ("from __future__ import annotations\n" + code + "\n" + tests) with
+ * the dataset's test_setup_code (or test_imports) added, which lm-eval
+ * leaves out; 3.0 s.  docs/CODE_TASKS.md describes every deviation.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <qeval/plugin.h>
+
+#include "codeutil.h"
+#include "qp.h"
+
+#define MBPP_MAGIC	0x6d627031u
+#define NSHOTS		3
+
+enum recipe { R_MBPP, R_INSTRUCT, R_SANITIZED, R_PLUS };
+
+enum metric { M_PASS, M_BASE };
+
+struct item {
+	char	*id;
+	int	 num;
+	char	*text;		/* the task description */
+	char	*code;		/* reference solution */
+	char	*tests3;	/* test_list[0..2], "\n"-joined (prompt) */
+	char	*tests;		/* every test, "\n"-joined (program) */
+	char	*setup;		/* test_setup_code / test_imports, or "" */
+	/* MBPP+ */
+	char	*prompt;
+	char	*entry;
+	char	*atol;
+	char	*base_in;
+	char	*plus_in;
+};
+
+struct mbpp {
+	unsigned		 magic;
+	const struct qeval_host	*host;
+	enum recipe		 recipe;
+	int			 chat;
+	int			 prefill;
+	int			 base_only;
+	int			 nshot;
+	double			 timeout;
+	double			 factor, min_limit, task_limit;
+	char			*file;
+	struct item		*items;
+	size_t			 n, alloc, count;
+	struct item		 shots[NSHOTS];
+	/* scratch, valid until the next call */
+	struct qp_buf		 body, prog, code, comp, sol, gold;
+	struct qp_buf		 reason, detail, tmp;
+};
+
+static const char *const mbpp_files[] = { "mbpp/mbpp.jsonl", NULL };
+static const char *const san_files[] = { "mbpp/sanitized-mbpp.json", NULL };
+static const char *const plus_files[] = { "mbpp_plus/MbppPlus.jsonl.gz",
+	NULL };
+
+static const struct qeval_metric_desc metrics[] = {
+	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },
+	{ NULL, 0 }
+};
+
+static const struct qeval_metric_desc plus_metrics[] = {
+	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },	/* base+extra */
+	{ "pass@1,base", QEVAL_MF_PASSK },
+	{ NULL, 0 }
+};
+
+static const struct qeval_task tasks[] = {
+	{ "mbpp", "MBPP", "Code Generation",
+	  "lm-evaluation-harness mbpp (3-shot Austin et al. prompt, "
+	  "[BEGIN]/[DONE], test split 11-510; setup code run)",
+	  mbpp_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_COMPLETION_ONLY },
+	{ "mbpp_instruct", "MBPP", "Code Generation",
+	  "lm-evaluation-harness mbpp_instruct (3-shot chat, prefill "
+	  "\"```python\"; setup code run; fixed fence extraction)",
+	  mbpp_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_CHAT_ONLY },
+	{ "mbpp_sanitized", "MBPP (sanitized)", "Code Generation",
+	  "lm-evaluation-harness mbpp prompt over sanitized-mbpp.json "
+	  "(257 test-split tasks)",
+	  san_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_COMPLETION_ONLY },
+	{ "mbpp_plus", "MBPP+", "Code Generation",
+	  "evalplus MBPP+ v0.2.0 (base and base+extra, differential, "
+	  "evalplus time limits)",
+	  plus_files, plus_metrics, QEVAL_TF_EXEC },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+};
+
+static const char *const stops_mbpp[] = { "[DONE]", NULL };
+/* evalplus's end-of-text strings for direct completion of MBPP+ */
+static const char *const stops_plus[] = { "\nif __name__", "\ndef main(",
+	"\nprint(", "\n\"\"\"", "\nassert", NULL };
+static const char *const no_stops[] = { NULL };
+
+static const char future[] = "from __future__ import annotations\n";
+static const char prefill_text[] = "\n```python\n";
+static const char plus_text[] = "Please provide a self-contained Python "
+	"script that solves the following problem in a markdown code block:"
+	"\n```python\n";
+static const char corrupt_def[] = "(*args, **kwargs):\n    raise "
+	"NotImplementedError('qeval: corrupted reference solution')\n";
+
+/* ------------------------------------------------------------------ */
+/* Dataset                                                            */
+
+static void
+item_free(struct item *it)
+{
+	free(it->id);
+	free(it->text);
+	free(it->code);
+	free(it->tests3);
+	free(it->tests);
+	free(it->setup);
+	free(it->prompt);
+	free(it->entry);
+	free(it->atol);
+	free(it->base_in);
+	free(it->plus_in);
+	memset(it, 0, sizeof(*it));
+}
+
+struct load {
+	struct mbpp		*m;
+	struct qeval_ctx	*ctx;
+};
+
+/* Joins a JSON array of strings with "\n" (at most max, 0: all). */
+static char *
+join_strings(const cJSON *arr, size_t max, int *bad)
+{
+	struct qp_buf b = QP_BUF_INIT;
+	const cJSON *e;
+	size_t k = 0;
+	char *s;
+
+	qp_buf_add(&b, "", 0);
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsString(e)) {
+			*bad = 1;
+			break;
+		}
+		if (max > 0 && k == max)
+			break;
+		if (k++ > 0)
+			qp_buf_adds(&b, "\n");
+		qp_buf_adds(&b, e->valuestring);
+	}
+	s = qp_buf_ok(&b) ? qp_strdup(qp_buf_str(&b)) : NULL;
+	qp_buf_free(&b);
+	return (s);
+}
+
+static char *
+raw_field(const char *json, size_t len, const char *key)
+{
+	size_t off, vlen;
+
+	if (!codeutil_json_span(json, len, key, &off, &vlen))
+		return (NULL);
+	return (codeutil_strndup(json + off, vlen));
+}
+
+static int
+push_item(struct mbpp *m, struct qeval_ctx *ctx, struct item *it)
+{
+	if (m->n == m->alloc) {
+		size_t na = m->alloc ? m->alloc * 2 : 512;
+		struct item *nv = realloc(m->items, na * sizeof(*nv));
+
+		if (nv == NULL)
+			return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
+			    "memory"));
+		m->items = nv;
+		m->alloc = na;
+	}
+	m->items[m->n++] = *it;
+	memset(it, 0, sizeof(*it));
+	return (QEVAL_OK);
+}
+
+static int
+load_plus(struct load *l, const cJSON *doc, const char *json, size_t len,
+    const char *where, struct item *it)
+{
+	const struct qeval_host *h = l->m->host;
+	const char *id = qp_json_str(doc, "task_id");
+	const char *prompt = qp_json_str(doc, "prompt");
+	const char *entry = qp_json_str(doc, "entry_point");
+	const char *canon = qp_json_str(doc, "canonical_solution");
+	const char *slash;
+
+	if (id == NULL || prompt == NULL || entry == NULL || canon == NULL)
+		return (h->fail(l->ctx, QEVAL_EDATA, "%s: an MBPP+ record "
+		    "needs string fields task_id, prompt, entry_point and "
+		    "canonical_solution (is this evalplus's MbppPlus.jsonl?)",
+		    where));
+	if (entry[0] == '\0' || strspn(entry, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(entry))
+		return (h->fail(l->ctx, QEVAL_EDATA, "%s: entry_point '%s' is "
+		    "not a Python identifier", where, entry));
+	slash = strrchr(id, '/');
+	it->num = atoi(slash != NULL ? slash + 1 : id);
+	it->id = qp_strdup(id);
+	it->prompt = qp_strdup(prompt);
+	it->entry = qp_strdup(entry);
+	it->code = qp_strdup(canon);
+	it->atol = raw_field(json, len, "atol");
+	it->base_in = raw_field(json, len, "base_input");
+	it->plus_in = raw_field(json, len, "plus_input");
+	if (it->base_in == NULL || it->plus_in == NULL ||
+	    it->base_in[0] != '[' || it->plus_in[0] != '[')
+		return (h->fail(l->ctx, QEVAL_EDATA, "%s: an MBPP+ record "
+		    "needs arrays base_input and plus_input", where));
+	if (it->atol == NULL)
+		it->atol = qp_strdup("0");
+	if (it->id == NULL || it->prompt == NULL || it->entry == NULL ||
+	    it->code == NULL || it->atol == NULL)
+		return (h->fail(l->ctx, QEVAL_ENOMEM, "mbpp: out of memory"));
+	return (QEVAL_OK);
+}
+
+static int
+load_record(void *arg, const char *json, size_t len, const char *where)
+{
+	struct load *l = arg;
+	struct mbpp *m = l->m;
+	const struct qeval_host *h = m->host;
+	cJSON *doc = cJSON_ParseWithLength(json, len);
+	const cJSON *tests, *imports;
+	const char *text, *code, *setup;
+	struct item it;
+	double num;
+	int rc = QEVAL_OK, bad = 0;
+	char idbuf[32];
+
+	memset(&it, 0, sizeof(it));
+	if (doc == NULL)
+		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON", where));
+	if (m->recipe == R_PLUS) {
+		rc = load_plus(l, doc, json, len, where, &it);
+		if (rc == QEVAL_OK)
+			rc = push_item(m, l->ctx, &it);
+		goto out;
+	}
+	text = qp_json_str(doc, m->recipe == R_SANITIZED ? "prompt" : "text");
+	code = qp_json_str(doc, "code");
+	tests = qp_json_arr(doc, "test_list");
+	if (!qp_json_num(doc, "task_id", &num) || text == NULL ||
+	    code == NULL || tests == NULL || cJSON_GetArraySize(tests) < 3) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: an MBPP record needs "
+		    "task_id, %s, code and at least three test_list strings "
+		    "(is this %s?)", where, m->recipe == R_SANITIZED ?
+		    "prompt" : "text", m->recipe == R_SANITIZED ?
+		    "sanitized-mbpp.json" : "mbpp.jsonl");
+		goto out;
+	}
+	it.num = (int)num;
+	if (!((it.num >= 2 && it.num <= 4) || (it.num >= 11 &&
+	    it.num <= 510)))
+		goto out;	/* train, prompt and validation splits */
+	snprintf(idbuf, sizeof(idbuf), "mbpp/%d", it.num);
+	it.id = qp_strdup(idbuf);
+	it.text = qp_strdup(text);
+	it.code = qp_strdup(code);
+	it.tests3 = join_strings(tests, 3, &bad);
+	it.tests = join_strings(tests, 0, &bad);
+	if (m->recipe == R_SANITIZED) {
+		imports = qp_json_arr(doc, "test_imports");
+		it.setup = imports != NULL ? join_strings(imports, 0, &bad) :
+		    qp_strdup("");
+	} else {
+		setup = qp_json_str(doc, "test_setup_code");
+		it.setup = qp_strdup(setup != NULL ? setup : "");
+	}
+	if (bad) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: test_list and "
+		    "test_imports must hold strings", where);
+		goto out;
+	}
+	if (it.id == NULL || it.text == NULL || it.code == NULL ||
+	    it.tests3 == NULL || it.tests == NULL || it.setup == NULL) {
+		rc = h->fail(l->ctx, QEVAL_ENOMEM, "mbpp: out of memory");
+		goto out;
+	}
+	if (it.num <= 4) {
+		item_free(&m->shots[it.num - 2]);
+		m->shots[it.num - 2] = it;
+		memset(&it, 0, sizeof(it));
+	} else
+		rc = push_item(m, l->ctx, &it);
+out:
+	item_free(&it);
+	cJSON_Delete(doc);
+	return (rc);
+}
+
+static void
+mbpp_close(void *state)
+{
+	struct mbpp *m = state;
+	size_t i;
+
+	if (m == NULL)
+		return;
+	assert(m->magic == MBPP_MAGIC);
+	for (i = 0; i < m->n; i++)
+		item_free(&m->items[i]);
+	for (i = 0; i < NSHOTS; i++)
+		item_free(&m->shots[i]);
+	free(m->items);
+	free(m->file);
+	qp_buf_free(&m->body);
+	qp_buf_free(&m->prog);
+	qp_buf_free(&m->code);
+	qp_buf_free(&m->comp);
+	qp_buf_free(&m->sol);
+	qp_buf_free(&m->gold);
+	qp_buf_free(&m->reason);
+	qp_buf_free(&m->detail);
+	qp_buf_free(&m->tmp);
+	m->magic = 0;
+	free(m);
+}
+
+static int
+mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
+    const struct qeval_task *task, const struct qeval_opts *opts,
+    void **statep)
+{
+	static const char *const numopt[] = { "timeout",
+	    "gt_time_limit_factor", "min_time_limit", "timeout_per_task" };
+	struct mbpp *m;
+	struct load l;
+	double *nums[4];
+	const char *v;
+	int rc, i;
+
+	*statep = NULL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return (h->fail(ctx, QEVAL_ENOMEM, "mbpp: cannot allocate "
+		    "state"));
+	m->magic = MBPP_MAGIC;
+	m->host = h;
+	if (strcmp(task->name, "mbpp_instruct") == 0)
+		m->recipe = R_INSTRUCT;
+	else if (strcmp(task->name, "mbpp_sanitized") == 0)
+		m->recipe = R_SANITIZED;
+	else if (strcmp(task->name, "mbpp_plus") == 0)
+		m->recipe = R_PLUS;
+	else
+		m->recipe = R_MBPP;
+	m->chat = opts->chat;
+	m->timeout = 3.0;
+	m->factor = 4.0;
+	m->min_limit = 1.0;
+	m->task_limit = 60.0;
+	nums[0] = &m->timeout;
+	nums[1] = &m->factor;
+	nums[2] = &m->min_limit;
+	nums[3] = &m->task_limit;
+	for (i = 0; i < 4; i++)
+		if (codeutil_opt_num(h->opt(ctx, numopt[i]), nums[i]) != 0) {
+			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option %s "
+			    "needs a positive number, not '%s'", task->name,
+			    numopt[i], h->opt(ctx, numopt[i]));
+			goto fail;
+		}
+	m->prefill = codeutil_opt_bool(h->opt(ctx, "prefill"),
+	    m->recipe == R_INSTRUCT);
+	m->base_only = codeutil_opt_bool(h->opt(ctx, "base_only"), 0);
+	if (m->prefill < 0 || m->base_only < 0) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: task options prefill and "
+		    "base_only take 0 or 1", task->name);
+		goto fail;
+	}
+	if (m->prefill && m->recipe != R_INSTRUCT) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: prefill applies to "
+		    "mbpp_instruct only", task->name);
+		goto fail;
+	}
+	m->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : NSHOTS;
+	if (m->recipe == R_PLUS)
+		m->nshot = 0;
+	if (m->nshot > NSHOTS) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: --num-fewshot %d: the "
+		    "recipe has %d fixed shots (task ids 2-4)", task->name,
+		    m->nshot, NSHOTS);
+		goto fail;
+	}
+	v = h->opt(ctx, "file");
+	m->file = qp_strdup(v != NULL ? v : task->files[0]);
+	if (m->file == NULL) {
+		rc = h->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory");
+		goto fail;
+	}
+	memset(&l, 0, sizeof(l));
+	l.m = m;
+	l.ctx = ctx;
+	rc = h->records(ctx, m->file, load_record, &l);
+	if (rc != QEVAL_OK)
+		goto fail;
+	for (i = 0; i < m->nshot; i++)
+		if (m->shots[i].id == NULL) {
+			rc = h->fail(ctx, QEVAL_EDATA, "%s: the few-shot task "
+			    "id %d is missing", m->file, i + 2);
+			goto fail;
+		}
+	if (m->n == 0) {
+		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no test-split "
+		    "records", m->file);
+		goto fail;
+	}
+	m->count = opts->limit > 0 && opts->limit < m->n ? opts->limit : m->n;
+	*statep = m;
+	return (QEVAL_OK);
+fail:
+	mbpp_close(m);
+	return (rc < 0 ? rc : QEVAL_EINTERNAL);
+}
+
+static size_t
+mbpp_count(void *state)
+{
+	struct mbpp *m = state;
+
+	assert(m != NULL && m->magic == MBPP_MAGIC);
+	return (m->count);
+}
+
+static const char *
+mbpp_sample_id(void *state, size_t i)
+{
+	struct mbpp *m = state;
+
+	assert(m != NULL && m->magic == MBPP_MAGIC && i < m->n);
+	return (m->items[i].id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                           */
+
+static int
+uses_chat(const struct mbpp *m)
+{
+	return (m->recipe == R_INSTRUCT || (m->recipe == R_PLUS && m->chat));
+}
+
+/* lm-eval's doc_to_text of mbpp or mbpp_instruct. */
+static void
+doc_text(const struct mbpp *m, struct qp_buf *b, const struct item *it)
+{
+	if (m->recipe == R_INSTRUCT) {
+		qp_buf_adds(b, "You are an expert Python programmer, and here "
+		    "is your task:\n");
+		qp_buf_adds(b, it->text);
+		qp_buf_adds(b, "\nYour code should pass these tests:\n");
+		qp_buf_adds(b, it->tests3);
+	} else {
+		qp_buf_adds(b, "You are an expert Python programmer, and here "
+		    "is your task: ");
+		qp_buf_adds(b, it->text);
+		qp_buf_adds(b, " Your code should pass these tests:\n\n");
+		qp_buf_adds(b, it->tests3);
+		qp_buf_adds(b, "\n[BEGIN]\n");
+	}
+}
+
+static void
+add_message(struct qp_buf *b, int *first, const char *role,
+    const char *content)
+{
+	if (!*first)
+		qp_buf_adds(b, ",");
+	*first = 0;
+	qp_buf_adds(b, "{\"role\":");
+	qp_buf_json_str(b, role);
+	qp_buf_adds(b, ",\"content\":");
+	qp_buf_json_str(b, content != NULL ? content : "");
+	qp_buf_adds(b, "}");
+}
+
+static void
+add_stripped(struct qp_buf *b, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0 && strchr(" \t\r\n", *s) != NULL) {
+		s++;
+		len--;
+	}
+	while (len > 0 && strchr(" \t\r\n", s[len - 1]) != NULL)
+		len--;
+	qp_buf_add(b, s, len);
+}
+
+static int
+model_request(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
+    struct qeval_request *req)
+{
+	struct qp_buf *b = &m->body, *t = &m->tmp;
+	int k, first = 1;
+
+	qp_buf_reset(b);
+	qp_buf_reset(t);
+	if (m->recipe == R_PLUS && m->chat) {
+		qp_buf_adds(t, plus_text);
+		add_stripped(t, it->prompt);
+		qp_buf_adds(t, "\n```");
+		qp_buf_adds(b, "{\"messages\":[");
+		add_message(b, &first, "user", qp_buf_str(t));
+		qp_buf_adds(b, "]");
+		req->kind = QEVAL_REQ_CHAT;
+	} else if (m->recipe == R_PLUS) {
+		qp_buf_adds(b, "{\"prompt\":");
+		qp_buf_json_str(b, it->prompt);
+		codeutil_add_stops(b, stops_plus);
+		req->kind = QEVAL_REQ_COMPLETION;
+	} else if (m->recipe == R_INSTRUCT) {
+		qp_buf_adds(b, "{\"messages\":[");
+		for (k = 0; k < m->nshot; k++) {
+			qp_buf_reset(t);
+			doc_text(m, t, &m->shots[k]);
+			add_message(b, &first, "user", qp_buf_str(t));
+			qp_buf_reset(t);
+			qp_buf_adds(t, prefill_text);
+			qp_buf_adds(t, m->shots[k].code);
+			qp_buf_adds(t, "\n```");
+			add_message(b, &first, "assistant", qp_buf_str(t));
+		}
+		qp_buf_reset(t);
+		doc_text(m, t, it);
+		add_message(b, &first, "user", qp_buf_str(t));
+		if (m->prefill) {
+			add_message(b, &first, "assistant", prefill_text);
+			qp_buf_adds(b, "],\"continue_final_message\":true,"
+			    "\"add_generation_prompt\":false");
+		} else
+			qp_buf_adds(b, "]");
+		codeutil_add_stops(b, no_stops);
+		req->kind = QEVAL_REQ_CHAT;
+	} else {
+		for (k = 0; k < m->nshot; k++) {
+			doc_text(m, t, &m->shots[k]);
+			qp_buf_adds(t, m->shots[k].code);
+			qp_buf_adds(t, "\n[DONE]\n\n");
+		}
+		doc_text(m, t, it);
+		qp_buf_adds(b, "{\"prompt\":");
+		qp_buf_json_str(b, qp_buf_str(t) ? qp_buf_str(t) : "");
+		codeutil_add_stops(b, stops_mbpp);
+		req->kind = QEVAL_REQ_COMPLETION;
+	}
+	qp_buf_adds(b, "}");
+	if (!qp_buf_ok(b) || !qp_buf_ok(t))
+		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory "
+		    "building a request"));
+	req->target = QEVAL_TARGET_MODEL;
+	req->body = b->buf;
+	req->temperature = 0.0;
+	req->top_p = 1.0;
+	/* lm-eval's max_gen_toks 256; evalplus's max_new_tokens 768 */
+	req->max_tokens = m->recipe == R_PLUS ? 768 : 256;
+	req->label = "answer";
+	return (QEVAL_NEXT);
+}
+
+/* Does text start (after blank space) with a fence? */
+static int
+opens_with_fence(const char *text)
+{
+	text += strspn(text, " \t\r\n");
+	return (strncmp(text, "```", 3) == 0);
+}
+
+/*
+ * The code of answer `text` into m->code (MBPP recipes) or the solution
+ * (MBPP+: prompt + completion) into m->sol.
+ */
+static enum codeutil_mode
+build_code(struct mbpp *m, const struct item *it, const char *text)
+{
+	enum codeutil_mode mode = CU_OTHER;
+	const char *code;
+
+	qp_buf_reset(&m->code);
+	qp_buf_reset(&m->tmp);
+	if (m->recipe == R_PLUS) {
+		if (m->chat) {
+			codeutil_extract(text, it->entry, &m->tmp);
+			mode = codeutil_candidate(it->prompt, it->entry,
+			    qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "", 0,
+			    &m->comp, NULL, 0);
+		} else {
+			qp_buf_reset(&m->comp);
+			qp_buf_add(&m->comp, text, codeutil_stop_len(text,
+			    stops_plus));
+		}
+		qp_buf_reset(&m->sol);
+		qp_buf_adds(&m->sol, it->prompt);
+		qp_buf_adds(&m->sol, qp_buf_str(&m->comp) ?
+		    qp_buf_str(&m->comp) : "");
+		return (mode);
+	}
+	/* [DONE] is the stop of mbpp; cut there in case the server did
+	 * not.  mbpp_instruct has no stops. */
+	qp_buf_add(&m->tmp, text, m->recipe == R_INSTRUCT ? strlen(text) :
+	    codeutil_stop_len(text, stops_mbpp));
+	code = qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "";
+	if (m->recipe == R_INSTRUCT && !m->prefill)
+		codeutil_extract(code, NULL, &m->code);
+	else if (opens_with_fence(code))
+		codeutil_extract(code, NULL, &m->code);
+	else {
+		/* The answer continues an open block: the code ends at the
+		 * first fence (lm-eval's regex, without its bug). */
+		codeutil_until_fence(code, &m->code);
+		while (m->code.buf != NULL && m->code.len > 0 &&
+		    m->code.buf[m->code.len - 1] == '\n')
+			m->code.buf[--m->code.len] = '\0';
+	}
+	if (qp_buf_str(&m->code) == NULL || strspn(qp_buf_str(&m->code),
+	    " \t\r\n") == m->code.len)
+		mode = CU_EMPTY;
+	return (mode);
+}
+
+/* lm-eval's program plus the setup code: future import, [imports,]
+ * code, [setup,] tests. */
+static void
+build_program(const struct mbpp *m, struct qp_buf *p, const struct item *it,
+    const char *code)
+{
+	qp_buf_reset(p);
+	qp_buf_adds(p, future);
+	if (m->recipe == R_SANITIZED && it->setup[0] != '\0') {
+		qp_buf_adds(p, it->setup);
+		qp_buf_adds(p, "\n");
+	}
+	qp_buf_adds(p, code);
+	qp_buf_adds(p, "\n");
+	if (m->recipe != R_SANITIZED && it->setup[0] != '\0') {
+		qp_buf_adds(p, it->setup);
+		qp_buf_adds(p, "\n");
+	}
+	qp_buf_adds(p, it->tests);
+}
+
+static void
+build_plus(struct mbpp *m, const struct item *it, int plus)
+{
+	struct codeutil_diff d;
+
+	qp_buf_reset(&m->tmp);
+	qp_buf_adds(&m->tmp, it->prompt);
+	qp_buf_adds(&m->tmp, it->code);
+	memset(&d, 0, sizeof(d));
+	d.dataset = "mbpp";
+	d.task_num = it->num;
+	d.entry = it->entry;
+	d.atol = it->atol;
+	d.reference = qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "";
+	d.candidate = qp_buf_str(&m->sol) ? qp_buf_str(&m->sol) : "";
+	d.inputs_json = plus ? it->plus_in : it->base_in;
+	d.inputs_len = strlen(d.inputs_json);
+	d.phase = plus ? "plus" : "base";
+	d.factor = m->factor;
+	d.min_limit = m->min_limit;
+	d.task_limit = m->task_limit;
+	qp_buf_reset(&m->prog);
+	codeutil_diff_program(&m->prog, &d);
+}
+
+static int
+exec_request(struct mbpp *m, struct qeval_ctx *ctx, double timeout,
+    const char *label, struct qeval_request *req)
+{
+	struct qp_buf *b = &m->body;
+
+	qp_buf_reset(b);
+	qp_buf_adds(b, "{\"program\":");
+	qp_buf_json_str(b, qp_buf_str(&m->prog) ? qp_buf_str(&m->prog) : "");
+	qp_buf_addf(b, ",\"timeout\":%.3f}", timeout);
+	if (!qp_buf_ok(b) || !qp_buf_ok(&m->prog) || !qp_buf_ok(&m->code) ||
+	    !qp_buf_ok(&m->comp) || !qp_buf_ok(&m->sol) ||
+	    !qp_buf_ok(&m->tmp))
+		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory "
+		    "building a program"));
+	req->kind = QEVAL_REQ_EXEC;
+	req->target = QEVAL_TARGET_MODEL;
+	req->body = b->buf;
+	req->label = label;
+	return (QEVAL_NEXT);
+}
+
+static int
+mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_request *req)
+{
+	struct mbpp *m = state;
+	const struct item *it;
+	const char *text;
+
+	assert(m != NULL && m->magic == MBPP_MAGIC);
+	(void)cand;
+	if (i >= m->n)
+		return (m->host->fail(ctx, QEVAL_EINVAL, "mbpp: no sample %zu",
+		    i));
+	it = &m->items[i];
+	if (nex == 0)
+		return (model_request(m, ctx, it, req));
+	if (ex[0].req.kind == QEVAL_REQ_EXEC)
+		return (m->host->fail(ctx, QEVAL_EINTERNAL, "mbpp: %s: the "
+		    "first exchange is not the model's answer", it->id));
+	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
+	if (nex == 1) {
+		build_code(m, it, text);
+		if (m->recipe == R_PLUS) {
+			build_plus(m, it, 0);
+			return (exec_request(m, ctx, 2 * m->task_limit + 2,
+			    "base", req));
+		}
+		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
+		    qp_buf_str(&m->code) : "");
+		return (exec_request(m, ctx, m->timeout, "tests", req));
+	}
+	if (m->recipe == R_PLUS && nex == 2 && !m->base_only &&
+	    ex[1].resp.status == QEVAL_EXEC_PASSED) {
+		build_code(m, it, text);
+		build_plus(m, it, 1);
+		return (exec_request(m, ctx, 2 * m->task_limit + 2, "plus",
+		    req));
+	}
+	return (QEVAL_DONE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scoring                                                            */
+
+static int
+timed_out(const struct qeval_response *r)
+{
+	return (r->status == QEVAL_EXEC_TIMEOUT || (r->text != NULL &&
+	    strstr(r->text, CODEUTIL_TIME_LIMIT) != NULL));
+}
+
+static int
+mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
+{
+	struct mbpp *m = state;
+	const struct item *it;
+	const struct qeval_response *run, *last;
+	enum codeutil_mode mode;
+	const char *text;
+	int first = 1, base_ok, plus_ok = 0;
+
+	assert(m != NULL && m->magic == MBPP_MAGIC);
+	(void)cand;
+	if (i >= m->n || nex < 2 || ex[1].req.kind != QEVAL_REQ_EXEC)
+		return (m->host->fail(ctx, QEVAL_EINTERNAL, "mbpp: sample %zu "
+		    "scored without its program's execution", i));
+	it = &m->items[i];
+	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
+	mode = build_code(m, it, text);
+	run = last = &ex[1].resp;
+	base_ok = run->status == QEVAL_EXEC_PASSED;
+	if (m->recipe == R_PLUS) {
+		if (nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC) {
+			last = &ex[2].resp;
+			plus_ok = base_ok && last->status == QEVAL_EXEC_PASSED;
+		}
+		out->values[M_BASE] = base_ok ? 1.0 : 0.0;
+		out->values[M_PASS] = m->base_only ? NAN : plus_ok ? 1.0 : 0.0;
+		out->extracted = qp_buf_str(&m->sol);
+	} else {
+		out->values[M_PASS] = base_ok ? 1.0 : 0.0;
+		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
+		    qp_buf_str(&m->code) : "");
+		out->extracted = qp_buf_str(&m->prog);
+	}
+	if (run->status == QEVAL_EXEC_REFUSED)
+		out->values[M_PASS] = out->values[M_BASE] = NAN;
+	if (ex[0].resp.finish_reason != NULL &&
+	    strcmp(ex[0].resp.finish_reason, "length") == 0)
+		out->flags |= QEVAL_VF_TRUNCATED;
+	if (timed_out(run) || timed_out(last))
+		out->flags |= QEVAL_VF_TIMEOUT;
+	if (mode == CU_EMPTY)
+		out->flags |= QEVAL_VF_INVALID;
+	codeutil_reason(last->status, last->text, &m->reason);
+	if (m->recipe == R_PLUS && base_ok && !m->base_only && nex < 3)
+		qp_buf_adds(&m->reason, " (base only)");
+	if (m->recipe == R_PLUS && !base_ok)
+		qp_buf_adds(&m->reason, " (base inputs)");
+	if (mode == CU_EMPTY)
+		qp_buf_adds(&m->reason, "; no code in the answer");
+	out->reason = qp_buf_str(&m->reason);
+	qp_buf_reset(&m->detail);
+	qp_buf_adds(&m->detail, "{");
+	codeutil_json_kv(&m->detail, &first, m->recipe == R_PLUS ? "base" :
+	    "status", codeutil_status_name(run->status));
+	codeutil_json_kv(&m->detail, &first, m->recipe == R_PLUS ?
+	    "base_detail" : "exec_detail", run->text);
+	if (m->recipe == R_PLUS && last != run) {
+		codeutil_json_kv(&m->detail, &first, "plus",
+		    codeutil_status_name(last->status));
+		codeutil_json_kv(&m->detail, &first, "plus_detail",
+		    last->text);
+	}
+	qp_buf_adds(&m->detail, "}");
+	out->detail = qp_buf_str(&m->detail);
+	if (!qp_buf_ok(&m->reason) || !qp_buf_ok(&m->detail) ||
+	    !qp_buf_ok(&m->prog) || !qp_buf_ok(&m->sol) ||
+	    !qp_buf_ok(&m->code))
+		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory "
+		    "scoring sample %zu", i));
+	return (QEVAL_OK);
+}
+
+/*
+ * A solution that must fail: the reference, then every function of it
+ * that the tests call redefined to raise.  When the tests call none of
+ * them, the program raises before anything runs.
+ */
+static void
+corrupted(const struct item *it, const char *tests, struct qp_buf *g)
+{
+	const char *p = tests, *s;
+	char name[128];
+	size_t len;
+	int n = 0;
+
+	qp_buf_adds(g, it->code);
+	qp_buf_adds(g, "\n");
+	while (*p != '\0') {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    *p == '_')) {
+			p++;
+			continue;
+		}
+		s = p;
+		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_')
+			p++;
+		len = (size_t)(p - s);
+		if (*p != '(' || len >= sizeof(name) || (s > tests &&
+		    s[-1] == '.'))
+			continue;
+		memcpy(name, s, len);
+		name[len] = '\0';
+		if (codeutil_defines(it->code, name)) {
+			qp_buf_addf(g, "\n\ndef %s%s", name, corrupt_def);
+			n++;
+		}
+	}
+	if (n == 0) {
+		qp_buf_reset(g);
+		qp_buf_adds(g, "raise NotImplementedError('qeval: corrupted "
+		    "reference solution')\n");
+		qp_buf_adds(g, it->code);
+	}
+}
+
+static int
+mbpp_gold(void *state, struct qeval_ctx *ctx, size_t i,
+    const struct qeval_exchange *ex, size_t nex,
+    const struct qeval_request *req, int corrupt, struct qeval_gold *out)
+{
+	struct mbpp *m = state;
+	const struct item *it;
+	struct qp_buf *g, *c = &m->tmp;
+
+	assert(m != NULL && m->magic == MBPP_MAGIC);
+	(void)ex;
+	(void)nex;
+	if (i >= m->n)
+		return (m->host->fail(ctx, QEVAL_EINVAL, "mbpp: no sample %zu",
+		    i));
+	if (req->kind == QEVAL_REQ_EXEC)
+		return (m->host->fail(ctx, QEVAL_EINVAL, "mbpp: gold() does "
+		    "not answer program executions"));
+	it = &m->items[i];
+	g = &m->gold;
+	qp_buf_reset(g);
+	qp_buf_reset(c);
+	if (corrupt && m->recipe == R_PLUS)
+		qp_buf_addf(c, "%s\n\ndef %s%s", it->code, it->entry,
+		    corrupt_def);
+	else if (corrupt)
+		corrupted(it, it->tests, c);
+	else
+		qp_buf_adds(c, it->code);
+	if (uses_chat(m) && !m->prefill) {
+		qp_buf_adds(g, "```python\n");
+		qp_buf_adds(g, qp_buf_str(c) ? qp_buf_str(c) : "");
+		qp_buf_adds(g, "\n```\n");
+	} else if (m->prefill) {
+		qp_buf_adds(g, qp_buf_str(c) ? qp_buf_str(c) : "");
+		qp_buf_adds(g, "\n```");
+	} else
+		qp_buf_adds(g, qp_buf_str(c) ? qp_buf_str(c) : "");
+	if (!qp_buf_ok(g) || !qp_buf_ok(c))
+		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
+		    "memory"));
+	out->text = qp_buf_str(g);
+	return (QEVAL_OK);
+}
+
+QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
+	QEVAL_ABI_HEADER(struct qeval_plugin),
+	.flags = QEVAL_PF_NONE,
+	.name = "mbpp",
+	.version = PACKAGE_VERSION,
+	.summary = "MBPP and MBPP+: lm-eval and evalplus recipes, scored by "
+	    "execution",
+	.tasks = tasks,
+	.open = mbpp_open,
+	.count = mbpp_count,
+	.sample_id = mbpp_sample_id,
+	.next = mbpp_next,
+	.score = mbpp_score,
+	.gold = mbpp_gold,
+	.close = mbpp_close,
+};
