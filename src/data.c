@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -800,8 +801,8 @@ read_archive(const char *path, enum kind k, struct strbuf *sb,
 		if (r == 0)
 			break;
 		if (r < 0 && r != ARCHIVE_WARN) {
-			strbuf_addf(err, "%s: corrupt compressed data (%s); the "
-			    "file is damaged: fetch it again", path,
+			strbuf_addf(err, "%s: corrupt compressed data (%s); "
+			    "the file is damaged: fetch it again", path,
 			    archive_error_string(a));
 			rc = QEVAL_EDATA;
 			break;

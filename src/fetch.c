@@ -28,7 +28,7 @@ struct dl {
 	int			 fd;
 	EVP_MD_CTX		*md;
 	long long		 got;
-	int			 oversize;	/* more bytes than the manifest */
+	int			 oversize;	/* longer than the manifest */
 	int			 werrno;	/* write(2) failure */
 	int			 tty;
 	curl_off_t		 shown;

@@ -24,8 +24,10 @@
 #include "data.h"
 #include "tap.h"
 
-#define SHA_ABC	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-#define SHA_NIL	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define SHA_ABC	"ba7816bf8f01cfea414140de5dae2223" \
+		"b00361a396177a9cb410ff61f20015ad"
+#define SHA_NIL	"e3b0c44298fc1c149afbf4c8996fb924" \
+		"27ae41e4649b934ca495991b7852b855"
 
 static char	*tmp;		/* scratch dir */
 
@@ -243,7 +245,7 @@ t_jsonl(void)
 	is_int(records(p, "e", &g, &err), 0, "blank file: no error");
 	is_int((long long)g.n, 0, "blank file: no record");
 	got_release(&g);
-	free(p);
+	free(p);	strbuf_release(&err);
 }
 
 static void
@@ -313,7 +315,7 @@ t_json(void)
 	ok(rc < 0, "unterminated array is an error");
 	ok(has(&err, "open.json:1: invalid JSON"), "it is named");
 	got_release(&g);
-	free(p);
+	free(p);	strbuf_release(&err);
 }
 
 static void
