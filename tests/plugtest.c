@@ -86,8 +86,13 @@ plugtest_open(struct plugtest *pt, const char *name, const char *task,
 		strbuf_addf(&pt->err, "plugin %s has no task %s", name, task);
 		return (QEVAL_ENOENT);
 	}
-	strbuf_addf(&mdir, "%s/datasets", src ? src : ".");
-	rc = data_manifests_load(&pt->man, mdir.buf, &pt->err);
+	/* QEVAL_MANIFEST_DIR=none: fixtures read unverified. */
+	if (getenv("QEVAL_MANIFEST_DIR") != NULL)
+		strbuf_adds(&mdir, getenv("QEVAL_MANIFEST_DIR"));
+	else
+		strbuf_addf(&mdir, "%s/datasets", src ? src : ".");
+	rc = strcmp(mdir.buf, "none") == 0 ? 0 :
+	    data_manifests_load(&pt->man, mdir.buf, &pt->err);
 	strbuf_release(&mdir);
 	if (rc != 0)
 		return (rc);
