@@ -1,0 +1,1002 @@
+/*
+ * arc: the AI2 Reasoning Challenge (ARC-Challenge and ARC-Easy), scored
+ * as lm-evaluation-harness scores it, plus generative variants for
+ * servers that give no prompt log-probabilities.
+ *
+ * Tasks:
+ *   arc_challenge, arc_easy
+ *	lm-eval `arc_challenge` / `arc_easy`: one log-likelihood request
+ *	per item, context "Question: {stem}\nAnswer:", one continuation
+ *	" {choice text}" per choice; gold = index of answerKey among the
+ *	labels (A-E or 1-5).  acc = argmax of the summed log-probability,
+ *	acc_norm = argmax of log-probability / len(choice text) in code
+ *	points (lm-eval's completion_len; the leading space is not
+ *	counted); ties go to the first choice (numpy.argmax).  0-shot by
+ *	default; --num-fewshot N draws N examples from the train split with
+ *	Python's random.Random(seed).sample, one draw per test item in
+ *	order (lm-eval's default sampler, seed 1234 unless --seed), each
+ *	written "Question: {stem}\nAnswer: {gold text}\n\n".  25 is the
+ *	Open LLM Leaderboard v1 convention.
+ *   arc_challenge_gen, arc_easy_gen
+ *	qeval's generative recipe, modelled on lm-eval's
+ *	arc_challenge_chat but without its assistant prefill (which
+ *	llama.cpp cannot do): one user turn listing the options as
+ *	A., B., ... and asking the model to finish with "The best answer
+ *	is X"; greedy, 256 new tokens, no stop strings.  The letter is
+ *	extracted by the rule in extract_letter() (docs/LOGLIK.md), and
+ *	an answer with no letter counts as wrong and as invalid.
+ *
+ * Task options: test_file=, fewshot_file= (paths relative to the data
+ * dir, for other copies or crafted sets), max_tokens= (gen).
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <qeval/plugin.h>
+
+#include "qp.h"
+
+#define ARC_MAGIC	0x61726331u
+#define MAX_CHOICES	8
+#define MAX_SHOTS	100
+#define GEN_TOKENS	256
+
+enum variant { V_LOGLIK, V_GEN };
+
+enum ll_metric { M_ACC, M_ACC_NORM };
+enum gen_metric { G_EM, G_INVALID, G_TRUNC };
+
+struct item {
+	char	*id;
+	char	*question;
+	char	*choice[MAX_CHOICES];
+	char	*label[MAX_CHOICES];
+	size_t	 nchoices;
+	size_t	 gold;
+	size_t	*shots;		/* nshot indices into train */
+};
+
+struct set {
+	struct item	*v;
+	size_t		 n, alloc;
+};
+
+struct arc {
+	unsigned		 magic;
+	const struct qeval_host	*host;
+	enum variant		 variant;
+	int			 chat;
+	int			 nshot;
+	int			 max_tokens;
+	struct set		 test;
+	struct set		 train;
+	size_t			 count;
+	struct qeval_regex	*rx_phrase[MAX_CHOICES + 1];
+	struct qeval_regex	*rx_bare[MAX_CHOICES + 1];
+	struct qeval_regex	*rx_lead[MAX_CHOICES + 1];
+	struct qp_buf		 body;		/* next() */
+	struct qp_buf		 tmp;
+	struct qp_buf		 gold;		/* gold() */
+	double			 gold_lp[MAX_CHOICES];
+	uint8_t			 gold_greedy[MAX_CHOICES];
+	struct qp_buf		 detail;	/* score() */
+	struct qp_buf		 reason;
+	char			 extracted[16];
+};
+
+/* ------------------------------------------------------------------ */
+/* Python's random module (MT19937 and random.sample), so that the    */
+/* few-shot examples are the ones lm-eval draws.                      */
+
+struct mt {
+	uint32_t	 s[624];
+	int		 i;
+};
+
+static void
+mt_init(struct mt *m, uint32_t seed)
+{
+	int i;
+
+	m->s[0] = seed;
+	for (i = 1; i < 624; i++)
+		m->s[i] = 1812433253u * (m->s[i - 1] ^ (m->s[i - 1] >> 30)) +
+		    (uint32_t)i;
+	m->i = 624;
+}
+
+/* random.seed(n) for 0 <= n < 2^32 (init_by_array with one word). */
+static void
+mt_seed(struct mt *m, uint32_t key)
+{
+	int i = 1, k;
+
+	mt_init(m, 19650218u);
+	for (k = 624; k > 0; k--) {
+		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
+		    1664525u)) + key;
+		if (++i >= 624) {
+			m->s[0] = m->s[623];
+			i = 1;
+		}
+	}
+	for (k = 623; k > 0; k--) {
+		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
+		    1566083941u)) - (uint32_t)i;
+		if (++i >= 624) {
+			m->s[0] = m->s[623];
+			i = 1;
+		}
+	}
+	m->s[0] = 0x80000000u;
+	m->i = 624;
+}
+
+static uint32_t
+mt_next(struct mt *m)
+{
+	uint32_t y;
+	int k;
+
+	if (m->i >= 624) {
+		for (k = 0; k < 624; k++) {
+			y = (m->s[k] & 0x80000000u) |
+			    (m->s[(k + 1) % 624] & 0x7fffffffu);
+			m->s[k] = m->s[(k + 397) % 624] ^ (y >> 1) ^
+			    ((y & 1u) ? 0x9908b0dfu : 0u);
+		}
+		m->i = 0;
+	}
+	y = m->s[m->i++];
+	y ^= y >> 11;
+	y ^= (y << 7) & 0x9d2c5680u;
+	y ^= (y << 15) & 0xefc60000u;
+	y ^= y >> 18;
+	return (y);
+}
+
+/* random._randbelow(n), 0 < n < 2^32. */
+static uint32_t
+mt_below(struct mt *m, uint32_t n)
+{
+	int bits = 0;
+	uint32_t r;
+
+	while (bits < 32 && (n >> bits) != 0)
+		bits++;
+	do
+		r = mt_next(m) >> (32 - bits);
+	while (r >= n);
+	return (r);
+}
+
+/* random.sample(range(n), k) into out[k], both of CPython's branches;
+ * pool is scratch of n entries. */
+static void
+mt_sample(struct mt *m, size_t n, size_t k, size_t *out, size_t *pool)
+{
+	size_t setsize = 21, i, j;
+
+	if (k > 5)
+		setsize += (size_t)pow(4.0, ceil(log((double)k * 3) /
+		    log(4.0)));
+	if (n <= setsize) {
+		for (i = 0; i < n; i++)
+			pool[i] = i;
+		for (i = 0; i < k; i++) {
+			j = mt_below(m, (uint32_t)(n - i));
+			out[i] = pool[j];
+			pool[j] = pool[n - i - 1];
+		}
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		int again;
+
+		do {
+			out[i] = mt_below(m, (uint32_t)n);
+			again = 0;
+			for (j = 0; j < i; j++)
+				if (out[j] == out[i])
+					again = 1;
+		} while (again);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static const char *const files_challenge[] = {
+	"arc/ARC-Challenge-Test.jsonl", "arc/ARC-Challenge-Train.jsonl", NULL
+};
+/* The shared mirror has no ARC-Easy train split: few-shot arc_easy
+ * reads arc/ARC-Easy-Train.jsonl, or fewshot_file=. */
+static const char *const files_easy[] = { "arc/ARC-Easy-Test.jsonl", NULL };
+
+static const struct qeval_metric_desc ll_metrics[] = {
+	{ "acc", 0 },
+	{ "acc_norm", QEVAL_MF_PRIMARY },
+	{ NULL, 0 }
+};
+
+static const struct qeval_metric_desc gen_metrics[] = {
+	{ "exact_match", QEVAL_MF_PRIMARY },
+	{ "invalid", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
+	{ "truncated", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
+	{ NULL, 0 }
+};
+
+static const struct qeval_task tasks[] = {
+	{ "arc_challenge", "ARC-Challenge", "Science QA (log-likelihood)",
+	  "lm-evaluation-harness arc_challenge (0-shot; 25-shot = Open LLM "
+	  "Leaderboard v1)", files_challenge, ll_metrics,
+	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
+	{ "arc_easy", "ARC-Easy", "Science QA (log-likelihood)",
+	  "lm-evaluation-harness arc_easy (0-shot)", files_easy, ll_metrics,
+	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
+	{ "arc_challenge_gen", "ARC-Challenge (generative)", "Science QA",
+	  "qeval lettered-choice recipe after lm-eval arc_challenge_chat, "
+	  "no prefill", files_challenge, gen_metrics, 0 },
+	{ "arc_easy_gen", "ARC-Easy (generative)", "Science QA",
+	  "qeval lettered-choice recipe after lm-eval arc_challenge_chat, "
+	  "no prefill", files_easy, gen_metrics, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+};
+
+/* ------------------------------------------------------------------ */
+/* Dataset                                                            */
+
+static void
+item_free(struct item *it)
+{
+	size_t k;
+
+	free(it->id);
+	free(it->question);
+	for (k = 0; k < it->nchoices; k++) {
+		free(it->choice[k]);
+		free(it->label[k]);
+	}
+	free(it->shots);
+	memset(it, 0, sizeof(*it));
+}
+
+static void
+set_free(struct set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		item_free(&s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+struct load {
+	struct arc		*a;
+	struct qeval_ctx	*ctx;
+	struct set		*set;
+	const char		*file;
+};
+
+#define DATA_HINT "(expected the AI2 ARC jsonl layout: {\"id\", " \
+	"\"question\": {\"stem\", \"choices\": [{\"text\", \"label\"}]}, " \
+	"\"answerKey\"}, or Hugging Face ai2_arc's)"
+
+/*
+ * One ARC record, in AI2's layout (question.stem, question.choices[]
+ * of {text, label}) or Hugging Face's (question, choices.text[],
+ * choices.label[]).
+ */
+static int
+load_record(void *arg, const char *json, size_t len, const char *where)
+{
+	struct load *l = arg;
+	const struct qeval_host *h = l->a->host;
+	const cJSON *q, *choices, *texts = NULL, *labels = NULL, *c;
+	const char *stem, *key, *id;
+	cJSON *doc = cJSON_ParseWithLength(json, len);
+	struct item it;
+	size_t k, n;
+	int rc = QEVAL_OK;
+
+	memset(&it, 0, sizeof(it));
+	if (!cJSON_IsObject(doc)) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: the record is not a "
+		    "JSON object %s", where, DATA_HINT);
+		goto out;
+	}
+	q = cJSON_GetObjectItemCaseSensitive(doc, "question");
+	if (cJSON_IsObject(q)) {
+		stem = qp_json_str(q, "stem");
+		choices = qp_json_arr(q, "choices");
+	} else {
+		const cJSON *ch = cJSON_GetObjectItemCaseSensitive(doc,
+		    "choices");
+
+		stem = qp_json_str(doc, "question");
+		choices = NULL;
+		if (cJSON_IsObject(ch)) {
+			texts = qp_json_arr(ch, "text");
+			labels = qp_json_arr(ch, "label");
+		}
+	}
+	key = qp_json_str(doc, "answerKey");
+	id = qp_json_str(doc, "id");
+	if (stem == NULL) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: field 'question.stem' "
+		    "is missing or not a string %s", where, DATA_HINT);
+		goto out;
+	}
+	if (choices == NULL && (texts == NULL || labels == NULL)) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: field "
+		    "'question.choices' is missing or not an array %s", where,
+		    DATA_HINT);
+		goto out;
+	}
+	if (key == NULL) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: field 'answerKey' is "
+		    "missing or not a string %s", where, DATA_HINT);
+		goto out;
+	}
+	n = (size_t)cJSON_GetArraySize(choices != NULL ? choices : texts);
+	if (n < 2 || n > MAX_CHOICES || (labels != NULL &&
+	    (size_t)cJSON_GetArraySize(labels) != n)) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: field "
+		    "'question.choices' has %zu entries (or as many labels "
+		    "as texts): an item needs 2 to %d choices", where, n,
+		    MAX_CHOICES);
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		const char *text, *label;
+
+		if (choices != NULL) {
+			c = cJSON_GetArrayItem(choices, (int)k);
+			text = qp_json_str(c, "text");
+			label = qp_json_str(c, "label");
+		} else {
+			c = cJSON_GetArrayItem(texts, (int)k);
+			text = cJSON_IsString(c) ? c->valuestring : NULL;
+			c = cJSON_GetArrayItem(labels, (int)k);
+			label = cJSON_IsString(c) ? c->valuestring : NULL;
+		}
+		if (text == NULL || label == NULL) {
+			rc = h->fail(l->ctx, QEVAL_EDATA, "%s: choice %zu needs "
+			    "string fields 'text' and 'label' %s", where, k,
+			    DATA_HINT);
+			goto out;
+		}
+		it.choice[k] = qp_strdup(text);
+		it.label[k] = qp_strdup(label);
+		it.nchoices = k + 1;
+		if (it.choice[k] == NULL || it.label[k] == NULL) {
+			rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of memory");
+			goto out;
+		}
+	}
+	/* doc_to_target: choices.label.index(answerKey) */
+	for (k = 0; k < n; k++)
+		if (strcmp(it.label[k], key) == 0)
+			break;
+	if (k == n) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: field 'answerKey' is "
+		    "'%s', which is none of the choice labels: fix the record "
+		    "or drop it", where, key);
+		goto out;
+	}
+	it.gold = k;
+	it.question = qp_strdup(stem);
+	it.id = qp_strdup(id != NULL ? id : where);
+	if (it.question == NULL || it.id == NULL) {
+		rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of memory");
+		goto out;
+	}
+	if (l->set->n == l->set->alloc) {
+		size_t na = l->set->alloc ? l->set->alloc * 2 : 1024;
+		struct item *nv = realloc(l->set->v, na * sizeof(*nv));
+
+		if (nv == NULL) {
+			rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of memory");
+			goto out;
+		}
+		l->set->v = nv;
+		l->set->alloc = na;
+	}
+	l->set->v[l->set->n++] = it;
+	memset(&it, 0, sizeof(it));
+out:
+	item_free(&it);
+	cJSON_Delete(doc);
+	return (rc);
+}
+
+static void
+arc_close(void *state)
+{
+	struct arc *a = state;
+	size_t k;
+
+	if (a == NULL)
+		return;
+	assert(a->magic == ARC_MAGIC);
+	set_free(&a->test);
+	set_free(&a->train);
+	for (k = 0; k <= MAX_CHOICES; k++) {
+		a->host->rx_free(a->rx_phrase[k]);
+		a->host->rx_free(a->rx_bare[k]);
+		a->host->rx_free(a->rx_lead[k]);
+	}
+	qp_buf_free(&a->body);
+	qp_buf_free(&a->tmp);
+	qp_buf_free(&a->gold);
+	qp_buf_free(&a->detail);
+	qp_buf_free(&a->reason);
+	a->magic = 0;
+	free(a);
+}
+
+/*
+ * The letter-extraction rule of the generative variants, for items of
+ * n options (letters A to A+n-1), tried in this order:
+ *   1. phrase: the last "answer" followed by an optional "is", then
+ *	spaces, ':', '-', '*' or '_', an optional "option", an optional
+ *	'(' or '[', and a capital option letter that is not followed by a
+ *	letter or digit ("The best answer is C", "The answer is (B).",
+ *	"**Answer:** D", "Answer: D) ...");
+ *   2. bare: the whole response is one option letter, either case, with
+ *	only markup around it ("b", "**C**", "(B).");
+ *   3. leading: the response starts with a capital option letter
+ *	followed by ')', '.', ':' or ']' ("C. Because ...");
+ *   otherwise the answer is invalid.
+ */
+static int
+compile_rules(struct arc *a, struct qeval_ctx *ctx)
+{
+	const struct qeval_host *h = a->host;
+	char pat[256], last, lo;
+	size_t n;
+
+	for (n = 2; n <= MAX_CHOICES; n++) {
+		last = (char)('A' + n - 1);
+		lo = (char)('a' + n - 1);
+		snprintf(pat, sizeof(pat), "(?i:answer)(?:\\s+(?i:is))?"
+		    "[\\s:*_\\-]*(?:(?i:option)\\s*)?[(\\[]?\\s*([A-%c])"
+		    "(?![A-Za-z0-9])", last);
+		a->rx_phrase[n] = h->rx_compile(ctx, pat, 0);
+		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%ca-%c])"
+		    "[\\s*_)\\].:]*\\z", last, lo);
+		a->rx_bare[n] = h->rx_compile(ctx, pat, 0);
+		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%c])[).:\\]]",
+		    last);
+		a->rx_lead[n] = h->rx_compile(ctx, pat, 0);
+		if (a->rx_phrase[n] == NULL || a->rx_bare[n] == NULL ||
+		    a->rx_lead[n] == NULL)
+			return (QEVAL_EINTERNAL);
+	}
+	return (QEVAL_OK);
+}
+
+/* Returns the option index, or -1; *rule names the rule that hit. */
+static int
+extract_letter(const struct arc *a, const char *text, size_t n,
+    const char **rule)
+{
+	const struct qeval_host *h = a->host;
+	struct qeval_match m;
+	size_t len = strlen(text), off = 0;
+	int found = -1;
+	char c;
+
+	*rule = "none";
+	if (n < 2 || n > MAX_CHOICES)
+		return (-1);
+	while (off <= len &&
+	    h->rx_match(a->rx_phrase[n], text, len, off, &m) == 1) {
+		found = text[m.start[1]] - 'A';
+		off = m.end[0] > m.start[0] ? m.end[0] : m.end[0] + 1;
+	}
+	if (found >= 0) {
+		*rule = "phrase";
+		return (found);
+	}
+	if (h->rx_match(a->rx_bare[n], text, len, 0, &m) == 1) {
+		*rule = "bare";
+		c = text[m.start[1]];
+		return (c >= 'a' ? c - 'a' : c - 'A');
+	}
+	if (h->rx_match(a->rx_lead[n], text, len, 0, &m) == 1) {
+		*rule = "leading";
+		return (text[m.start[1]] - 'A');
+	}
+	return (-1);
+}
+
+static int
+arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
+    const struct qeval_task *task, const struct qeval_opts *opts,
+    void **statep)
+{
+	const char *test_file, *shot_file, *v;
+	struct arc *a;
+	struct load l;
+	struct mt mt;
+	size_t i, *pool = NULL, tmp[MAX_SHOTS + 1];
+	int rc, same;
+
+	*statep = NULL;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return (h->fail(ctx, QEVAL_ENOMEM, "arc: cannot allocate "
+		    "state"));
+	a->magic = ARC_MAGIC;
+	a->host = h;
+	a->variant = strstr(task->name, "_gen") != NULL ? V_GEN : V_LOGLIK;
+	a->chat = opts->chat;
+	a->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
+	a->max_tokens = GEN_TOKENS;
+	if (a->nshot > MAX_SHOTS) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: --num-fewshot %d is more "
+		    "than %d", task->name, a->nshot, MAX_SHOTS);
+		goto fail;
+	}
+	if (a->variant == V_GEN && a->nshot > 0) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: the generative variant is "
+		    "0-shot; drop --num-fewshot %d or use %.*s", task->name,
+		    a->nshot, (int)(strlen(task->name) - 4), task->name);
+		goto fail;
+	}
+	v = h->opt(ctx, "max_tokens");
+	if (v != NULL) {
+		char *end;
+		long n = strtol(v, &end, 10);
+
+		if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000) {
+			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option "
+			    "max_tokens=%s is not a positive integer",
+			    task->name, v);
+			goto fail;
+		}
+		a->max_tokens = (int)n;
+	}
+	test_file = h->opt(ctx, "test_file");
+	if (test_file == NULL)
+		test_file = task->files[0];
+	shot_file = h->opt(ctx, "fewshot_file");
+	if (shot_file == NULL)
+		shot_file = task->files[1] != NULL ? task->files[1] :
+		    "arc/ARC-Easy-Train.jsonl";
+	if (a->variant == V_GEN && (rc = compile_rules(a, ctx)) != QEVAL_OK)
+		goto fail;
+
+	memset(&l, 0, sizeof(l));
+	l.a = a;
+	l.ctx = ctx;
+	l.set = &a->test;
+	l.file = test_file;
+	if ((rc = h->records(ctx, test_file, load_record, &l)) != QEVAL_OK)
+		goto fail;
+	if (a->test.n == 0) {
+		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no records",
+		    test_file);
+		goto fail;
+	}
+	same = strcmp(shot_file, test_file) == 0;
+	if (a->nshot > 0 && !same) {
+		l.set = &a->train;
+		l.file = shot_file;
+		rc = h->records(ctx, shot_file, load_record, &l);
+		if (rc != QEVAL_OK)
+			goto fail;
+	}
+	if (a->nshot > 0) {
+		const struct set *src = same ? &a->test : &a->train;
+		/* lm-eval draws one more from the evaluated split and drops
+		 * the document itself. */
+		size_t want = (size_t)a->nshot + (same ? 1 : 0);
+
+		if (src->n < want) {
+			rc = h->fail(ctx, QEVAL_EDATA, "%s: %zu records, too "
+			    "few for %d few-shot examples", shot_file, src->n,
+			    a->nshot);
+			goto fail;
+		}
+		pool = calloc(src->n, sizeof(*pool));
+		if (pool == NULL) {
+			rc = h->fail(ctx, QEVAL_ENOMEM, "arc: out of memory");
+			goto fail;
+		}
+		mt_seed(&mt, opts->seed);
+		for (i = 0; i < a->test.n; i++) {
+			struct item *it = &a->test.v[i];
+			size_t k, j = 0;
+
+			mt_sample(&mt, src->n, want, tmp, pool);
+			it->shots = calloc((size_t)a->nshot,
+			    sizeof(*it->shots));
+			if (it->shots == NULL) {
+				rc = h->fail(ctx, QEVAL_ENOMEM, "arc: out of "
+				    "memory");
+				goto fail;
+			}
+			for (k = 0; k < want && j < (size_t)a->nshot; k++)
+				if (!same || tmp[k] != i)
+					it->shots[j++] = tmp[k];
+		}
+	}
+	a->count = opts->limit > 0 && opts->limit < a->test.n ? opts->limit :
+	    a->test.n;
+	free(pool);
+	if (same && a->nshot > 0)
+		h->log(ctx, QEVAL_LOG_WARN, "%s: few-shot examples are drawn "
+		    "from the evaluated file itself (%s)", task->name,
+		    test_file);
+	*statep = a;
+	return (QEVAL_OK);
+fail:
+	free(pool);
+	arc_close(a);
+	return (rc);
+}
+
+static size_t
+arc_count(void *state)
+{
+	struct arc *a = state;
+
+	assert(a != NULL && a->magic == ARC_MAGIC);
+	return (a->count);
+}
+
+static const char *
+arc_sample_id(void *state, size_t i)
+{
+	struct arc *a = state;
+
+	assert(a != NULL && a->magic == ARC_MAGIC && i < a->test.n);
+	return (a->test.v[i].id);
+}
+
+static const struct item *
+shot_item(const struct arc *a, size_t idx)
+{
+	return (a->train.n > 0 ? &a->train.v[idx] : &a->test.v[idx]);
+}
+
+/* lm-eval's context: shots, then "Question: {stem}\nAnswer:". */
+static void
+ll_context(const struct arc *a, const struct item *it, struct qp_buf *b)
+{
+	int k;
+
+	for (k = 0; k < a->nshot; k++) {
+		const struct item *s = shot_item(a, it->shots[k]);
+
+		qp_buf_adds(b, "Question: ");
+		qp_buf_adds(b, s->question);
+		qp_buf_adds(b, "\nAnswer: ");
+		qp_buf_adds(b, s->choice[s->gold]);
+		qp_buf_adds(b, "\n\n");
+	}
+	qp_buf_adds(b, "Question: ");
+	qp_buf_adds(b, it->question);
+	qp_buf_adds(b, "\nAnswer:");
+}
+
+static void
+gen_prompt(const struct item *it, struct qp_buf *b)
+{
+	size_t k;
+
+	qp_buf_adds(b, "Given the following question and candidate answers, "
+	    "choose the best answer.\nQuestion: ");
+	qp_buf_adds(b, it->question);
+	for (k = 0; k < it->nchoices; k++)
+		qp_buf_addf(b, "\n%c. %s", (char)('A' + k), it->choice[k]);
+	qp_buf_adds(b, "\nFinish your response with \"The best answer is "
+	    "X\", where X is ");
+	for (k = 0; k < it->nchoices; k++)
+		qp_buf_addf(b, "%s%c", k == 0 ? "" : k + 1 == it->nchoices ?
+		    " or " : ", ", (char)('A' + k));
+	qp_buf_adds(b, ".");
+}
+
+static int
+arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_request *req)
+{
+	struct arc *a = state;
+	const struct item *it;
+	size_t k;
+
+	assert(a != NULL && a->magic == ARC_MAGIC);
+	(void)ex;
+	(void)cand;
+	if (i >= a->test.n)
+		return (a->host->fail(ctx, QEVAL_EINVAL, "arc: no sample %zu",
+		    i));
+	if (nex > 0)
+		return (QEVAL_DONE);
+	it = &a->test.v[i];
+	qp_buf_reset(&a->body);
+	qp_buf_reset(&a->tmp);
+	if (a->variant == V_LOGLIK) {
+		ll_context(a, it, &a->tmp);
+		qp_buf_adds(&a->body, "{\"context\":");
+		qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ? a->tmp.buf : "");
+		qp_buf_adds(&a->body, ",\"continuations\":[");
+		for (k = 0; k < it->nchoices; k++) {
+			qp_buf_reset(&a->tmp);
+			qp_buf_adds(&a->tmp, " ");	/* target_delimiter */
+			qp_buf_adds(&a->tmp, it->choice[k]);
+			if (k > 0)
+				qp_buf_adds(&a->body, ",");
+			qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ?
+			    a->tmp.buf : "");
+		}
+		qp_buf_adds(&a->body, "]}");
+		req->kind = QEVAL_REQ_LOGLIK;
+		req->max_tokens = 1;
+		req->label = "choices";
+	} else {
+		gen_prompt(it, &a->tmp);
+		if (a->chat) {
+			qp_buf_adds(&a->body, "{\"messages\":[{\"role\":\"user\","
+			    "\"content\":");
+			qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ?
+			    a->tmp.buf : "");
+			qp_buf_adds(&a->body, "}]}");
+			req->kind = QEVAL_REQ_CHAT;
+		} else {
+			qp_buf_adds(&a->tmp, "\nAnswer:");
+			qp_buf_adds(&a->body, "{\"prompt\":");
+			qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ?
+			    a->tmp.buf : "");
+			qp_buf_adds(&a->body, "}");
+			req->kind = QEVAL_REQ_COMPLETION;
+		}
+		req->max_tokens = a->max_tokens;
+		req->label = "answer";
+	}
+	if (!qp_buf_ok(&a->body) || !qp_buf_ok(&a->tmp))
+		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "
+		    "building a request"));
+	req->target = QEVAL_TARGET_MODEL;
+	req->body = a->body.buf;
+	req->temperature = 0.0;
+	req->top_p = 1.0;
+	return (QEVAL_NEXT);
+}
+
+/* Code points of a UTF-8 string: Python's len(). */
+static size_t
+codepoints(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return (n);
+}
+
+/* numpy.argmax: the first maximum; NaN, if any, wins (numpy's rule). */
+static size_t
+argmax(const double *v, size_t n)
+{
+	size_t k, best = 0;
+
+	for (k = 0; k < n; k++) {
+		if (isnan(v[k]))
+			return (k);
+		if (v[k] > v[best])
+			best = k;
+	}
+	return (best);
+}
+
+static void
+json_num(struct qp_buf *b, double v)
+{
+	if (isfinite(v))
+		qp_buf_addf(b, "%.17g", v);
+	else
+		qp_buf_adds(b, "null");
+}
+
+static int
+score_ll(struct arc *a, struct qeval_ctx *ctx, const struct item *it,
+    const struct qeval_response *r, struct qeval_verdict *out)
+{
+	double norm[MAX_CHOICES];
+	size_t k, n = it->nchoices, pick, pick_n;
+
+	(void)ctx;
+	qp_buf_reset(&a->detail);
+	qp_buf_reset(&a->reason);
+	if (r->n_choices != n || r->logprob == NULL) {
+		out->values[M_ACC] = 0.0;
+		out->values[M_ACC_NORM] = 0.0;
+		out->flags |= QEVAL_VF_INVALID;
+		qp_buf_addf(&a->reason, "the response holds %zu "
+		    "log-likelihoods for %zu choices", r->n_choices, n);
+		out->reason = qp_buf_str(&a->reason);
+		out->extracted = "[invalid]";
+		return (QEVAL_OK);
+	}
+	for (k = 0; k < n; k++) {
+		/* completion_len = len(choice), the text without the
+		 * target delimiter; an empty choice divides by zero as
+		 * numpy does (-inf, or NaN for 0/0). */
+		double len = (double)codepoints(it->choice[k]);
+
+		norm[k] = len > 0 ? r->logprob[k] / len :
+		    (r->logprob[k] < 0 ? -INFINITY : r->logprob[k] > 0 ?
+		    INFINITY : NAN);
+	}
+	pick = argmax(r->logprob, n);
+	pick_n = argmax(norm, n);
+	out->values[M_ACC] = pick == it->gold ? 1.0 : 0.0;
+	out->values[M_ACC_NORM] = pick_n == it->gold ? 1.0 : 0.0;
+	snprintf(a->extracted, sizeof(a->extracted), "%s",
+	    it->label[pick_n]);
+	out->extracted = a->extracted;
+	if (pick == it->gold && pick_n == it->gold)
+		qp_buf_addf(&a->reason, "gold choice %s ranks first by total "
+		    "and by length-normalised log-likelihood",
+		    it->label[it->gold]);
+	else
+		qp_buf_addf(&a->reason, "gold %s; highest log-likelihood %s "
+		    "(acc %s), highest per character %s (acc_norm %s)",
+		    it->label[it->gold], it->label[pick],
+		    pick == it->gold ? "right" : "wrong", it->label[pick_n],
+		    pick_n == it->gold ? "right" : "wrong");
+	qp_buf_adds(&a->detail, "{\"gold\":");
+	qp_buf_json_str(&a->detail, it->label[it->gold]);
+	qp_buf_adds(&a->detail, ",\"acc_pick\":");
+	qp_buf_json_str(&a->detail, it->label[pick]);
+	qp_buf_adds(&a->detail, ",\"acc_norm_pick\":");
+	qp_buf_json_str(&a->detail, it->label[pick_n]);
+	qp_buf_adds(&a->detail, ",\"logprobs\":[");
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			qp_buf_adds(&a->detail, ",");
+		json_num(&a->detail, r->logprob[k]);
+	}
+	qp_buf_adds(&a->detail, "],\"chars\":[");
+	for (k = 0; k < n; k++)
+		qp_buf_addf(&a->detail, "%s%zu", k ? "," : "",
+		    codepoints(it->choice[k]));
+	qp_buf_adds(&a->detail, "],\"greedy\":[");
+	for (k = 0; k < n; k++)
+		qp_buf_addf(&a->detail, "%s%d", k ? "," : "",
+		    r->greedy != NULL ? r->greedy[k] != 0 : 0);
+	qp_buf_adds(&a->detail, "]}");
+	out->reason = qp_buf_str(&a->reason);
+	out->detail = qp_buf_str(&a->detail);
+	return (QEVAL_OK);
+}
+
+static int
+score_gen(struct arc *a, const struct item *it,
+    const struct qeval_response *r, struct qeval_verdict *out)
+{
+	const char *text = r->text != NULL ? r->text : "", *rule;
+	int got;
+
+	qp_buf_reset(&a->detail);
+	qp_buf_reset(&a->reason);
+	got = extract_letter(a, text, it->nchoices, &rule);
+	out->values[G_EM] = got == (int)it->gold ? 1.0 : 0.0;
+	out->values[G_INVALID] = got < 0 ? 1.0 : 0.0;
+	out->values[G_TRUNC] = 0.0;
+	if (r->finish_reason != NULL &&
+	    strcmp(r->finish_reason, "length") == 0) {
+		out->flags |= QEVAL_VF_TRUNCATED;
+		out->values[G_TRUNC] = 1.0;
+	}
+	if (got < 0) {
+		out->flags |= QEVAL_VF_INVALID;
+		out->extracted = "[invalid]";
+		qp_buf_addf(&a->reason, "no option letter found (gold %c)%s",
+		    (char)('A' + it->gold), out->values[G_TRUNC] > 0 ?
+		    "; the answer was cut at max_tokens" : "");
+	} else {
+		snprintf(a->extracted, sizeof(a->extracted), "%c",
+		    (char)('A' + got));
+		out->extracted = a->extracted;
+		qp_buf_addf(&a->reason, "answered %c (%s rule), gold %c",
+		    (char)('A' + got), rule, (char)('A' + it->gold));
+	}
+	qp_buf_adds(&a->detail, "{\"rule\":");
+	qp_buf_json_str(&a->detail, rule);
+	qp_buf_addf(&a->detail, ",\"gold\":\"%c\",\"gold_label\":",
+	    (char)('A' + it->gold));
+	qp_buf_json_str(&a->detail, it->label[it->gold]);
+	qp_buf_adds(&a->detail, "}");
+	out->reason = qp_buf_str(&a->reason);
+	out->detail = qp_buf_str(&a->detail);
+	return (QEVAL_OK);
+}
+
+static int
+arc_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
+{
+	struct arc *a = state;
+	int rc;
+
+	assert(a != NULL && a->magic == ARC_MAGIC);
+	(void)cand;
+	if (i >= a->test.n || nex < 1)
+		return (a->host->fail(ctx, QEVAL_EINTERNAL, "arc: sample %zu "
+		    "scored without a response", i));
+	if (a->variant == V_LOGLIK)
+		rc = score_ll(a, ctx, &a->test.v[i], &ex[0].resp, out);
+	else
+		rc = score_gen(a, &a->test.v[i], &ex[0].resp, out);
+	if (rc == QEVAL_OK && (!qp_buf_ok(&a->detail) ||
+	    !qp_buf_ok(&a->reason)))
+		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "
+		    "scoring sample %zu", i));
+	return (rc);
+}
+
+static int
+arc_gold(void *state, struct qeval_ctx *ctx, size_t i,
+    const struct qeval_exchange *ex, size_t nex,
+    const struct qeval_request *req, int corrupt, struct qeval_gold *out)
+{
+	struct arc *a = state;
+	const struct item *it;
+	size_t k, win;
+
+	assert(a != NULL && a->magic == ARC_MAGIC);
+	(void)ex;
+	(void)nex;
+	if (i >= a->test.n)
+		return (a->host->fail(ctx, QEVAL_EINVAL, "arc: no sample %zu",
+		    i));
+	it = &a->test.v[i];
+	/* The corrupted model prefers the next choice after the gold one. */
+	win = corrupt ? (it->gold + 1) % it->nchoices : it->gold;
+	if (req->kind == QEVAL_REQ_LOGLIK) {
+		for (k = 0; k < it->nchoices; k++) {
+			a->gold_lp[k] = k == win ? 0.0 : -1000.0;
+			a->gold_greedy[k] = k == win;
+		}
+		out->n_choices = it->nchoices;
+		out->logprob = a->gold_lp;
+		out->greedy = a->gold_greedy;
+		return (QEVAL_OK);
+	}
+	qp_buf_reset(&a->gold);
+	qp_buf_addf(&a->gold, "The best answer is %c.", (char)('A' + win));
+	if (!qp_buf_ok(&a->gold))
+		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory"));
+	out->text = a->gold.buf;
+	return (QEVAL_OK);
+}
+
+QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
+	QEVAL_ABI_HEADER(struct qeval_plugin),
+	.flags = QEVAL_PF_NONE,
+	.name = "arc",
+	.version = PACKAGE_VERSION,
+	.summary = "ARC-Challenge and ARC-Easy: lm-evaluation-harness "
+	    "log-likelihood recipe, and lettered generative variants",
+	.tasks = tasks,
+	.open = arc_open,
+	.count = arc_count,
+	.sample_id = arc_sample_id,
+	.next = arc_next,
+	.score = arc_score,
+	.gold = arc_gold,
+	.close = arc_close,
+};

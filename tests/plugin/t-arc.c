@@ -1,0 +1,400 @@
+/*
+ * t-arc: the arc plugin through plugtest: lm-eval's request shape,
+ * acc and acc_norm on hand-computed log-likelihoods, labels 1-4, the
+ * few-shot draw, the generative variant's letter rule, dataset errors,
+ * and (with QEVAL_DATA_DIR) the reference model on the full sets.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "plugtest.h"
+#include "tap.h"
+
+static char fixtures[4096];
+
+/* Log-likelihoods per sample of tests/fixtures/arc/mini.jsonl. */
+static const double mini_lp[4][5] = {
+	/* gold B "a much longer answer text" (25 chars) loses on the total
+	 * to "Yes" (-6 > -10) but wins per character (-0.4 > -2). */
+	{ -6.0, -10.0, -7.0, -12.0 },
+	/* gold "2" = "cafe!": "café" wins the total; per code point
+	 * -4.2/4 = -1.05 < -5.1/5 = -1.02, so "cafe!" wins acc_norm
+	 * (per byte "café" would: -4.2/5 = -0.84). */
+	{ -4.2, -5.1, -9.0, -9.0 },
+	/* gold B: a tie on the total goes to the first choice (numpy). */
+	{ -3.0, -3.0, -5.0 },
+	/* gold E, five choices: both right. */
+	{ -9.0, -9.0, -9.0, -9.0, -1.0 },
+};
+static const double mini_acc[4] = { 0, 0, 0, 1 };
+static const double mini_norm[4] = { 1, 1, 1, 1 };
+
+static int
+answer_mini(void *arg, size_t sample, const struct qeval_request *req,
+    struct plugtest_answer *out)
+{
+	cJSON *j = cJSON_Parse(req->body);
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "continuations");
+
+	(void)arg;
+	out->n_choices = (size_t)cJSON_GetArraySize(c);
+	out->logprob = mini_lp[sample];
+	cJSON_Delete(j);
+	return (0);
+}
+
+static const char *gen_text;
+static const char *gen_finish;
+
+static int
+answer_text(void *arg, size_t sample, const struct qeval_request *req,
+    struct plugtest_answer *out)
+{
+	(void)arg;
+	(void)sample;
+	(void)req;
+	out->text = gen_text;
+	out->finish_reason = gen_finish;
+	return (0);
+}
+
+static int
+reopen(struct plugtest *pt, int nshot)
+{
+	int rc;
+
+	if (pt->opened)
+		pt->plugin.desc->close(pt->state);
+	pt->opened = 0;
+	pt->state = NULL;
+	pt->opts.num_fewshot = nshot;
+	host_ctx_clear(&pt->ctx);
+	rc = pt->plugin.desc->open(host_table(), &pt->ctx, pt->task,
+	    &pt->opts, &pt->state);
+	if (rc == 0)
+		pt->opened = 1;
+	return (rc);
+}
+
+static const char *
+body_of_run(struct plugtest *pt, size_t i, struct qeval_verdict *v)
+{
+	const struct qeval_exchange *ex;
+	size_t n;
+
+	if (plugtest_run(pt, i, 0, PLUGTEST_GOLD, NULL, NULL, v) != 0)
+		return (NULL);
+	ex = plugtest_exchanges(&n);
+	return (n == 1 ? ex[0].req.body : NULL);
+}
+
+static void
+test_requests(void)
+{
+	const struct qeval_kv kv[] = { { "test_file", "arc/mini.jsonl" },
+	    { NULL, NULL } };
+	const struct qeval_exchange *ex;
+	struct qeval_verdict v;
+	struct plugtest pt;
+	size_t i, n;
+	int rc;
+
+	rc = plugtest_open(&pt, "arc", "arc_challenge", fixtures, kv, 0, 0);
+	is_int(rc, 0, "open arc_challenge on the fixture (%s)", pt.err.buf);
+	if (rc != 0) {
+		plugtest_close(&pt);
+		return;
+	}
+	is_int((long long)pt.plugin.desc->count(pt.state), 4, "4 samples");
+	is_str(pt.plugin.desc->sample_id(pt.state, 1), "mini-1", "sample id");
+	is_str(body_of_run(&pt, 0, &v), "{\"context\":\"Question: Is the "
+	    "answer short?\\nAnswer:\",\"continuations\":[\" Yes\",\" a much "
+	    "longer answer text\",\" No\",\" Maybe\"]}", "lm-eval context "
+	    "and continuations");
+	ex = plugtest_exchanges(&n);
+	ok(ex[0].req.kind == QEVAL_REQ_LOGLIK && ex[0].req.temperature == 0.0,
+	    "a LOGLIK request at temperature 0");
+	is_str(body_of_run(&pt, 2, &v), "{\"context\":\"Question: Which is a "
+	    "gas?\\nAnswer:\",\"continuations\":[\" ice\",\" steam\","
+	    "\" rock\"]}", "Hugging Face layout read too");
+
+	for (i = 0; i < 4; i++) {
+		rc = plugtest_run(&pt, i, 0, PLUGTEST_CALLBACK, answer_mini,
+		    NULL, &v);
+		is_int(rc, 0, "mini %zu scored", i);
+		is_dbl(v.values[0], mini_acc[i], 0, "mini %zu: acc", i);
+		is_dbl(v.values[1], mini_norm[i], 0, "mini %zu: acc_norm", i);
+	}
+	plugtest_run(&pt, 1, 0, PLUGTEST_CALLBACK, answer_mini, NULL, &v);
+	is_str(v.extracted, "2", "label 1-4 item: extracted = acc_norm's "
+	    "label");
+	ok(v.reason != NULL && strstr(v.reason, "gold 2") != NULL &&
+	    strstr(v.reason, "highest log-likelihood 1") != NULL,
+	    "reason: %s", v.reason ? v.reason : "(null)");
+	ok(v.detail != NULL && cJSON_Parse(v.detail) != NULL,
+	    "detail is JSON: %s", v.detail ? v.detail : "(null)");
+
+	for (i = 0; i < 4; i++) {
+		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+		ok(v.values[0] == 1 && v.values[1] == 1, "gold %zu: 1/1", i);
+		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
+		ok(v.values[0] == 0 && v.values[1] == 0, "corrupt %zu: 0/0", i);
+	}
+	plugtest_close(&pt);
+}
+
+static void
+test_fewshot(void)
+{
+	const struct qeval_kv kv30[] = { { "test_file", "arc/mini.jsonl" },
+	    { "fewshot_file", "arc/train30.jsonl" }, { NULL, NULL } };
+	const struct qeval_kv kv10[] = { { "test_file", "arc/mini.jsonl" },
+	    { "fewshot_file", "arc/train10.jsonl" }, { NULL, NULL } };
+	struct qeval_verdict v;
+	struct plugtest pt;
+	const char *b;
+	int rc;
+
+	/* Python: r = random.Random(1234); [r.sample(range(30), 3) for
+	 * _ in range(3)] == [[24, 14, 3], [0, 2, 29], [25, 18, 1]] (the
+	 * set branch of random.sample). */
+	rc = plugtest_open(&pt, "arc", "arc_challenge", fixtures, kv30, 0, 0);
+	rc = rc == 0 ? reopen(&pt, 3) : rc;
+	is_int(rc, 0, "3-shot from train30 (%s)", host_ctx_msg(&pt.ctx));
+	if (rc == 0) {
+		is_str(body_of_run(&pt, 0, &v), "{\"context\":\"Question: "
+		    "Train question 24?\\nAnswer: right 24\\n\\nQuestion: Train "
+		    "question 14?\\nAnswer: right 14\\n\\nQuestion: Train "
+		    "question 3?\\nAnswer: right 3\\n\\nQuestion: Is the answer "
+		    "short?\\nAnswer:\",\"continuations\":[\" Yes\",\" a much "
+		    "longer answer text\",\" No\",\" Maybe\"]}",
+		    "3-shot context, document 0");
+		b = body_of_run(&pt, 2, &v);
+		ok(b != NULL && strncmp(b, "{\"context\":\"Question: Train "
+		    "question 25?\\nAnswer: right 25\\n\\nQuestion: Train "
+		    "question 18?\\n", 71) == 0, "3-shot, document 2 draws "
+		    "25, 18, 1: %s", b ? b : "(null)");
+	}
+	plugtest_close(&pt);
+
+	/* [[7, 1, 0], [1, 0, 9], [1, 5, 3]]: the pool branch (n <= 21);
+	 * gold is label "2", the second text. */
+	rc = plugtest_open(&pt, "arc", "arc_challenge", fixtures, kv10, 0, 0);
+	rc = rc == 0 ? reopen(&pt, 3) : rc;
+	is_int(rc, 0, "3-shot from train10");
+	if (rc == 0) {
+		b = body_of_run(&pt, 1, &v);
+		ok(b != NULL && strncmp(b, "{\"context\":\"Question: Small "
+		    "question 1?\\nAnswer: right 1\\n\\nQuestion: Small "
+		    "question 0?\\nAnswer: right 0\\n\\nQuestion: Small "
+		    "question 9?\\nAnswer: right 9\\n\\nQuestion: Which word",
+		    158) == 0, "pool-branch draw for document 1: %s",
+		    b ? b : "(null)");
+	}
+	plugtest_close(&pt);
+}
+
+static void
+test_gen(void)
+{
+	static const struct {
+		const char	*text;
+		const char	*finish;
+		double		 em, invalid;
+		const char	*extracted;
+	} cases[] = {
+		/* sample 0: gold B */
+		{ "The answer is (B).", "stop", 1, 0, "B" },
+		{ "b", "stop", 1, 0, "B" },
+		{ "**C**", "stop", 0, 0, "C" },
+		{ "Answer: D) Maybe, because...", "stop", 0, 0, "D" },
+		{ "**Answer:** B", "stop", 1, 0, "B" },
+		{ "The answer is A bit unclear, but the best answer is B.",
+		  "stop", 1, 0, "B" },
+		{ "B. Because it is longer.", "stop", 1, 0, "B" },
+		{ "The best answer is E.", "stop", 0, 1, "[invalid]" },
+		{ "I am not sure.", "stop", 0, 1, "[invalid]" },
+		{ "", "stop", 0, 1, "[invalid]" },
+		{ "Let me think about a", "length", 0, 1, "[invalid]" },
+	};
+	const struct qeval_kv kv[] = { { "test_file", "arc/mini.jsonl" },
+	    { NULL, NULL } };
+	const struct qeval_exchange *ex;
+	struct qeval_verdict v;
+	struct plugtest pt;
+	size_t i, n;
+	int rc;
+
+	rc = plugtest_open(&pt, "arc", "arc_challenge_gen", fixtures, kv, 1,
+	    0);
+	is_int(rc, 0, "open arc_challenge_gen (%s)", pt.err.buf);
+	if (rc != 0) {
+		plugtest_close(&pt);
+		return;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gen_text = cases[i].text;
+		gen_finish = cases[i].finish;
+		rc = plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text,
+		    NULL, &v);
+		is_int(rc, 0, "gen '%s' scored", cases[i].text);
+		ok(v.values[0] == cases[i].em && v.values[1] ==
+		    cases[i].invalid && strcmp(v.extracted, cases[i].extracted)
+		    == 0 && ((v.flags & QEVAL_VF_INVALID) != 0) ==
+		    (cases[i].invalid > 0), "gen '%s': em %g invalid %g "
+		    "extracted %s (%s)", cases[i].text, v.values[0],
+		    v.values[1], v.extracted, v.reason);
+	}
+	ok((v.flags & QEVAL_VF_TRUNCATED) && v.values[2] == 1,
+	    "finish_reason length: truncated");
+	ex = plugtest_exchanges(&n);
+	ok(ex[0].req.kind == QEVAL_REQ_CHAT && ex[0].req.temperature == 0 &&
+	    ex[0].req.max_tokens == 256, "gen: chat, greedy, 256 tokens");
+	is_str(ex[0].req.body, "{\"messages\":[{\"role\":\"user\",\"content\":"
+	    "\"Given the following question and candidate answers, choose the "
+	    "best answer.\\nQuestion: Is the answer short?\\nA. Yes\\nB. a "
+	    "much longer answer text\\nC. No\\nD. Maybe\\nFinish your response "
+	    "with \\\"The best answer is X\\\", where X is A, B, C or D.\"}]}",
+	    "gen prompt");
+
+	/* Labels 1-4 are shown as letters: gold "2" is B. */
+	gen_text = "The best answer is B";
+	plugtest_run(&pt, 1, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	is_dbl(v.values[0], 1, 0, "gen: label 2 shown as B");
+	/* Five options: E is valid there. */
+	gen_text = "The best answer is E";
+	plugtest_run(&pt, 3, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	is_dbl(v.values[0], 1, 0, "gen: E on a five-choice item");
+	for (i = 0; i < 4; i++) {
+		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+		ok(v.values[0] == 1 && v.values[1] == 0, "gen gold %zu", i);
+		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
+		ok(v.values[0] == 0 && v.values[1] == 0, "gen corrupt %zu", i);
+	}
+	plugtest_close(&pt);
+}
+
+static void
+test_errors(void)
+{
+	const struct qeval_kv key[] = { { "test_file", "arc/bad-key.jsonl" },
+	    { NULL, NULL } };
+	const struct qeval_kv stem[] = { { "test_file", "arc/bad-stem.jsonl" },
+	    { NULL, NULL } };
+	const struct qeval_kv tok[] = { { "test_file", "arc/mini.jsonl" },
+	    { "max_tokens", "lots" }, { NULL, NULL } };
+	struct plugtest pt;
+	int rc;
+
+	rc = plugtest_open(&pt, "arc", "arc_challenge", fixtures, key, 0, 0);
+	ok(rc == QEVAL_EDATA && strstr(pt.err.buf, "bad-key.jsonl:1") &&
+	    strstr(pt.err.buf, "answerKey"), "unknown answerKey: %s",
+	    pt.err.buf);
+	plugtest_close(&pt);
+	rc = plugtest_open(&pt, "arc", "arc_easy", fixtures, stem, 0, 0);
+	ok(rc == QEVAL_EDATA && strstr(pt.err.buf, "bad-stem.jsonl:1") &&
+	    strstr(pt.err.buf, "question.stem"), "missing stem: %s",
+	    pt.err.buf);
+	plugtest_close(&pt);
+	rc = plugtest_open(&pt, "arc", "arc_easy_gen", fixtures, tok, 1, 0);
+	ok(rc == QEVAL_EINVAL && strstr(pt.err.buf, "max_tokens"),
+	    "bad max_tokens: %s", pt.err.buf);
+	plugtest_close(&pt);
+}
+
+/* The reference model on a whole real set: every sample 1/1, then 0/0. */
+static void
+full_set(const char *task, size_t want_n)
+{
+	struct qeval_verdict v;
+	struct plugtest pt;
+	size_t i, n, good = 0, bad = 0;
+	int rc, gen = strstr(task, "_gen") != NULL;
+
+	rc = plugtest_open(&pt, "arc", task, NULL, NULL, gen, 0);
+	is_int(rc, 0, "%s: open the real set (%s)", task, pt.err.buf);
+	if (rc != 0) {
+		plugtest_close(&pt);
+		return;
+	}
+	n = pt.plugin.desc->count(pt.state);
+	is_int((long long)n, (long long)want_n, "%s: %zu items", task, want_n);
+	for (i = 0; i < n; i++) {
+		if (plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v) == 0 &&
+		    v.values[0] == 1 && (gen ? v.values[1] == 0 :
+		    v.values[1] == 1))
+			good++;
+		if (plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL,
+		    &v) == 0 && v.values[0] == 0 && (gen ? v.values[1] == 0 :
+		    v.values[1] == 0))
+			bad++;
+	}
+	is_int((long long)good, (long long)n, "%s: reference model 100%%",
+	    task);
+	is_int((long long)bad, (long long)n, "%s: corrupted reference 0%%",
+	    task);
+	plugtest_close(&pt);
+}
+
+static void
+test_real(void)
+{
+	struct qeval_verdict v;
+	struct plugtest pt;
+	const char *b;
+	int rc;
+
+	full_set("arc_challenge", 1172);
+	full_set("arc_easy", 2376);
+	full_set("arc_challenge_gen", 1172);
+
+	/* 25-shot, the leaderboard convention: Python's
+	 * random.Random(1234).sample(range(1119), 25) starts with 902 for
+	 * document 0 and 954 for document 1. */
+	rc = plugtest_open(&pt, "arc", "arc_challenge", NULL, NULL, 0, 2);
+	rc = rc == 0 ? reopen(&pt, 25) : rc;
+	is_int(rc, 0, "25-shot arc_challenge opens (%s)",
+	    host_ctx_msg(&pt.ctx));
+	if (rc == 0) {
+		b = body_of_run(&pt, 0, &v);
+		ok(b != NULL && strncmp(b, "{\"context\":\"Question: What is "
+		    "the first step of the process in the formation of se",
+		    72) == 0 && strstr(b, "\\nAnswer: erosion\\n\\nQuestion: "
+		    "How do moose use a learned behavior") != NULL &&
+		    strstr(b, "\\n\\nQuestion: An astronomer observes") !=
+		    NULL, "25-shot: train 902 then 239, then the question");
+		b = body_of_run(&pt, 1, &v);
+		ok(b != NULL && strncmp(b, "{\"context\":\"Question: The Sahara "
+		    "Desert", 37) == 0, "25-shot: document 1 starts with train "
+		    "954");
+		is_int((long long)pt.plugin.desc->count(pt.state), 2,
+		    "--limit 2");
+	}
+	plugtest_close(&pt);
+}
+
+int
+main(void)
+{
+	const char *src = getenv("QEVAL_SRCDIR");
+
+	snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures",
+	    src ? src : ".");
+	test_requests();
+	test_fewshot();
+	test_gen();
+	test_errors();
+	if (getenv("QEVAL_DATA_DIR") == NULL || *getenv("QEVAL_DATA_DIR") ==
+	    '\0')
+		tap_skip("QEVAL_DATA_DIR is not set: the full ARC sets are not "
+		    "checked");
+	else
+		test_real();
+	return (tap_done());
+}
