@@ -1,0 +1,1184 @@
+/*
+ * hellaswag: HellaSwag validation (10042 items), scored as
+ * lm-evaluation-harness scores it, plus a generative variant for servers
+ * that give no prompt log-probabilities.
+ *
+ * Tasks:
+ *   hellaswag
+ *	lm-eval `hellaswag`: per item, query = preprocess(activity_label +
+ *	": " + ctx_a + " " + ctx_b.capitalize()), continuations " " +
+ *	preprocess(ending) for the four endings, where preprocess strips,
+ *	turns " [title]" into ". ", deletes "[...]" and turns each "  "
+ *	into " " (one pass).  acc = argmax of the summed log-probability,
+ *	acc_norm = argmax of log-probability / len(ending) in code points;
+ *	ties go to the first ending.  0-shot by default; --num-fewshot N
+ *	(10 for the Open LLM Leaderboard v1) writes N examples as
+ *	"{query} {gold ending}\n\n", drawn with Python's
+ *	random.Random(seed).sample, one draw per item in order.  lm-eval
+ *	draws from the train split, which the shared mirror lacks: give it
+ *	with fewshot_file=, else qeval draws from the validation file
+ *	itself and leaves the item out (lm-eval's rule for a shared split),
+ *	with a warning.
+ *   hellaswag_gen
+ *	qeval's generative recipe: one user turn with the context and the
+ *	endings as A.-D., asking to finish with "The best answer is X";
+ *	greedy, 256 new tokens; the letter rule of the arc plugin
+ *	(docs/LOGLIK.md); no letter counts as wrong and as invalid.
+ *
+ * Readers: the official hellaswag_val.jsonl (activity_label, ctx_a,
+ * ctx_b, endings, label), chosen by a file name ending in .jsonl or
+ * .json (optionally compressed), and the llama.cpp text format
+ * (hellaswag_val_full.txt, six lines per item: "<activity_label>: <ctx>",
+ * the gold index 0-3, the four endings), which is the copy in the shared
+ * mirror.  The text format has lost the ctx_a/ctx_b split, so
+ * ctx_b.capitalize() cannot be applied exactly: qeval upper-cases the
+ * first letter of the context's last fragment when it is a lower-case
+ * ASCII letter (the ActivityNet items, whose ctx_b is that fragment);
+ * capitalize=0 keeps llama.cpp's text as it is.  docs/LOGLIK.md lists
+ * what else differs.
+ *
+ * Task options: test_file=, fewshot_file= (relative to the data dir),
+ * capitalize=0|1 (text format), max_tokens= (gen).
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <qeval/plugin.h>
+
+#include "qp.h"
+
+#define HS_MAGIC	0x68737731u
+#define MAX_CHOICES	8
+#define MAX_SHOTS	100
+#define GEN_TOKENS	256
+
+enum variant { V_LOGLIK, V_GEN };
+
+enum ll_metric { M_ACC, M_ACC_NORM };
+enum gen_metric { G_EM, G_INVALID, G_TRUNC };
+
+struct item {
+	char	*query;		/* preprocessed "label: ctx" */
+	char	*choice[MAX_CHOICES];	/* preprocessed endings */
+	char	*category;	/* activity_label */
+	size_t	 nchoices;
+	size_t	 gold;
+	size_t	*shots;
+};
+
+struct set {
+	struct item	*v;
+	size_t		 n, alloc;
+};
+
+struct hs {
+	unsigned		 magic;
+	const struct qeval_host	*host;
+	enum variant		 variant;
+	int			 chat;
+	int			 nshot;
+	int			 max_tokens;
+	int			 capitalize;
+	struct set		 test;
+	struct set		 train;
+	size_t			 count;
+	char			 idbuf[32];
+	struct qeval_regex	*rx_phrase[MAX_CHOICES + 1];
+	struct qeval_regex	*rx_bare[MAX_CHOICES + 1];
+	struct qeval_regex	*rx_lead[MAX_CHOICES + 1];
+	struct qp_buf		 body;
+	struct qp_buf		 tmp;
+	struct qp_buf		 gold;
+	double			 gold_lp[MAX_CHOICES];
+	uint8_t			 gold_greedy[MAX_CHOICES];
+	struct qp_buf		 detail;
+	struct qp_buf		 reason;
+	char			 extracted[24];
+};
+
+/* ------------------------------------------------------------------ */
+/* Python's random module (MT19937 and random.sample), so that the    */
+/* few-shot examples are the ones lm-eval draws.                      */
+
+struct mt {
+	uint32_t	 s[624];
+	int		 i;
+};
+
+static void
+mt_init(struct mt *m, uint32_t seed)
+{
+	int i;
+
+	m->s[0] = seed;
+	for (i = 1; i < 624; i++)
+		m->s[i] = 1812433253u * (m->s[i - 1] ^ (m->s[i - 1] >> 30)) +
+		    (uint32_t)i;
+	m->i = 624;
+}
+
+/* random.seed(n) for 0 <= n < 2^32 (init_by_array with one word). */
+static void
+mt_seed(struct mt *m, uint32_t key)
+{
+	int i = 1, k;
+
+	mt_init(m, 19650218u);
+	for (k = 624; k > 0; k--) {
+		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
+		    1664525u)) + key;
+		if (++i >= 624) {
+			m->s[0] = m->s[623];
+			i = 1;
+		}
+	}
+	for (k = 623; k > 0; k--) {
+		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
+		    1566083941u)) - (uint32_t)i;
+		if (++i >= 624) {
+			m->s[0] = m->s[623];
+			i = 1;
+		}
+	}
+	m->s[0] = 0x80000000u;
+	m->i = 624;
+}
+
+static uint32_t
+mt_next(struct mt *m)
+{
+	uint32_t y;
+	int k;
+
+	if (m->i >= 624) {
+		for (k = 0; k < 624; k++) {
+			y = (m->s[k] & 0x80000000u) |
+			    (m->s[(k + 1) % 624] & 0x7fffffffu);
+			m->s[k] = m->s[(k + 397) % 624] ^ (y >> 1) ^
+			    ((y & 1u) ? 0x9908b0dfu : 0u);
+		}
+		m->i = 0;
+	}
+	y = m->s[m->i++];
+	y ^= y >> 11;
+	y ^= (y << 7) & 0x9d2c5680u;
+	y ^= (y << 15) & 0xefc60000u;
+	y ^= y >> 18;
+	return (y);
+}
+
+/* random._randbelow(n), 0 < n < 2^32. */
+static uint32_t
+mt_below(struct mt *m, uint32_t n)
+{
+	int bits = 0;
+	uint32_t r;
+
+	while (bits < 32 && (n >> bits) != 0)
+		bits++;
+	do
+		r = mt_next(m) >> (32 - bits);
+	while (r >= n);
+	return (r);
+}
+
+/* random.sample(range(n), k) into out[k], both of CPython's branches;
+ * pool is scratch of n entries. */
+static void
+mt_sample(struct mt *m, size_t n, size_t k, size_t *out, size_t *pool)
+{
+	size_t setsize = 21, i, j;
+
+	if (k > 5)
+		setsize += (size_t)pow(4.0, ceil(log((double)k * 3) /
+		    log(4.0)));
+	if (n <= setsize) {
+		for (i = 0; i < n; i++)
+			pool[i] = i;
+		for (i = 0; i < k; i++) {
+			j = mt_below(m, (uint32_t)(n - i));
+			out[i] = pool[j];
+			pool[j] = pool[n - i - 1];
+		}
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		int again;
+
+		do {
+			out[i] = mt_below(m, (uint32_t)n);
+			again = 0;
+			for (j = 0; j < i; j++)
+				if (out[j] == out[i])
+					again = 1;
+		} while (again);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static const char *const files[] = {
+	"hellaswag/hellaswag_val_full.txt.bz2", NULL
+};
+
+static const struct qeval_metric_desc ll_metrics[] = {
+	{ "acc", 0 },
+	{ "acc_norm", QEVAL_MF_PRIMARY },
+	{ NULL, 0 }
+};
+
+static const struct qeval_metric_desc gen_metrics[] = {
+	{ "exact_match", QEVAL_MF_PRIMARY },
+	{ "invalid", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
+	{ "truncated", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
+	{ NULL, 0 }
+};
+
+static const struct qeval_task tasks[] = {
+	{ "hellaswag", "HellaSwag", "Commonsense NLI (log-likelihood)",
+	  "lm-evaluation-harness hellaswag (0-shot; 10-shot = Open LLM "
+	  "Leaderboard v1)", files, ll_metrics,
+	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
+	{ "hellaswag_gen", "HellaSwag (generative)", "Commonsense NLI",
+	  "qeval lettered-ending recipe, no prefill", files, gen_metrics, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+};
+
+/* ------------------------------------------------------------------ */
+/* Text clean-up                                                      */
+
+static int
+is_space(char c)
+{
+	return (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+	    c == '\f' || c == '\v');
+}
+
+/*
+ * lm-eval's preprocess(): strip(), replace(" [title]", ". "),
+ * re.sub("\\[.*?\\]", "", ...), replace("  ", " ").  Returns a malloc'd
+ * string or NULL.
+ */
+static char *
+preprocess(const char *s, size_t len)
+{
+	char *a, *b, *p, *q;
+	size_t i, n;
+
+	while (len > 0 && is_space(*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && is_space(s[len - 1]))
+		len--;
+	/* " [title]" (8 bytes) becomes ". " (2): never longer. */
+	a = malloc(len + 1);
+	b = malloc(len + 1);
+	if (a == NULL || b == NULL) {
+		free(a);
+		free(b);
+		return (NULL);
+	}
+	for (i = 0, n = 0; i < len; ) {
+		if (len - i >= 8 && memcmp(s + i, " [title]", 8) == 0) {
+			a[n++] = '.';
+			a[n++] = ' ';
+			i += 8;
+		} else
+			a[n++] = s[i++];
+	}
+	a[n] = '\0';
+	/* \[.*?\] : '.' does not match a newline. */
+	for (p = a, q = b; *p != '\0'; ) {
+		if (*p == '[') {
+			char *e = p + 1;
+
+			while (*e != '\0' && *e != ']' && *e != '\n')
+				e++;
+			if (*e == ']') {
+				p = e + 1;
+				continue;
+			}
+		}
+		*q++ = *p++;
+	}
+	*q = '\0';
+	/* str.replace("  ", " "): non-overlapping, left to right. */
+	for (p = b, q = a; *p != '\0'; ) {
+		if (p[0] == ' ' && p[1] == ' ') {
+			*q++ = ' ';
+			p += 2;
+		} else
+			*q++ = *p++;
+	}
+	*q = '\0';
+	free(b);
+	return (a);
+}
+
+/* Python's str.capitalize() on ASCII letters; other bytes are kept. */
+static void
+capitalize(char *s)
+{
+	if (*s >= 'a' && *s <= 'z')
+		*s = (char)(*s - 'a' + 'A');
+	if (*s != '\0')
+		for (s++; *s != '\0'; s++)
+			if (*s >= 'A' && *s <= 'Z')
+				*s = (char)(*s - 'A' + 'a');
+}
+
+/*
+ * The text format's stand-in for ctx_b.capitalize(): upper-cases the
+ * first letter of the last fragment of the context (after the last
+ * ". ", "! " or "? " past the "label: " prefix) if it is a lower-case
+ * ASCII letter.
+ */
+static void
+capitalize_last_fragment(char *s)
+{
+	char *ctx = strstr(s, ": "), *p, *frag;
+
+	ctx = ctx != NULL ? ctx + 2 : s;
+	frag = ctx;
+	for (p = ctx; *p != '\0'; p++)
+		if ((*p == '.' || *p == '!' || *p == '?') && p[1] == ' ')
+			frag = p + 2;
+	if (*frag >= 'a' && *frag <= 'z')
+		*frag = (char)(*frag - 'a' + 'A');
+}
+
+/* ------------------------------------------------------------------ */
+/* Dataset                                                            */
+
+static void
+item_free(struct item *it)
+{
+	size_t k;
+
+	free(it->query);
+	free(it->category);
+	for (k = 0; k < it->nchoices; k++)
+		free(it->choice[k]);
+	free(it->shots);
+	memset(it, 0, sizeof(*it));
+}
+
+static void
+set_free(struct set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		item_free(&s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+set_push(struct set *s, struct item *it)
+{
+	if (s->n == s->alloc) {
+		size_t na = s->alloc ? s->alloc * 2 : 4096;
+		struct item *nv = realloc(s->v, na * sizeof(*nv));
+
+		if (nv == NULL)
+			return (-1);
+		s->v = nv;
+		s->alloc = na;
+	}
+	s->v[s->n++] = *it;
+	memset(it, 0, sizeof(*it));
+	return (0);
+}
+
+struct load {
+	struct hs		*h;
+	struct qeval_ctx	*ctx;
+	struct set		*set;
+};
+
+#define JSON_HINT "(expected the official hellaswag_val.jsonl fields " \
+	"activity_label, ctx_a, ctx_b, endings, label)"
+
+/* One record of the official jsonl. */
+static int
+load_json(void *arg, const char *json, size_t len, const char *where)
+{
+	struct load *l = arg;
+	const struct qeval_host *h = l->h->host;
+	const char *label, *ctx_a, *ctx_b;
+	const cJSON *endings, *lab, *e;
+	cJSON *doc = cJSON_ParseWithLength(json, len);
+	struct qp_buf q = QP_BUF_INIT;
+	struct item it;
+	char *cb = NULL;
+	double g = -1;
+	size_t k, n;
+	int rc = QEVAL_OK;
+
+	memset(&it, 0, sizeof(it));
+	label = qp_json_str(doc, "activity_label");
+	ctx_a = qp_json_str(doc, "ctx_a");
+	ctx_b = qp_json_str(doc, "ctx_b");
+	endings = qp_json_arr(doc, "endings");
+	if (label == NULL || ctx_a == NULL || ctx_b == NULL) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: fields 'activity_label',"
+		    " 'ctx_a' and 'ctx_b' must be strings %s", where,
+		    JSON_HINT);
+		goto out;
+	}
+	n = endings != NULL ? (size_t)cJSON_GetArraySize(endings) : 0;
+	if (n < 2 || n > MAX_CHOICES) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: field 'endings' must be "
+		    "an array of 2 to %d strings %s", where, MAX_CHOICES,
+		    JSON_HINT);
+		goto out;
+	}
+	lab = cJSON_GetObjectItemCaseSensitive(doc, "label");
+	if (cJSON_IsNumber(lab))
+		g = lab->valuedouble;
+	else if (cJSON_IsString(lab) && lab->valuestring[0] >= '0' &&
+	    lab->valuestring[0] <= '9' && lab->valuestring[1] == '\0')
+		g = lab->valuestring[0] - '0';
+	if (!(g >= 0) || g != floor(g) || g >= (double)n) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: field 'label' must be "
+		    "the index of the gold ending (0-%zu); the test split has "
+		    "no labels: use the validation file", where, n - 1);
+		goto out;
+	}
+	it.gold = (size_t)g;
+	for (k = 0; k < n; k++) {
+		e = cJSON_GetArrayItem(endings, (int)k);
+		if (!cJSON_IsString(e)) {
+			rc = h->fail(l->ctx, QEVAL_EDATA, "%s: endings[%zu] is "
+			    "not a string", where, k);
+			goto out;
+		}
+		it.choice[k] = preprocess(e->valuestring,
+		    strlen(e->valuestring));
+		it.nchoices = k + 1;
+		if (it.choice[k] == NULL)
+			goto oom;
+	}
+	cb = qp_strdup(ctx_b);
+	if (cb == NULL)
+		goto oom;
+	capitalize(cb);
+	qp_buf_adds(&q, label);
+	qp_buf_adds(&q, ": ");
+	qp_buf_adds(&q, ctx_a);
+	qp_buf_adds(&q, " ");
+	qp_buf_adds(&q, cb);
+	if (!qp_buf_ok(&q))
+		goto oom;
+	it.query = preprocess(q.buf, q.len);
+	it.category = qp_strdup(label);
+	if (it.query == NULL || it.category == NULL ||
+	    set_push(l->set, &it) != 0)
+		goto oom;
+	goto out;
+oom:
+	rc = h->fail(l->ctx, QEVAL_ENOMEM, "hellaswag: out of memory");
+out:
+	free(cb);
+	qp_buf_free(&q);
+	item_free(&it);
+	cJSON_Delete(doc);
+	return (rc);
+}
+
+/* The llama.cpp text format, six lines per item. */
+static int
+load_text(struct hs *hs, struct qeval_ctx *ctx, const char *file,
+    struct set *set)
+{
+	const struct qeval_host *h = hs->host;
+	char *data = NULL, *p, *end, *line[6];
+	size_t len = 0, lno = 0, k;
+	int rc;
+
+	rc = h->read_file(ctx, file, &data, &len);
+	if (rc != QEVAL_OK)
+		return (rc);
+	p = data;
+	end = data + len;
+	while (p < end) {
+		struct item it;
+		char *colon;
+
+		/* Six lines; blank lines at the very end are allowed. */
+		for (k = 0; k < 6; k++) {
+			char *nl;
+
+			if (p >= end)
+				break;
+			nl = memchr(p, '\n', (size_t)(end - p));
+			if (nl == NULL)
+				nl = end;
+			*nl = '\0';
+			if (nl > p && nl[-1] == '\r')
+				nl[-1] = '\0';
+			line[k] = p;
+			p = nl + 1;
+			lno++;
+			if (k == 0 && line[0][0] == '\0') {
+				k = 7;	/* a blank line between items */
+				break;
+			}
+		}
+		if (k == 7) {
+			/* Only blank lines may follow. */
+			while (p < end && (*p == '\n' || *p == '\r'))
+				p++;
+			if (p < end) {
+				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: blank "
+				    "line inside the data: the text format has "
+				    "exactly six lines per item", file, lno);
+				goto out;
+			}
+			break;
+		}
+		if (k < 6) {
+			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the file ends "
+			    "inside an item (%zu of its 6 lines): is it "
+			    "truncated?", file, lno, k);
+			goto out;
+		}
+		if (line[1][0] < '0' || line[1][0] > '3' ||
+		    line[1][1] != '\0') {
+			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the gold label "
+			    "line must be 0, 1, 2 or 3 (item %zu starts at line "
+			    "%zu: six lines per item)", file, lno - 4,
+			    set->n + 1, lno - 5);
+			goto out;
+		}
+		memset(&it, 0, sizeof(it));
+		it.gold = (size_t)(line[1][0] - '0');
+		it.nchoices = 4;
+		if (hs->capitalize)
+			capitalize_last_fragment(line[0]);
+		it.query = preprocess(line[0], strlen(line[0]));
+		colon = strstr(line[0], ": ");
+		it.category = colon != NULL ? malloc((size_t)(colon -
+		    line[0]) + 1) : qp_strdup("");
+		if (it.category != NULL && colon != NULL) {
+			memcpy(it.category, line[0], (size_t)(colon - line[0]));
+			it.category[colon - line[0]] = '\0';
+		}
+		for (k = 0; k < 4; k++)
+			it.choice[k] = preprocess(line[2 + k],
+			    strlen(line[2 + k]));
+		if (it.query == NULL || it.category == NULL ||
+		    it.choice[0] == NULL || it.choice[1] == NULL ||
+		    it.choice[2] == NULL || it.choice[3] == NULL ||
+		    set_push(set, &it) != 0) {
+			item_free(&it);
+			rc = h->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
+			    "memory");
+			goto out;
+		}
+	}
+	rc = QEVAL_OK;
+out:
+	h->free(data);
+	return (rc);
+}
+
+static int
+is_json_name(const char *f)
+{
+	return (strstr(f, ".jsonl") != NULL || strstr(f, ".json") != NULL);
+}
+
+static int
+load_file(struct hs *hs, struct qeval_ctx *ctx, const char *file,
+    struct set *set)
+{
+	struct load l;
+
+	if (!is_json_name(file))
+		return (load_text(hs, ctx, file, set));
+	l.h = hs;
+	l.ctx = ctx;
+	l.set = set;
+	return (hs->host->records(ctx, file, load_json, &l));
+}
+
+static void
+hs_close(void *state)
+{
+	struct hs *hs = state;
+	size_t k;
+
+	if (hs == NULL)
+		return;
+	assert(hs->magic == HS_MAGIC);
+	set_free(&hs->test);
+	set_free(&hs->train);
+	for (k = 0; k <= MAX_CHOICES; k++) {
+		hs->host->rx_free(hs->rx_phrase[k]);
+		hs->host->rx_free(hs->rx_bare[k]);
+		hs->host->rx_free(hs->rx_lead[k]);
+	}
+	qp_buf_free(&hs->body);
+	qp_buf_free(&hs->tmp);
+	qp_buf_free(&hs->gold);
+	qp_buf_free(&hs->detail);
+	qp_buf_free(&hs->reason);
+	hs->magic = 0;
+	free(hs);
+}
+
+/*
+ * The letter-extraction rule of the generative variants, for items of
+ * n options (letters A to A+n-1), tried in this order:
+ *   1. phrase: the last "answer" followed by an optional "is", then
+ *	spaces, ':', '-', '*' or '_', an optional "option", an optional
+ *	'(' or '[', and a capital option letter that is not followed by a
+ *	letter or digit ("The best answer is C", "The answer is (B).",
+ *	"**Answer:** D", "Answer: D) ...");
+ *   2. bare: the whole response is one option letter, either case, with
+ *	only markup around it ("b", "**C**", "(B).");
+ *   3. leading: the response starts with a capital option letter
+ *	followed by ')', '.', ':' or ']' ("C. Because ...");
+ *   otherwise the answer is invalid.
+ */
+static int
+compile_rules(struct hs *a, struct qeval_ctx *ctx)
+{
+	const struct qeval_host *h = a->host;
+	char pat[256], last, lo;
+	size_t n;
+
+	for (n = 2; n <= MAX_CHOICES; n++) {
+		last = (char)('A' + n - 1);
+		lo = (char)('a' + n - 1);
+		snprintf(pat, sizeof(pat), "(?i:answer)(?:\\s+(?i:is))?"
+		    "[\\s:*_\\-]*(?:(?i:option)\\s*)?[(\\[]?\\s*([A-%c])"
+		    "(?![A-Za-z0-9])", last);
+		a->rx_phrase[n] = h->rx_compile(ctx, pat, 0);
+		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%ca-%c])"
+		    "[\\s*_)\\].:]*\\z", last, lo);
+		a->rx_bare[n] = h->rx_compile(ctx, pat, 0);
+		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%c])[).:\\]]",
+		    last);
+		a->rx_lead[n] = h->rx_compile(ctx, pat, 0);
+		if (a->rx_phrase[n] == NULL || a->rx_bare[n] == NULL ||
+		    a->rx_lead[n] == NULL)
+			return (QEVAL_EINTERNAL);
+	}
+	return (QEVAL_OK);
+}
+
+/* Returns the option index, or -1; *rule names the rule that hit. */
+static int
+extract_letter(const struct hs *a, const char *text, size_t n,
+    const char **rule)
+{
+	const struct qeval_host *h = a->host;
+	struct qeval_match m;
+	size_t len = strlen(text), off = 0;
+	int found = -1;
+	char c;
+
+	*rule = "none";
+	if (n < 2 || n > MAX_CHOICES)
+		return (-1);
+	while (off <= len &&
+	    h->rx_match(a->rx_phrase[n], text, len, off, &m) == 1) {
+		found = text[m.start[1]] - 'A';
+		off = m.end[0] > m.start[0] ? m.end[0] : m.end[0] + 1;
+	}
+	if (found >= 0) {
+		*rule = "phrase";
+		return (found);
+	}
+	if (h->rx_match(a->rx_bare[n], text, len, 0, &m) == 1) {
+		*rule = "bare";
+		c = text[m.start[1]];
+		return (c >= 'a' ? c - 'a' : c - 'A');
+	}
+	if (h->rx_match(a->rx_lead[n], text, len, 0, &m) == 1) {
+		*rule = "leading";
+		return (text[m.start[1]] - 'A');
+	}
+	return (-1);
+}
+
+/* Code points of a UTF-8 string: Python's len(). */
+static size_t
+codepoints(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return (n);
+}
+
+/* numpy.argmax: the first maximum; NaN, if any, wins (numpy's rule). */
+static size_t
+argmax(const double *v, size_t n)
+{
+	size_t k, best = 0;
+
+	for (k = 0; k < n; k++) {
+		if (isnan(v[k]))
+			return (k);
+		if (v[k] > v[best])
+			best = k;
+	}
+	return (best);
+}
+
+static void
+json_num(struct qp_buf *b, double v)
+{
+	if (isfinite(v))
+		qp_buf_addf(b, "%.17g", v);
+	else
+		qp_buf_adds(b, "null");
+}
+
+static int
+hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
+    const struct qeval_task *task, const struct qeval_opts *opts,
+    void **statep)
+{
+	const char *test_file, *shot_file, *v;
+	struct hs *hs;
+	struct mt mt;
+	size_t i, *pool = NULL, tmp[MAX_SHOTS + 1];
+	int rc, same;
+
+	*statep = NULL;
+	hs = calloc(1, sizeof(*hs));
+	if (hs == NULL)
+		return (h->fail(ctx, QEVAL_ENOMEM, "hellaswag: cannot allocate "
+		    "state"));
+	hs->magic = HS_MAGIC;
+	hs->host = h;
+	hs->variant = strcmp(task->name, "hellaswag_gen") == 0 ? V_GEN :
+	    V_LOGLIK;
+	hs->chat = opts->chat;
+	hs->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
+	hs->max_tokens = GEN_TOKENS;
+	hs->capitalize = 1;
+	if (hs->nshot > MAX_SHOTS) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: --num-fewshot %d is more "
+		    "than %d", task->name, hs->nshot, MAX_SHOTS);
+		goto fail;
+	}
+	if (hs->variant == V_GEN && hs->nshot > 0) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: the generative variant is "
+		    "0-shot; drop --num-fewshot %d or use hellaswag",
+		    task->name, hs->nshot);
+		goto fail;
+	}
+	v = h->opt(ctx, "max_tokens");
+	if (v != NULL) {
+		char *end;
+		long n = strtol(v, &end, 10);
+
+		if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000) {
+			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option "
+			    "max_tokens=%s is not a positive integer",
+			    task->name, v);
+			goto fail;
+		}
+		hs->max_tokens = (int)n;
+	}
+	v = h->opt(ctx, "capitalize");
+	if (v != NULL) {
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option "
+			    "capitalize=%s must be 0 or 1", task->name, v);
+			goto fail;
+		}
+		hs->capitalize = v[0] == '1';
+	}
+	test_file = h->opt(ctx, "test_file");
+	if (test_file == NULL)
+		test_file = task->files[0];
+	shot_file = h->opt(ctx, "fewshot_file");
+	if (shot_file == NULL)
+		shot_file = test_file;
+	if (hs->variant == V_GEN &&
+	    (rc = compile_rules(hs, ctx)) != QEVAL_OK)
+		goto fail;
+	if ((rc = load_file(hs, ctx, test_file, &hs->test)) != QEVAL_OK)
+		goto fail;
+	if (hs->test.n == 0) {
+		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no items", test_file);
+		goto fail;
+	}
+	same = strcmp(shot_file, test_file) == 0;
+	if (hs->nshot > 0 && !same &&
+	    (rc = load_file(hs, ctx, shot_file, &hs->train)) != QEVAL_OK)
+		goto fail;
+	if (hs->nshot > 0) {
+		const struct set *src = same ? &hs->test : &hs->train;
+		size_t want = (size_t)hs->nshot + (same ? 1 : 0);
+
+		if (src->n < want) {
+			rc = h->fail(ctx, QEVAL_EDATA, "%s: %zu items, too few "
+			    "for %d few-shot examples", shot_file, src->n,
+			    hs->nshot);
+			goto fail;
+		}
+		pool = calloc(src->n, sizeof(*pool));
+		if (pool == NULL) {
+			rc = h->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
+			    "memory");
+			goto fail;
+		}
+		mt_seed(&mt, opts->seed);
+		for (i = 0; i < hs->test.n; i++) {
+			struct item *it = &hs->test.v[i];
+			size_t k, j = 0;
+
+			mt_sample(&mt, src->n, want, tmp, pool);
+			it->shots = calloc((size_t)hs->nshot,
+			    sizeof(*it->shots));
+			if (it->shots == NULL) {
+				rc = h->fail(ctx, QEVAL_ENOMEM, "hellaswag: "
+				    "out of memory");
+				goto fail;
+			}
+			for (k = 0; k < want && j < (size_t)hs->nshot; k++)
+				if (!same || tmp[k] != i)
+					it->shots[j++] = tmp[k];
+		}
+		if (same)
+			h->log(ctx, QEVAL_LOG_WARN, "%s: few-shot examples are "
+			    "drawn from %s itself, leaving each item out "
+			    "(lm-eval draws from the train split: give it "
+			    "with fewshot_file=)", task->name, test_file);
+	}
+	hs->count = opts->limit > 0 && opts->limit < hs->test.n ?
+	    opts->limit : hs->test.n;
+	free(pool);
+	*statep = hs;
+	return (QEVAL_OK);
+fail:
+	free(pool);
+	hs_close(hs);
+	return (rc);
+}
+
+static size_t
+hs_count(void *state)
+{
+	struct hs *hs = state;
+
+	assert(hs != NULL && hs->magic == HS_MAGIC);
+	return (hs->count);
+}
+
+static const char *
+hs_sample_id(void *state, size_t i)
+{
+	struct hs *hs = state;
+
+	assert(hs != NULL && hs->magic == HS_MAGIC && i < hs->test.n);
+	/* The position in the file: the same for both readers. */
+	snprintf(hs->idbuf, sizeof(hs->idbuf), "hellaswag/%zu", i);
+	return (hs->idbuf);
+}
+
+static const struct item *
+shot_item(const struct hs *hs, size_t idx)
+{
+	return (hs->train.n > 0 ? &hs->train.v[idx] : &hs->test.v[idx]);
+}
+
+static void
+ll_context(const struct hs *hs, const struct item *it, struct qp_buf *b)
+{
+	int k;
+
+	for (k = 0; k < hs->nshot; k++) {
+		const struct item *s = shot_item(hs, it->shots[k]);
+
+		qp_buf_adds(b, s->query);
+		qp_buf_adds(b, " ");
+		qp_buf_adds(b, s->choice[s->gold]);
+		qp_buf_adds(b, "\n\n");
+	}
+	qp_buf_adds(b, it->query);
+}
+
+static void
+gen_prompt(const struct item *it, struct qp_buf *b)
+{
+	size_t k;
+
+	qp_buf_adds(b, "Choose the most plausible continuation of the text "
+	    "below.\nText: ");
+	qp_buf_adds(b, it->query);
+	for (k = 0; k < it->nchoices; k++)
+		qp_buf_addf(b, "\n%c. %s", (char)('A' + k), it->choice[k]);
+	qp_buf_adds(b, "\nFinish your response with \"The best answer is "
+	    "X\", where X is ");
+	for (k = 0; k < it->nchoices; k++)
+		qp_buf_addf(b, "%s%c", k == 0 ? "" : k + 1 == it->nchoices ?
+		    " or " : ", ", (char)('A' + k));
+	qp_buf_adds(b, ".");
+}
+
+static int
+hs_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_request *req)
+{
+	struct hs *hs = state;
+	const struct item *it;
+	size_t k;
+
+	assert(hs != NULL && hs->magic == HS_MAGIC);
+	(void)ex;
+	(void)cand;
+	if (i >= hs->test.n)
+		return (hs->host->fail(ctx, QEVAL_EINVAL, "hellaswag: no "
+		    "sample %zu", i));
+	if (nex > 0)
+		return (QEVAL_DONE);
+	it = &hs->test.v[i];
+	qp_buf_reset(&hs->body);
+	qp_buf_reset(&hs->tmp);
+	if (hs->variant == V_LOGLIK) {
+		ll_context(hs, it, &hs->tmp);
+		qp_buf_adds(&hs->body, "{\"context\":");
+		qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
+		    hs->tmp.buf : "");
+		qp_buf_adds(&hs->body, ",\"continuations\":[");
+		for (k = 0; k < it->nchoices; k++) {
+			qp_buf_reset(&hs->tmp);
+			qp_buf_adds(&hs->tmp, " ");
+			qp_buf_adds(&hs->tmp, it->choice[k]);
+			if (k > 0)
+				qp_buf_adds(&hs->body, ",");
+			qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
+			    hs->tmp.buf : "");
+		}
+		qp_buf_adds(&hs->body, "]}");
+		req->kind = QEVAL_REQ_LOGLIK;
+		req->max_tokens = 1;
+		req->label = "endings";
+	} else {
+		gen_prompt(it, &hs->tmp);
+		if (hs->chat) {
+			qp_buf_adds(&hs->body, "{\"messages\":[{\"role\":"
+			    "\"user\",\"content\":");
+			qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
+			    hs->tmp.buf : "");
+			qp_buf_adds(&hs->body, "}]}");
+			req->kind = QEVAL_REQ_CHAT;
+		} else {
+			qp_buf_adds(&hs->tmp, "\nAnswer:");
+			qp_buf_adds(&hs->body, "{\"prompt\":");
+			qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
+			    hs->tmp.buf : "");
+			qp_buf_adds(&hs->body, "}");
+			req->kind = QEVAL_REQ_COMPLETION;
+		}
+		req->max_tokens = hs->max_tokens;
+		req->label = "answer";
+	}
+	if (!qp_buf_ok(&hs->body) || !qp_buf_ok(&hs->tmp))
+		return (hs->host->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
+		    "memory building a request"));
+	req->target = QEVAL_TARGET_MODEL;
+	req->body = hs->body.buf;
+	req->temperature = 0.0;
+	req->top_p = 1.0;
+	return (QEVAL_NEXT);
+}
+
+static const char letters[] = "ABCDEFGH";
+
+static int
+score_ll(struct hs *hs, const struct item *it,
+    const struct qeval_response *r, struct qeval_verdict *out)
+{
+	double norm[MAX_CHOICES];
+	size_t k, n = it->nchoices, pick, pick_n;
+
+	qp_buf_reset(&hs->detail);
+	qp_buf_reset(&hs->reason);
+	out->category = it->category;
+	if (r->n_choices != n || r->logprob == NULL) {
+		out->values[M_ACC] = 0.0;
+		out->values[M_ACC_NORM] = 0.0;
+		out->flags |= QEVAL_VF_INVALID;
+		qp_buf_addf(&hs->reason, "the response holds %zu "
+		    "log-likelihoods for %zu endings", r->n_choices, n);
+		out->reason = qp_buf_str(&hs->reason);
+		out->extracted = "[invalid]";
+		return (QEVAL_OK);
+	}
+	for (k = 0; k < n; k++) {
+		double len = (double)codepoints(it->choice[k]);
+
+		norm[k] = len > 0 ? r->logprob[k] / len :
+		    (r->logprob[k] < 0 ? -INFINITY : r->logprob[k] > 0 ?
+		    INFINITY : NAN);
+	}
+	pick = argmax(r->logprob, n);
+	pick_n = argmax(norm, n);
+	out->values[M_ACC] = pick == it->gold ? 1.0 : 0.0;
+	out->values[M_ACC_NORM] = pick_n == it->gold ? 1.0 : 0.0;
+	snprintf(hs->extracted, sizeof(hs->extracted), "%zu", pick_n);
+	out->extracted = hs->extracted;
+	if (pick == it->gold && pick_n == it->gold)
+		qp_buf_addf(&hs->reason, "gold ending %zu ranks first by total "
+		    "and by length-normalised log-likelihood", it->gold);
+	else
+		qp_buf_addf(&hs->reason, "gold %zu; highest log-likelihood "
+		    "%zu (acc %s), highest per character %zu (acc_norm %s)",
+		    it->gold, pick, pick == it->gold ? "right" : "wrong",
+		    pick_n, pick_n == it->gold ? "right" : "wrong");
+	qp_buf_addf(&hs->detail, "{\"gold\":%zu,\"acc_pick\":%zu,"
+	    "\"acc_norm_pick\":%zu,\"logprobs\":[", it->gold, pick, pick_n);
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			qp_buf_adds(&hs->detail, ",");
+		json_num(&hs->detail, r->logprob[k]);
+	}
+	qp_buf_adds(&hs->detail, "],\"chars\":[");
+	for (k = 0; k < n; k++)
+		qp_buf_addf(&hs->detail, "%s%zu", k ? "," : "",
+		    codepoints(it->choice[k]));
+	qp_buf_adds(&hs->detail, "],\"greedy\":[");
+	for (k = 0; k < n; k++)
+		qp_buf_addf(&hs->detail, "%s%d", k ? "," : "",
+		    r->greedy != NULL ? r->greedy[k] != 0 : 0);
+	qp_buf_adds(&hs->detail, "]}");
+	out->reason = qp_buf_str(&hs->reason);
+	out->detail = qp_buf_str(&hs->detail);
+	return (QEVAL_OK);
+}
+
+static int
+score_gen(struct hs *hs, const struct item *it,
+    const struct qeval_response *r, struct qeval_verdict *out)
+{
+	const char *text = r->text != NULL ? r->text : "", *rule;
+	int got;
+
+	qp_buf_reset(&hs->detail);
+	qp_buf_reset(&hs->reason);
+	out->category = it->category;
+	got = extract_letter(hs, text, it->nchoices, &rule);
+	out->values[G_EM] = got == (int)it->gold ? 1.0 : 0.0;
+	out->values[G_INVALID] = got < 0 ? 1.0 : 0.0;
+	out->values[G_TRUNC] = 0.0;
+	if (r->finish_reason != NULL &&
+	    strcmp(r->finish_reason, "length") == 0) {
+		out->flags |= QEVAL_VF_TRUNCATED;
+		out->values[G_TRUNC] = 1.0;
+	}
+	if (got < 0) {
+		out->flags |= QEVAL_VF_INVALID;
+		out->extracted = "[invalid]";
+		qp_buf_addf(&hs->reason, "no option letter found (gold %c)%s",
+		    letters[it->gold], out->values[G_TRUNC] > 0 ?
+		    "; the answer was cut at max_tokens" : "");
+	} else {
+		snprintf(hs->extracted, sizeof(hs->extracted), "%c",
+		    letters[got]);
+		out->extracted = hs->extracted;
+		qp_buf_addf(&hs->reason, "answered %c (%s rule), gold %c",
+		    letters[got], rule, letters[it->gold]);
+	}
+	qp_buf_adds(&hs->detail, "{\"rule\":");
+	qp_buf_json_str(&hs->detail, rule);
+	qp_buf_addf(&hs->detail, ",\"gold\":\"%c\"}", letters[it->gold]);
+	out->reason = qp_buf_str(&hs->reason);
+	out->detail = qp_buf_str(&hs->detail);
+	return (QEVAL_OK);
+}
+
+static int
+hs_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
+{
+	struct hs *hs = state;
+	int rc;
+
+	assert(hs != NULL && hs->magic == HS_MAGIC);
+	(void)cand;
+	if (i >= hs->test.n || nex < 1)
+		return (hs->host->fail(ctx, QEVAL_EINTERNAL, "hellaswag: "
+		    "sample %zu scored without a response", i));
+	if (hs->variant == V_LOGLIK)
+		rc = score_ll(hs, &hs->test.v[i], &ex[0].resp, out);
+	else
+		rc = score_gen(hs, &hs->test.v[i], &ex[0].resp, out);
+	if (rc == QEVAL_OK && (!qp_buf_ok(&hs->detail) ||
+	    !qp_buf_ok(&hs->reason)))
+		return (hs->host->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
+		    "memory scoring sample %zu", i));
+	return (rc);
+}
+
+static int
+hs_gold(void *state, struct qeval_ctx *ctx, size_t i,
+    const struct qeval_exchange *ex, size_t nex,
+    const struct qeval_request *req, int corrupt, struct qeval_gold *out)
+{
+	struct hs *hs = state;
+	const struct item *it;
+	size_t k, win;
+
+	assert(hs != NULL && hs->magic == HS_MAGIC);
+	(void)ex;
+	(void)nex;
+	if (i >= hs->test.n)
+		return (hs->host->fail(ctx, QEVAL_EINVAL, "hellaswag: no "
+		    "sample %zu", i));
+	it = &hs->test.v[i];
+	win = corrupt ? (it->gold + 1) % it->nchoices : it->gold;
+	if (req->kind == QEVAL_REQ_LOGLIK) {
+		for (k = 0; k < it->nchoices; k++) {
+			hs->gold_lp[k] = k == win ? 0.0 : -1000.0;
+			hs->gold_greedy[k] = k == win;
+		}
+		out->n_choices = it->nchoices;
+		out->logprob = hs->gold_lp;
+		out->greedy = hs->gold_greedy;
+		return (QEVAL_OK);
+	}
+	qp_buf_reset(&hs->gold);
+	qp_buf_addf(&hs->gold, "The best answer is %c.", letters[win]);
+	if (!qp_buf_ok(&hs->gold))
+		return (hs->host->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
+		    "memory"));
+	out->text = hs->gold.buf;
+	return (QEVAL_OK);
+}
+
+QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
+	QEVAL_ABI_HEADER(struct qeval_plugin),
+	.flags = QEVAL_PF_NONE,
+	.name = "hellaswag",
+	.version = PACKAGE_VERSION,
+	.summary = "HellaSwag: lm-evaluation-harness log-likelihood recipe, "
+	    "and a lettered generative variant",
+	.tasks = tasks,
+	.open = hs_open,
+	.count = hs_count,
+	.sample_id = hs_sample_id,
+	.next = hs_next,
+	.score = hs_score,
+	.gold = hs_gold,
+	.close = hs_close,
+};
