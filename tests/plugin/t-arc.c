@@ -102,6 +102,7 @@ test_requests(void)
 	const struct qeval_exchange *ex;
 	struct qeval_verdict v;
 	struct plugtest pt;
+	cJSON *j;
 	size_t i, n;
 	int rc;
 
@@ -137,8 +138,9 @@ test_requests(void)
 	ok(v.reason != NULL && strstr(v.reason, "gold 2") != NULL &&
 	    strstr(v.reason, "highest log-likelihood 1") != NULL,
 	    "reason: %s", v.reason ? v.reason : "(null)");
-	ok(v.detail != NULL && cJSON_Parse(v.detail) != NULL,
-	    "detail is JSON: %s", v.detail ? v.detail : "(null)");
+	j = v.detail != NULL ? cJSON_Parse(v.detail) : NULL;
+	ok(j != NULL, "detail is JSON: %s", v.detail ? v.detail : "(null)");
+	cJSON_Delete(j);
 
 	for (i = 0; i < 4; i++) {
 		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
