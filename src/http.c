@@ -77,7 +77,7 @@ struct http {
 #define HTTP_MAGIC		 0x48545450u
 	struct http_opts	 o;
 	char			**eps;		/* base URLs, no trailing '/' */
-	char			**shown;	/* the same without user:pass@ */
+	char			**shown;	/* the same, no user:pass@ */
 	char			*key;
 	http_done_cb		 cb;
 	void			*arg;
@@ -1011,7 +1011,8 @@ http_new(const struct http_opts *o, http_done_cb cb, void *arg,
 	}
 	if (h->headers == NULL || (h->multi = curl_multi_init()) == NULL)
 		xalloc_die();
-	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING,
+	    (long)CURLPIPE_NOTHING);
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)o->concurrency);
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,

@@ -762,7 +762,7 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def main(argv=None):
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="fake OpenAI-compatible "
                                  "server (vLLM / llama.cpp shapes)")
     ap.add_argument("--host", default="127.0.0.1")
@@ -778,10 +778,20 @@ def main(argv=None):
     ap.add_argument("--latency-ms", type=float, default=0)
     ap.add_argument("--default-text", default="fake answer")
     ap.add_argument("--api-key")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def make_server(argv=None):
+    """A bound server (not serving yet); for tests that import this."""
+    args = parse_args(argv)
     srv = Server((args.host, args.port), Handler)
     srv.st = State(args)
+    return srv
+
+
+def main(argv=None):
+    srv = make_server(argv)
+    args = srv.st.args
 
     def stop(signum, frame):
         srv.st.stopping.set()
