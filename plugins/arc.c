@@ -368,16 +368,17 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 			label = cJSON_IsString(c) ? c->valuestring : NULL;
 		}
 		if (text == NULL || label == NULL) {
-			rc = h->fail(l->ctx, QEVAL_EDATA, "%s: choice %zu needs "
-			    "string fields 'text' and 'label' %s", where, k,
-			    DATA_HINT);
+			rc = h->fail(l->ctx, QEVAL_EDATA, "%s: choice %zu "
+			    "needs string fields 'text' and 'label' %s", where,
+			    k, DATA_HINT);
 			goto out;
 		}
 		it.choice[k] = qp_strdup(text);
 		it.label[k] = qp_strdup(label);
 		it.nchoices = k + 1;
 		if (it.choice[k] == NULL || it.label[k] == NULL) {
-			rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of memory");
+			rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of "
+			    "memory");
 			goto out;
 		}
 	}
@@ -403,7 +404,8 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 		struct item *nv = realloc(l->set->v, na * sizeof(*nv));
 
 		if (nv == NULL) {
-			rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of memory");
+			rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of "
+			    "memory");
 			goto out;
 		}
 		l->set->v = nv;
@@ -747,8 +749,8 @@ arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	} else {
 		gen_prompt(it, &a->tmp);
 		if (a->chat) {
-			qp_buf_adds(&a->body, "{\"messages\":[{\"role\":\"user\","
-			    "\"content\":");
+			qp_buf_adds(&a->body, "{\"messages\":[{\"role\":"
+			    "\"user\",\"content\":");
 			qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ?
 			    a->tmp.buf : "");
 			qp_buf_adds(&a->body, "}]}");

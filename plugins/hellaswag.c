@@ -555,8 +555,8 @@ load_text(struct hs *hs, struct qeval_ctx *ctx, const char *file,
 		if (line[1][0] < '0' || line[1][0] > '3' ||
 		    line[1][1] != '\0') {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the gold label "
-			    "line must be 0, 1, 2 or 3 (item %zu starts at line "
-			    "%zu: six lines per item)", file, lno - 4,
+			    "line must be 0, 1, 2 or 3 (item %zu starts at "
+			    "line %zu: six lines per item)", file, lno - 4,
 			    set->n + 1, lno - 5);
 			goto out;
 		}

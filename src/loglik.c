@@ -232,8 +232,8 @@ loglik_parse_ex(const char *body, size_t len, const char *context,
 	    cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens") : NULL;
 	if (pt != NULL && cJSON_IsNumber(pt)) {
 		if (!get_offset(pt, &ptoks) || ptoks < 1) {
-			strbuf_adds(err, "usage.prompt_tokens is not a positive "
-			    "integer");
+			strbuf_adds(err, "usage.prompt_tokens is not a "
+			    "positive integer");
 			goto out;
 		}
 		if ((unsigned long long)ptoks > n) {
@@ -285,10 +285,13 @@ loglik_parse_ex(const char *body, size_t len, const char *context,
 	if ((size_t)ptoks < n)
 		e_prompt = off[ptoks];
 	else if (toks != NULL &&
-	    cJSON_IsString(cJSON_GetArrayItem(toks, (int)(n - 1))))
-		e_prompt = off[n - 1] + (long long)loglik_codepoints(
-		    cJSON_GetArrayItem(toks, (int)(n - 1))->valuestring,
-		    strlen(cJSON_GetArrayItem(toks, (int)(n - 1))->valuestring));
+	    cJSON_IsString(cJSON_GetArrayItem(toks, (int)(n - 1)))) {
+		const char *lt = cJSON_GetArrayItem(toks,
+		    (int)(n - 1))->valuestring;
+
+		e_prompt = off[n - 1] + (long long)loglik_codepoints(lt,
+		    strlen(lt));
+	}
 	else
 		e_prompt = off[0] + (long long)prompt_cp;
 	if (e_prompt - off[0] < (long long)prompt_cp) {

@@ -171,9 +171,9 @@ test_fewshot(void)
 	is_int(rc, 0, "3-shot from train30 (%s)", host_ctx_msg(&pt.ctx));
 	if (rc == 0) {
 		is_str(body_of_run(&pt, 0, &v), "{\"context\":\"Question: "
-		    "Train question 24?\\nAnswer: right 24\\n\\nQuestion: Train "
+	    "Train question 24?\\nAnswer: right 24\\n\\nQuestion: Train "
 		    "question 14?\\nAnswer: right 14\\n\\nQuestion: Train "
-		    "question 3?\\nAnswer: right 3\\n\\nQuestion: Is the answer "
+	    "question 3?\\nAnswer: right 3\\n\\nQuestion: Is the answer "
 		    "short?\\nAnswer:\",\"continuations\":[\" Yes\",\" a much "
 		    "longer answer text\",\" No\",\" Maybe\"]}",
 		    "3-shot context, document 0");

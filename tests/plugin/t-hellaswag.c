@@ -119,7 +119,7 @@ test_readers(void)
 		free(b);
 		b = body_of(&pt, 1);
 		ok(b != NULL && strstr(b, "\"Clean and jerk: A lady walks to a "
-		    "barbell. The lady in red\"") != NULL, "jsonl: capitalize() "
+	    "barbell. The lady in red\"") != NULL, "jsonl: capitalize() "
 		    "lower-cases the rest of ctx_b: %s", b ? b : "(null)");
 		free(b);
 		b = body_of(&pt, 2);
