@@ -49,6 +49,7 @@ struct req {
 	long		 code;		/* status seen by the write callback */
 	double		 retry_after;	/* < 0: no Retry-After header */
 	int		 too_big;
+	int		 unreachable;	/* the last attempt did not connect */
 	struct strbuf	 raw;
 	struct strbuf	 err;
 	/* Stream state (SSE). */
@@ -257,6 +258,7 @@ attempt_reset(struct req *r)
 	r->code = 0;
 	r->retry_after = -1;
 	r->too_big = 0;
+	r->unreachable = 0;
 	r->sse_pos = 0;
 	r->events = r->done = r->bad_events = 0;
 	r->ptok = r->ctok = -1;
@@ -646,6 +648,7 @@ deliver(struct http *h, struct req *r, int ok)
 	res.t_first = r->t_first;
 	res.t_end = http_now();
 	res.endpoint = r->attempts > 0 ? h->shown[r->ep] : NULL;
+	res.unreachable = !ok && r->unreachable;
 	h->st.requests++;
 	if (!ok)
 		h->st.failures++;
@@ -807,22 +810,27 @@ transfer_error(struct http *h, struct req *r, CURLcode cc, CURL *e)
 
 	strbuf_reset(&r->err);
 	curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
-	curl_easy_getinfo(e, CURLINFO_CONNECT_TIME, &tconn);
+	/* 0 until the request could be sent; CONNECT_TIME is 0 on a reused
+	 * connection, so it cannot tell "never connected" apart. */
+	curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME, &tconn);
 	switch (cc) {
 	case CURLE_COULDNT_CONNECT:
+		r->unreachable = 1;
 		strbuf_addf(&r->err, "cannot reach %s (%s): %s", url,
 		    oserr != 0 ? strerror((int)oserr) : "connection failed",
 		    hint_start);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
+		r->unreachable = 1;
 		strbuf_addf(&r->err, "cannot reach %s (unknown host): check "
 		    "the endpoint URL or %s", url, hint_start);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		if (tconn <= 0)
+		if (tconn <= 0) {
+			r->unreachable = 1;
 			strbuf_addf(&r->err, "cannot reach %s (connection "
 			    "timed out): %s", url, hint_start);
-		else
+		} else
 			strbuf_addf(&r->err, "no answer from %s within %g s "
 			    "(the per-request timeout): the server is "
 			    "overloaded or the answer is long; raise the "

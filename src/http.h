@@ -76,6 +76,10 @@ struct http_result {
 					 * response headers; 0 if none */
 	double		 t_end;
 	const char	*endpoint;	/* base URL that answered */
+	int		 unreachable;	/* !ok: the last attempt could not
+					 * connect at all (endpoint down,
+					 * unknown host, connect timeout);
+					 * 0 for timeouts and resets */
 };
 
 typedef void (*http_done_cb)(void *arg, const struct http_result *);

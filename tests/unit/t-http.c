@@ -41,6 +41,7 @@ struct res {
 	long	 ptok;
 	long	 ctok;
 	int	 attempts;
+	int	 unreachable;
 	double	 t_submit;
 	double	 t_start;
 	double	 t_first;
@@ -98,6 +99,7 @@ on_done(void *arg, const struct http_result *r)
 	o->ptok = r->prompt_tokens;
 	o->ctok = r->completion_tokens;
 	o->attempts = r->attempts;
+	o->unreachable = r->unreachable;
 	o->t_submit = r->t_submit;
 	o->t_start = r->t_start;
 	o->t_first = r->t_first;
@@ -322,8 +324,8 @@ test_basic(void)
 	ok(R[1].ptok > 0 && R[1].ctok == 2, "chat usage (%ld, %ld)",
 	    R[1].ptok, R[1].ctok);
 	is_int(R[1].attempts, 1, "one attempt");
-	ok(R[1].error == NULL && R[1].tools == NULL && R[1].reasoning == NULL,
-	    "no error, no tool calls, no reasoning");
+	ok(R[1].error == NULL && R[1].tools == NULL && R[1].reasoning == NULL &&
+	    !R[1].unreachable, "no error, no tool calls, no reasoning");
 	is_str(R[1].endpoint, url1, "endpoint is the base URL");
 	ok(R[1].t_submit > 0 && R[1].t_submit <= R[1].t_start &&
 	    R[1].t_start <= R[1].t_first && R[1].t_first <= R[1].t_end,
@@ -481,11 +483,15 @@ test_timeout(void)
 	struct http *h;
 
 	o.timeout_s = 0.3;
+	o.concurrency = 1;
 	h = client(&o);
 	clear();
+	chat(h, 2, "PLAIN first, so that the connection is reused", 0);
 	chat(h, 1, "HANGS forever", 0);
 	run(h);
-	ok(!R[1].ok && R[1].status == 0, "a hung request fails");
+	ok(R[2].ok, "a request before the hang");
+	ok(!R[1].ok && R[1].status == 0 && !R[1].unreachable,
+	    "a hung request fails (not unreachable)");
 	ok(has(R[1].error, "no answer from") && has(R[1].error, "timeout"),
 	    "timeout error: %s", R[1].error ? R[1].error : "NULL");
 	http_free(h);
@@ -517,7 +523,8 @@ test_down(void)
 	clear();
 	chat(h, 1, "nobody listens", 0);
 	run(h);
-	ok(!R[1].ok && R[1].status == 0, "endpoint down fails");
+	ok(!R[1].ok && R[1].status == 0 && R[1].unreachable,
+	    "endpoint down fails, unreachable");
 	is_int(R[1].attempts, 3, "endpoint down: retried");
 	is_str(R[1].error, want, "endpoint down: says what to do");
 	http_free(h);
