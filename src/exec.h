@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "strbuf.h"
 
@@ -45,6 +46,10 @@ struct exec_result {
 					 * "timed out after 3.0 s" … */
 	double		 wall_s;
 	double		 cpu_s;
+	/* Added: the program's stdout and stderr, interleaved as written,
+	 * the first output_max bytes; valid during the callback only. */
+	const char	*output;
+	size_t		 output_len;
 };
 
 typedef void (*exec_done_cb)(void *arg, const struct exec_result *);
@@ -63,6 +68,8 @@ int	 exec_collect(struct exec *, exec_done_cb, void *arg,
 	    struct strbuf *err);
 /* Which isolation layers are active ("rlimits,netns,seccomp"). */
 const char *exec_layers(const struct exec *);
+/* Added: the executor's process id, or -1 once it is gone (tests). */
+pid_t	 exec_pid(const struct exec *);
 /* Stops the executor and reaps it; kills running children. */
 void	 exec_stop(struct exec *);
 

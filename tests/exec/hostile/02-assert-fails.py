@@ -1,0 +1,3 @@
+#: expect failed
+#: detail AssertionError: wrong sum
+assert 1 + 1 == 3, "wrong sum"

@@ -1,0 +1,4 @@
+#: expect timeout
+#: timeout 1
+while True:
+    pass

@@ -1,0 +1,5 @@
+#: expect timeout
+#: timeout 1
+import time
+
+time.sleep(3600)

@@ -1,0 +1,4 @@
+#: expect oom
+#: memory 256
+#: asan skip
+x = bytearray(1 << 40)

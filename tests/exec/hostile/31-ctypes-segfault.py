@@ -1,0 +1,5 @@
+#: expect crashed
+#: detail SIGSEGV
+import ctypes
+
+ctypes.string_at(0)

@@ -1,0 +1,5 @@
+#: expect failed
+#: detail TabError
+if True:
+	x = 1
+        y = 2

@@ -1,0 +1,5 @@
+#: expect crashed
+#: detail without reporting
+import posix
+
+posix.closerange(0, 64)

@@ -1,0 +1,5 @@
+#: expect failed
+#: detail TypeError
+import os
+
+os.getcwd()

@@ -1,0 +1,661 @@
+/*
+ * The executor against hostile programs.  Every file in
+ * tests/exec/hostile/ is one program and one test; its first lines carry
+ * directives:
+ *
+ *   #: expect passed|failed|timeout|oom|crashed   (alternatives with |)
+ *   #: detail TEXT        the verdict's detail contains TEXT
+ *   #: timeout S          wall-clock limit (default 3)
+ *   #: memory MB          address-space limit (default 1024)
+ *   #: check WHAT         also: listener-idle, canary, no-key, no-marker,
+ *                         output-bounded, runner-alive
+ *   #: asan skip          not under AddressSanitizer (RLIMIT_AS is off)
+ *   #: root only          only when the test runs as root
+ *
+ * and may use @RUNNER_PID@, @EXECUTOR_PID@, @PORT@ (a listener this
+ * process owns), @CANARY1@, @CANARY2@ (files that must stay unchanged)
+ * and @MARKER@ (a string no process may carry afterwards).  Byte-level
+ * cases (NUL, BOM, line endings, bad UTF-8) are in the table below.
+ * Then: the runner is intact, the executor still answers, nothing is
+ * left behind, and a killed executor yields crashed verdicts.
+ *
+ * Never asserts timing.  Programs run two at a time with short limits.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "qeval/plugin.h"
+#include "strbuf.h"
+#include "tap.h"
+#include "xalloc.h"
+
+#define OUTPUT_MAX	4096
+#define CANARY_TEXT	"canary: leave me alone\n"
+
+struct tcase {
+	char		*name;
+	struct strbuf	 prog;
+	unsigned	 expect;	/* bit per enum qeval_exec_status */
+	char		*detail;
+	double		 timeout;
+	long		 memory;
+	char		*checks;
+	int		 skip;
+	/* the verdict */
+	int		 done;
+	int		 status;
+	char		*got_detail;
+	char		*output;
+	size_t		 output_len;
+};
+
+static struct tcase	*cases;
+static size_t		 ncases, acases;
+
+static const char *const status_names[] = {
+	"passed", "failed", "timeout", "oom", "crashed", "refused"
+};
+
+static struct {
+	char	 key[64];
+	char	 marker[64];
+	char	 canary1[512];
+	char	 canary2[512];
+	char	 dir[64];
+	int	 lfd;
+	int	 port;
+} env;
+
+static unsigned
+parse_expect(const char *s)
+{
+	unsigned m = 0;
+	size_t i;
+
+	for (i = 0; i < 6; i++) {
+		const char *p = strstr(s, status_names[i]);
+		size_t n = strlen(status_names[i]);
+
+		if (p != NULL && (p[n] == '\0' || p[n] == '|' ||
+		    p[n] == '\n' || p[n] == ' '))
+			m |= 1u << i;
+	}
+	return (m);
+}
+
+static void
+subst(struct strbuf *out, const char *text, size_t len, pid_t xpid)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *at = memchr(text + i, '@', len - i);
+		const char *tok[] = { "@RUNNER_PID@", "@EXECUTOR_PID@",
+		    "@PORT@", "@CANARY1@", "@CANARY2@", "@MARKER@" };
+		size_t t, n;
+
+		if (at == NULL) {
+			strbuf_add(out, text + i, len - i);
+			break;
+		}
+		strbuf_add(out, text + i, (size_t)(at - (text + i)));
+		i = (size_t)(at - text);
+		for (t = 0; t < 6; t++) {
+			n = strlen(tok[t]);
+			if (len - i >= n && memcmp(text + i, tok[t], n) == 0)
+				break;
+		}
+		switch (t) {
+		case 0:
+			strbuf_addf(out, "%ld", (long)getpid());
+			break;
+		case 1:
+			strbuf_addf(out, "%ld", (long)xpid);
+			break;
+		case 2:
+			strbuf_addf(out, "%d", env.port);
+			break;
+		case 3:
+			strbuf_adds(out, env.canary1);
+			break;
+		case 4:
+			strbuf_adds(out, env.canary2);
+			break;
+		case 5:
+			strbuf_adds(out, env.marker);
+			break;
+		default:
+			strbuf_addch(out, '@');
+			i++;
+			continue;
+		}
+		i += n;
+	}
+}
+
+static struct tcase *
+add_case(const char *name)
+{
+	struct tcase *c;
+
+	cases = xgrow(cases, ncases + 1, sizeof(*cases), &acases);
+	c = &cases[ncases++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(name);
+	strbuf_init(&c->prog, 0);
+	c->timeout = 3;
+	c->memory = 1024;
+	c->checks = xstrdup("");
+	c->detail = NULL;
+	return (c);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+static int
+load_hostile(const char *dir, pid_t xpid)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, a = 0, i;
+
+	if (d == NULL)
+		return (-1);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 3 && strcmp(e->d_name + l - 3, ".py") == 0) {
+			names = xgrow(names, n + 1, sizeof(*names), &a);
+			names[n++] = xstrdup(e->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 0; i < n; i++) {
+		struct strbuf path = STRBUF_INIT;
+		struct tcase *c = add_case(names[i]);
+		char *text, *line;
+		size_t len;
+
+		strbuf_addf(&path, "%s/%s", dir, names[i]);
+		text = tap_slurp(path.buf, &len);
+		strbuf_release(&path);
+		if (text == NULL) {
+			c->skip = 1;
+			free(names[i]);
+			continue;
+		}
+		for (line = text; strncmp(line, "#: ", 3) == 0;) {
+			char *nl = strchr(line, '\n'), *v;
+
+			if (nl == NULL)
+				break;
+			*nl = '\0';
+			v = line + 3;
+			if (strncmp(v, "expect ", 7) == 0)
+				c->expect = parse_expect(v + 7);
+			else if (strncmp(v, "detail ", 7) == 0)
+				c->detail = xstrdup(v + 7);
+			else if (strncmp(v, "timeout ", 8) == 0)
+				c->timeout = strtod(v + 8, NULL);
+			else if (strncmp(v, "memory ", 7) == 0)
+				c->memory = strtol(v + 7, NULL, 10);
+			else if (strncmp(v, "check ", 6) == 0) {
+				free(c->checks);
+				c->checks = xstrdup(v + 6);
+			}
+#if defined(__SANITIZE_ADDRESS__)
+			else if (strcmp(v, "asan skip") == 0)
+				c->skip = 1;
+#endif
+			else if (strcmp(v, "root only") == 0 && geteuid() != 0)
+				c->skip = 1;
+			*nl = '\n';
+			line = nl + 1;
+		}
+		subst(&c->prog, text, len, xpid);
+		free(text);
+		free(names[i]);
+	}
+	free(names);
+	return ((int)n);
+}
+
+static void
+add_bytes(const char *name, const char *prog, size_t len, unsigned expect,
+    const char *detail)
+{
+	struct tcase *c = add_case(name);
+
+	strbuf_add(&c->prog, prog, len);
+	c->expect = expect;
+	c->detail = detail != NULL ? xstrdup(detail) : NULL;
+}
+
+#define B(s)	s, sizeof(s) - 1
+#define P	(1u << QEVAL_EXEC_PASSED)
+#define F	(1u << QEVAL_EXEC_FAILED)
+
+static void
+add_byte_cases(void)
+{
+	add_bytes("nul-byte", B("x = 1\0\nassert x == 1\n"), F, "null bytes");
+	add_bytes("bom", B("\xef\xbb\xbfx = 1\nassert x == 1\n"), F,
+	    "SyntaxError");
+	add_bytes("cr-only-lines", B("x = 1\rif x:\r    y = 2\rassert y == 2\r"),
+	    P, NULL);
+	add_bytes("crlf-lines", B("x = 1\r\nif x:\r\n    y = 2\r\n"
+	    "assert y == 2\r\n"), P, NULL);
+	add_bytes("lone-surrogate", B("s = '\xed\xa0\x80'\n"), F,
+	    "UnicodeEncodeError");
+	add_bytes("invalid-utf8", B("s = '\xff'\n"), F, "UnicodeDecodeError");
+	add_bytes("empty-program", B(""), P, NULL);
+	add_bytes("no-final-newline", B("assert 1"), P, NULL);
+	add_bytes("tab-indent", B("if True:\n\tx = 1\n\ty = x\nassert y == 1\n"),
+	    P, NULL);
+}
+
+static void
+on_result(void *arg, const struct exec_result *r)
+{
+	struct tcase *c;
+
+	(void)arg;
+	if (r->id >= ncases)
+		return;
+	c = &cases[r->id];
+	c->done = 1;
+	c->status = r->status;
+	c->got_detail = xstrdup(r->detail ? r->detail : "");
+	c->output = xmalloc(r->output_len + 1);
+	if (r->output_len > 0)
+		memcpy(c->output, r->output, r->output_len);
+	c->output[r->output_len] = '\0';
+	c->output_len = r->output_len;
+}
+
+/* Collects until nothing is pending or the safety limit passes. */
+static int
+drain_all(struct exec *x, double limit_s)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (exec_pending(x) > 0) {
+		struct pollfd pfd = { exec_fd(x), POLLIN, 0 };
+
+		(void)poll(&pfd, 1, 200);
+		if (exec_collect(x, on_result, NULL, &err) != 0) {
+			tap_diag("collect: %s", err.buf);
+			strbuf_release(&err);
+			return (-1);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > limit_s)
+			break;
+	}
+	strbuf_release(&err);
+	return (exec_pending(x) == 0 ? 0 : -1);
+}
+
+static int
+listener_idle(void)
+{
+	int fd = accept(env.lfd, NULL, NULL);
+
+	if (fd >= 0) {
+		close(fd);
+		return (0);
+	}
+	return (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static int
+canary_intact(const char *path)
+{
+	size_t len;
+	char *t = tap_slurp(path, &len);
+	int ok = t != NULL && strcmp(t, CANARY_TEXT) == 0;
+
+	free(t);
+	return (ok);
+}
+
+/* Processes whose command line or name holds s. */
+static int
+count_procs(const char *s)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return (0);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[4096];
+		ssize_t len, i;
+		int fd;
+		const char *files[] = { "cmdline", "comm" };
+		size_t f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		for (f = 0; f < 2; f++) {
+			snprintf(path, sizeof(path), "/proc/%s/%s", e->d_name,
+			    files[f]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			len = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			for (i = 0; i < len; i++)
+				if (buf[i] == '\0' || buf[i] == '\n')
+					buf[i] = ' ';
+			buf[len] = '\0';
+			if (strstr(buf, s) != NULL) {
+				n++;
+				break;
+			}
+		}
+	}
+	closedir(d);
+	return (n);
+}
+
+/* Leftovers may take a moment to be reaped by the kernel. */
+
+static int
+procs_gone(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (count_procs(s) == 0)
+			return (1);
+		usleep(20000);
+	}
+	return (0);
+}
+
+static int
+kids_gone(pid_t xpid)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "qsbx-%ld ", (long)xpid);
+	return (procs_gone(s));
+}
+
+static void
+setup_env(void)
+{
+	unsigned char r[16];
+	char cwd[400];
+	FILE *f;
+	size_t i;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	f = fopen("/dev/urandom", "rb");
+	if (f == NULL || fread(r, 1, sizeof(r), f) != sizeof(r))
+		memset(r, 0x5a, sizeof(r));
+	if (f != NULL)
+		fclose(f);
+	strcpy(env.key, "sk-qeval-test-");
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(env.key + strlen(env.key), 3, "%02x", r[i]);
+	snprintf(env.marker, sizeof(env.marker), "qeval-marker-%02x%02x%02x",
+	    r[0], r[1], r[2]);
+	/* The runner's secrets: the executor must not pass them on. */
+	setenv("QEVAL_API_KEY", env.key, 1);
+	setenv("OPENAI_API_KEY", env.key, 1);
+
+	snprintf(env.dir, sizeof(env.dir), "/tmp/qeval-t-exec-XXXXXX");
+	if (mkdtemp(env.dir) == NULL)
+		env.dir[0] = '\0';
+	(void)chmod(env.dir, 0755);
+	snprintf(env.canary1, sizeof(env.canary1), "%s/canary", env.dir);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		strcpy(cwd, ".");
+	snprintf(env.canary2, sizeof(env.canary2), "%s/t-exec-canary.%ld",
+	    cwd, (long)getpid());
+	for (i = 0; i < 2; i++) {
+		f = fopen(i ? env.canary2 : env.canary1, "w");
+		if (f != NULL) {
+			fputs(CANARY_TEXT, f);
+			fclose(f);
+		}
+	}
+
+	env.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (env.lfd >= 0 && bind(env.lfd, (struct sockaddr *)&sa,
+	    sizeof(sa)) == 0 && listen(env.lfd, 16) == 0 &&
+	    getsockname(env.lfd, (struct sockaddr *)&sa, &sl) == 0)
+		env.port = ntohs(sa.sin_port);
+}
+
+static void
+check_case(struct tcase *c, pid_t xpid)
+{
+	const char *want = "";
+	size_t i;
+	int good;
+
+	if (c->skip) {
+		tap_skip("%s: not in this configuration", c->name);
+		return;
+	}
+	if (!c->done) {
+		ok(0, "%s: no verdict came back", c->name);
+		return;
+	}
+	good = c->status >= 0 && c->status < 6 &&
+	    (c->expect & (1u << c->status)) != 0;
+	if (good && c->detail != NULL)
+		good = strstr(c->got_detail, c->detail) != NULL;
+	if (good && strstr(c->checks, "listener-idle") != NULL)
+		good = listener_idle();
+	if (good && strstr(c->checks, "canary") != NULL)
+		good = canary_intact(env.canary1) &&
+		    canary_intact(env.canary2);
+	if (good && strstr(c->checks, "no-key") != NULL)
+		good = memmem(c->output, c->output_len, env.key,
+		    strlen(env.key)) == NULL &&
+		    strstr(c->got_detail, env.key) == NULL;
+	if (good && strstr(c->checks, "no-marker") != NULL)
+		good = procs_gone(env.marker);
+	if (good && strstr(c->checks, "output-bounded") != NULL)
+		good = c->output_len > 0 && c->output_len <= OUTPUT_MAX;
+	if (good && strstr(c->checks, "runner-alive") != NULL)
+		good = xpid > 0 && kill(xpid, 0) == 0;
+	for (i = 0; i < 6; i++)
+		if (c->expect & (1u << i)) {
+			want = status_names[i];
+			break;
+		}
+	ok(good, "%s: %s%s%s", c->name, want, c->detail ? ", " : "",
+	    c->detail ? c->detail : "");
+	if (!good)
+		tap_diag("got %s: \"%s\" (output %zu bytes)",
+		    c->status >= 0 && c->status < 6 ?
+		    status_names[c->status] : "?", c->got_detail,
+		    c->output_len);
+}
+
+/* A program that must pass, on an executor that must still answer. */
+static int
+still_answers(struct exec *x, const char *what)
+{
+	struct tcase *c = add_case(what);
+	size_t id = ncases - 1;
+
+	strbuf_adds(&c->prog, "import math\nassert math.gcd(12, 18) == 6\n");
+	c->expect = P;
+	if (exec_submit(x, id, c->prog.buf, c->prog.len, 0, 0) != 0)
+		return (0);
+	(void)drain_all(x, 60);
+	return (cases[id].done && cases[id].status == QEVAL_EXEC_PASSED);
+}
+
+static void
+death_test(void)
+{
+	struct exec_opts o = { 1, 10.0, 0, 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct exec *x;
+	struct tcase *c;
+	size_t base = ncases, i;
+	pid_t xpid;
+
+	if (exec_start(&x, &o, &err) != 0) {
+		ok(0, "second executor starts: %s", err.buf);
+		strbuf_release(&err);
+		return;
+	}
+	xpid = exec_pid(x);
+	for (i = 0; i < 3; i++) {
+		c = add_case("death");
+		strbuf_adds(&c->prog, "import time\ntime.sleep(30)\n");
+		(void)exec_submit(x, base + i, c->prog.buf, c->prog.len, 0, 0);
+	}
+	usleep(300000);
+	(void)kill(xpid, SIGKILL);
+	(void)drain_all(x, 30);
+	for (i = 0; i < 3; i++)
+		if (!cases[base + i].done ||
+		    cases[base + i].status != QEVAL_EXEC_CRASHED ||
+		    strstr(cases[base + i].got_detail, "executor") == NULL)
+			break;
+	ok(i == 3, "a killed executor: pending programs come back crashed");
+	if (i < 3 && cases[base + i].done)
+		tap_diag("got %d \"%s\"", cases[base + i].status,
+		    cases[base + i].got_detail);
+	ok(exec_submit(x, 999999, "pass\n", 5, 0, 0) != 0,
+	    "submitting to a dead executor fails");
+	ok(exec_pending(x) == 0, "nothing left pending");
+	exec_stop(x);
+	ok(kids_gone(xpid), "its children died with it");
+	strbuf_release(&err);
+}
+
+static void
+stop_test(void)
+{
+	struct exec_opts o = { 2, 30.0, 0, 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct exec *x;
+	pid_t xpid;
+	int i;
+
+	if (exec_start(&x, &o, &err) != 0) {
+		ok(0, "third executor starts: %s", err.buf);
+		strbuf_release(&err);
+		return;
+	}
+	for (i = 0; i < 4; i++)
+		(void)exec_submit(x, (uint64_t)(1000 + i),
+		    "import time\ntime.sleep(60)\n", 27, 0, 0);
+	usleep(300000);
+	xpid = exec_pid(x);
+	exec_stop(x);
+	ok(kids_gone(xpid), "exec_stop kills running children");
+	strbuf_release(&err);
+}
+
+int
+main(void)
+{
+	struct exec_opts o = { 2, 3.0, 1024, OUTPUT_MAX };
+	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
+	const char *src = getenv("QEVAL_SRCDIR");
+	struct exec *x;
+	pid_t xpid;
+	size_t i, nsuite;
+	int n;
+
+	signal(SIGPIPE, SIG_IGN);
+	setup_env();
+	if (exec_start(&x, &o, &err) != 0)
+		return (tap_bail("exec_start: %s", err.buf));
+	xpid = exec_pid(x);
+	tap_diag("isolation layers: %s", exec_layers(x));
+	ok(strstr(exec_layers(x), "rlimits") != NULL, "executor is up (%s)",
+	    exec_layers(x));
+	strbuf_addf(&dir, "%s/tests/exec/hostile", src ? src : "..");
+	n = load_hostile(dir.buf, xpid);
+	ok(n >= 30, "%d hostile programs in %s", n, dir.buf);
+	add_byte_cases();
+	nsuite = ncases;
+	for (i = 0; i < nsuite; i++) {
+		if (cases[i].skip)
+			continue;
+		if (exec_submit(x, i, cases[i].prog.buf, cases[i].prog.len,
+		    cases[i].timeout, cases[i].memory) != 0)
+			tap_diag("submit %s failed", cases[i].name);
+	}
+	ok(drain_all(x, 300) == 0, "every program got a verdict");
+	for (i = 0; i < nsuite; i++)
+		check_case(&cases[i], xpid);
+
+	ok(getenv("QEVAL_API_KEY") != NULL &&
+	    strcmp(getenv("QEVAL_API_KEY"), env.key) == 0,
+	    "the runner is intact");
+	ok(kill(xpid, 0) == 0 && exec_pid(x) == xpid,
+	    "the executor survived the suite");
+	ok(still_answers(x, "after-suite"), "the executor still answers");
+	ok(listener_idle(), "the listener never saw a connection");
+	ok(canary_intact(env.canary1) && canary_intact(env.canary2),
+	    "canary files unchanged");
+	ok(procs_gone(env.marker), "no process carries the marker");
+	exec_stop(x);
+	ok(kids_gone(xpid), "no sandboxed process remains");
+
+	death_test();
+	stop_test();
+
+	unlink(env.canary1);
+	unlink(env.canary2);
+	rmdir(env.dir);
+	if (env.lfd >= 0)
+		close(env.lfd);
+	for (i = 0; i < ncases; i++) {
+		free(cases[i].name);
+		free(cases[i].detail);
+		free(cases[i].checks);
+		free(cases[i].got_detail);
+		free(cases[i].output);
+		strbuf_release(&cases[i].prog);
+	}
+	free(cases);
+	strbuf_release(&err);
+	strbuf_release(&dir);
+	return (tap_done());
+}
