@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <qeval/plugin.h>
 
 #include "codeutil.h"
@@ -988,4 +989,39 @@ codeutil_add_stops(struct qp_buf *b, const char *const *stops)
 		qp_buf_json_str(b, stops[i]);
 	}
 	qp_buf_adds(b, "]");
+}
+
+struct cJSON *
+codeutil_json_parse(const char *json, size_t len)
+{
+	static const char *const tok[] = { "-Infinity", "Infinity", "NaN",
+	    NULL };
+	struct cJSON *doc = cJSON_ParseWithLength(json, len);
+	char *copy;
+	size_t i, k, n;
+
+	if (doc != NULL)
+		return (doc);
+	/* Python's json writes NaN and Infinity; cJSON refuses them. */
+	copy = codeutil_strndup(json, len);
+	if (copy == NULL)
+		return (NULL);
+	for (i = 0; i < len; i++) {
+		if (copy[i] == '"') {
+			i = skip_string(copy, len, i) - 1;
+			continue;
+		}
+		for (k = 0; tok[k] != NULL; k++) {
+			n = strlen(tok[k]);
+			if (len - i >= n && memcmp(copy + i, tok[k], n) == 0) {
+				memcpy(copy + i, "null", 4);
+				memset(copy + i + 4, ' ', n - 4);
+				i += n - 1;
+				break;
+			}
+		}
+	}
+	doc = cJSON_ParseWithLength(copy, len);
+	free(copy);
+	return (doc);
 }

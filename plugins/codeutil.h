@@ -129,6 +129,12 @@ int	 codeutil_opt_num(const char *v, double *out);
 /* Appends ,"stop":[...] to a request body under construction. */
 void	 codeutil_add_stops(struct qp_buf *, const char *const *stops);
 
+/*
+ * cJSON_ParseWithLength(), also accepting the NaN and Infinity that
+ * Python's json module writes (they read as null).
+ */
+struct cJSON *codeutil_json_parse(const char *json, size_t len);
+
 /* Duplicates len bytes of s (NUL-terminated), NULL on failure. */
 char	*codeutil_strndup(const char *s, size_t len);
 

@@ -156,7 +156,7 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 	struct load *l = arg;
 	struct he *he = l->he;
 	const struct qeval_host *h = he->host;
-	cJSON *doc = cJSON_ParseWithLength(json, len);
+	cJSON *doc = codeutil_json_parse(json, len);
 	const char *id, *prompt, *canon, *test, *entry;
 	struct item it;
 	int rc = QEVAL_OK;
@@ -191,6 +191,11 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 		it.atol = raw_field(json, len, "atol");
 		it.base_in = raw_field(json, len, "base_input");
 		it.plus_in = raw_field(json, len, "plus_input");
+		/* an empty object is iterated as no inputs (evalplus) */
+		if (it.plus_in != NULL && strcmp(it.plus_in, "{}") == 0) {
+			free(it.plus_in);
+			it.plus_in = qp_strdup("[]");
+		}
 		if (it.base_in == NULL || it.plus_in == NULL ||
 		    it.base_in[0] != '[' || it.plus_in[0] != '[') {
 			rc = h->fail(l->ctx, QEVAL_EDATA, "%s: a HumanEval+ "

