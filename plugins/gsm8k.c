@@ -77,116 +77,6 @@ struct gsm8k {
 };
 
 /* ------------------------------------------------------------------ */
-/* Python's random module (MT19937, random.sample), so that few-shot  */
-/* examples are the very ones lm-eval draws.                          */
-
-struct mt {
-	uint32_t	 s[624];
-	int		 i;
-};
-
-static void
-mt_init(struct mt *m, uint32_t seed)
-{
-	int i;
-
-	m->s[0] = seed;
-	for (i = 1; i < 624; i++)
-		m->s[i] = 1812433253u * (m->s[i - 1] ^ (m->s[i - 1] >> 30)) +
-		    (uint32_t)i;
-	m->i = 624;
-}
-
-/* random.seed(n) for 0 <= n < 2^32: init_by_array with one key word. */
-static void
-mt_seed_python(struct mt *m, uint32_t key)
-{
-	int i = 1, j = 0, k;
-
-	mt_init(m, 19650218u);
-	for (k = 624; k > 0; k--) {
-		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
-		    1664525u)) + key + (uint32_t)j;
-		i++;
-		j = 0;	/* one key word: j wraps at once */
-		if (i >= 624) {
-			m->s[0] = m->s[623];
-			i = 1;
-		}
-	}
-	for (k = 623; k > 0; k--) {
-		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
-		    1566083941u)) - (uint32_t)i;
-		i++;
-		if (i >= 624) {
-			m->s[0] = m->s[623];
-			i = 1;
-		}
-	}
-	m->s[0] = 0x80000000u;
-	m->i = 624;
-}
-
-static uint32_t
-mt_next(struct mt *m)
-{
-	uint32_t y;
-	int k;
-
-	if (m->i >= 624) {
-		for (k = 0; k < 624; k++) {
-			y = (m->s[k] & 0x80000000u) |
-			    (m->s[(k + 1) % 624] & 0x7fffffffu);
-			m->s[k] = m->s[(k + 397) % 624] ^ (y >> 1) ^
-			    ((y & 1u) ? 0x9908b0dfu : 0u);
-		}
-		m->i = 0;
-	}
-	y = m->s[m->i++];
-	y ^= y >> 11;
-	y ^= (y << 7) & 0x9d2c5680u;
-	y ^= (y << 15) & 0xefc60000u;
-	y ^= y >> 18;
-	return (y);
-}
-
-/* random._randbelow(n) for 0 < n < 2^32. */
-static uint32_t
-mt_below(struct mt *m, uint32_t n)
-{
-	int bits = 0;
-	uint32_t r;
-
-	while (bits < 32 && (n >> bits) != 0)
-		bits++;
-	do
-		r = mt_next(m) >> (32 - bits);
-	while (r >= n);
-	return (r);
-}
-
-/* random.sample(range(n), k), the set-based branch (n > 21 + ...). */
-static void
-mt_sample(struct mt *m, size_t n, size_t k, size_t *out)
-{
-	size_t i, j;
-
-	for (i = 0; i < k; i++) {
-		uint32_t r;
-		int again;
-
-		do {
-			r = mt_below(m, (uint32_t)n);
-			again = 0;
-			for (j = 0; j < i; j++)
-				if (out[j] == r)
-					again = 1;
-		} while (again);
-		out[i] = r;
-	}
-}
-
-/* ------------------------------------------------------------------ */
 
 static const char *const plain_files[] = {
 	"gsm8k/test.jsonl", "gsm8k/train.jsonl", NULL
@@ -491,7 +381,7 @@ gsm8k_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	struct gsm8k *g;
 	struct load l;
 	const char *v;
-	struct mt mt;
+	struct qp_mt mt;
 	size_t i;
 	int rc;
 
@@ -540,10 +430,10 @@ gsm8k_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 		rc = h->records(ctx, "gsm8k/train.jsonl", load_record, &l);
 		if (rc != QEVAL_OK)
 			goto fail;
-		if (g->ntrain < 22) {
+		if (g->ntrain < (size_t)g->nshot) {
 			rc = h->fail(ctx, QEVAL_EDATA, "gsm8k/train.jsonl: "
-			    "%zu records, too few to draw few-shot examples",
-			    g->ntrain);
+			    "%zu records, too few to draw %d few-shot examples",
+			    g->ntrain, g->nshot);
 			goto fail;
 		}
 	}
@@ -554,13 +444,16 @@ gsm8k_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	}
 	/* One draw per test document, in order, from one generator: the
 	 * draws of document i do not depend on --limit. */
-	mt_seed_python(&mt, opts->seed);
+	qp_mt_seed(&mt, opts->seed);
 	for (i = 0; i < g->n; i++) {
 		struct qp_buf tmp = QP_BUF_INIT;
 
-		if (g->recipe == R_PLAIN && g->nshot > 0)
-			mt_sample(&mt, g->ntrain, (size_t)g->nshot,
-			    g->items[i].shots);
+		if (g->recipe == R_PLAIN && g->nshot > 0 &&
+		    qp_mt_sample(&mt, g->ntrain, (size_t)g->nshot,
+		    g->items[i].shots) != 0) {
+			rc = h->fail(ctx, QEVAL_ENOMEM, "gsm8k: out of memory");
+			goto fail;
+		}
 		qp_buf_adds(&g->s1, g->items[i].answer);
 		normalise(g, &g->s1, &tmp);
 		qp_buf_free(&tmp);

@@ -107,121 +107,6 @@ struct hs {
 /* Python's random module (MT19937 and random.sample), so that the    */
 /* few-shot examples are the ones lm-eval draws.                      */
 
-struct mt {
-	uint32_t	 s[624];
-	int		 i;
-};
-
-static void
-mt_init(struct mt *m, uint32_t seed)
-{
-	int i;
-
-	m->s[0] = seed;
-	for (i = 1; i < 624; i++)
-		m->s[i] = 1812433253u * (m->s[i - 1] ^ (m->s[i - 1] >> 30)) +
-		    (uint32_t)i;
-	m->i = 624;
-}
-
-/* random.seed(n) for 0 <= n < 2^32 (init_by_array with one word). */
-static void
-mt_seed(struct mt *m, uint32_t key)
-{
-	int i = 1, k;
-
-	mt_init(m, 19650218u);
-	for (k = 624; k > 0; k--) {
-		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
-		    1664525u)) + key;
-		if (++i >= 624) {
-			m->s[0] = m->s[623];
-			i = 1;
-		}
-	}
-	for (k = 623; k > 0; k--) {
-		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
-		    1566083941u)) - (uint32_t)i;
-		if (++i >= 624) {
-			m->s[0] = m->s[623];
-			i = 1;
-		}
-	}
-	m->s[0] = 0x80000000u;
-	m->i = 624;
-}
-
-static uint32_t
-mt_next(struct mt *m)
-{
-	uint32_t y;
-	int k;
-
-	if (m->i >= 624) {
-		for (k = 0; k < 624; k++) {
-			y = (m->s[k] & 0x80000000u) |
-			    (m->s[(k + 1) % 624] & 0x7fffffffu);
-			m->s[k] = m->s[(k + 397) % 624] ^ (y >> 1) ^
-			    ((y & 1u) ? 0x9908b0dfu : 0u);
-		}
-		m->i = 0;
-	}
-	y = m->s[m->i++];
-	y ^= y >> 11;
-	y ^= (y << 7) & 0x9d2c5680u;
-	y ^= (y << 15) & 0xefc60000u;
-	y ^= y >> 18;
-	return (y);
-}
-
-/* random._randbelow(n), 0 < n < 2^32. */
-static uint32_t
-mt_below(struct mt *m, uint32_t n)
-{
-	int bits = 0;
-	uint32_t r;
-
-	while (bits < 32 && (n >> bits) != 0)
-		bits++;
-	do
-		r = mt_next(m) >> (32 - bits);
-	while (r >= n);
-	return (r);
-}
-
-/* random.sample(range(n), k) into out[k], both of CPython's branches;
- * pool is scratch of n entries. */
-static void
-mt_sample(struct mt *m, size_t n, size_t k, size_t *out, size_t *pool)
-{
-	size_t setsize = 21, i, j;
-
-	if (k > 5)
-		setsize += (size_t)pow(4.0, ceil(log((double)k * 3) /
-		    log(4.0)));
-	if (n <= setsize) {
-		for (i = 0; i < n; i++)
-			pool[i] = i;
-		for (i = 0; i < k; i++) {
-			j = mt_below(m, (uint32_t)(n - i));
-			out[i] = pool[j];
-			pool[j] = pool[n - i - 1];
-		}
-		return;
-	}
-	for (i = 0; i < k; i++) {
-		int again;
-
-		do {
-			out[i] = mt_below(m, (uint32_t)n);
-			again = 0;
-			for (j = 0; j < i; j++)
-				if (out[j] == out[i])
-					again = 1;
-		} while (again);
-	}
-}
-
 /* ------------------------------------------------------------------ */
 
 static const char *const files[] = {
@@ -756,8 +641,8 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 {
 	const char *test_file, *shot_file, *v;
 	struct hs *hs;
-	struct mt mt;
-	size_t i, *pool = NULL, tmp[MAX_SHOTS + 1];
+	struct qp_mt mt;
+	size_t i, tmp[MAX_SHOTS + 1];
 	int rc, same;
 
 	*statep = NULL;
@@ -835,18 +720,16 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 			    hs->nshot);
 			goto fail;
 		}
-		pool = calloc(src->n, sizeof(*pool));
-		if (pool == NULL) {
-			rc = h->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
-			    "memory");
-			goto fail;
-		}
-		mt_seed(&mt, opts->seed);
+		qp_mt_seed(&mt, opts->seed);
 		for (i = 0; i < hs->test.n; i++) {
 			struct item *it = &hs->test.v[i];
 			size_t k, j = 0;
 
-			mt_sample(&mt, src->n, want, tmp, pool);
+			if (qp_mt_sample(&mt, src->n, want, tmp) != 0) {
+				rc = h->fail(ctx, QEVAL_ENOMEM, "hellaswag: "
+				    "out of memory");
+				goto fail;
+			}
 			it->shots = calloc((size_t)hs->nshot,
 			    sizeof(*it->shots));
 			if (it->shots == NULL) {
@@ -866,11 +749,9 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	}
 	hs->count = opts->limit > 0 && opts->limit < hs->test.n ?
 	    opts->limit : hs->test.n;
-	free(pool);
 	*statep = hs;
 	return (QEVAL_OK);
 fail:
-	free(pool);
 	hs_close(hs);
 	return (rc);
 }

@@ -171,3 +171,121 @@ qp_strdup(const char *s)
 		memcpy(p, s, n);
 	return (p);
 }
+
+static void
+mt_init(struct qp_mt *m, uint32_t seed)
+{
+	int i;
+
+	m->s[0] = seed;
+	for (i = 1; i < 624; i++)
+		m->s[i] = 1812433253u * (m->s[i - 1] ^ (m->s[i - 1] >> 30)) +
+		    (uint32_t)i;
+	m->i = 624;
+}
+
+/* random.seed(n), 0 <= n < 2^32: init_by_array with a one-word key. */
+void
+qp_mt_seed(struct qp_mt *m, uint32_t key)
+{
+	int i = 1, k;
+
+	mt_init(m, 19650218u);
+	for (k = 624; k > 0; k--) {
+		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
+		    1664525u)) + key;
+		if (++i >= 624) {
+			m->s[0] = m->s[623];
+			i = 1;
+		}
+	}
+	for (k = 623; k > 0; k--) {
+		m->s[i] = (m->s[i] ^ ((m->s[i - 1] ^ (m->s[i - 1] >> 30)) *
+		    1566083941u)) - (uint32_t)i;
+		if (++i >= 624) {
+			m->s[0] = m->s[623];
+			i = 1;
+		}
+	}
+	m->s[0] = 0x80000000u;
+	m->i = 624;
+}
+
+uint32_t
+qp_mt_next(struct qp_mt *m)
+{
+	uint32_t y;
+	int k;
+
+	if (m->i >= 624) {
+		for (k = 0; k < 624; k++) {
+			y = (m->s[k] & 0x80000000u) |
+			    (m->s[(k + 1) % 624] & 0x7fffffffu);
+			m->s[k] = m->s[(k + 397) % 624] ^ (y >> 1) ^
+			    ((y & 1u) ? 0x9908b0dfu : 0u);
+		}
+		m->i = 0;
+	}
+	y = m->s[m->i++];
+	y ^= y >> 11;
+	y ^= (y << 7) & 0x9d2c5680u;
+	y ^= (y << 15) & 0xefc60000u;
+	y ^= y >> 18;
+	return (y);
+}
+
+uint32_t
+qp_mt_below(struct qp_mt *m, uint32_t n)
+{
+	int bits = 0;
+	uint32_t r;
+
+	while (bits < 32 && (n >> bits) != 0)
+		bits++;
+	do
+		r = qp_mt_next(m) >> (32 - bits);
+	while (r >= n);
+	return (r);
+}
+
+int
+qp_mt_sample(struct qp_mt *m, size_t n, size_t k, size_t *out)
+{
+	size_t setsize = 21, i, j;
+
+	if (k > 5) {
+		/* 4 ** ceil(log(3k, 4)): 3k is never a power of 4 */
+		size_t p = 1;
+
+		while (p < 3 * k)
+			p *= 4;
+		setsize += p;
+	}
+	if (n <= setsize) {
+		size_t *pool = malloc((n ? n : 1) * sizeof(*pool));
+
+		if (pool == NULL)
+			return (-1);
+		for (i = 0; i < n; i++)
+			pool[i] = i;
+		for (i = 0; i < k; i++) {
+			j = qp_mt_below(m, (uint32_t)(n - i));
+			out[i] = pool[j];
+			pool[j] = pool[n - i - 1];
+		}
+		free(pool);
+		return (0);
+	}
+	for (i = 0; i < k; i++) {
+		int again;
+
+		do {
+			out[i] = qp_mt_below(m, (uint32_t)n);
+			again = 0;
+			for (j = 0; j < i; j++)
+				if (out[j] == out[i])
+					again = 1;
+		} while (again);
+	}
+	return (0);
+}

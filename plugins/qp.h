@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <qeval/plugin.h>
 
@@ -44,6 +45,23 @@ const char *qp_json_str(const struct cJSON *obj, const char *key);
 const struct cJSON *qp_json_arr(const struct cJSON *obj, const char *key);
 /* 1 and *out set if obj[key] is a number, else 0. */
 int	 qp_json_num(const struct cJSON *obj, const char *key, double *out);
+
+/*
+ * Python's random module, for few-shot draws identical to
+ * lm-evaluation-harness's: MT19937 seeded as random.Random(seed) is for
+ * 0 <= seed < 2^32, and random.sample(range(n), k) with both of CPython's
+ * branches.  qp_mt_sample() returns 0, or -1 if it could not allocate its
+ * scratch (n > 0 required, k <= n).
+ */
+struct qp_mt {
+	uint32_t	 s[624];
+	int		 i;
+};
+
+void	 qp_mt_seed(struct qp_mt *, uint32_t seed);
+uint32_t qp_mt_next(struct qp_mt *);
+uint32_t qp_mt_below(struct qp_mt *, uint32_t n);	/* _randbelow */
+int	 qp_mt_sample(struct qp_mt *, size_t n, size_t k, size_t *out);
 
 /* strdup that returns NULL on failure. */
 char	*qp_strdup(const char *);
