@@ -1009,7 +1009,7 @@ on_http(void *arg, const struct http_result *res)
 	r->ok = res->ok;
 	r->status = res->status;
 	r->error = dup_or_null(res->error);
-	r->fatal = !res->ok && res->status == 0;
+	r->fatal = !res->ok && res->unreachable;
 	r->attempts = res->attempts;
 	r->raw = res->body != NULL ? xstrndup(res->body, res->body_len) :
 	    NULL;
