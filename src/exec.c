@@ -267,16 +267,16 @@ read_avail(struct exec *X)
 	}
 }
 
-/* The next complete frame in X->in, or NULL. */
+/* Copies the next complete frame's header to *h; NULL if none yet. */
 static const struct res_hdr *
-next_frame(struct exec *X, const char **detail, const char **output)
+next_frame(struct exec *X, struct res_hdr *h, const char **detail,
+    const char **output)
 {
-	const struct res_hdr *h;
 	size_t avail = X->in.len - X->in_off, need;
 
 	if (avail < sizeof(*h))
 		return (NULL);
-	h = (const struct res_hdr *)(X->in.buf + X->in_off);
+	memcpy(h, X->in.buf + X->in_off, sizeof(*h));
 	need = sizeof(*h) + (size_t)h->detail_len + (size_t)h->output_len;
 	if (avail < need)
 		return (NULL);
@@ -317,6 +317,7 @@ wait_hello(struct exec *X, struct strbuf *err)
 {
 	double deadline = now() + 300.0;
 	const struct res_hdr *h;
+	struct res_hdr hb;
 	const char *d, *o;
 
 	for (;;) {
@@ -324,7 +325,7 @@ wait_hello(struct exec *X, struct strbuf *err)
 		int eof;
 
 		eof = read_avail(X);
-		h = next_frame(X, &d, &o);
+		h = next_frame(X, &hb, &d, &o);
 		if (h != NULL)
 			break;
 		if (eof) {
@@ -445,6 +446,7 @@ int
 exec_collect(struct exec *X, exec_done_cb cb, void *arg, struct strbuf *err)
 {
 	const struct res_hdr *h;
+	struct res_hdr hb;
 	const char *d, *o;
 	int eof = 0;
 
@@ -452,7 +454,7 @@ exec_collect(struct exec *X, exec_done_cb cb, void *arg, struct strbuf *err)
 		return (0);
 	if (!X->dead)
 		eof = read_avail(X);
-	while ((h = next_frame(X, &d, &o)) != NULL) {
+	while ((h = next_frame(X, &hb, &d, &o)) != NULL) {
 		struct exec_result r;
 
 		if (h->magic != RES_MAGIC) {
