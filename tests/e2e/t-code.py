@@ -1,0 +1,147 @@
+"""End to end on the code tasks with the real qeval binary and executor.
+
+Without data: the crafted HumanEval fixture (tests/fixtures/humaneval)
+with the reference model (gold and corrupted), a fake vLLM server whose
+candidates differ (pass@k from 4 samples, names fixed, the share of
+samples whose candidates are identical), and --no-exec refusing before
+any request.  With QEVAL_DATA_DIR: the reference model over every code
+task (pass@1 = 1), its corrupted answers (pass@1 = 0) and --samples 10
+(pass@10 reported)."""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from core import (DATA, SRC, FakeServer, cleanup, done, metric, ok, results,
+                  run, samples, skip, tmpdir)
+
+tmp = tmpdir()
+out = os.path.join(tmp, "out")
+FIX = os.path.join(SRC, "tests", "fixtures")
+TINY = ["--data-dir", FIX, "--task-opt", "file=humaneval/tiny.jsonl"]
+server = None
+
+
+def passk(res, task, k):
+    for t in res["tasks"]:
+        if t["name"] == task:
+            for p in t.get("passk", []):
+                if p["k"] == k and p["of"] == "pass@1":
+                    return p["value"]
+    return None
+
+
+def task_of(res, task):
+    for t in res["tasks"]:
+        if t["name"] == task:
+            return t
+    return {}
+
+
+def fence(code):
+    return "Here you go:\n```python\n" + code + "```\n"
+
+
+try:
+    # -- the reference model on the fixture -----------------------------
+    for model, want in (("reference", 1), ("reference:corrupt", 0)):
+        rid = model.replace(":", "-")
+        rc, so, se = run(["--model", model, "--tasks", "humaneval_instruct",
+                          "--out", out, "--run-id", rid, "-q"] + TINY)
+        ok(rc == 0, "%s on the fixture exits 0" % model, se)
+        if rc == 0:
+            res = results(os.path.join(out, rid))
+            ok(metric(res, "humaneval_instruct", "pass@1") == want,
+               "%s: pass@1 = %d" % (model, want), json.dumps(res["tasks"]))
+
+    # -- candidates that differ, through the fake server -----------------
+    script = {"default": {"text": "no code here"}, "rules": [
+        {"contains": "def add(a, b)", "times": 1,
+         "text": fence("def add(a, b):\n    return a + b\n")},
+        {"contains": "def add(a, b)",
+         "text": fence("def add_two(a, b):\n    return a - b\n")},
+        {"contains": "def total(",
+         "text": fence("def summe(xs):\n    return sum(xs)\n")},
+    ]}
+    server = FakeServer(tmp, script)
+    rc, so, se = run(["--model", "fake", "--endpoint", server.url,
+                      "--tasks", "humaneval_instruct", "--samples", "4",
+                      "--out", out, "--run-id", "fake", "-q"] + TINY)
+    ok(rc == 0, "fake server run exits 0", se)
+    if rc == 0:
+        res = results(os.path.join(out, "fake"))
+        t = task_of(res, "humaneval_instruct")
+        # add: 1 of 4 right; total: 4 of 4 (renamed)
+        ok(abs(metric(res, "humaneval_instruct", "pass@1") - 0.625) < 1e-9,
+           "pass@1 over 4 candidates is 0.625", json.dumps(t))
+        ok(t.get("counts", {}).get("name_fixed") == 7,
+           "7 candidates had their function renamed", json.dumps(t))
+        ok(t.get("identical_candidates") == 0.5,
+           "one sample of two has identical candidates", json.dumps(t))
+        ok(t.get("candidates") == 4, "4 candidates per sample")
+        got = samples(os.path.join(out, "fake"), "humaneval_instruct")
+        ok(len(got) == 8, "8 scored candidates in samples/", len(got))
+        reasons = [s.get("reason", "") for s in got]
+        ok(sum("name mismatch resolved" in r for r in reasons) == 7,
+           "the reason says 'name mismatch resolved'", reasons)
+        chats = [r for r in server.requests()
+                 if r.get("path", "").endswith("/chat/completions")]
+        ok(len(chats) == 8, "8 chat requests", len(chats))
+        ok(all(r.get("body") and "temperature" in r["body"] and
+               "max_tokens" in r["body"] for r in chats),
+           "every request sets temperature and max_tokens",
+           [r.get("body") for r in chats][:1])
+
+    # -- code execution refused before any model call --------------------
+    before = len(server.requests())
+    rc, so, se = run(["--model", "fake", "--endpoint", server.url,
+                      "--tasks", "humaneval_instruct", "--no-exec",
+                      "--out", out, "--run-id", "noexec", "-q"] + TINY)
+    ok(rc != 0, "--no-exec refuses a code task", se)
+    ok(len(server.requests()) == before, "--no-exec sent nothing to the "
+       "model")
+
+    # -- the real data sets ---------------------------------------------
+    if DATA:
+        tasks = ("humaneval,humaneval_instruct,humaneval_plus,mbpp,"
+                 "mbpp_instruct,mbpp_sanitized,mbpp_plus")
+        # MBPP task 123's own solution needs ~2.6 s of CPU; a wide limit
+        # keeps this about correctness.  base_only: MBPP+'s extra inputs
+        # take minutes (its task 599's reference alone runs ~30 s).
+        opts = ["--task-opt", "timeout=20", "--task-opt", "base_only=1"]
+        rc, so, se = run(["--model", "reference", "--tasks", tasks,
+                          "--out", out, "--run-id", "ref-all", "-q"] + opts)
+        ok(rc == 0, "reference over every code task exits 0", se)
+        if rc == 0:
+            res = results(os.path.join(out, "ref-all"))
+            for name in tasks.split(","):
+                m = "pass@1,base" if name.endswith("_plus") else "pass@1"
+                ok(metric(res, name, m) == 1, "reference: %s %s = 1" %
+                   (name, m), json.dumps(task_of(res, name))[:2000])
+        rc, so, se = run(["--model", "reference:corrupt", "--tasks",
+                          "humaneval,mbpp", "--out", out, "--run-id",
+                          "bad-all", "-q"])
+        ok(rc == 0, "corrupted reference exits 0", se)
+        if rc == 0:
+            res = results(os.path.join(out, "bad-all"))
+            for name in ("humaneval", "mbpp"):
+                ok(metric(res, name, "pass@1") == 0,
+                   "corrupted reference: %s pass@1 = 0" % name)
+        rc, so, se = run(["--model", "reference", "--tasks", "humaneval",
+                          "--samples", "10", "--limit", "8", "--out", out,
+                          "--run-id", "k10", "-q"])
+        ok(rc == 0, "--samples 10 exits 0", se)
+        if rc == 0:
+            res = results(os.path.join(out, "k10"))
+            ok(passk(res, "humaneval", 10) == 1, "pass@10 reported (= 1)",
+               json.dumps(task_of(res, "humaneval")))
+            ok(task_of(res, "humaneval").get("identical_candidates") == 1,
+               "the reference's candidates are all identical")
+    else:
+        skip("QEVAL_DATA_DIR is not set: no full data runs")
+finally:
+    if server is not None:
+        server.stop()
+    cleanup(tmp)
+done()
