@@ -828,7 +828,7 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	}
 	if ((got & SBX_PIDNS) && (X->want & SBX_MOUNTNS)) {
 		if (sbx_mounts(k->dir, X->root ? uid : getuid(),
-		    X->root ? gid : getgid(), WORKDIR_MB, &what) == 0)
+		    X->root ? gid : getgid(), WORKDIR_MB, &got, &what) == 0)
 			got |= SBX_MOUNTNS;
 		else if (X->strict)
 			setup_failed(k, got, what, errno);
@@ -1553,12 +1553,16 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	struct rlimit rl = { 0, 0 };
 	const char *tmp;
 	char names[256];
+	unsigned base;
 	int i;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		return (1);
 	(void)setsid();
+	/* Namespaces first: writing our own uid_map needs /proc/self to
+	 * be ours, which it stops being once we are not dumpable. */
+	base = sbx_executor_ns();
 	/* Nothing on this machine with our uid may read our memory or
 	 * environment, and Ctrl-C belongs to the core. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -1596,7 +1600,7 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 		return (1);
 	}
 	(void)chmod(X.basedir, 0711);
-	X.base |= sbx_executor_ns();
+	X.base |= base;
 	if (py_start(&X, &err) != 0) {
 		hello(&X, -1, err.buf);
 		(void)rmdir(X.basedir);
@@ -1610,9 +1614,9 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 		strbuf_init(&X.kids[i].out, 0);
 		strbuf_init(&X.kids[i].res, 0);
 	}
-	X.want = SBX_PIDNS | SBX_MOUNTNS | SBX_UID | SBX_SECCOMP;
+	X.want = SBX_PIDNS | SBX_MOUNTNS | SBX_ROFS | SBX_UID | SBX_SECCOMP;
 	X.strict = 0;
-	X.want = probe(&X) & (SBX_PIDNS | SBX_MOUNTNS | SBX_UID |
+	X.want = probe(&X) & (SBX_PIDNS | SBX_MOUNTNS | SBX_ROFS | SBX_UID |
 	    SBX_SECCOMP);
 	X.strict = 1;
 	sbx_layer_names(X.base | X.want | SBX_RLIMITS | SBX_GUARD |

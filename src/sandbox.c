@@ -13,6 +13,7 @@
 #include <math.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ extern char **environ;
 
 static const char *const layer_names[] = {
 	"rlimits", "netns", "userns", "pidns", "mountns", "uid", "seccomp",
-	"nonewprivs", "reexec", "guard"
+	"nonewprivs", "reexec", "guard", "rofs"
 };
 
 void
@@ -169,9 +170,38 @@ sbx_unshare_child(void)
 	return (unshare(CLONE_NEWPID | CLONE_NEWNS));
 }
 
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE	0x8000
+#endif
+
+/* struct mount_attr, under a name of our own (older headers lack it). */
+struct sbx_mount_attr {
+	uint64_t	 attr_set;
+	uint64_t	 attr_clr;
+	uint64_t	 propagation;
+	uint64_t	 userns_fd;
+};
+
+/* Every mount under / read-only, nosuid, nodev (Linux >= 5.12). */
+static int
+readonly_tree(void)
+{
+#ifdef SYS_mount_setattr
+	struct sbx_mount_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.attr_set = 0x1 | 0x2 | 0x4;	/* RDONLY, NOSUID, NODEV */
+	return ((int)syscall(SYS_mount_setattr, -1, "/", AT_RECURSIVE, &a,
+	    sizeof(a)));
+#else
+	errno = ENOSYS;
+	return (-1);
+#endif
+}
+
 int
 sbx_mounts(const char *dir, uid_t uid, gid_t gid, long size_mb,
-    const char **what)
+    unsigned *got, const char **what)
 {
 	static const char *const shared[] = { "/tmp", "/var/tmp", "/dev/shm",
 	    "/run/lock" };
@@ -182,6 +212,10 @@ sbx_mounts(const char *dir, uid_t uid, gid_t gid, long size_mb,
 	*what = "making mounts private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return (-1);
+	/* The whole file system read-only: only the mounts below (made
+	 * after this, so writable) take writes. */
+	if (readonly_tree() == 0)
+		*got |= SBX_ROFS;
 	/* This namespace's own /proc: only the child's processes. */
 	*what = "mounting /proc";
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,

@@ -27,7 +27,8 @@ enum sbx_layer {
 	SBX_SECCOMP	= 1 << 6,	/* the syscall filter */
 	SBX_NONEWPRIVS	= 1 << 7,
 	SBX_REEXEC	= 1 << 8,	/* executor is a fresh process image */
-	SBX_GUARD	= 1 << 9	/* the Python reliability guard */
+	SBX_GUARD	= 1 << 9,	/* the Python reliability guard */
+	SBX_ROFS	= 1 << 10	/* the file system read-only */
 };
 
 /* Base of the per-worker uids/gids used when the executor runs as root. */
@@ -56,12 +57,14 @@ void	 sbx_close_from(int lowfd, int keep);
 int	 sbx_unshare_child(void);
 
 /*
- * In the child (pid 1 of its namespace): a private /proc, a size-capped
- * tmpfs on dir (the working directory) and over the world-writable
- * directories.  *what names the failing step.
+ * In the child (pid 1 of its namespace): every existing mount read-only
+ * where the kernel can (adds SBX_ROFS to *got), a private /proc, a
+ * size-capped tmpfs on dir (the working directory, which becomes the
+ * current directory) and over the world-writable directories.  *what
+ * names the failing step.
  */
 int	 sbx_mounts(const char *dir, uid_t uid, gid_t gid, long size_mb,
-	    const char **what);
+	    unsigned *got, const char **what);
 
 struct sbx_limits {
 	double	 cpu_s;		/* RLIMIT_CPU (rounded up) */
