@@ -1076,7 +1076,7 @@ process_ready(struct run *R)
 			goto next;
 		if (u->req.kind == QEVAL_REQ_LOGLIK) {
 			double sum = 0;
-			int greedy = 0;
+			int greedy = 0, prc;
 
 			/* Every part comes back before the unit is released,
 			 * so no late answer can reach a reused slot. */
@@ -1092,9 +1092,12 @@ process_ready(struct run *R)
 					u->error = xstrdup(r->error ? r->error :
 					    "request failed");
 				}
-			} else if (!u->failed && loglik_parse(r->raw ? r->raw :
-			    "", r->raw ? strlen(r->raw) : 0, u->lctx,
-			    u->conts[r->part], &sum, &greedy, &err) != 0) {
+			} else if (!u->failed && (prc = loglik_parse(r->raw ?
+			    r->raw : "", r->raw ? strlen(r->raw) : 0, u->lctx,
+			    u->conts[r->part], &sum, &greedy, &err)) != 0) {
+				if (prc == QEVAL_EUNSUP)
+					loglik_unsupported(&err,
+					    u->tr->task->name);
 				u->failed = 1;
 				u->error = xstrdup(err.buf);
 			} else if (!u->failed) {
@@ -1339,10 +1342,11 @@ needs(const struct run *R, uint32_t flag)
 static int
 probe_loglik(struct run *R, struct strbuf *err)
 {
-	struct strbuf body = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT;
 	struct http_request hr;
-	size_t i;
-	int rc = -1;
+	const char *first = NULL;
+	size_t i, nll = 0;
+	int rc = -1, crc = 0;
 
 	loglik_probe_body(&body, R->cfg->model);
 	memset(&hr, 0, sizeof(hr));
@@ -1360,8 +1364,8 @@ probe_loglik(struct run *R, struct strbuf *err)
 		if (!r->ok) {
 			strbuf_addf(err, "log-likelihood probe failed: %s",
 			    r->error ? r->error : "no answer");
-		} else if (loglik_probe_check(r->raw ? r->raw : "", r->raw ?
-		    strlen(r->raw) : 0, err) == 0)
+		} else if ((crc = loglik_probe_check(r->raw ? r->raw : "",
+		    r->raw ? strlen(r->raw) : 0, &why)) == 0)
 			rc = 0;
 		free(r->error);
 		free(r->text);
@@ -1371,14 +1375,31 @@ probe_loglik(struct run *R, struct strbuf *err)
 	}
 	R->nready = 0;
 	if (rc != 0) {
-		strbuf_addf(err, "\n  tasks needing prompt log-probabilities "
-		    "cannot be scored on this server:");
 		for (i = 0; i < R->ntrs; i++)
-			if (R->trs[i].task->flags & QEVAL_TF_LOGLIK)
-				strbuf_addf(err, " %s (use %s_gen)",
-				    R->trs[i].task->name, R->trs[i].task->name);
+			if (R->trs[i].task->flags & QEVAL_TF_LOGLIK) {
+				if (first == NULL)
+					first = R->trs[i].task->name;
+				nll++;
+			}
+		/* loglik_probe_check() cannot know the task: its message
+		 * says "<task>_gen" until the name is put in. */
+		if (crc == QEVAL_EUNSUP && first != NULL)
+			loglik_unsupported(&why, first);
+		if (why.len > 0)
+			strbuf_add(err, why.buf, why.len);
+		if (crc != QEVAL_EUNSUP || nll > 1) {
+			strbuf_addf(err, "\n  tasks needing prompt "
+			    "log-probabilities cannot be scored on this "
+			    "server:");
+			for (i = 0; i < R->ntrs; i++)
+				if (R->trs[i].task->flags & QEVAL_TF_LOGLIK)
+					strbuf_addf(err, " %s (use %s_gen)",
+					    R->trs[i].task->name,
+					    R->trs[i].task->name);
+		}
 	}
 out:
+	strbuf_release(&why);
 	strbuf_release(&body);
 	return (rc);
 }
