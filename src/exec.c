@@ -32,6 +32,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,6 +597,9 @@ struct xstate {
 	unsigned	 base;		/* layers of the executor itself */
 	unsigned	 want;		/* layers to try per child */
 	int		 strict;	/* missing wanted layer = no run */
+	int		 direct;	/* B without A (unshare + setns work) */
+	int		 pidns_fd;	/* our own PID namespace */
+	int		 self_pidfd;	/* readable once we are gone */
 	char		 basedir[256];
 	struct kid	*kids;
 	int		 nbusy;
@@ -805,7 +809,7 @@ reset_signals(void)
 /* B: pid 1 of its own namespace; never returns. */
 static void __attribute__((noreturn))
 child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
-    int lifeline)
+    int lifeline, int mntns)
 {
 	struct sbx_limits lim;
 	struct rusage ru;
@@ -820,13 +824,14 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	long st = QEVAL_EXEC_FAILED;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close(lifeline);
+	if (lifeline >= 0)
+		close(lifeline);
 	PyOS_AfterFork_Child();
 	if (X->root) {
 		uid = SBX_UID_BASE + (uid_t)k->slot;
 		gid = SBX_UID_BASE + (gid_t)k->slot;
 	}
-	if ((got & SBX_PIDNS) && (X->want & SBX_MOUNTNS)) {
+	if ((got & SBX_PIDNS) && mntns && (X->want & SBX_MOUNTNS)) {
 		if (sbx_mounts(k->dir, X->root ? uid : getuid(),
 		    X->root ? gid : getgid(), WORKDIR_MB, &got, &what) == 0)
 			got |= SBX_MOUNTNS;
@@ -923,6 +928,39 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	_exit(0);
 }
 
+/*
+ * B forked straight from the executor, which has just unshared a PID
+ * namespace for it (see kid_start): no A in between.  What A did is done
+ * here; the executor's pidfd plays the lifeline.
+ */
+static void __attribute__((noreturn))
+child_direct(struct xstate *X, struct kid *k, int outw, int resw)
+{
+	unsigned got = X->base | SBX_PIDNS;
+	int mntns = 1;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)setsid();
+	{
+		char name[32];
+
+		snprintf(name, sizeof(name), "qsbx-%ld", (long)X->self);
+		name[15] = '\0';
+		(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	}
+	if (dup2(X->devnull, 0) < 0 || dup2(outw, 1) < 0 ||
+	    dup2(outw, 2) < 0 || dup2(resw, 3) < 0 ||
+	    dup2(X->self_pidfd, 4) < 0)
+		_exit(SETUP_FAILED);
+	sbx_close_from(5, -1);
+	if (unshare(CLONE_NEWNS) != 0) {
+		if (X->strict && (X->want & SBX_MOUNTNS))
+			setup_failed(k, got, "mount namespace", errno);
+		mntns = 0;
+	}
+	child_b(X, k, got, 4, -1, mntns);
+}
+
 /* A: session leader in the executor's namespace; never returns. */
 static void __attribute__((noreturn))
 child_a(struct xstate *X, struct kid *k, int outw, int resw)
@@ -959,7 +997,7 @@ child_a(struct xstate *X, struct kid *k, int outw, int resw)
 	if (b < 0)
 		setup_failed(k, got, "fork", errno);
 	if (b == 0)
-		child_b(X, k, got, life[0], life[1]);
+		child_b(X, k, got, life[0], life[1], 1);
 	close(life[0]);
 	close(0);
 	close(1);
@@ -1013,9 +1051,26 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	k->start = now();
 	k->deadline = k->start + j->timeout_s;
 	PyOS_BeforeFork();
-	pid = fork();
-	if (pid == 0)
-		child_a(X, k, outp[1], resp[1]);
+	if (X->direct) {
+		/* The next child is pid 1 of a new namespace; then back to
+		 * ours, so that the next unshare is allowed. */
+		if (unshare(CLONE_NEWPID) != 0)
+			pid = -1;
+		else {
+			pid = fork();
+			if (pid == 0)
+				child_direct(X, k, outp[1], resp[1]);
+			if (setns(X->pidns_fd, CLONE_NEWPID) != 0) {
+				fprintf(stderr, "qeval-executor: setns: %s\n",
+				    strerror(errno));
+				_exit(1);
+			}
+		}
+	} else {
+		pid = fork();
+		if (pid == 0)
+			child_a(X, k, outp[1], resp[1]);
+	}
 	PyOS_AfterFork_Parent();
 	if (pid < 0) {
 		(void)rmdir(k->dir);
@@ -1531,6 +1586,39 @@ probe(struct xstate *X)
 	return (got);
 }
 
+/*
+ * Whether children can be forked straight into a new PID namespace: we
+ * must be able to unshare one and then setns() back to our own (root in
+ * the initial user namespace can; a user namespace of our own cannot
+ * return to the host's).  Otherwise every child goes through A.
+ */
+static void
+direct_mode(struct xstate *X)
+{
+	X->direct = 0;
+	X->pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+#ifdef SYS_pidfd_open
+	X->self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+#else
+	X->self_pidfd = -1;
+#endif
+	if (X->pidns_fd < 0 || X->self_pidfd < 0)
+		return;
+	/* Entering the namespace we are in is a no-op that needs the
+	 * same privilege as coming back later: try that first, since an
+	 * unshare we cannot undo would leave us stuck. */
+	if (setns(X->pidns_fd, CLONE_NEWPID) != 0)
+		return;
+	if (unshare(CLONE_NEWPID) != 0)
+		return;
+	if (setns(X->pidns_fd, CLONE_NEWPID) != 0) {
+		fprintf(stderr, "qeval-executor: cannot return to its PID "
+		    "namespace: %s\n", strerror(errno));
+		_exit(1);
+	}
+	X->direct = 1;
+}
+
 static void
 hello(struct xstate *X, int status, const char *text)
 {
@@ -1614,6 +1702,7 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 		strbuf_init(&X.kids[i].out, 0);
 		strbuf_init(&X.kids[i].res, 0);
 	}
+	direct_mode(&X);
 	X.want = SBX_PIDNS | SBX_MOUNTNS | SBX_ROFS | SBX_UID | SBX_SECCOMP;
 	X.strict = 0;
 	X.want = probe(&X) & (SBX_PIDNS | SBX_MOUNTNS | SBX_ROFS | SBX_UID |

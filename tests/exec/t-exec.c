@@ -428,7 +428,7 @@ setup_env(void)
 	strcpy(env.key, "sk-qeval-test-");
 	for (i = 0; i < sizeof(r); i++)
 		snprintf(env.key + strlen(env.key), 3, "%02x", r[i]);
-	snprintf(env.marker, sizeof(env.marker), "qeval-marker-%02x%02x%02x",
+	snprintf(env.marker, sizeof(env.marker), "qmk-%02x%02x%02x",
 	    r[0], r[1], r[2]);
 	/* The runner's secrets: the executor must not pass them on. */
 	setenv("QEVAL_API_KEY", env.key, 1);
