@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -88,6 +89,9 @@ struct opts {
 	int		 verbose;
 	const char	*output;	/* report -o */
 	int		 serve;
+	const char	*baseline;	/* results.json or run dir */
+	double		 reg_warn;	/* percentage points */
+	double		 reg_fail;
 };
 
 /* Paths of a qeval run from its build tree (uninstalled). */
@@ -165,6 +169,10 @@ usage(FILE *f)
 "  --no-stream           do not stream (no time-to-first-token)\n"
 "  --gpu-price P --gpus N  cost per sample from a GPU-hour price\n"
 "  --workers N           code-execution workers (default: cores)\n"
+"  --baseline RUN        compare primary scores with an earlier run's\n"
+"                        results.json; exit 3 past --regression-fail\n"
+"                        (default 3.0 points; warning past\n"
+"                        --regression-warn, default 1.0)\n"
 "  --no-progress, -q, -v, --help, --version\n"
 "\n"
 "API keys come from QEVAL_API_KEY or OPENAI_API_KEY (judge:\n"
@@ -191,7 +199,8 @@ enum {
 	O_SAMPLES, O_SEED, O_FEWSHOT, O_OUT, O_RUN_ID, O_RESUME, O_DATA_DIR,
 	O_PLUGIN_DIR, O_TASK_OPT, O_CONC, O_NO_EXEC, O_KEEP_THINK,
 	O_NO_STREAM, O_PROGRESS, O_NO_PROGRESS, O_GPU_PRICE, O_GPUS,
-	O_WORKERS, O_SHARD, O_VERSION, O_SERVE
+	O_WORKERS, O_SHARD, O_VERSION, O_SERVE, O_BASELINE, O_REG_WARN,
+	O_REG_FAIL
 };
 
 static const struct option longopts[] = {
@@ -225,6 +234,9 @@ static const struct option longopts[] = {
 	{ "workers", required_argument, NULL, O_WORKERS },
 	{ "shard", required_argument, NULL, O_SHARD },
 	{ "serve", no_argument, NULL, O_SERVE },
+	{ "baseline", required_argument, NULL, O_BASELINE },
+	{ "regression-warn", required_argument, NULL, O_REG_WARN },
+	{ "regression-fail", required_argument, NULL, O_REG_FAIL },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -251,6 +263,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->num_fewshot = -1;
 	o->progress = -1;
 	o->out = "out";
+	o->reg_warn = 1.0;
+	o->reg_fail = 3.0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -384,6 +398,23 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case O_SERVE: o->serve = 1; break;
+		case O_BASELINE: o->baseline = optarg; break;
+		case O_REG_WARN:
+		case O_REG_FAIL: {
+			char *end;
+			double d = strtod(optarg, &end);
+
+			if (end == optarg || *end != '\0' || !(d >= 0) ||
+			    d > 100)
+				return (bad(c == O_REG_WARN ?
+				    "--regression-warn" : "--regression-fail",
+				    optarg, "percentage points from 0 to 100"));
+			if (c == O_REG_WARN)
+				o->reg_warn = d;
+			else
+				o->reg_fail = d;
+			break;
+		}
 		case 'o': o->output = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose++; break;
@@ -678,6 +709,93 @@ fill_cfg(struct run_cfg *c, const struct opts *o, struct env *e,
 	c->quiet = o->quiet;
 }
 
+static char *slurp(const char *path);
+
+/*
+ * Compares each task's primary score with the same task in a baseline
+ * run: a drop of more than reg_warn percentage points is a warning, more
+ * than reg_fail a failure.  Returns 0, EXIT_BASELINE, or EXIT_RUN when
+ * the baseline cannot be read.
+ */
+static int
+check_baseline(const struct opts *o, const struct run_outcome *oc)
+{
+	struct strbuf path = STRBUF_INIT;
+	const cJSON *tasks;
+	cJSON *base = NULL;
+	char *txt;
+	size_t i;
+	int rc = 0, compared = 0;
+
+	strbuf_adds(&path, o->baseline);
+	{
+		struct stat st;
+
+		if (stat(path.buf, &st) == 0 && S_ISDIR(st.st_mode))
+			strbuf_adds(&path, "/results.json");
+	}
+	txt = slurp(path.buf);
+	base = txt ? cJSON_Parse(txt) : NULL;
+	free(txt);
+	tasks = cJSON_GetObjectItemCaseSensitive(base, "tasks");
+	if (!cJSON_IsArray(tasks)) {
+		fprintf(stderr, "qeval: --baseline %s: not a qeval results.json "
+		    "(or a run directory holding one)\n", o->baseline);
+		cJSON_Delete(base);
+		strbuf_release(&path);
+		return (EXIT_RUN);
+	}
+	printf("\nregression check against %s (warn > %.1f, fail > %.1f "
+	    "points):\n", path.buf, o->reg_warn, o->reg_fail);
+	for (i = 0; i < oc->n_tasks; i++) {
+		const struct run_task_outcome *t = &oc->tasks[i];
+		const cJSON *bt, *m, *v = NULL;
+		double now, was, drop;
+		const char *verdict;
+
+		cJSON_ArrayForEach(bt, tasks) {
+			const char *name = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(bt, "name"));
+
+			if (name != NULL && strcmp(name, t->name) == 0)
+				break;
+		}
+		if (bt == NULL) {
+			printf("  %-20s not in the baseline\n", t->name);
+			continue;
+		}
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(bt,
+		    "metrics")) {
+			const char *name = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(m, "name"));
+
+			if (name != NULL && strcmp(name, t->primary) == 0)
+				v = cJSON_GetObjectItemCaseSensitive(m,
+				    "value");
+		}
+		if (!cJSON_IsNumber(v) || isnan(t->value)) {
+			printf("  %-20s no comparable %s score\n", t->name,
+			    t->primary);
+			continue;
+		}
+		now = 100.0 * t->value / t->scale;
+		was = 100.0 * v->valuedouble / t->scale;
+		drop = was - now;
+		verdict = drop > o->reg_fail ? "FAIL" : drop > o->reg_warn ?
+		    "warning" : "ok";
+		printf("  %-20s %-30s %6.1f%% -> %6.1f%%  (%+.1f)  %s\n",
+		    t->name, t->primary, was, now, now - was + 0.0, verdict);
+		compared++;
+		if (drop > o->reg_fail)
+			rc = EXIT_BASELINE;
+	}
+	if (compared == 0)
+		printf("  no task in common with the baseline\n");
+	cJSON_Delete(base);
+	strbuf_release(&path);
+	return (rc);
+}
+
 static int
 cmd_run(const struct opts *o, int argc, char **argv)
 {
@@ -722,12 +840,21 @@ cmd_run(const struct opts *o, int argc, char **argv)
 		print_outcome(&oc, 0);
 	if (err.len > 0)
 		fprintf(stderr, "qeval: %s\n", err.buf);
+	rc = rc == 0 ? 0 : EXIT_RUN;
+	if (o->baseline != NULL && oc.n_tasks > 0) {
+		int brc = check_baseline(o, &oc);
+
+		/* A crossed threshold is the answer CI asks for; a run
+		 * error still wins over it. */
+		if (rc == 0)
+			rc = brc;
+	}
 	run_outcome_release(&oc);
 	free(cmd);
 	free_list(tasks);
 	env_release(&e);
 	strbuf_release(&err);
-	return (rc == 0 ? 0 : EXIT_RUN);
+	return (rc);
 }
 
 static int

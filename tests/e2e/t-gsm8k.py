@@ -248,6 +248,35 @@ try:
         ok(metric(rf, "gsm8k", "exact_match,strict-match") == 0.5,
            "scores unaffected by the retried errors")
 
+    # -- --baseline: exit 3 past the failure threshold ---------------------
+    if r:
+        base = os.path.join(out, "fake")
+        rc, so, se = run(["--model", "fake-model", "--endpoint", srv.url,
+                          "--tasks", "gsm8k", "--limit", str(n), "--out",
+                          out, "--run-id", "same", "-q", "--preset-file",
+                          fast_preset("same", concurrency=8), "--baseline",
+                          base], env=env)
+        ok(rc == 0 and "ok" in so, "same scores as the baseline: exit 0",
+           so + se)
+        worse = FakeServer(tmp, {"rules": [], "default":
+                                 {"text": "#### 99999"}})
+        servers.append(worse)
+        rc, so, se = run(["--model", "fake-model", "--endpoint", worse.url,
+                          "--tasks", "gsm8k", "--limit", str(n), "--out",
+                          out, "--run-id", "worse", "-q", "--preset-file",
+                          fast_preset("worse", concurrency=8), "--baseline",
+                          os.path.join(base, "results.json")], env=env)
+        ok(rc == 3 and "FAIL" in so, "a score 50 points below the "
+           "baseline: exit 3", so + se)
+        rc, so, se = run(["--model", "fake-model", "--endpoint", worse.url,
+                          "--tasks", "gsm8k", "--limit", str(n), "--out",
+                          out, "--run-id", "worse2", "-q", "--preset-file",
+                          fast_preset("worse2", concurrency=8),
+                          "--baseline", base, "--regression-fail", "60"],
+                         env=env)
+        ok(rc == 0 and "warning" in so, "below the warning level only: "
+           "exit 0 with a warning", so + se)
+
     # -- usage errors -------------------------------------------------------
     rc, so, se = run(["--model", "reference", "--tasks", "no_such_task"])
     ok(rc == 2 and "no_such_task" in se, "unknown task: exit 2, named", se)
