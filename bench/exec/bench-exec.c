@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -29,6 +30,7 @@ struct prog {
 	char	*text;
 	int	 status;
 	char	*detail;
+	double	 cpu;
 };
 
 static const char *const names[] = {
@@ -51,6 +53,7 @@ on_result(void *arg, const struct exec_result *r)
 	size_t i;
 
 	p->status = r->status;
+	p->cpu = r->cpu_s;
 	p->detail = xstrdup(r->detail != NULL ? r->detail : "");
 	for (i = 0; p->detail[i] != '\0'; i++)
 		if (p->detail[i] == '\t' || p->detail[i] == '\n')
@@ -67,7 +70,8 @@ main(int argc, char **argv)
 	struct exec *x;
 	char *line = NULL;
 	size_t cap = 0;
-	double t0, t1, t2;
+	double t0, t1, t2, cpu_sum = 0, cpu_all;
+	struct rusage ru;
 	FILE *in, *out;
 
 	if (argc < 3) {
@@ -128,6 +132,16 @@ main(int argc, char **argv)
 	printf("qeval executor: %zu programs in %.3f s (start-up %.3f s; "
 	    "layers %s)\n", n, t2 - t1, t1 - t0, exec_layers(x));
 	exec_stop(x);
+	/* The executor and everything it reaped, plus this process. */
+	cpu_all = 0;
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+		cpu_all += (double)ru.ru_utime.tv_sec +
+		    ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		    ru.ru_stime.tv_usec / 1e6;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu_all += (double)ru.ru_utime.tv_sec +
+		    ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		    ru.ru_stime.tv_usec / 1e6;
 
 	out = fopen(argv[2], "w");
 	if (out == NULL) {
@@ -139,9 +153,10 @@ main(int argc, char **argv)
 
 		if (s >= 0 && s < 6)
 			counts[s]++;
-		fprintf(out, "%s\t%s\t%s\n", ps[i].id,
+		cpu_sum += ps[i].cpu;
+		fprintf(out, "%s\t%s\t%s\t%.4f\n", ps[i].id,
 		    s >= 0 && s < 6 ? names[s] : "none",
-		    ps[i].detail ? ps[i].detail : "");
+		    ps[i].detail ? ps[i].detail : "", ps[i].cpu);
 		free(ps[i].id);
 		free(ps[i].text);
 		free(ps[i].detail);
@@ -150,6 +165,8 @@ main(int argc, char **argv)
 	printf("verdicts: %zu passed, %zu failed, %zu timeout, %zu oom, "
 	    "%zu crashed\n", counts[0], counts[1], counts[2], counts[3],
 	    counts[4]);
+	printf("cpu %.3f (all processes; the programs' own: %.3f)\n",
+	    cpu_all, cpu_sum);
 	printf("wall %.3f\n", t2 - t1);
 	free(ps);
 	strbuf_release(&err);

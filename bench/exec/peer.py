@@ -21,6 +21,7 @@ import io
 import json
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import tempfile
@@ -136,6 +137,10 @@ def main(argv):
         verdicts = list(pool.map(lambda p: run_one(p["program"], timeout),
                                  progs))
     wall = time.monotonic() - t0
+    cpu = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        cpu += ru.ru_utime + ru.ru_stime
     with open(argv[2], "w") as out:
         for p, v in zip(progs, verdicts):
             kind = ("passed" if v == "passed" else
@@ -144,6 +149,7 @@ def main(argv):
             out.write(f"{p['id']}\t{kind}\t{detail}\n")
     print(f"peer: {len(progs)} programs in {wall:.3f} s "
           f"({threads} threads, {timeout} s limit)")
+    print(f"cpu {cpu:.3f} (all processes)")
     print(f"wall {wall:.3f}")
     return 0
 

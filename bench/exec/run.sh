@@ -20,11 +20,15 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 "$py" "$here/gen.py" gen "$data" "$work/programs.jsonl" 10
 echo "machine: $(nproc) cores, $(uname -sr), $("$py" -V 2>&1)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$build/bench/exec/bench-exec" "$work/programs.jsonl" "$work/qeval.tsv" \
     | tee "$work/qeval.out"
 "$py" "$here/peer.py" "$work/programs.jsonl" "$work/peer.tsv" 3 4 \
     | tee "$work/peer.out"
 qwall=$(awk '/^wall /{print $2}' "$work/qeval.out")
 pwall=$(awk '/^wall /{print $2}' "$work/peer.out")
+qcpu=$(awk '/^cpu /{print $2}' "$work/qeval.out")
+pcpu=$(awk '/^cpu /{print $2}' "$work/peer.out")
+echo "load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$py" "$here/gen.py" report "$work/programs.jsonl" "$work/qeval.tsv" \
-    "$work/peer.tsv" "$qwall" "$pwall"
+    "$work/peer.tsv" "$qwall" "$pwall" "$qcpu" "$pcpu"
