@@ -388,11 +388,31 @@ results_build(const struct results_input *in)
 	add_summary(sys, "latency_s", in->lat, in->nlat);
 	add_summary(sys, "ttft_s", in->ttft, in->nttft);
 	gpu = cJSON_AddObjectToObject(sys, "gpu");
-	cJSON_AddNullToObject(gpu, "name");
-	cJSON_AddNullToObject(gpu, "memory_used_gb");
-	cJSON_AddNullToObject(gpu, "memory_total_gb");
-	cJSON_AddNullToObject(gpu, "memory_pct");
-	cJSON_AddNullToObject(gpu, "utilization_pct");
+	if (in->gpu.available) {
+		const struct gpu_summary *g = &in->gpu;
+
+		cJSON_AddStringToObject(gpu, "name", g->name);
+		cJSON_AddNumberToObject(gpu, "devices", g->devices);
+		cJSON_AddNumberToObject(gpu, "memory_used_gb",
+		    g->memory_used_peak_gb);
+		cJSON_AddNumberToObject(gpu, "memory_used_start_gb",
+		    g->memory_used_start_gb);
+		cJSON_AddNumberToObject(gpu, "memory_total_gb",
+		    g->memory_total_gb);
+		add_num_or_null(gpu, "memory_pct", g->memory_total_gb > 0 ?
+		    100.0 * g->memory_used_peak_gb / g->memory_total_gb : NAN);
+		cJSON_AddNumberToObject(gpu, "utilization_pct",
+		    g->utilization_mean_pct);
+		cJSON_AddNumberToObject(gpu, "utilization_peak_pct",
+		    g->utilization_peak_pct);
+		cJSON_AddNumberToObject(gpu, "samples", (double)g->samples);
+	} else {
+		cJSON_AddNullToObject(gpu, "name");
+		cJSON_AddNullToObject(gpu, "memory_used_gb");
+		cJSON_AddNullToObject(gpu, "memory_total_gb");
+		cJSON_AddNullToObject(gpu, "memory_pct");
+		cJSON_AddNullToObject(gpu, "utilization_pct");
+	}
 	if (c->gpu_price > 0 && in->ntasks > 0) {
 		cJSON *cost = cJSON_AddObjectToObject(o, "cost");
 		double gpus = c->gpus > 0 ? c->gpus : 1;

@@ -17,6 +17,7 @@
 #include <qeval/plugin.h>
 
 #include "data.h"
+#include "gpu.h"
 
 struct run_cfg;
 
@@ -52,6 +53,7 @@ struct results_input {
 	long			 retries;
 	long			 failures;
 	int			 interrupted;
+	struct gpu_summary	 gpu;		/* available = 0: n/a */
 	struct results_task	*tasks;
 	size_t			 ntasks;
 };

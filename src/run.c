@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "exec.h"
+#include "gpu.h"
 #include "host.h"
 #include "http.h"
 #include "journal.h"
@@ -133,6 +134,8 @@ struct run {
 	struct http		*http;
 	struct http		*judge;
 	struct exec		*exec;
+	struct gpu		*gpu;
+	double			 last_gpu;
 	struct journal		*journal;
 	char			*run_dir;
 	int			 concurrency;
@@ -1803,6 +1806,10 @@ loop(struct run *R, struct strbuf *err)
 		}
 		process_ready(R);
 		progress(R, 0);
+		if (R->gpu != NULL && now() - R->last_gpu >= 0.5) {
+			gpu_sample(R->gpu);
+			R->last_gpu = now();
+		}
 	}
 	return (0);
 }
@@ -1912,9 +1919,17 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	/* GPU figures describe a server beside qeval; the reference model
+	 * and rescore use none. */
+	if (!c->reference && !c->replay_only) {
+		R.gpu = gpu_open(NULL);
+		gpu_sample(R.gpu);
+		R.last_gpu = now();
+	}
 	R.t_start = now();
 	rc = loop(&R, err);
 	R.t_end = now();
+	gpu_sample(R.gpu);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	progress(&R, 1);
@@ -1949,6 +1964,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		ri.ctok = R.have_tokens ? R.ctok : -1;
 		ri.run_dir = R.run_dir;
 		ri.interrupted = R.abort;
+		gpu_summary(R.gpu, &ri.gpu);
 		if (R.http != NULL) {
 			struct http_stats hs;
 
@@ -2025,6 +2041,7 @@ out:
 		http_free(R.judge);
 	if (R.exec)
 		exec_stop(R.exec);
+	gpu_close(R.gpu);
 	journal_close(R.journal);
 	for (i = 0; i < R.ntrs; i++) {
 		struct task_run *tr = &R.trs[i];

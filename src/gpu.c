@@ -1,0 +1,210 @@
+#include "config.h"
+#include "gpu.h"
+
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/*
+ * The few NVML entry points qeval uses, declared here from NVML's
+ * documented, stable C API so that no NVIDIA header is needed to build.
+ */
+typedef int nvml_return;			/* nvmlReturn_t; 0 = success */
+typedef struct nvml_device_st *nvml_device;	/* nvmlDevice_t */
+struct nvml_memory {				/* nvmlMemory_t */
+	unsigned long long	total;
+	unsigned long long	free;
+	unsigned long long	used;
+};
+struct nvml_utilization {			/* nvmlUtilization_t */
+	unsigned int	gpu;
+	unsigned int	memory;
+};
+
+#define GPU_MAX_DEVICES	16
+
+struct gpu {
+	unsigned		 magic;
+#define GPU_MAGIC		 0x47505531u
+	void			*dl;
+	nvml_return		(*shutdown)(void);
+	nvml_return		(*mem)(nvml_device, struct nvml_memory *);
+	nvml_return		(*util)(nvml_device, struct nvml_utilization *);
+	nvml_device		 dev[GPU_MAX_DEVICES];
+	int			 ndev;
+	char			 name[96];
+	double			 total_gb;
+	double			 peak_gb;
+	double			 start_gb;
+	double			 util_sum;
+	size_t			 util_n;
+	double			 util_peak;
+	size_t			 samples;
+};
+
+static const double GIB = 1024.0 * 1024.0 * 1024.0;
+
+/* CUDA_VISIBLE_DEVICES as a list of indices; -1 if it is not one. */
+static int
+visible(int idx)
+{
+	const char *v = getenv("CUDA_VISIBLE_DEVICES");
+	char *copy, *tok, *save = NULL, *end;
+	int found = 0;
+
+	if (v == NULL)
+		return (1);
+	copy = xstrdup(v);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		long n = strtol(tok, &end, 10);
+
+		if (end == tok || *end != '\0') {
+			found = 1;	/* UUIDs: do not filter */
+			break;
+		}
+		if (n == idx)
+			found = 1;
+	}
+	free(copy);
+	return (found);
+}
+
+struct gpu *
+gpu_open(struct strbuf *why)
+{
+	nvml_return (*init)(void);
+	nvml_return (*count)(unsigned int *);
+	nvml_return (*handle)(unsigned int, nvml_device *);
+	nvml_return (*name)(nvml_device, char *, unsigned int);
+	const char *off = getenv("QEVAL_NO_GPU");
+	struct gpu *g;
+	unsigned int n = 0, i;
+	void *dl;
+
+	if (off != NULL && *off != '\0' && strcmp(off, "0") != 0) {
+		if (why)
+			strbuf_addf(why, "GPU sampling off (QEVAL_NO_GPU)");
+		return (NULL);
+	}
+	dl = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL) {
+		if (why)
+			strbuf_addf(why, "no NVML on this host "
+			    "(libnvidia-ml.so.1 not found)");
+		return (NULL);
+	}
+	*(void **)&init = dlsym(dl, "nvmlInit_v2");
+	*(void **)&count = dlsym(dl, "nvmlDeviceGetCount_v2");
+	*(void **)&handle = dlsym(dl, "nvmlDeviceGetHandleByIndex_v2");
+	*(void **)&name = dlsym(dl, "nvmlDeviceGetName");
+	g = xcalloc(1, sizeof(*g));
+	g->magic = GPU_MAGIC;
+	g->dl = dl;
+	*(void **)&g->shutdown = dlsym(dl, "nvmlShutdown");
+	*(void **)&g->mem = dlsym(dl, "nvmlDeviceGetMemoryInfo");
+	*(void **)&g->util = dlsym(dl, "nvmlDeviceGetUtilizationRates");
+	if (init == NULL || count == NULL || handle == NULL ||
+	    g->shutdown == NULL || g->mem == NULL || g->util == NULL) {
+		if (why)
+			strbuf_addf(why, "NVML lacks the functions qeval uses");
+		dlclose(dl);
+		free(g);
+		return (NULL);
+	}
+	if (init() != 0 || count(&n) != 0 || n == 0) {
+		if (why)
+			strbuf_addf(why, "NVML found no GPU");
+		g->shutdown();
+		dlclose(dl);
+		free(g);
+		return (NULL);
+	}
+	for (i = 0; i < n && g->ndev < GPU_MAX_DEVICES; i++) {
+		nvml_device d;
+		struct nvml_memory m;
+
+		if (!visible((int)i) || handle(i, &d) != 0)
+			continue;
+		if (g->ndev == 0 && name != NULL &&
+		    name(d, g->name, sizeof(g->name)) != 0)
+			g->name[0] = '\0';
+		if (g->mem(d, &m) == 0)
+			g->total_gb += (double)m.total / GIB;
+		g->dev[g->ndev++] = d;
+	}
+	g->name[sizeof(g->name) - 1] = '\0';
+	if (g->ndev == 0) {
+		if (why)
+			strbuf_addf(why, "no visible GPU");
+		g->shutdown();
+		dlclose(dl);
+		free(g);
+		return (NULL);
+	}
+	return (g);
+}
+
+void
+gpu_sample(struct gpu *g)
+{
+	double used = 0;
+	int i, ok = 0;
+
+	if (g == NULL || g->magic != GPU_MAGIC)
+		return;
+	for (i = 0; i < g->ndev; i++) {
+		struct nvml_memory m;
+		struct nvml_utilization u;
+
+		if (g->mem(g->dev[i], &m) == 0) {
+			used += (double)m.used / GIB;
+			ok = 1;
+		}
+		if (g->util(g->dev[i], &u) == 0) {
+			g->util_sum += u.gpu;
+			g->util_n++;
+			if (u.gpu > g->util_peak)
+				g->util_peak = u.gpu;
+		}
+	}
+	if (!ok)
+		return;
+	if (g->samples == 0)
+		g->start_gb = used;
+	if (used > g->peak_gb)
+		g->peak_gb = used;
+	g->samples++;
+}
+
+void
+gpu_summary(const struct gpu *g, struct gpu_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (g == NULL || g->magic != GPU_MAGIC || g->samples == 0)
+		return;
+	s->available = 1;
+	s->devices = g->ndev;
+	memcpy(s->name, g->name, sizeof(s->name));
+	s->memory_total_gb = g->total_gb;
+	s->memory_used_peak_gb = g->peak_gb;
+	s->memory_used_start_gb = g->start_gb;
+	s->utilization_mean_pct = g->util_n ? g->util_sum / (double)g->util_n :
+	    0;
+	s->utilization_peak_pct = g->util_peak;
+	s->samples = g->samples;
+}
+
+void
+gpu_close(struct gpu *g)
+{
+	if (g == NULL)
+		return;
+	g->shutdown();
+	dlclose(g->dl);
+	g->magic = 0;
+	free(g);
+}
