@@ -32,6 +32,7 @@
 #include "preset.h"
 #include "report.h"
 #include "run.h"
+#include "serve.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -92,6 +93,7 @@ struct opts {
 	const char	*baseline;	/* results.json or run dir */
 	double		 reg_warn;	/* percentage points */
 	double		 reg_fail;
+	double		 serve_timeout;
 };
 
 /* Paths of a qeval run from its build tree (uninstalled). */
@@ -169,6 +171,10 @@ usage(FILE *f)
 "  --no-stream           do not stream (no time-to-first-token)\n"
 "  --gpu-price P --gpus N  cost per sample from a GPU-hour price\n"
 "  --workers N           code-execution workers (default: cores)\n"
+"  --serve               start `vllm serve MODEL` with the preset's engine\n"
+"                        flags, wait for /health, stop it afterwards\n"
+"                        (QEVAL_VLLM names another program)\n"
+"  --serve-timeout S     how long the server may take to load (1200)\n"
 "  --baseline RUN        compare primary scores with an earlier run's\n"
 "                        results.json; exit 3 past --regression-fail\n"
 "                        (default 3.0 points; warning past\n"
@@ -200,7 +206,7 @@ enum {
 	O_PLUGIN_DIR, O_TASK_OPT, O_CONC, O_NO_EXEC, O_KEEP_THINK,
 	O_NO_STREAM, O_PROGRESS, O_NO_PROGRESS, O_GPU_PRICE, O_GPUS,
 	O_WORKERS, O_SHARD, O_VERSION, O_SERVE, O_BASELINE, O_REG_WARN,
-	O_REG_FAIL
+	O_REG_FAIL, O_SERVE_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -235,6 +241,7 @@ static const struct option longopts[] = {
 	{ "shard", required_argument, NULL, O_SHARD },
 	{ "serve", no_argument, NULL, O_SERVE },
 	{ "baseline", required_argument, NULL, O_BASELINE },
+	{ "serve-timeout", required_argument, NULL, O_SERVE_TIMEOUT },
 	{ "regression-warn", required_argument, NULL, O_REG_WARN },
 	{ "regression-fail", required_argument, NULL, O_REG_FAIL },
 	{ "output", required_argument, NULL, 'o' },
@@ -265,6 +272,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->out = "out";
 	o->reg_warn = 1.0;
 	o->reg_fail = 3.0;
+	o->serve_timeout = 1200;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -399,6 +407,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		case O_SERVE: o->serve = 1; break;
 		case O_BASELINE: o->baseline = optarg; break;
+		case O_SERVE_TIMEOUT:
+			if (parse_long(optarg, 1, 86400, &v) != 0)
+				return (bad("--serve-timeout", optarg,
+				    "seconds from 1 to 86400"));
+			o->serve_timeout = (double)v;
+			break;
 		case O_REG_WARN:
 		case O_REG_FAIL: {
 			char *end;
@@ -803,7 +817,9 @@ cmd_run(const struct opts *o, int argc, char **argv)
 	struct run_outcome oc;
 	struct run_cfg c;
 	struct env e;
-	char **tasks = NULL, *cmd;
+	char **tasks = NULL, *cmd, *srv_log = NULL;
+	const char *serve_ep[1];
+	struct serve *srv = NULL;
 	int rc;
 
 	if (o->model == NULL) {
@@ -812,14 +828,13 @@ cmd_run(const struct opts *o, int argc, char **argv)
 		    "model)\n");
 		return (EXIT_USAGE);
 	}
-	if (o->serve) {
-		fprintf(stderr, "qeval: --serve is not available in this "
-		    "build: start `vllm serve MODEL` yourself (`qeval list "
-		    "presets` prints each preset's flags) and pass "
-		    "--endpoint\n");
+	if (o->serve && (o->n_endpoints > 0 || strncmp(o->model, "reference",
+	    9) == 0)) {
+		fprintf(stderr, "qeval: --serve starts the model's server "
+		    "itself: it takes neither --endpoint nor the reference "
+		    "model\n");
 		return (EXIT_USAGE);
-	}
-	if (env_init(&e, o, 1, &err) != 0) {
+	}	if (env_init(&e, o, 1, &err) != 0) {
 		fprintf(stderr, "qeval: %s\n", err.buf);
 		env_release(&e);
 		strbuf_release(&err);
@@ -835,7 +850,57 @@ cmd_run(const struct opts *o, int argc, char **argv)
 	fill_cfg(&c, o, &e, tasks);
 	cmd = command_line(argc, argv);
 	c.command_line = cmd;
+	if (o->serve) {
+		struct strbuf log = STRBUF_INIT;
+
+		strbuf_addf(&log, "%s/server-%ld.log", o->out, (long)getpid());
+		if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "qeval: cannot create %s: %s\n", o->out,
+			    strerror(errno));
+			strbuf_release(&log);
+			free(cmd);
+			free_list(tasks);
+			env_release(&e);
+			strbuf_release(&err);
+			return (EXIT_RUN);
+		}
+		if (!o->quiet)
+			fprintf(stderr, "qeval: starting the model server "
+			    "(log: %s)\n", log.buf);
+		srv = serve_start(&e.preset, o->model, log.buf,
+		    o->serve_timeout, &err);
+		if (srv == NULL) {
+			fprintf(stderr, "qeval: %s\n", err.buf);
+			strbuf_release(&log);
+			free(cmd);
+			free_list(tasks);
+			env_release(&e);
+			strbuf_release(&err);
+			return (EXIT_RUN);
+		}
+		if (!o->quiet)
+			fprintf(stderr, "qeval: server healthy after %.1f s at "
+			    "%s\n", serve_cold_start(srv), serve_url(srv));
+		serve_ep[0] = serve_url(srv);
+		c.endpoints = serve_ep;
+		c.n_endpoints = 1;
+		c.serve_command = serve_command(srv);
+		c.serve_cold_start_s = serve_cold_start(srv);
+		srv_log = strbuf_detach(&log, NULL);
+	}
 	rc = run_execute(&c, &oc, &err);
+	if (srv != NULL) {
+		serve_stop(srv);
+		/* The server's log goes with the run it served. */
+		if (oc.run_dir != NULL) {
+			struct strbuf to = STRBUF_INIT;
+
+			strbuf_addf(&to, "%s/server.log", oc.run_dir);
+			(void)rename(srv_log, to.buf);
+			strbuf_release(&to);
+		}
+	}
+	free(srv_log);
 	if (!o->quiet)
 		print_outcome(&oc, 0);
 	if (err.len > 0)

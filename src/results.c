@@ -385,6 +385,13 @@ results_build(const struct results_input *in)
 		cJSON_AddNullToObject(sys, "output_tokens_per_s");
 		cJSON_AddNullToObject(sys, "input_tokens_per_s");
 	}
+	if (c->serve_command != NULL) {
+		cJSON *sv = cJSON_AddObjectToObject(sys, "server");
+
+		cJSON_AddBoolToObject(sv, "started_by_qeval", 1);
+		cJSON_AddStringToObject(sv, "command", c->serve_command);
+		add_num_or_null(sv, "cold_start_s", c->serve_cold_start_s);
+	}
 	add_summary(sys, "latency_s", in->lat, in->nlat);
 	add_summary(sys, "ttft_s", in->ttft, in->nttft);
 	gpu = cJSON_AddObjectToObject(sys, "gpu");

@@ -71,6 +71,8 @@ struct run_cfg {
 	unsigned		 shard_n;	/* 0 or 1: no sharding */
 	const char		*command_line;
 	int			 quiet;		/* no summary on stdout */
+	const char		*serve_command;	/* --serve: what qeval ran */
+	double			 serve_cold_start_s;	/* spawn to healthy */
 };
 
 struct run_task_outcome {

@@ -1,0 +1,234 @@
+#include "config.h"
+#include "serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "xalloc.h"
+
+struct serve {
+	unsigned	 magic;
+#define SERVE_MAGIC	 0x53525645u
+	pid_t		 pid;		/* also the process group */
+	int		 port;
+	char		 url[64];
+	char		 root[64];
+	char		*log_path;
+	struct strbuf	 command;
+	double		 cold_start;
+	int		 exited;
+};
+
+/* A free loopback port (there is a window before the server binds it,
+ * as with any such choice; a collision shows up as a failed start). */
+static int
+free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (fd < 0)
+		return (-1);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return (port);
+}
+
+/* The last lines of the server's log, for an error message. */
+static void
+log_tail(const char *path, struct strbuf *out)
+{
+	char buf[2048];
+	FILE *f = fopen(path, "r");
+	long size;
+	size_t n;
+
+	if (f == NULL)
+		return;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size > (long)sizeof(buf) - 1 ? size -
+	    ((long)sizeof(buf) - 1) : 0, SEEK_SET);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	if (n > 0)
+		strbuf_addf(out, "\n  last lines of %s:\n%s", path, buf);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+struct serve *
+serve_start(const struct preset *p, const char *model, const char *log_path,
+    double timeout_s, struct strbuf *err)
+{
+	const char *prog = getenv("QEVAL_VLLM");
+	struct serve *s;
+	char **argv;
+	double t0;
+	size_t i;
+	int fd;
+
+	s = xcalloc(1, sizeof(*s));
+	s->magic = SERVE_MAGIC;
+	strbuf_init(&s->command, 0);
+	s->port = free_port();
+	if (s->port < 0) {
+		strbuf_addf(err, "--serve: no free loopback port: %s",
+		    strerror(errno));
+		serve_stop(s);
+		return (NULL);
+	}
+	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d/v1", s->port);
+	snprintf(s->root, sizeof(s->root), "http://127.0.0.1:%d", s->port);
+	s->log_path = xstrdup(log_path);
+	argv = preset_serve_argv(p, model, s->port);
+	if (prog != NULL && *prog != '\0') {
+		free(argv[0]);
+		argv[0] = xstrdup(prog);
+	}
+	for (i = 0; argv[i] != NULL; i++)
+		strbuf_addf(&s->command, "%s%s", i ? " " : "", argv[i]);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		strbuf_addf(err, "--serve: cannot write %s: %s", log_path,
+		    strerror(errno));
+		preset_argv_free(argv);
+		serve_stop(s);
+		return (NULL);
+	}
+	t0 = mono();
+	s->pid = fork();
+	if (s->pid < 0) {
+		strbuf_addf(err, "--serve: fork: %s", strerror(errno));
+		close(fd);
+		preset_argv_free(argv);
+		serve_stop(s);
+		return (NULL);
+	}
+	if (s->pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		/* The server gets the caller's environment: it needs
+		 * CUDA_VISIBLE_DEVICES, HF_HOME and the like. */
+		execvp(argv[0], argv);
+		fprintf(stderr, "qeval --serve: cannot run %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	setpgid(s->pid, s->pid);
+	close(fd);
+	preset_argv_free(argv);
+	for (;;) {
+		struct strbuf body = STRBUF_INIT, herr = STRBUF_INIT;
+		struct http_opts o;
+		const char *eps[1] = { s->root };
+		long st;
+		int ws;
+
+		if (waitpid(s->pid, &ws, WNOHANG) == s->pid) {
+			s->exited = 1;
+			strbuf_addf(err, "--serve: the server exited while "
+			    "loading (%s %d): %s", WIFEXITED(ws) ? "status" :
+			    "signal", WIFEXITED(ws) ? WEXITSTATUS(ws) :
+			    WTERMSIG(ws), s->command.buf);
+			log_tail(log_path, err);
+			serve_stop(s);
+			return (NULL);
+		}
+		memset(&o, 0, sizeof(o));
+		o.endpoints = eps;
+		o.n_endpoints = 1;
+		o.concurrency = 1;
+		o.timeout_s = 5;
+		o.connect_timeout_s = 2;
+		st = http_get(&o, "/health", &body, &herr);
+		strbuf_release(&body);
+		strbuf_release(&herr);
+		if (st == 200)
+			break;
+		if (mono() - t0 > timeout_s) {
+			strbuf_addf(err, "--serve: the server was not healthy "
+			    "after %.0f s (GET /health): %s", timeout_s,
+			    s->command.buf);
+			log_tail(log_path, err);
+			serve_stop(s);
+			return (NULL);
+		}
+		usleep(200000);
+	}
+	s->cold_start = mono() - t0;
+	return (s);
+}
+
+const char *
+serve_url(const struct serve *s)
+{
+	return (s->url);
+}
+
+double
+serve_cold_start(const struct serve *s)
+{
+	return (s->cold_start);
+}
+
+const char *
+serve_command(const struct serve *s)
+{
+	return (s->command.buf);
+}
+
+void
+serve_stop(struct serve *s)
+{
+	int i, ws;
+
+	if (s == NULL)
+		return;
+	if (s->pid > 0) {
+		/* The whole group: vLLM starts engine processes. */
+		kill(-s->pid, SIGTERM);
+		for (i = 0; i < 300; i++) {
+			if (s->exited || waitpid(s->pid, &ws, WNOHANG) ==
+			    s->pid)
+				break;
+			usleep(100000);
+		}
+		kill(-s->pid, SIGKILL);
+		if (!s->exited && i == 300)
+			(void)waitpid(s->pid, &ws, 0);
+	}
+	free(s->log_path);
+	strbuf_release(&s->command);
+	s->magic = 0;
+	free(s);
+}

@@ -1,0 +1,39 @@
+/*
+ * serve: `qeval --serve` starts the model server itself with the
+ * preset's engine flags (`vllm serve MODEL --port N
+ * --gpu-memory-utilization ...`, from preset_serve_argv()), waits until
+ * it answers GET /health with 200, lets the run use it, and stops it.
+ *
+ * The server runs in its own process group with its output in a log
+ * file; serve_stop() sends SIGTERM to the group, waits up to 30 s, then
+ * SIGKILL, so nothing it started outlives qeval.  The program is `vllm`
+ * from PATH unless QEVAL_VLLM names another.
+ *
+ * Ownership: struct serve is opaque; serve_stop() frees it.
+ * Errors: serve_start() returns NULL and explains in err, with the last
+ * lines of the server's log when it died while loading.
+ */
+#ifndef QEVAL_SERVE_H
+#define QEVAL_SERVE_H
+
+#include "preset.h"
+#include "strbuf.h"
+
+struct serve;
+
+/*
+ * Starts the server on a free loopback port and waits for it to be
+ * healthy, at most timeout_s seconds.  log_path receives its output.
+ */
+struct serve *serve_start(const struct preset *, const char *model,
+	    const char *log_path, double timeout_s, struct strbuf *err);
+/* The base URL to send requests to ("http://127.0.0.1:PORT/v1"). */
+const char *serve_url(const struct serve *);
+/* Seconds from spawn to the first healthy answer (the cold start). */
+double	 serve_cold_start(const struct serve *);
+/* The command line it was started with (for results.json). */
+const char *serve_command(const struct serve *);
+/* Stops the server (whole process group) and frees; NULL is fine. */
+void	 serve_stop(struct serve *);
+
+#endif
