@@ -143,6 +143,7 @@ usage(FILE *f)
 "       qeval selftest [--tasks LIST] [--limit N]\n"
 "       qeval rescore RUN\n"
 "       qeval report RUN... [-o FILE]\n"
+"       qeval merge SHARD... [--out DIR] [--run-id ID]\n"
 "\n"
 "  --model M             model name on the server; 'reference' answers\n"
 "                        every sample with the gold answer, in process\n"
@@ -1206,6 +1207,10 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 	o.num_fewshot = cJSON_IsNumber(x) ? x->valueint : -1;
 	x = cJSON_GetObjectItemCaseSensitive(plan, "keep_think");
 	o.keep_think = cJSON_IsTrue(x);
+	x = cJSON_GetObjectItemCaseSensitive(plan, "shard_n");
+	o.shard_n = cJSON_IsNumber(x) ? (unsigned)x->valuedouble : 0;
+	x = cJSON_GetObjectItemCaseSensitive(plan, "shard_k");
+	o.shard_k = cJSON_IsNumber(x) ? (unsigned)x->valuedouble : 0;
 	o.judge_model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 	    plan, "judge_model"));
 	o.judge_endpoint = NULL;
@@ -1272,6 +1277,172 @@ out:
 	if (e.manifest_dir != NULL)
 		env_release(&e);
 	strbuf_release(&err);
+	strbuf_release(&p);
+	return (rc);
+}
+
+
+/* Keys of run.json that must agree between the shards of one run. */
+static const char *const merge_keys[] = { "model", "api", "tasks", "limit",
+	"samples", "seed", "num_fewshot", "task_options", "reference",
+	"corrupt", "keep_think", "shard_n", NULL };
+
+/*
+ * Joins the shards of a run (--shard K/N) into one run directory: the
+ * plans must agree, the journals are concatenated, and the union is
+ * scored as `rescore` does, with no model call.
+ */
+#define JHDR	"{\"journal\""
+
+static int
+cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
+{
+	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT;
+	cJSON *first = NULL;
+	unsigned char seen[4096];
+	FILE *jout = NULL;
+	int i, rc = EXIT_RUN;
+	unsigned shard_n = 0;
+
+	if (n < 1) {
+		fprintf(stderr, "qeval: merge needs the shards' run "
+		    "directories\n");
+		return (EXIT_USAGE);
+	}
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < n; i++) {
+		cJSON *plan;
+		const cJSON *k;
+		char *txt;
+		size_t j;
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/run.json", shards[i]);
+		txt = slurp(p.buf);
+		plan = txt ? cJSON_Parse(txt) : NULL;
+		free(txt);
+		if (plan == NULL) {
+			fprintf(stderr, "qeval: merge: %s is not a qeval run "
+			    "directory (no readable run.json)\n", shards[i]);
+			goto out;
+		}
+		if (first == NULL) {
+			first = plan;
+			k = cJSON_GetObjectItemCaseSensitive(plan, "shard_n");
+			shard_n = cJSON_IsNumber(k) ? (unsigned)k->valuedouble : 0;
+		} else {
+			for (j = 0; merge_keys[j] != NULL; j++)
+				if (!cJSON_Compare(cJSON_GetObjectItem(first,
+				    merge_keys[j]), cJSON_GetObjectItem(plan,
+				    merge_keys[j]), 1)) {
+					fprintf(stderr, "qeval: merge: %s and %s "
+					    "are not shards of one run: their "
+					    "'%s' differ\n", shards[0],
+					    shards[i], merge_keys[j]);
+					cJSON_Delete(plan);
+					goto out;
+				}
+		}
+		k = cJSON_GetObjectItemCaseSensitive(plan, "shard_k");
+		if (cJSON_IsNumber(k) && k->valuedouble >= 0 &&
+		    k->valuedouble < (double)sizeof(seen) &&
+		    seen[(size_t)k->valuedouble]++) {
+			fprintf(stderr, "qeval: merge: shard %u (%s) is given "
+			    "twice\n", (unsigned)k->valuedouble + 1,
+			    shards[i]);
+			if (plan != first)
+				cJSON_Delete(plan);
+			goto out;
+		}
+		if (plan != first)
+			cJSON_Delete(plan);
+	}
+	for (i = 0; i < (int)shard_n && i < (int)sizeof(seen); i++)
+		if (!seen[i])
+			fprintf(stderr, "qeval: merge: warning: shard %d/%u is "
+			    "missing: its samples will count as not done\n",
+			    i + 1, shard_n);
+	/* The merged plan: every sample is ours again. */
+	cJSON_ReplaceItemInObject(first, "shard_k", cJSON_CreateNumber(0));
+	cJSON_ReplaceItemInObject(first, "shard_n", cJSON_CreateNumber(0));
+	strbuf_addf(&dir, "%s/", o->out);
+	if (o->run_id != NULL)
+		strbuf_adds(&dir, o->run_id);
+	else {
+		const char *b = strrchr(shards[0], '/');
+
+		strbuf_addf(&dir, "merged-%s", b && b[1] ? b + 1 : shards[0]);
+	}
+	if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "qeval: merge: cannot create %s: %s\n", o->out,
+		    strerror(errno));
+		goto out;
+	}
+	if (mkdir(dir.buf, 0755) != 0) {
+		fprintf(stderr, "qeval: merge: cannot create %s: %s\n",
+		    dir.buf, strerror(errno));
+		goto out;
+	}
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/run.json", dir.buf);
+	{
+		char *txt = cJSON_Print(first);
+		FILE *f = fopen(p.buf, "w");
+
+		if (txt == NULL || f == NULL || fputs(txt, f) < 0 ||
+		    fclose(f) != 0) {
+			fprintf(stderr, "qeval: merge: cannot write %s\n",
+			    p.buf);
+			free(txt);
+			goto out;
+		}
+		free(txt);
+	}
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/journal", dir.buf);
+	jout = fopen(p.buf, "w");
+	if (jout == NULL) {
+		fprintf(stderr, "qeval: merge: cannot write %s\n", p.buf);
+		goto out;
+	}
+	fputs("{\"journal\":\"qeval/1\",\"merged\":true}\n", jout);
+	for (i = 0; i < n; i++) {
+		struct strbuf jp = STRBUF_INIT;
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+		FILE *f;
+
+		strbuf_addf(&jp, "%s/journal", shards[i]);
+		f = fopen(jp.buf, "r");
+		if (f == NULL) {
+			fprintf(stderr, "qeval: merge: %s: %s\n", jp.buf,
+			    strerror(errno));
+			strbuf_release(&jp);
+			goto out;
+		}
+		/* Exchange records only, whole lines only: a torn last
+		 * line of a killed shard is left out. */
+		while ((len = getline(&line, &cap, f)) > 0)
+			if (line[len - 1] == '\n' &&
+			    strncmp(line, JHDR, sizeof(JHDR) - 1) != 0)
+				fputs(line, jout);
+		free(line);
+		fclose(f);
+		strbuf_release(&jp);
+	}
+	if (fclose(jout) != 0) {
+		jout = NULL;
+		fprintf(stderr, "qeval: merge: cannot write the journal\n");
+		goto out;
+	}
+	jout = NULL;
+	rc = cmd_rescore(o, dir.buf, argc, argv);
+out:
+	if (jout != NULL)
+		fclose(jout);
+	cJSON_Delete(first);
+	strbuf_release(&dir);
 	strbuf_release(&p);
 	return (rc);
 }
@@ -1344,6 +1515,8 @@ main(int argc, char **argv)
 				rc = cmd_rescore(&o, args[0], argc, argv);
 		} else if (strcmp(cmd, "report") == 0)
 			rc = cmd_report(&o, nargs, args);
+		else if (strcmp(cmd, "merge") == 0)
+			rc = cmd_merge(&o, nargs, args, argc, argv);
 		else if (strcmp(cmd, "help") == 0) {
 			usage(stdout);
 			rc = 0;

@@ -218,6 +218,39 @@ try:
            metric(r, "gsm8k", "exact_match,strict-match"),
            "rescore reproduces the metrics")
 
+    # -- --shard K/N and merge ---------------------------------------------
+    if r:
+        shard_dirs = []
+        for k in (1, 2):
+            rc, so, se = run(["--model", "fake-model", "--endpoint", srv.url,
+                              "--tasks", "gsm8k", "--limit", str(n), "--out",
+                              out, "--run-id", "shard%d" % k, "-q",
+                              "--shard", "%d/2" % k, "--preset-file",
+                              fast_preset("sh%d" % k, concurrency=8)],
+                             env=env)
+            ok(rc == 0, "shard %d/2 exits 0" % k, se)
+            shard_dirs.append(os.path.join(out, "shard%d" % k))
+        if all(os.path.exists(os.path.join(x, "results.json"))
+               for x in shard_dirs):
+            ok(sum(results(x)["tasks"][0]["samples"] for x in shard_dirs)
+               == n, "the shards split the samples between them")
+        asked = len(srv.requests())
+        rc, so, se = run(["merge"] + shard_dirs + ["--out", out,
+                                                   "--run-id", "merged",
+                                                   "-q"], env=env)
+        ok(rc == 0, "merge exits 0", se)
+        ok(len(srv.requests()) == asked, "merge asked the model nothing")
+        if rc == 0:
+            rm = results(os.path.join(out, "merged"))
+            ok(rm["tasks"][0]["scored"] == n and
+               metric(rm, "gsm8k", "exact_match,strict-match") ==
+               metric(r, "gsm8k", "exact_match,strict-match"),
+               "merged shards score as the unsharded run")
+        rc, so, se = run(["merge", shard_dirs[0],
+                          os.path.join(out, "fake"), "--out", out], env=env)
+        ok(rc != 0 and "not shards of one run" in se,
+           "merging unrelated runs is refused", se)
+
     # -- a server that is down -------------------------------------------
     rc, so, se = run(["--model", "m", "--endpoint",
                       "http://127.0.0.1:9/v1", "--tasks", "gsm8k",
