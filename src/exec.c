@@ -120,6 +120,7 @@ struct exec {
 	size_t		 nids;
 	size_t		 aids;
 	char		*layers;
+	char		*basedir;	/* the executor's, for cleanup */
 	char		*death;
 	struct strbuf	 scratch;
 };
@@ -320,6 +321,7 @@ wait_hello(struct exec *X, struct strbuf *err)
 	double deadline = now() + 300.0;
 	const struct res_hdr *h;
 	struct res_hdr hb;
+	char *nl;
 	const char *d, *o;
 
 	for (;;) {
@@ -352,6 +354,10 @@ wait_hello(struct exec *X, struct strbuf *err)
 		return (-1);
 	}
 	X->layers = xstrndup(d, h->detail_len);
+	if ((nl = strchr(X->layers, '\n')) != NULL) {
+		*nl = '\0';
+		X->basedir = xstrdup(nl + 1);
+	}
 	return (0);
 }
 
@@ -543,6 +549,11 @@ exec_stop(struct exec *X)
 		while (waitpid(X->pid, &st, 0) < 0 && errno == EINTR)
 			;
 	}
+	/* An executor that was killed left its directory behind: only
+	 * empty mount points or a dead child's files, nothing running. */
+	if (X->basedir != NULL && access(X->basedir, F_OK) == 0)
+		(void)sbx_remove_tree(X->basedir);
+	free(X->basedir);
 	strbuf_release(&X->in);
 	strbuf_release(&X->scratch);
 	free(X->ids);
@@ -1741,7 +1752,11 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	X.strict = 1;
 	sbx_layer_names(X.base | X.want | SBX_RLIMITS | SBX_GUARD |
 	    SBX_NONEWPRIVS, names, sizeof(names));
-	hello(&X, 0, names);
+	/* "layers\nbase directory": the core removes the directory if we
+	 * are killed before we can. */
+	strbuf_reset(&err);
+	strbuf_addf(&err, "%s\n%s", names, X.basedir);
+	hello(&X, 0, err.buf);
 	strbuf_release(&err);
 	return (event_loop(&X));
 }

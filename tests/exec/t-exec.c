@@ -603,8 +603,12 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	setup_env();
-	if (exec_start(&x, &o, &err) != 0)
+	if (exec_start(&x, &o, &err) != 0) {
+		unlink(env.canary1);
+		unlink(env.canary2);
+		rmdir(env.dir);
 		return (tap_bail("exec_start: %s", err.buf));
+	}
 	xpid = exec_pid(x);
 	tap_diag("isolation layers: %s", exec_layers(x));
 	ok(strstr(exec_layers(x), "rlimits") != NULL, "executor is up (%s)",
