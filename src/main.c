@@ -811,6 +811,45 @@ check_baseline(const struct opts *o, const struct run_outcome *oc)
 	return (rc);
 }
 
+/*
+ * --serve: starts the model server and points the run at it.  The
+ * server's log path (malloc'd) is returned in *logp.  0 or -1 (err).
+ */
+static int
+start_server(const struct opts *o, struct env *e, struct run_cfg *c,
+    const char **ep, struct serve **srvp, char **logp, struct strbuf *err)
+{
+	struct strbuf log = STRBUF_INIT;
+	struct serve *srv;
+
+	if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create %s: %s", o->out,
+		    strerror(errno));
+		return (-1);
+	}
+	strbuf_addf(&log, "%s/server-%ld.log", o->out, (long)getpid());
+	if (!o->quiet)
+		fprintf(stderr, "qeval: starting the model server (log: %s)\n",
+		    log.buf);
+	srv = serve_start(&e->preset, o->model, log.buf, o->serve_timeout,
+	    err);
+	if (srv == NULL) {
+		strbuf_release(&log);
+		return (-1);
+	}
+	if (!o->quiet)
+		fprintf(stderr, "qeval: server healthy after %.1f s at %s\n",
+		    serve_cold_start(srv), serve_url(srv));
+	ep[0] = serve_url(srv);
+	c->endpoints = ep;
+	c->n_endpoints = 1;
+	c->serve_command = serve_command(srv);
+	c->serve_cold_start_s = serve_cold_start(srv);
+	*srvp = srv;
+	*logp = strbuf_detach(&log, NULL);
+	return (0);
+}
+
 static int
 cmd_run(const struct opts *o, int argc, char **argv)
 {
@@ -818,10 +857,10 @@ cmd_run(const struct opts *o, int argc, char **argv)
 	struct run_outcome oc;
 	struct run_cfg c;
 	struct env e;
-	char **tasks = NULL, *cmd, *srv_log = NULL;
+	char **tasks = NULL, *cmd = NULL, *srv_log = NULL;
 	const char *serve_ep[1];
 	struct serve *srv = NULL;
-	int rc;
+	int rc = EXIT_RUN;
 
 	if (o->model == NULL) {
 		fprintf(stderr, "qeval: --model is required (a model name on "
@@ -835,61 +874,22 @@ cmd_run(const struct opts *o, int argc, char **argv)
 		    "itself: it takes neither --endpoint nor the reference "
 		    "model\n");
 		return (EXIT_USAGE);
-	}	if (env_init(&e, o, 1, &err) != 0) {
-		fprintf(stderr, "qeval: %s\n", err.buf);
-		env_release(&e);
-		strbuf_release(&err);
-		return (EXIT_RUN);
 	}
+	memset(&oc, 0, sizeof(oc));
+	if (env_init(&e, o, 1, &err) != 0)
+		goto out;
 	tasks = task_list(&e, o->tasks, 0, &err);
 	if (tasks == NULL) {
-		fprintf(stderr, "qeval: %s\n", err.buf);
-		env_release(&e);
-		strbuf_release(&err);
-		return (EXIT_USAGE);
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	fill_cfg(&c, o, &e, tasks);
 	cmd = command_line(argc, argv);
 	c.command_line = cmd;
-	if (o->serve) {
-		struct strbuf log = STRBUF_INIT;
-
-		strbuf_addf(&log, "%s/server-%ld.log", o->out, (long)getpid());
-		if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
-			fprintf(stderr, "qeval: cannot create %s: %s\n", o->out,
-			    strerror(errno));
-			strbuf_release(&log);
-			free(cmd);
-			free_list(tasks);
-			env_release(&e);
-			strbuf_release(&err);
-			return (EXIT_RUN);
-		}
-		if (!o->quiet)
-			fprintf(stderr, "qeval: starting the model server "
-			    "(log: %s)\n", log.buf);
-		srv = serve_start(&e.preset, o->model, log.buf,
-		    o->serve_timeout, &err);
-		if (srv == NULL) {
-			fprintf(stderr, "qeval: %s\n", err.buf);
-			strbuf_release(&log);
-			free(cmd);
-			free_list(tasks);
-			env_release(&e);
-			strbuf_release(&err);
-			return (EXIT_RUN);
-		}
-		if (!o->quiet)
-			fprintf(stderr, "qeval: server healthy after %.1f s at "
-			    "%s\n", serve_cold_start(srv), serve_url(srv));
-		serve_ep[0] = serve_url(srv);
-		c.endpoints = serve_ep;
-		c.n_endpoints = 1;
-		c.serve_command = serve_command(srv);
-		c.serve_cold_start_s = serve_cold_start(srv);
-		srv_log = strbuf_detach(&log, NULL);
-	}
-	rc = run_execute(&c, &oc, &err);
+	if (o->serve && start_server(o, &e, &c, serve_ep, &srv, &srv_log,
+	    &err) != 0)
+		goto out;
+	rc = run_execute(&c, &oc, &err) == 0 ? 0 : EXIT_RUN;
 	if (srv != NULL) {
 		serve_stop(srv);
 		/* The server's log goes with the run it served. */
@@ -901,21 +901,21 @@ cmd_run(const struct opts *o, int argc, char **argv)
 			strbuf_release(&to);
 		}
 	}
-	free(srv_log);
 	if (!o->quiet)
 		print_outcome(&oc, 0);
-	if (err.len > 0)
-		fprintf(stderr, "qeval: %s\n", err.buf);
-	rc = rc == 0 ? 0 : EXIT_RUN;
+	/* A crossed threshold is the answer CI asks for; a run error still
+	 * wins over it. */
 	if (o->baseline != NULL && oc.n_tasks > 0) {
 		int brc = check_baseline(o, &oc);
 
-		/* A crossed threshold is the answer CI asks for; a run
-		 * error still wins over it. */
 		if (rc == 0)
 			rc = brc;
 	}
+out:
+	if (err.len > 0)
+		fprintf(stderr, "qeval: %s\n", err.buf);
 	run_outcome_release(&oc);
+	free(srv_log);
 	free(cmd);
 	free_list(tasks);
 	env_release(&e);
