@@ -1186,6 +1186,21 @@ render_system(struct strbuf *sb, const struct run *r)
 		add_count(sb, ct);
 		strbuf_adds(sb, " completion");
 	}
+	/* Figures only some runs have: shown when present. */
+	{
+		const cJSON *sv = oval(s, "server");
+		const char *layers = sval(s, "sandbox_layers");
+
+		if (sv != NULL && !isnan(nval(sv, "cold_start_s"))) {
+			strbuf_adds(sb, "\n- **Server Cold Start:** ");
+			add_duration(sb, nval(sv, "cold_start_s"));
+			strbuf_adds(sb, " (started by qeval)");
+		}
+		if (layers != NULL && *layers != '\0') {
+			strbuf_adds(sb, "\n- **Code Sandbox:** ");
+			add_inline(sb, layers);
+		}
+	}
 	strbuf_adds(sb, "\n");
 }
 

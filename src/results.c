@@ -392,6 +392,8 @@ results_build(const struct results_input *in)
 		cJSON_AddStringToObject(sv, "command", c->serve_command);
 		add_num_or_null(sv, "cold_start_s", c->serve_cold_start_s);
 	}
+	if (in->sandbox != NULL)
+		cJSON_AddStringToObject(sys, "sandbox_layers", in->sandbox);
 	add_summary(sys, "latency_s", in->lat, in->nlat);
 	add_summary(sys, "ttft_s", in->ttft, in->nttft);
 	gpu = cJSON_AddObjectToObject(sys, "gpu");

@@ -54,6 +54,7 @@ struct results_input {
 	long			 failures;
 	int			 interrupted;
 	struct gpu_summary	 gpu;		/* available = 0: n/a */
+	const char		*sandbox;	/* exec_layers(), or NULL */
 	struct results_task	*tasks;
 	size_t			 ntasks;
 };

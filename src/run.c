@@ -1965,6 +1965,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		ri.run_dir = R.run_dir;
 		ri.interrupted = R.abort;
 		gpu_summary(R.gpu, &ri.gpu);
+		ri.sandbox = R.exec != NULL ? exec_layers(R.exec) : NULL;
 		if (R.http != NULL) {
 			struct http_stats hs;
 

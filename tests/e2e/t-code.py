@@ -54,6 +54,13 @@ try:
             res = results(os.path.join(out, rid))
             ok(metric(res, "humaneval_instruct", "pass@1") == want,
                "%s: pass@1 = %d" % (model, want), json.dumps(res["tasks"]))
+            layers = res["system"].get("sandbox_layers") or ""
+            ok("rlimits" in layers and "seccomp" in layers,
+               "%s: results.json names the sandbox layers (%s)" %
+               (model, layers))
+            rep = open(os.path.join(out, rid, "report.md")).read()
+            ok("**Code Sandbox:** " + layers in rep,
+               "%s: the report shows them" % model)
 
     # -- candidates that differ, through the fake server -----------------
     script = {"default": {"text": "no code here"}, "rules": [

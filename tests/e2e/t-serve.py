@@ -51,6 +51,9 @@ try:
            "the run used the server it started")
         ok(os.path.exists(os.path.join(out, "s", "server.log")),
            "the server's log is kept in the run directory")
+        rep = open(os.path.join(out, "s", "report.md")).read()
+        ok("**Server Cold Start:**" in rep and "started by qeval" in rep,
+           "the report shows the cold start")
     pid = int(open(env["FAKE_VLLM_PIDFILE"]).read())
     gone = False
     for _ in range(50):
