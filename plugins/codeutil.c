@@ -977,20 +977,6 @@ codeutil_opt_num(const char *v, double *out)
 	return (0);
 }
 
-void
-codeutil_add_stops(struct qp_buf *b, const char *const *stops)
-{
-	size_t i;
-
-	qp_buf_adds(b, ",\"stop\":[");
-	for (i = 0; stops[i] != NULL; i++) {
-		if (i > 0)
-			qp_buf_adds(b, ",");
-		qp_buf_json_str(b, stops[i]);
-	}
-	qp_buf_adds(b, "]");
-}
-
 struct cJSON *
 codeutil_json_parse(const char *json, size_t len)
 {

@@ -126,8 +126,6 @@ void	 codeutil_json_kv(struct qp_buf *, int *first, const char *key,
 int	 codeutil_opt_bool(const char *v, int def);
 /* A positive number option: 0 (and *out set unless v is NULL) or -1. */
 int	 codeutil_opt_num(const char *v, double *out);
-/* Appends ,"stop":[...] to a request body under construction. */
-void	 codeutil_add_stops(struct qp_buf *, const char *const *stops);
 
 /*
  * cJSON_ParseWithLength(), also accepting the NaN and Infinity that

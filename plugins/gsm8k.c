@@ -492,34 +492,6 @@ gsm8k_sample_id(void *state, size_t i)
 	return (g->items[i].id);
 }
 
-static void
-add_stops(struct qp_buf *b, const char *const *stops)
-{
-	size_t i;
-
-	qp_buf_adds(b, ",\"stop\":[");
-	for (i = 0; stops[i] != NULL; i++) {
-		if (i > 0)
-			qp_buf_adds(b, ",");
-		qp_buf_json_str(b, stops[i]);
-	}
-	qp_buf_adds(b, "]");
-}
-
-static void
-add_message(struct qp_buf *b, int *first, const char *role,
-    const char *content)
-{
-	if (!*first)
-		qp_buf_adds(b, ",");
-	*first = 0;
-	qp_buf_adds(b, "{\"role\":");
-	qp_buf_json_str(b, role);
-	qp_buf_adds(b, ",\"content\":");
-	qp_buf_json_str(b, content);
-	qp_buf_adds(b, "}");
-}
-
 /* "Question: {q}\nAnswer:" or "Q: {q}\nA:" */
 static void
 doc_text(const struct gsm8k *g, struct qp_buf *b, const char *q)
@@ -572,9 +544,9 @@ gsm8k_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 				shot_at(g, it, k, &q, &a);
 				qp_buf_reset(&tmp);
 				doc_text(g, &tmp, q);
-				add_message(b, &first, "user",
+				qp_buf_chat_message(b, &first, "user",
 				    qp_buf_str(&tmp) ? qp_buf_str(&tmp) : "");
-				add_message(b, &first, "assistant", a);
+				qp_buf_chat_message(b, &first, "assistant", a);
 			}
 			qp_buf_reset(&tmp);
 		} else {
@@ -587,7 +559,7 @@ gsm8k_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 			}
 		}
 		doc_text(g, &tmp, it->question);
-		add_message(b, &first, "user",
+		qp_buf_chat_message(b, &first, "user",
 		    qp_buf_str(&tmp) ? qp_buf_str(&tmp) : "");
 		if (!qp_buf_ok(&tmp))
 			b->oom = 1;
@@ -612,7 +584,7 @@ gsm8k_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		qp_buf_free(&tmp);
 		req->kind = QEVAL_REQ_COMPLETION;
 	}
-	add_stops(b, g->recipe == R_COT ? stops_cot : stops_plain);
+	qp_buf_stop_list(b, g->recipe == R_COT ? stops_cot : stops_plain);
 	qp_buf_adds(b, "}");
 	if (!qp_buf_ok(b))
 		return (g->host->fail(ctx, QEVAL_ENOMEM, "gsm8k: out of "

@@ -388,6 +388,7 @@ model_request(struct he *he, struct qeval_ctx *ctx, const struct item *it,
     struct qeval_request *req)
 {
 	struct qp_buf *b = &he->body, *t = &he->tmp;
+	int first = 1;
 
 	qp_buf_reset(b);
 	qp_buf_reset(t);
@@ -401,26 +402,25 @@ model_request(struct he *he, struct qeval_ctx *ctx, const struct item *it,
 			qp_buf_adds(t, it->prompt);
 			qp_buf_adds(t, "\n```");
 		}
-		qp_buf_adds(b, "{\"messages\":[{\"role\":\"user\",\"content\":");
-		qp_buf_json_str(b, qp_buf_str(t) ? qp_buf_str(t) : "");
-		qp_buf_adds(b, "}");
+		qp_buf_adds(b, "{\"messages\":[");
+		qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
 		if (he->prefill) {
 			qp_buf_reset(t);
 			qp_buf_adds(t, prefill_text);
 			qp_buf_adds(t, it->prompt);
 			qp_buf_adds(t, "\n");
-			qp_buf_adds(b, ",{\"role\":\"assistant\",\"content\":");
-			qp_buf_json_str(b, qp_buf_str(t) ? qp_buf_str(t) : "");
-			qp_buf_adds(b, "}],\"continue_final_message\":true,"
+			qp_buf_chat_message(b, &first, "assistant",
+			    qp_buf_str(t));
+			qp_buf_adds(b, "],\"continue_final_message\":true,"
 			    "\"add_generation_prompt\":false");
-			codeutil_add_stops(b, stops_lmeval);
+			qp_buf_stop_list(b, stops_lmeval);
 		} else
 			qp_buf_adds(b, "]");
 		req->kind = QEVAL_REQ_CHAT;
 	} else {
 		qp_buf_adds(b, "{\"prompt\":");
 		qp_buf_json_str(b, it->prompt);
-		codeutil_add_stops(b, stops_lmeval);
+		qp_buf_stop_list(b, stops_lmeval);
 		req->kind = QEVAL_REQ_COMPLETION;
 	}
 	qp_buf_adds(b, "}");

@@ -505,20 +505,6 @@ doc_text(const struct mbpp *m, struct qp_buf *b, const struct item *it)
 }
 
 static void
-add_message(struct qp_buf *b, int *first, const char *role,
-    const char *content)
-{
-	if (!*first)
-		qp_buf_adds(b, ",");
-	*first = 0;
-	qp_buf_adds(b, "{\"role\":");
-	qp_buf_json_str(b, role);
-	qp_buf_adds(b, ",\"content\":");
-	qp_buf_json_str(b, content != NULL ? content : "");
-	qp_buf_adds(b, "}");
-}
-
-static void
 add_stripped(struct qp_buf *b, const char *s)
 {
 	size_t len = strlen(s);
@@ -546,36 +532,38 @@ model_request(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
 		add_stripped(t, it->prompt);
 		qp_buf_adds(t, "\n```");
 		qp_buf_adds(b, "{\"messages\":[");
-		add_message(b, &first, "user", qp_buf_str(t));
+		qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
 		qp_buf_adds(b, "]");
 		req->kind = QEVAL_REQ_CHAT;
 	} else if (m->recipe == R_PLUS) {
 		qp_buf_adds(b, "{\"prompt\":");
 		qp_buf_json_str(b, it->prompt);
-		codeutil_add_stops(b, stops_plus);
+		qp_buf_stop_list(b, stops_plus);
 		req->kind = QEVAL_REQ_COMPLETION;
 	} else if (m->recipe == R_INSTRUCT) {
 		qp_buf_adds(b, "{\"messages\":[");
 		for (k = 0; k < m->nshot; k++) {
 			qp_buf_reset(t);
 			doc_text(m, t, &m->shots[k]);
-			add_message(b, &first, "user", qp_buf_str(t));
+			qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
 			qp_buf_reset(t);
 			qp_buf_adds(t, prefill_text);
 			qp_buf_adds(t, m->shots[k].code);
 			qp_buf_adds(t, "\n```");
-			add_message(b, &first, "assistant", qp_buf_str(t));
+			qp_buf_chat_message(b, &first, "assistant",
+			    qp_buf_str(t));
 		}
 		qp_buf_reset(t);
 		doc_text(m, t, it);
-		add_message(b, &first, "user", qp_buf_str(t));
+		qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
 		if (m->prefill) {
-			add_message(b, &first, "assistant", prefill_text);
+			qp_buf_chat_message(b, &first, "assistant",
+			    prefill_text);
 			qp_buf_adds(b, "],\"continue_final_message\":true,"
 			    "\"add_generation_prompt\":false");
 		} else
 			qp_buf_adds(b, "]");
-		codeutil_add_stops(b, no_stops);
+		qp_buf_stop_list(b, no_stops);
 		req->kind = QEVAL_REQ_CHAT;
 	} else {
 		for (k = 0; k < m->nshot; k++) {
@@ -586,7 +574,7 @@ model_request(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
 		doc_text(m, t, it);
 		qp_buf_adds(b, "{\"prompt\":");
 		qp_buf_json_str(b, qp_buf_str(t) ? qp_buf_str(t) : "");
-		codeutil_add_stops(b, stops_mbpp);
+		qp_buf_stop_list(b, stops_mbpp);
 		req->kind = QEVAL_REQ_COMPLETION;
 	}
 	qp_buf_adds(b, "}");

@@ -525,20 +525,6 @@ mtbench_sample_id(void *state, size_t i)
 /* ------------------------------------------------------------------ */
 /* Requests                                                           */
 
-static void
-add_message(struct qp_buf *b, int *first, const char *role,
-    const char *content)
-{
-	if (!*first)
-		qp_buf_adds(b, ",");
-	*first = 0;
-	qp_buf_adds(b, "{\"role\":");
-	qp_buf_json_str(b, role);
-	qp_buf_adds(b, ",\"content\":");
-	qp_buf_json_str(b, content);
-	qp_buf_adds(b, "}");
-}
-
 static const char *
 resp_text(const struct qeval_exchange *e)
 {
@@ -612,11 +598,13 @@ mtbench_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	qp_buf_adds(b, "{\"messages\":[");
 	if (nex < 2) {
 		if (m->system_prompt != NULL)
-			add_message(b, &first, "system", m->system_prompt);
-		add_message(b, &first, "user", q->turn[0]);
+			qp_buf_chat_message(b, &first, "system",
+			    m->system_prompt);
+		qp_buf_chat_message(b, &first, "user", q->turn[0]);
 		if (nex == 1) {
-			add_message(b, &first, "assistant", resp_text(&ex[0]));
-			add_message(b, &first, "user", q->turn[1]);
+			qp_buf_chat_message(b, &first, "assistant",
+			    resp_text(&ex[0]));
+			qp_buf_chat_message(b, &first, "user", q->turn[1]);
 		}
 		req->target = QEVAL_TARGET_MODEL;
 		req->temperature = q->temperature;
@@ -631,8 +619,9 @@ mtbench_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 			return (m->host->fail(ctx, QEVAL_EINTERNAL, "mtbench: "
 			    "cannot fill judge prompt %s",
 			    judge_names[judge_of(q, t)]));
-		add_message(b, &first, "system", m->jp[judge_of(q, t)].system);
-		add_message(b, &first, "user", qp_buf_str(&m->tmp) ?
+		qp_buf_chat_message(b, &first, "system",
+		    m->jp[judge_of(q, t)].system);
+		qp_buf_chat_message(b, &first, "user", qp_buf_str(&m->tmp) ?
 		    qp_buf_str(&m->tmp) : "");
 		if (!qp_buf_ok(&m->tmp))
 			b->oom = 1;

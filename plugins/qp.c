@@ -120,6 +120,34 @@ qp_buf_json_str(struct qp_buf *b, const char *s)
 	qp_buf_add(b, "\"", 1);
 }
 
+void
+qp_buf_chat_message(struct qp_buf *b, int *first, const char *role,
+    const char *content)
+{
+	if (!*first)
+		qp_buf_adds(b, ",");
+	*first = 0;
+	qp_buf_adds(b, "{\"role\":");
+	qp_buf_json_str(b, role);
+	qp_buf_adds(b, ",\"content\":");
+	qp_buf_json_str(b, content != NULL ? content : "");
+	qp_buf_adds(b, "}");
+}
+
+void
+qp_buf_stop_list(struct qp_buf *b, const char *const *stops)
+{
+	size_t i;
+
+	qp_buf_adds(b, ",\"stop\":[");
+	for (i = 0; stops[i] != NULL; i++) {
+		if (i > 0)
+			qp_buf_adds(b, ",");
+		qp_buf_json_str(b, stops[i]);
+	}
+	qp_buf_adds(b, "]");
+}
+
 const char *
 qp_buf_str(const struct qp_buf *b)
 {

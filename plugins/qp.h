@@ -36,6 +36,18 @@ void	 qp_buf_addf(struct qp_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal (quotes included). */
 void	 qp_buf_json_str(struct qp_buf *, const char *s);
+/*
+ * Appends one chat message, {"role":role,"content":content}, to a JSON
+ * array under construction: a ',' first unless *first, which is then
+ * cleared.  A NULL content is written as "".
+ */
+void	 qp_buf_chat_message(struct qp_buf *, int *first, const char *role,
+	    const char *content);
+/*
+ * Appends ,"stop":[...] (the NULL-terminated stops, as JSON strings) to
+ * a request object under construction.
+ */
+void	 qp_buf_stop_list(struct qp_buf *, const char *const *stops);
 /* The string so far ("" if empty); NULL if an allocation failed. */
 const char *qp_buf_str(const struct qp_buf *);
 int	 qp_buf_ok(const struct qp_buf *);
