@@ -23,8 +23,9 @@
  *	llama.cpp cannot do): one user turn listing the options as
  *	A., B., ... and asking the model to finish with "The best answer
  *	is X"; greedy, 256 new tokens, no stop strings.  The letter is
- *	extracted by the rule in extract_letter() (docs/LOGLIK.md), and
- *	an answer with no letter counts as wrong and as invalid.
+ *	extracted by the rule of mc_extract_letter() (mcutil.h,
+ *	docs/LOGLIK.md), and an answer with no letter counts as wrong and
+ *	as invalid.
  *
  * Task options: test_file=, fewshot_file= (paths relative to the data
  * dir, for other copies or crafted sets), max_tokens= (gen).
@@ -32,7 +33,6 @@
 #include "config.h"
 
 #include <assert.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,17 +41,13 @@
 #include <cjson/cJSON.h>
 #include <qeval/plugin.h>
 
+#include "mcutil.h"
 #include "qp.h"
 
 #define ARC_MAGIC	0x61726331u
-#define MAX_CHOICES	8
-#define MAX_SHOTS	100
-#define GEN_TOKENS	256
+#define MAX_CHOICES	MC_MAX_CHOICES
 
 enum variant { V_LOGLIK, V_GEN };
-
-enum ll_metric { M_ACC, M_ACC_NORM };
-enum gen_metric { G_EM, G_INVALID, G_TRUNC };
 
 struct item {
 	char	*id;
@@ -78,9 +74,7 @@ struct arc {
 	struct set		 test;
 	struct set		 train;
 	size_t			 count;
-	struct qeval_regex	*rx_phrase[MAX_CHOICES + 1];
-	struct qeval_regex	*rx_bare[MAX_CHOICES + 1];
-	struct qeval_regex	*rx_lead[MAX_CHOICES + 1];
+	struct mc_rules		 rules;
 	struct qp_buf		 body;		/* next() */
 	struct qp_buf		 tmp;
 	struct qp_buf		 gold;		/* gold() */
@@ -92,10 +86,6 @@ struct arc {
 };
 
 /* ------------------------------------------------------------------ */
-/* Python's random module (MT19937 and random.sample), so that the    */
-/* few-shot examples are the ones lm-eval draws.                      */
-
-/* ------------------------------------------------------------------ */
 
 static const char *const files_challenge[] = {
 	"arc/ARC-Challenge-Test.jsonl", "arc/ARC-Challenge-Train.jsonl", NULL
@@ -104,33 +94,20 @@ static const char *const files_challenge[] = {
  * reads arc/ARC-Easy-Train.jsonl, or fewshot_file=. */
 static const char *const files_easy[] = { "arc/ARC-Easy-Test.jsonl", NULL };
 
-static const struct qeval_metric_desc ll_metrics[] = {
-	{ "acc", 0 },
-	{ "acc_norm", QEVAL_MF_PRIMARY },
-	{ NULL, 0 }
-};
-
-static const struct qeval_metric_desc gen_metrics[] = {
-	{ "exact_match", QEVAL_MF_PRIMARY },
-	{ "invalid", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
-	{ "truncated", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
-	{ NULL, 0 }
-};
-
 static const struct qeval_task tasks[] = {
 	{ "arc_challenge", "ARC-Challenge", "Science QA (log-likelihood)",
 	  "lm-evaluation-harness arc_challenge (0-shot; 25-shot = Open LLM "
-	  "Leaderboard v1)", files_challenge, ll_metrics,
+	  "Leaderboard v1)", files_challenge, mc_ll_metrics,
 	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
 	{ "arc_easy", "ARC-Easy", "Science QA (log-likelihood)",
-	  "lm-evaluation-harness arc_easy (0-shot)", files_easy, ll_metrics,
+	  "lm-evaluation-harness arc_easy (0-shot)", files_easy, mc_ll_metrics,
 	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
 	{ "arc_challenge_gen", "ARC-Challenge (generative)", "Science QA",
 	  "qeval lettered-choice recipe after lm-eval arc_challenge_chat, "
-	  "no prefill", files_challenge, gen_metrics, 0 },
+	  "no prefill", files_challenge, mc_gen_metrics, 0 },
 	{ "arc_easy_gen", "ARC-Easy (generative)", "Science QA",
 	  "qeval lettered-choice recipe after lm-eval arc_challenge_chat, "
-	  "no prefill", files_easy, gen_metrics, 0 },
+	  "no prefill", files_easy, mc_gen_metrics, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -308,18 +285,13 @@ static void
 arc_close(void *state)
 {
 	struct arc *a = state;
-	size_t k;
 
 	if (a == NULL)
 		return;
 	assert(a->magic == ARC_MAGIC);
 	set_free(&a->test);
 	set_free(&a->train);
-	for (k = 0; k <= MAX_CHOICES; k++) {
-		a->host->rx_free(a->rx_phrase[k]);
-		a->host->rx_free(a->rx_bare[k]);
-		a->host->rx_free(a->rx_lead[k]);
-	}
+	mc_rules_free(&a->rules, a->host);
 	qp_buf_free(&a->body);
 	qp_buf_free(&a->tmp);
 	qp_buf_free(&a->gold);
@@ -329,92 +301,16 @@ arc_close(void *state)
 	free(a);
 }
 
-/*
- * The letter-extraction rule of the generative variants, for items of
- * n options (letters A to A+n-1), tried in this order:
- *   1. phrase: the last "answer" followed by an optional "is", then
- *	spaces, ':', '-', '*' or '_', an optional "option", an optional
- *	'(' or '[', and a capital option letter that is not followed by a
- *	letter or digit ("The best answer is C", "The answer is (B).",
- *	"**Answer:** D", "Answer: D) ...");
- *   2. bare: the whole response is one option letter, either case, with
- *	only markup around it ("b", "**C**", "(B).");
- *   3. leading: the response starts with a capital option letter
- *	followed by ')', '.', ':' or ']' ("C. Because ...");
- *   otherwise the answer is invalid.
- */
-static int
-compile_rules(struct arc *a, struct qeval_ctx *ctx)
-{
-	const struct qeval_host *h = a->host;
-	char pat[256], last, lo;
-	size_t n;
-
-	for (n = 2; n <= MAX_CHOICES; n++) {
-		last = (char)('A' + n - 1);
-		lo = (char)('a' + n - 1);
-		snprintf(pat, sizeof(pat), "(?i:answer)(?:\\s+(?i:is))?"
-		    "[\\s:*_\\-]*(?:(?i:option)\\s*)?[(\\[]?\\s*([A-%c])"
-		    "(?![A-Za-z0-9])", last);
-		a->rx_phrase[n] = h->rx_compile(ctx, pat, 0);
-		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%ca-%c])"
-		    "[\\s*_)\\].:]*\\z", last, lo);
-		a->rx_bare[n] = h->rx_compile(ctx, pat, 0);
-		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%c])[).:\\]]",
-		    last);
-		a->rx_lead[n] = h->rx_compile(ctx, pat, 0);
-		if (a->rx_phrase[n] == NULL || a->rx_bare[n] == NULL ||
-		    a->rx_lead[n] == NULL)
-			return (QEVAL_EINTERNAL);
-	}
-	return (QEVAL_OK);
-}
-
-/* Returns the option index, or -1; *rule names the rule that hit. */
-static int
-extract_letter(const struct arc *a, const char *text, size_t n,
-    const char **rule)
-{
-	const struct qeval_host *h = a->host;
-	struct qeval_match m;
-	size_t len = strlen(text), off = 0;
-	int found = -1;
-	char c;
-
-	*rule = "none";
-	if (n < 2 || n > MAX_CHOICES)
-		return (-1);
-	while (off <= len &&
-	    h->rx_match(a->rx_phrase[n], text, len, off, &m) == 1) {
-		found = text[m.start[1]] - 'A';
-		off = m.end[0] > m.start[0] ? m.end[0] : m.end[0] + 1;
-	}
-	if (found >= 0) {
-		*rule = "phrase";
-		return (found);
-	}
-	if (h->rx_match(a->rx_bare[n], text, len, 0, &m) == 1) {
-		*rule = "bare";
-		c = text[m.start[1]];
-		return (c >= 'a' ? c - 'a' : c - 'A');
-	}
-	if (h->rx_match(a->rx_lead[n], text, len, 0, &m) == 1) {
-		*rule = "leading";
-		return (text[m.start[1]] - 'A');
-	}
-	return (-1);
-}
-
 static int
 arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
     const struct qeval_task *task, const struct qeval_opts *opts,
     void **statep)
 {
-	const char *test_file, *shot_file, *v;
+	const char *test_file, *shot_file;
 	struct arc *a;
 	struct load l;
 	struct qp_mt mt;
-	size_t i, tmp[MAX_SHOTS + 1];
+	size_t i;
 	int rc, same;
 
 	*statep = NULL;
@@ -427,31 +323,12 @@ arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	a->variant = strstr(task->name, "_gen") != NULL ? V_GEN : V_LOGLIK;
 	a->chat = opts->chat;
 	a->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
-	a->max_tokens = GEN_TOKENS;
-	if (a->nshot > MAX_SHOTS) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: --num-fewshot %d is more "
-		    "than %d", task->name, a->nshot, MAX_SHOTS);
+	a->max_tokens = MC_GEN_TOKENS;
+	rc = mc_check_shots(h, ctx, task->name, a->nshot, a->variant == V_GEN);
+	if (rc == QEVAL_OK)
+		rc = mc_opt_max_tokens(h, ctx, task->name, &a->max_tokens);
+	if (rc != QEVAL_OK)
 		goto fail;
-	}
-	if (a->variant == V_GEN && a->nshot > 0) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: the generative variant is "
-		    "0-shot; drop --num-fewshot %d or use %.*s", task->name,
-		    a->nshot, (int)(strlen(task->name) - 4), task->name);
-		goto fail;
-	}
-	v = h->opt(ctx, "max_tokens");
-	if (v != NULL) {
-		char *end;
-		long n = strtol(v, &end, 10);
-
-		if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000) {
-			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option "
-			    "max_tokens=%s is not a positive integer",
-			    task->name, v);
-			goto fail;
-		}
-		a->max_tokens = (int)n;
-	}
 	test_file = h->opt(ctx, "test_file");
 	if (test_file == NULL)
 		test_file = task->files[0];
@@ -459,7 +336,8 @@ arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	if (shot_file == NULL)
 		shot_file = task->files[1] != NULL ? task->files[1] :
 		    "arc/ARC-Easy-Train.jsonl";
-	if (a->variant == V_GEN && (rc = compile_rules(a, ctx)) != QEVAL_OK)
+	if (a->variant == V_GEN &&
+	    (rc = mc_rules_compile(&a->rules, h, ctx)) != QEVAL_OK)
 		goto fail;
 
 	memset(&l, 0, sizeof(l));
@@ -484,8 +362,8 @@ arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	}
 	if (a->nshot > 0) {
 		const struct set *src = same ? &a->test : &a->train;
-		/* lm-eval draws one more from the evaluated split and drops
-		 * the document itself. */
+		/* lm-eval draws one more from the evaluated split (and drops
+		 * the document itself: mc_draw_shots()). */
 		size_t want = (size_t)a->nshot + (same ? 1 : 0);
 
 		if (src->n < want) {
@@ -495,26 +373,13 @@ arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 			goto fail;
 		}
 		qp_mt_seed(&mt, opts->seed);
-		for (i = 0; i < a->test.n; i++) {
-			struct item *it = &a->test.v[i];
-			size_t k, j = 0;
-
-			if (qp_mt_sample(&mt, src->n, want, tmp) != 0) {
+		for (i = 0; i < a->test.n; i++)
+			if (mc_draw_shots(&mt, i, src->n, a->nshot, same,
+			    &a->test.v[i].shots) != 0) {
 				rc = h->fail(ctx, QEVAL_ENOMEM, "arc: out of "
 				    "memory");
 				goto fail;
 			}
-			it->shots = calloc((size_t)a->nshot,
-			    sizeof(*it->shots));
-			if (it->shots == NULL) {
-				rc = h->fail(ctx, QEVAL_ENOMEM, "arc: out of "
-				    "memory");
-				goto fail;
-			}
-			for (k = 0; k < want && j < (size_t)a->nshot; k++)
-				if (!same || tmp[k] != i)
-					it->shots[j++] = tmp[k];
-		}
 	}
 	a->count = opts->limit > 0 && opts->limit < a->test.n ? opts->limit :
 	    a->test.n;
@@ -576,19 +441,10 @@ ll_context(const struct arc *a, const struct item *it, struct qp_buf *b)
 static void
 gen_prompt(const struct item *it, struct qp_buf *b)
 {
-	size_t k;
-
 	qp_buf_adds(b, "Given the following question and candidate answers, "
 	    "choose the best answer.\nQuestion: ");
 	qp_buf_adds(b, it->question);
-	for (k = 0; k < it->nchoices; k++)
-		qp_buf_addf(b, "\n%c. %s", (char)('A' + k), it->choice[k]);
-	qp_buf_adds(b, "\nFinish your response with \"The best answer is "
-	    "X\", where X is ");
-	for (k = 0; k < it->nchoices; k++)
-		qp_buf_addf(b, "%s%c", k == 0 ? "" : k + 1 == it->nchoices ?
-		    " or " : ", ", (char)('A' + k));
-	qp_buf_adds(b, ".");
+	mc_letter_options(b, it->choice, it->nchoices);
 }
 
 static int
@@ -597,7 +453,6 @@ arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 {
 	struct arc *a = state;
 	const struct item *it;
-	size_t k;
 
 	assert(a != NULL && a->magic == ARC_MAGIC);
 	(void)ex;
@@ -612,41 +467,11 @@ arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	qp_buf_reset(&a->tmp);
 	if (a->variant == V_LOGLIK) {
 		ll_context(a, it, &a->tmp);
-		qp_buf_adds(&a->body, "{\"context\":");
-		qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ? a->tmp.buf : "");
-		qp_buf_adds(&a->body, ",\"continuations\":[");
-		for (k = 0; k < it->nchoices; k++) {
-			qp_buf_reset(&a->tmp);
-			qp_buf_adds(&a->tmp, " ");	/* target_delimiter */
-			qp_buf_adds(&a->tmp, it->choice[k]);
-			if (k > 0)
-				qp_buf_adds(&a->body, ",");
-			qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ?
-			    a->tmp.buf : "");
-		}
-		qp_buf_adds(&a->body, "]}");
-		req->kind = QEVAL_REQ_LOGLIK;
-		req->max_tokens = 1;
-		req->label = "choices";
+		mc_ll_request(&a->body, &a->tmp, it->choice, it->nchoices,
+		    "choices", req);
 	} else {
 		gen_prompt(it, &a->tmp);
-		if (a->chat) {
-			qp_buf_adds(&a->body, "{\"messages\":[{\"role\":"
-			    "\"user\",\"content\":");
-			qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ?
-			    a->tmp.buf : "");
-			qp_buf_adds(&a->body, "}]}");
-			req->kind = QEVAL_REQ_CHAT;
-		} else {
-			qp_buf_adds(&a->tmp, "\nAnswer:");
-			qp_buf_adds(&a->body, "{\"prompt\":");
-			qp_buf_json_str(&a->body, qp_buf_ok(&a->tmp) ?
-			    a->tmp.buf : "");
-			qp_buf_adds(&a->body, "}");
-			req->kind = QEVAL_REQ_COMPLETION;
-		}
-		req->max_tokens = a->max_tokens;
-		req->label = "answer";
+		mc_gen_request(&a->body, &a->tmp, a->chat, a->max_tokens, req);
 	}
 	if (!qp_buf_ok(&a->body) || !qp_buf_ok(&a->tmp))
 		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "
@@ -658,76 +483,17 @@ arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	return (QEVAL_NEXT);
 }
 
-/* Code points of a UTF-8 string: Python's len(). */
-static size_t
-codepoints(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return (n);
-}
-
-/* numpy.argmax: the first maximum; NaN, if any, wins (numpy's rule). */
-static size_t
-argmax(const double *v, size_t n)
-{
-	size_t k, best = 0;
-
-	for (k = 0; k < n; k++) {
-		if (isnan(v[k]))
-			return (k);
-		if (v[k] > v[best])
-			best = k;
-	}
-	return (best);
-}
-
-static void
-json_num(struct qp_buf *b, double v)
-{
-	if (isfinite(v))
-		qp_buf_addf(b, "%.17g", v);
-	else
-		qp_buf_adds(b, "null");
-}
-
 static int
-score_ll(struct arc *a, struct qeval_ctx *ctx, const struct item *it,
+score_ll(struct arc *a, const struct item *it,
     const struct qeval_response *r, struct qeval_verdict *out)
 {
-	double norm[MAX_CHOICES];
-	size_t k, n = it->nchoices, pick, pick_n;
+	size_t n = it->nchoices, pick, pick_n;
 
-	(void)ctx;
 	qp_buf_reset(&a->detail);
 	qp_buf_reset(&a->reason);
-	if (r->n_choices != n || r->logprob == NULL) {
-		out->values[M_ACC] = 0.0;
-		out->values[M_ACC_NORM] = 0.0;
-		out->flags |= QEVAL_VF_INVALID;
-		qp_buf_addf(&a->reason, "the response holds %zu "
-		    "log-likelihoods for %zu choices", r->n_choices, n);
-		out->reason = qp_buf_str(&a->reason);
-		out->extracted = "[invalid]";
+	if (mc_score_ll(r, it->choice, n, it->gold, "choices", &a->reason,
+	    out, &pick, &pick_n) != 0)
 		return (QEVAL_OK);
-	}
-	for (k = 0; k < n; k++) {
-		/* completion_len = len(choice), the text without the
-		 * target delimiter; an empty choice divides by zero as
-		 * numpy does (-inf, or NaN for 0/0). */
-		double len = (double)codepoints(it->choice[k]);
-
-		norm[k] = len > 0 ? r->logprob[k] / len :
-		    (r->logprob[k] < 0 ? -INFINITY : r->logprob[k] > 0 ?
-		    INFINITY : NAN);
-	}
-	pick = argmax(r->logprob, n);
-	pick_n = argmax(norm, n);
-	out->values[M_ACC] = pick == it->gold ? 1.0 : 0.0;
-	out->values[M_ACC_NORM] = pick_n == it->gold ? 1.0 : 0.0;
 	snprintf(a->extracted, sizeof(a->extracted), "%s",
 	    it->label[pick_n]);
 	out->extracted = a->extracted;
@@ -747,21 +513,9 @@ score_ll(struct arc *a, struct qeval_ctx *ctx, const struct item *it,
 	qp_buf_json_str(&a->detail, it->label[pick]);
 	qp_buf_adds(&a->detail, ",\"acc_norm_pick\":");
 	qp_buf_json_str(&a->detail, it->label[pick_n]);
-	qp_buf_adds(&a->detail, ",\"logprobs\":[");
-	for (k = 0; k < n; k++) {
-		if (k > 0)
-			qp_buf_adds(&a->detail, ",");
-		json_num(&a->detail, r->logprob[k]);
-	}
-	qp_buf_adds(&a->detail, "],\"chars\":[");
-	for (k = 0; k < n; k++)
-		qp_buf_addf(&a->detail, "%s%zu", k ? "," : "",
-		    codepoints(it->choice[k]));
-	qp_buf_adds(&a->detail, "],\"greedy\":[");
-	for (k = 0; k < n; k++)
-		qp_buf_addf(&a->detail, "%s%d", k ? "," : "",
-		    r->greedy != NULL ? r->greedy[k] != 0 : 0);
-	qp_buf_adds(&a->detail, "]}");
+	qp_buf_adds(&a->detail, ",");
+	mc_ll_detail(&a->detail, r, it->choice, n);
+	qp_buf_adds(&a->detail, "}");
 	out->reason = qp_buf_str(&a->reason);
 	out->detail = qp_buf_str(&a->detail);
 	return (QEVAL_OK);
@@ -771,33 +525,12 @@ static int
 score_gen(struct arc *a, const struct item *it,
     const struct qeval_response *r, struct qeval_verdict *out)
 {
-	const char *text = r->text != NULL ? r->text : "", *rule;
-	int got;
+	const char *rule;
 
 	qp_buf_reset(&a->detail);
 	qp_buf_reset(&a->reason);
-	got = extract_letter(a, text, it->nchoices, &rule);
-	out->values[G_EM] = got == (int)it->gold ? 1.0 : 0.0;
-	out->values[G_INVALID] = got < 0 ? 1.0 : 0.0;
-	out->values[G_TRUNC] = 0.0;
-	if (r->finish_reason != NULL &&
-	    strcmp(r->finish_reason, "length") == 0) {
-		out->flags |= QEVAL_VF_TRUNCATED;
-		out->values[G_TRUNC] = 1.0;
-	}
-	if (got < 0) {
-		out->flags |= QEVAL_VF_INVALID;
-		out->extracted = "[invalid]";
-		qp_buf_addf(&a->reason, "no option letter found (gold %c)%s",
-		    (char)('A' + it->gold), out->values[G_TRUNC] > 0 ?
-		    "; the answer was cut at max_tokens" : "");
-	} else {
-		snprintf(a->extracted, sizeof(a->extracted), "%c",
-		    (char)('A' + got));
-		out->extracted = a->extracted;
-		qp_buf_addf(&a->reason, "answered %c (%s rule), gold %c",
-		    (char)('A' + got), rule, (char)('A' + it->gold));
-	}
+	mc_score_letter(&a->rules, a->host, r, it->nchoices, it->gold,
+	    &a->reason, a->extracted, sizeof(a->extracted), out, &rule);
 	qp_buf_adds(&a->detail, "{\"rule\":");
 	qp_buf_json_str(&a->detail, rule);
 	qp_buf_addf(&a->detail, ",\"gold\":\"%c\",\"gold_label\":",
@@ -822,7 +555,7 @@ arc_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		return (a->host->fail(ctx, QEVAL_EINTERNAL, "arc: sample %zu "
 		    "scored without a response", i));
 	if (a->variant == V_LOGLIK)
-		rc = score_ll(a, ctx, &a->test.v[i], &ex[0].resp, out);
+		rc = score_ll(a, &a->test.v[i], &ex[0].resp, out);
 	else
 		rc = score_gen(a, &a->test.v[i], &ex[0].resp, out);
 	if (rc == QEVAL_OK && (!qp_buf_ok(&a->detail) ||
@@ -839,7 +572,7 @@ arc_gold(void *state, struct qeval_ctx *ctx, size_t i,
 {
 	struct arc *a = state;
 	const struct item *it;
-	size_t k, win;
+	size_t win;
 
 	assert(a != NULL && a->magic == ARC_MAGIC);
 	(void)ex;
@@ -850,21 +583,9 @@ arc_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	it = &a->test.v[i];
 	/* The corrupted model prefers the next choice after the gold one. */
 	win = corrupt ? (it->gold + 1) % it->nchoices : it->gold;
-	if (req->kind == QEVAL_REQ_LOGLIK) {
-		for (k = 0; k < it->nchoices; k++) {
-			a->gold_lp[k] = k == win ? 0.0 : -1000.0;
-			a->gold_greedy[k] = k == win;
-		}
-		out->n_choices = it->nchoices;
-		out->logprob = a->gold_lp;
-		out->greedy = a->gold_greedy;
-		return (QEVAL_OK);
-	}
-	qp_buf_reset(&a->gold);
-	qp_buf_addf(&a->gold, "The best answer is %c.", (char)('A' + win));
-	if (!qp_buf_ok(&a->gold))
+	if (mc_gold(req, it->nchoices, win, a->gold_lp, a->gold_greedy,
+	    &a->gold, out) != 0)
 		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory"));
-	out->text = a->gold.buf;
 	return (QEVAL_OK);
 }
 

@@ -23,7 +23,8 @@
  *	qeval's generative recipe: one user turn with the context and the
  *	endings as A.-D., asking to finish with "The best answer is X";
  *	greedy, 256 new tokens; the letter rule of the arc plugin
- *	(docs/LOGLIK.md); no letter counts as wrong and as invalid.
+ *	(mc_extract_letter() in mcutil.h, docs/LOGLIK.md); no letter
+ *	counts as wrong and as invalid.
  *
  * Readers: the official hellaswag_val.jsonl (activity_label, ctx_a,
  * ctx_b, endings, label), chosen by a file name ending in .jsonl or
@@ -52,17 +53,13 @@
 #include <cjson/cJSON.h>
 #include <qeval/plugin.h>
 
+#include "mcutil.h"
 #include "qp.h"
 
 #define HS_MAGIC	0x68737731u
-#define MAX_CHOICES	8
-#define MAX_SHOTS	100
-#define GEN_TOKENS	256
+#define MAX_CHOICES	MC_MAX_CHOICES
 
 enum variant { V_LOGLIK, V_GEN };
-
-enum ll_metric { M_ACC, M_ACC_NORM };
-enum gen_metric { G_EM, G_INVALID, G_TRUNC };
 
 struct item {
 	char	*query;		/* preprocessed "label: ctx" */
@@ -90,9 +87,7 @@ struct hs {
 	struct set		 train;
 	size_t			 count;
 	char			 idbuf[32];
-	struct qeval_regex	*rx_phrase[MAX_CHOICES + 1];
-	struct qeval_regex	*rx_bare[MAX_CHOICES + 1];
-	struct qeval_regex	*rx_lead[MAX_CHOICES + 1];
+	struct mc_rules		 rules;
 	struct qp_buf		 body;
 	struct qp_buf		 tmp;
 	struct qp_buf		 gold;
@@ -104,35 +99,19 @@ struct hs {
 };
 
 /* ------------------------------------------------------------------ */
-/* Python's random module (MT19937 and random.sample), so that the    */
-/* few-shot examples are the ones lm-eval draws.                      */
-
-/* ------------------------------------------------------------------ */
 
 static const char *const files[] = {
 	"hellaswag/hellaswag_val_full.txt.bz2", NULL
 };
 
-static const struct qeval_metric_desc ll_metrics[] = {
-	{ "acc", 0 },
-	{ "acc_norm", QEVAL_MF_PRIMARY },
-	{ NULL, 0 }
-};
-
-static const struct qeval_metric_desc gen_metrics[] = {
-	{ "exact_match", QEVAL_MF_PRIMARY },
-	{ "invalid", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
-	{ "truncated", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
-	{ NULL, 0 }
-};
-
 static const struct qeval_task tasks[] = {
 	{ "hellaswag", "HellaSwag", "Commonsense NLI (log-likelihood)",
 	  "lm-evaluation-harness hellaswag (0-shot; 10-shot = Open LLM "
-	  "Leaderboard v1)", files, ll_metrics,
+	  "Leaderboard v1)", files, mc_ll_metrics,
 	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
 	{ "hellaswag_gen", "HellaSwag (generative)", "Commonsense NLI",
-	  "qeval lettered-ending recipe, no prefill", files, gen_metrics, 0 },
+	  "qeval lettered-ending recipe, no prefill", files, mc_gen_metrics,
+	  0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -501,18 +480,13 @@ static void
 hs_close(void *state)
 {
 	struct hs *hs = state;
-	size_t k;
 
 	if (hs == NULL)
 		return;
 	assert(hs->magic == HS_MAGIC);
 	set_free(&hs->test);
 	set_free(&hs->train);
-	for (k = 0; k <= MAX_CHOICES; k++) {
-		hs->host->rx_free(hs->rx_phrase[k]);
-		hs->host->rx_free(hs->rx_bare[k]);
-		hs->host->rx_free(hs->rx_lead[k]);
-	}
+	mc_rules_free(&hs->rules, hs->host);
 	qp_buf_free(&hs->body);
 	qp_buf_free(&hs->tmp);
 	qp_buf_free(&hs->gold);
@@ -520,118 +494,6 @@ hs_close(void *state)
 	qp_buf_free(&hs->reason);
 	hs->magic = 0;
 	free(hs);
-}
-
-/*
- * The letter-extraction rule of the generative variants, for items of
- * n options (letters A to A+n-1), tried in this order:
- *   1. phrase: the last "answer" followed by an optional "is", then
- *	spaces, ':', '-', '*' or '_', an optional "option", an optional
- *	'(' or '[', and a capital option letter that is not followed by a
- *	letter or digit ("The best answer is C", "The answer is (B).",
- *	"**Answer:** D", "Answer: D) ...");
- *   2. bare: the whole response is one option letter, either case, with
- *	only markup around it ("b", "**C**", "(B).");
- *   3. leading: the response starts with a capital option letter
- *	followed by ')', '.', ':' or ']' ("C. Because ...");
- *   otherwise the answer is invalid.
- */
-static int
-compile_rules(struct hs *a, struct qeval_ctx *ctx)
-{
-	const struct qeval_host *h = a->host;
-	char pat[256], last, lo;
-	size_t n;
-
-	for (n = 2; n <= MAX_CHOICES; n++) {
-		last = (char)('A' + n - 1);
-		lo = (char)('a' + n - 1);
-		snprintf(pat, sizeof(pat), "(?i:answer)(?:\\s+(?i:is))?"
-		    "[\\s:*_\\-]*(?:(?i:option)\\s*)?[(\\[]?\\s*([A-%c])"
-		    "(?![A-Za-z0-9])", last);
-		a->rx_phrase[n] = h->rx_compile(ctx, pat, 0);
-		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%ca-%c])"
-		    "[\\s*_)\\].:]*\\z", last, lo);
-		a->rx_bare[n] = h->rx_compile(ctx, pat, 0);
-		snprintf(pat, sizeof(pat), "\\A[\\s*_(\\[]*([A-%c])[).:\\]]",
-		    last);
-		a->rx_lead[n] = h->rx_compile(ctx, pat, 0);
-		if (a->rx_phrase[n] == NULL || a->rx_bare[n] == NULL ||
-		    a->rx_lead[n] == NULL)
-			return (QEVAL_EINTERNAL);
-	}
-	return (QEVAL_OK);
-}
-
-/* Returns the option index, or -1; *rule names the rule that hit. */
-static int
-extract_letter(const struct hs *a, const char *text, size_t n,
-    const char **rule)
-{
-	const struct qeval_host *h = a->host;
-	struct qeval_match m;
-	size_t len = strlen(text), off = 0;
-	int found = -1;
-	char c;
-
-	*rule = "none";
-	if (n < 2 || n > MAX_CHOICES)
-		return (-1);
-	while (off <= len &&
-	    h->rx_match(a->rx_phrase[n], text, len, off, &m) == 1) {
-		found = text[m.start[1]] - 'A';
-		off = m.end[0] > m.start[0] ? m.end[0] : m.end[0] + 1;
-	}
-	if (found >= 0) {
-		*rule = "phrase";
-		return (found);
-	}
-	if (h->rx_match(a->rx_bare[n], text, len, 0, &m) == 1) {
-		*rule = "bare";
-		c = text[m.start[1]];
-		return (c >= 'a' ? c - 'a' : c - 'A');
-	}
-	if (h->rx_match(a->rx_lead[n], text, len, 0, &m) == 1) {
-		*rule = "leading";
-		return (text[m.start[1]] - 'A');
-	}
-	return (-1);
-}
-
-/* Code points of a UTF-8 string: Python's len(). */
-static size_t
-codepoints(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return (n);
-}
-
-/* numpy.argmax: the first maximum; NaN, if any, wins (numpy's rule). */
-static size_t
-argmax(const double *v, size_t n)
-{
-	size_t k, best = 0;
-
-	for (k = 0; k < n; k++) {
-		if (isnan(v[k]))
-			return (k);
-		if (v[k] > v[best])
-			best = k;
-	}
-	return (best);
-}
-
-static void
-json_num(struct qp_buf *b, double v)
-{
-	if (isfinite(v))
-		qp_buf_addf(b, "%.17g", v);
-	else
-		qp_buf_adds(b, "null");
 }
 
 static int
@@ -642,7 +504,7 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	const char *test_file, *shot_file, *v;
 	struct hs *hs;
 	struct qp_mt mt;
-	size_t i, tmp[MAX_SHOTS + 1];
+	size_t i;
 	int rc, same;
 
 	*statep = NULL;
@@ -656,32 +518,14 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	    V_LOGLIK;
 	hs->chat = opts->chat;
 	hs->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
-	hs->max_tokens = GEN_TOKENS;
+	hs->max_tokens = MC_GEN_TOKENS;
 	hs->capitalize = 1;
-	if (hs->nshot > MAX_SHOTS) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: --num-fewshot %d is more "
-		    "than %d", task->name, hs->nshot, MAX_SHOTS);
+	rc = mc_check_shots(h, ctx, task->name, hs->nshot,
+	    hs->variant == V_GEN);
+	if (rc == QEVAL_OK)
+		rc = mc_opt_max_tokens(h, ctx, task->name, &hs->max_tokens);
+	if (rc != QEVAL_OK)
 		goto fail;
-	}
-	if (hs->variant == V_GEN && hs->nshot > 0) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: the generative variant is "
-		    "0-shot; drop --num-fewshot %d or use hellaswag",
-		    task->name, hs->nshot);
-		goto fail;
-	}
-	v = h->opt(ctx, "max_tokens");
-	if (v != NULL) {
-		char *end;
-		long n = strtol(v, &end, 10);
-
-		if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000) {
-			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option "
-			    "max_tokens=%s is not a positive integer",
-			    task->name, v);
-			goto fail;
-		}
-		hs->max_tokens = (int)n;
-	}
 	v = h->opt(ctx, "capitalize");
 	if (v != NULL) {
 		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
@@ -698,7 +542,7 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	if (shot_file == NULL)
 		shot_file = test_file;
 	if (hs->variant == V_GEN &&
-	    (rc = compile_rules(hs, ctx)) != QEVAL_OK)
+	    (rc = mc_rules_compile(&hs->rules, h, ctx)) != QEVAL_OK)
 		goto fail;
 	if ((rc = load_file(hs, ctx, test_file, &hs->test)) != QEVAL_OK)
 		goto fail;
@@ -721,26 +565,13 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 			goto fail;
 		}
 		qp_mt_seed(&mt, opts->seed);
-		for (i = 0; i < hs->test.n; i++) {
-			struct item *it = &hs->test.v[i];
-			size_t k, j = 0;
-
-			if (qp_mt_sample(&mt, src->n, want, tmp) != 0) {
+		for (i = 0; i < hs->test.n; i++)
+			if (mc_draw_shots(&mt, i, src->n, hs->nshot, same,
+			    &hs->test.v[i].shots) != 0) {
 				rc = h->fail(ctx, QEVAL_ENOMEM, "hellaswag: "
 				    "out of memory");
 				goto fail;
 			}
-			it->shots = calloc((size_t)hs->nshot,
-			    sizeof(*it->shots));
-			if (it->shots == NULL) {
-				rc = h->fail(ctx, QEVAL_ENOMEM, "hellaswag: "
-				    "out of memory");
-				goto fail;
-			}
-			for (k = 0; k < want && j < (size_t)hs->nshot; k++)
-				if (!same || tmp[k] != i)
-					it->shots[j++] = tmp[k];
-		}
 		if (same)
 			h->log(ctx, QEVAL_LOG_WARN, "%s: few-shot examples are "
 			    "drawn from %s itself, leaving each item out "
@@ -801,19 +632,10 @@ ll_context(const struct hs *hs, const struct item *it, struct qp_buf *b)
 static void
 gen_prompt(const struct item *it, struct qp_buf *b)
 {
-	size_t k;
-
 	qp_buf_adds(b, "Choose the most plausible continuation of the text "
 	    "below.\nText: ");
 	qp_buf_adds(b, it->query);
-	for (k = 0; k < it->nchoices; k++)
-		qp_buf_addf(b, "\n%c. %s", (char)('A' + k), it->choice[k]);
-	qp_buf_adds(b, "\nFinish your response with \"The best answer is "
-	    "X\", where X is ");
-	for (k = 0; k < it->nchoices; k++)
-		qp_buf_addf(b, "%s%c", k == 0 ? "" : k + 1 == it->nchoices ?
-		    " or " : ", ", (char)('A' + k));
-	qp_buf_adds(b, ".");
+	mc_letter_options(b, it->choice, it->nchoices);
 }
 
 static int
@@ -822,7 +644,6 @@ hs_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 {
 	struct hs *hs = state;
 	const struct item *it;
-	size_t k;
 
 	assert(hs != NULL && hs->magic == HS_MAGIC);
 	(void)ex;
@@ -837,42 +658,12 @@ hs_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	qp_buf_reset(&hs->tmp);
 	if (hs->variant == V_LOGLIK) {
 		ll_context(hs, it, &hs->tmp);
-		qp_buf_adds(&hs->body, "{\"context\":");
-		qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
-		    hs->tmp.buf : "");
-		qp_buf_adds(&hs->body, ",\"continuations\":[");
-		for (k = 0; k < it->nchoices; k++) {
-			qp_buf_reset(&hs->tmp);
-			qp_buf_adds(&hs->tmp, " ");
-			qp_buf_adds(&hs->tmp, it->choice[k]);
-			if (k > 0)
-				qp_buf_adds(&hs->body, ",");
-			qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
-			    hs->tmp.buf : "");
-		}
-		qp_buf_adds(&hs->body, "]}");
-		req->kind = QEVAL_REQ_LOGLIK;
-		req->max_tokens = 1;
-		req->label = "endings";
+		mc_ll_request(&hs->body, &hs->tmp, it->choice, it->nchoices,
+		    "endings", req);
 	} else {
 		gen_prompt(it, &hs->tmp);
-		if (hs->chat) {
-			qp_buf_adds(&hs->body, "{\"messages\":[{\"role\":"
-			    "\"user\",\"content\":");
-			qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
-			    hs->tmp.buf : "");
-			qp_buf_adds(&hs->body, "}]}");
-			req->kind = QEVAL_REQ_CHAT;
-		} else {
-			qp_buf_adds(&hs->tmp, "\nAnswer:");
-			qp_buf_adds(&hs->body, "{\"prompt\":");
-			qp_buf_json_str(&hs->body, qp_buf_ok(&hs->tmp) ?
-			    hs->tmp.buf : "");
-			qp_buf_adds(&hs->body, "}");
-			req->kind = QEVAL_REQ_COMPLETION;
-		}
-		req->max_tokens = hs->max_tokens;
-		req->label = "answer";
+		mc_gen_request(&hs->body, &hs->tmp, hs->chat, hs->max_tokens,
+		    req);
 	}
 	if (!qp_buf_ok(&hs->body) || !qp_buf_ok(&hs->tmp))
 		return (hs->host->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
@@ -884,39 +675,18 @@ hs_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	return (QEVAL_NEXT);
 }
 
-static const char letters[] = "ABCDEFGH";
-
 static int
 score_ll(struct hs *hs, const struct item *it,
     const struct qeval_response *r, struct qeval_verdict *out)
 {
-	double norm[MAX_CHOICES];
-	size_t k, n = it->nchoices, pick, pick_n;
+	size_t n = it->nchoices, pick, pick_n;
 
 	qp_buf_reset(&hs->detail);
 	qp_buf_reset(&hs->reason);
 	out->category = it->category;
-	if (r->n_choices != n || r->logprob == NULL) {
-		out->values[M_ACC] = 0.0;
-		out->values[M_ACC_NORM] = 0.0;
-		out->flags |= QEVAL_VF_INVALID;
-		qp_buf_addf(&hs->reason, "the response holds %zu "
-		    "log-likelihoods for %zu endings", r->n_choices, n);
-		out->reason = qp_buf_str(&hs->reason);
-		out->extracted = "[invalid]";
+	if (mc_score_ll(r, it->choice, n, it->gold, "endings", &hs->reason,
+	    out, &pick, &pick_n) != 0)
 		return (QEVAL_OK);
-	}
-	for (k = 0; k < n; k++) {
-		double len = (double)codepoints(it->choice[k]);
-
-		norm[k] = len > 0 ? r->logprob[k] / len :
-		    (r->logprob[k] < 0 ? -INFINITY : r->logprob[k] > 0 ?
-		    INFINITY : NAN);
-	}
-	pick = argmax(r->logprob, n);
-	pick_n = argmax(norm, n);
-	out->values[M_ACC] = pick == it->gold ? 1.0 : 0.0;
-	out->values[M_ACC_NORM] = pick_n == it->gold ? 1.0 : 0.0;
 	snprintf(hs->extracted, sizeof(hs->extracted), "%zu", pick_n);
 	out->extracted = hs->extracted;
 	if (pick == it->gold && pick_n == it->gold)
@@ -928,21 +698,9 @@ score_ll(struct hs *hs, const struct item *it,
 		    it->gold, pick, pick == it->gold ? "right" : "wrong",
 		    pick_n, pick_n == it->gold ? "right" : "wrong");
 	qp_buf_addf(&hs->detail, "{\"gold\":%zu,\"acc_pick\":%zu,"
-	    "\"acc_norm_pick\":%zu,\"logprobs\":[", it->gold, pick, pick_n);
-	for (k = 0; k < n; k++) {
-		if (k > 0)
-			qp_buf_adds(&hs->detail, ",");
-		json_num(&hs->detail, r->logprob[k]);
-	}
-	qp_buf_adds(&hs->detail, "],\"chars\":[");
-	for (k = 0; k < n; k++)
-		qp_buf_addf(&hs->detail, "%s%zu", k ? "," : "",
-		    codepoints(it->choice[k]));
-	qp_buf_adds(&hs->detail, "],\"greedy\":[");
-	for (k = 0; k < n; k++)
-		qp_buf_addf(&hs->detail, "%s%d", k ? "," : "",
-		    r->greedy != NULL ? r->greedy[k] != 0 : 0);
-	qp_buf_adds(&hs->detail, "]}");
+	    "\"acc_norm_pick\":%zu,", it->gold, pick, pick_n);
+	mc_ll_detail(&hs->detail, r, it->choice, n);
+	qp_buf_adds(&hs->detail, "}");
 	out->reason = qp_buf_str(&hs->reason);
 	out->detail = qp_buf_str(&hs->detail);
 	return (QEVAL_OK);
@@ -952,37 +710,17 @@ static int
 score_gen(struct hs *hs, const struct item *it,
     const struct qeval_response *r, struct qeval_verdict *out)
 {
-	const char *text = r->text != NULL ? r->text : "", *rule;
-	int got;
+	const char *rule;
 
 	qp_buf_reset(&hs->detail);
 	qp_buf_reset(&hs->reason);
 	out->category = it->category;
-	got = extract_letter(hs, text, it->nchoices, &rule);
-	out->values[G_EM] = got == (int)it->gold ? 1.0 : 0.0;
-	out->values[G_INVALID] = got < 0 ? 1.0 : 0.0;
-	out->values[G_TRUNC] = 0.0;
-	if (r->finish_reason != NULL &&
-	    strcmp(r->finish_reason, "length") == 0) {
-		out->flags |= QEVAL_VF_TRUNCATED;
-		out->values[G_TRUNC] = 1.0;
-	}
-	if (got < 0) {
-		out->flags |= QEVAL_VF_INVALID;
-		out->extracted = "[invalid]";
-		qp_buf_addf(&hs->reason, "no option letter found (gold %c)%s",
-		    letters[it->gold], out->values[G_TRUNC] > 0 ?
-		    "; the answer was cut at max_tokens" : "");
-	} else {
-		snprintf(hs->extracted, sizeof(hs->extracted), "%c",
-		    letters[got]);
-		out->extracted = hs->extracted;
-		qp_buf_addf(&hs->reason, "answered %c (%s rule), gold %c",
-		    letters[got], rule, letters[it->gold]);
-	}
+	mc_score_letter(&hs->rules, hs->host, r, it->nchoices, it->gold,
+	    &hs->reason, hs->extracted, sizeof(hs->extracted), out, &rule);
 	qp_buf_adds(&hs->detail, "{\"rule\":");
 	qp_buf_json_str(&hs->detail, rule);
-	qp_buf_addf(&hs->detail, ",\"gold\":\"%c\"}", letters[it->gold]);
+	qp_buf_addf(&hs->detail, ",\"gold\":\"%c\"}",
+	    (char)('A' + it->gold));
 	out->reason = qp_buf_str(&hs->reason);
 	out->detail = qp_buf_str(&hs->detail);
 	return (QEVAL_OK);
@@ -1018,7 +756,7 @@ hs_gold(void *state, struct qeval_ctx *ctx, size_t i,
 {
 	struct hs *hs = state;
 	const struct item *it;
-	size_t k, win;
+	size_t win;
 
 	assert(hs != NULL && hs->magic == HS_MAGIC);
 	(void)ex;
@@ -1028,22 +766,10 @@ hs_gold(void *state, struct qeval_ctx *ctx, size_t i,
 		    "sample %zu", i));
 	it = &hs->test.v[i];
 	win = corrupt ? (it->gold + 1) % it->nchoices : it->gold;
-	if (req->kind == QEVAL_REQ_LOGLIK) {
-		for (k = 0; k < it->nchoices; k++) {
-			hs->gold_lp[k] = k == win ? 0.0 : -1000.0;
-			hs->gold_greedy[k] = k == win;
-		}
-		out->n_choices = it->nchoices;
-		out->logprob = hs->gold_lp;
-		out->greedy = hs->gold_greedy;
-		return (QEVAL_OK);
-	}
-	qp_buf_reset(&hs->gold);
-	qp_buf_addf(&hs->gold, "The best answer is %c.", letters[win]);
-	if (!qp_buf_ok(&hs->gold))
+	if (mc_gold(req, it->nchoices, win, hs->gold_lp, hs->gold_greedy,
+	    &hs->gold, out) != 0)
 		return (hs->host->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
 		    "memory"));
-	out->text = hs->gold.buf;
 	return (QEVAL_OK);
 }
 
