@@ -197,6 +197,10 @@ spawn_executor(int fd, pid_t parent, int workers, long output_max)
 	argv[3] = a3;
 	argv[4] = a4;
 	argv[5] = NULL;
+	/* Every symbol bound once, here, instead of lazily in each child:
+	 * a first call through the PLT in a child costs a symbol lookup
+	 * and a copy-on-write fault on the GOT, per program. */
+	envp[ne++] = (char *)"LD_BIND_NOW=1";
 	for (i = 0; environ != NULL && environ[i] != NULL; i++)
 		for (k = 0; env_keep[k] != NULL && ne < 15; k++)
 			if (strncmp(environ[i], env_keep[k],
