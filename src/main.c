@@ -149,7 +149,8 @@ usage(FILE *f)
 "                        every sample with the gold answer, in process\n"
 "  --endpoint URL        OpenAI-compatible base URL (repeatable;\n"
 "                        default http://127.0.0.1:8000/v1)\n"
-"  --api chat|completions  request style (default chat)\n"
+"  --api chat|completions  request style (default chat; --chat is\n"
+"                        the same as --api chat)\n"
 "  --preset NAME         performance, balanced (default) or memory\n"
 "  --preset-file F       a preset of your own (JSON)\n"
 "  --tasks a,b|all       tasks (default: gsm8k,arc_challenge,hellaswag,\n"
@@ -207,7 +208,7 @@ enum {
 	O_PLUGIN_DIR, O_TASK_OPT, O_CONC, O_NO_EXEC, O_KEEP_THINK,
 	O_NO_STREAM, O_PROGRESS, O_NO_PROGRESS, O_GPU_PRICE, O_GPUS,
 	O_WORKERS, O_SHARD, O_VERSION, O_SERVE, O_BASELINE, O_REG_WARN,
-	O_REG_FAIL, O_SERVE_TIMEOUT
+	O_REG_FAIL, O_SERVE_TIMEOUT, O_CHAT
 };
 
 static const struct option longopts[] = {
@@ -216,6 +217,7 @@ static const struct option longopts[] = {
 	{ "model", required_argument, NULL, O_MODEL },
 	{ "endpoint", required_argument, NULL, O_ENDPOINT },
 	{ "api", required_argument, NULL, O_API },
+	{ "chat", no_argument, NULL, O_CHAT },
 	{ "judge-endpoint", required_argument, NULL, O_JUDGE_ENDPOINT },
 	{ "judge-model", required_argument, NULL, O_JUDGE_MODEL },
 	{ "judge-concurrency", required_argument, NULL, O_JUDGE_CONC },
@@ -293,6 +295,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				    "chat or completions"));
 			o->api = optarg;
 			break;
+		case O_CHAT: o->api = "chat"; break;
 		case O_JUDGE_ENDPOINT: o->judge_endpoint = optarg; break;
 		case O_JUDGE_MODEL: o->judge_model = optarg; break;
 		case O_JUDGE_CONC:

@@ -1192,7 +1192,7 @@ next:
 static void
 progress(struct run *R, int final)
 {
-	double t = now(), el, rate, eta;
+	double t = now(), el, rate, rps = 0, eta;
 	char etab[32];
 
 	if (!R->progress)
@@ -1202,15 +1202,22 @@ progress(struct run *R, int final)
 	R->last_progress = t;
 	el = t - R->t_start;
 	rate = el > 0 ? (double)R->done_units / el : 0;
+	if (R->http != NULL && el > 0) {
+		struct http_stats hs;
+
+		http_get_stats(R->http, &hs);
+		rps = (double)hs.requests / el;
+	}
 	eta = rate > 0 ? (double)(R->total_units - R->done_units) / rate : 0;
 	if (rate > 0)
 		snprintf(etab, sizeof(etab), "%d:%02d", (int)eta / 60,
 		    (int)eta % 60);
 	else
 		snprintf(etab, sizeof(etab), "--:--");
-	fprintf(stderr, "\r\033[K%zu/%zu samples  %.1f samples/s  %zu in "
-	    "flight  ETA %s", R->done_units, R->total_units, rate,
-	    R->http ? http_pending(R->http) : 0, etab);
+	fprintf(stderr, "\r\033[K%zu/%zu samples  %.1f samples/s  %.1f "
+	    "requests/s  %zu in flight  ETA %s", R->done_units,
+	    R->total_units, rate, rps, R->http ? http_pending(R->http) : 0,
+	    etab);
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
