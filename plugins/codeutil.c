@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -975,6 +976,137 @@ codeutil_opt_num(const char *v, double *out)
 		return (-1);
 	*out = d;
 	return (0);
+}
+
+void
+codeutil_add_stripped(struct qp_buf *b, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0 && strchr(" \t\r\n", *s) != NULL) {
+		s++;
+		len--;
+	}
+	while (len > 0 && strchr(" \t\r\n", s[len - 1]) != NULL)
+		len--;
+	qp_buf_add(b, s, len);
+}
+
+int
+codeutil_opt_limits(const struct qeval_host *h, struct qeval_ctx *ctx,
+    const char *task, const char *what, struct codeutil_limits *lim)
+{
+	static const char *const numopt[] = { "timeout",
+	    "gt_time_limit_factor", "min_time_limit", "timeout_per_task" };
+	double *nums[4];
+	int i;
+
+	lim->timeout = 3.0;
+	lim->factor = 4.0;
+	lim->min_limit = 1.0;
+	lim->task_limit = 60.0;
+	nums[0] = &lim->timeout;
+	nums[1] = &lim->factor;
+	nums[2] = &lim->min_limit;
+	nums[3] = &lim->task_limit;
+	for (i = 0; i < 4; i++)
+		if (codeutil_opt_num(h->opt(ctx, numopt[i]), nums[i]) != 0)
+			return (h->fail(ctx, QEVAL_EINVAL, "%s: task option %s "
+			    "needs %s, not '%s'", task, numopt[i], what,
+			    h->opt(ctx, numopt[i])));
+	return (QEVAL_OK);
+}
+
+double
+codeutil_plus_timeout(const struct codeutil_limits *lim)
+{
+	return (2 * lim->task_limit + 2);
+}
+
+void
+codeutil_exec_body(struct qp_buf *b, const struct qp_buf *prog,
+    double timeout)
+{
+	qp_buf_adds(b, "{\"program\":");
+	qp_buf_json_str(b, qp_buf_str(prog) ? qp_buf_str(prog) : "");
+	qp_buf_addf(b, ",\"timeout\":%.3f}", timeout);
+}
+
+int
+codeutil_timed_out(const struct qeval_response *r)
+{
+	return (r->status == QEVAL_EXEC_TIMEOUT || (r->text != NULL &&
+	    strstr(r->text, CODEUTIL_TIME_LIMIT) != NULL));
+}
+
+/* The last run: the plus run when there was one, else the first. */
+static const struct qeval_response *
+last_run(int plus, const struct qeval_exchange *ex, size_t nex)
+{
+	if (plus && nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC)
+		return (&ex[2].resp);
+	return (&ex[1].resp);
+}
+
+void
+codeutil_exec_verdict(const struct codeutil_exec *e,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out,
+    struct qp_buf *reason)
+{
+	const struct qeval_response *run = &ex[1].resp;
+	const struct qeval_response *last = last_run(e->plus, ex, nex);
+	int base_ok, plus_ok = 0;
+
+	base_ok = run->status == QEVAL_EXEC_PASSED;
+	if (e->plus) {
+		if (last != run)
+			plus_ok = base_ok && last->status == QEVAL_EXEC_PASSED;
+		out->values[CU_M_BASE] = base_ok ? 1.0 : 0.0;
+		out->values[CU_M_PASS] = e->base_only ? NAN : plus_ok ? 1.0 :
+		    0.0;
+	} else
+		out->values[CU_M_PASS] = base_ok ? 1.0 : 0.0;
+	if (run->status == QEVAL_EXEC_REFUSED)
+		out->values[CU_M_PASS] = out->values[CU_M_BASE] = NAN;
+	if (ex[0].resp.finish_reason != NULL &&
+	    strcmp(ex[0].resp.finish_reason, "length") == 0)
+		out->flags |= QEVAL_VF_TRUNCATED;
+	if (codeutil_timed_out(run) || codeutil_timed_out(last))
+		out->flags |= QEVAL_VF_TIMEOUT;
+	if (e->mode == CU_EMPTY)
+		out->flags |= QEVAL_VF_INVALID;
+	if (e->mode == CU_ALIAS)
+		out->flags |= QEVAL_VF_NAME_FIXED;
+	/* the reason: the verdict of the last program that ran */
+	codeutil_reason(last->status, last->text, reason);
+	if (e->plus && base_ok && !e->base_only && nex < 3)
+		qp_buf_adds(reason, " (base only)");
+	if (e->plus && !base_ok)
+		qp_buf_adds(reason, " (base inputs)");
+	if (e->mode == CU_ALIAS)
+		qp_buf_addf(reason, "; name mismatch resolved: %s -> %s",
+		    e->fixed, e->entry);
+	if (e->mode == CU_EMPTY)
+		qp_buf_adds(reason, "; no code in the answer");
+	out->reason = qp_buf_str(reason);
+}
+
+void
+codeutil_exec_detail(struct qp_buf *d, int *first, int plus,
+    const struct qeval_exchange *ex, size_t nex)
+{
+	const struct qeval_response *run = &ex[1].resp;
+	const struct qeval_response *last = last_run(plus, ex, nex);
+
+	codeutil_json_kv(d, first, plus ? "base" : "status",
+	    codeutil_status_name(run->status));
+	codeutil_json_kv(d, first, plus ? "base_detail" : "exec_detail",
+	    run->text);
+	if (plus && last != run) {
+		codeutil_json_kv(d, first, "plus",
+		    codeutil_status_name(last->status));
+		codeutil_json_kv(d, first, "plus_detail", last->text);
+	}
 }
 
 struct cJSON *

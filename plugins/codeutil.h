@@ -2,8 +2,8 @@
  * codeutil: what the code-execution plugins (humaneval, mbpp) share:
  * finding code in a model's answer, turning an answer into a candidate
  * solution, Python string literals, raw JSON value spans, the
- * differential-testing harness of the "plus" tasks and the wording of
- * executor verdicts.
+ * differential-testing harness of the "plus" tasks, the time limits,
+ * exec requests and the verdict on what the executor ran.
  *
  * Compiled into each of the two plugins (hidden visibility), so nothing
  * here is part of the ABI.  Every function takes arbitrary model output
@@ -126,6 +126,69 @@ void	 codeutil_json_kv(struct qp_buf *, int *first, const char *key,
 int	 codeutil_opt_bool(const char *v, int def);
 /* A positive number option: 0 (and *out set unless v is NULL) or -1. */
 int	 codeutil_opt_num(const char *v, double *out);
+
+/* Appends s less leading and trailing blanks (space, tab, CR, LF). */
+void	 codeutil_add_stripped(struct qp_buf *, const char *s);
+
+/*
+ * The time limits of the tasks, from task options timeout= (per test
+ * program, default 3 s), gt_time_limit_factor= (4), min_time_limit=
+ * (1 s) and timeout_per_task= (60 s).  codeutil_opt_limits() sets the
+ * defaults, then reads the options: QEVAL_OK, or QEVAL_EINVAL after
+ * telling the host that an option is not `what` ("a positive number").
+ */
+struct codeutil_limits {
+	double	 timeout;
+	double	 factor;	/* gt_time_limit_factor */
+	double	 min_limit;	/* min_time_limit */
+	double	 task_limit;	/* EVALPLUS_TIMEOUT_PER_TASK */
+};
+
+int	 codeutil_opt_limits(const struct qeval_host *, struct qeval_ctx *,
+	    const char *task, const char *what, struct codeutil_limits *);
+/* The executor's limit for a differential run: the reference's run plus
+ * evalplus's cap on the candidate's. */
+double	 codeutil_plus_timeout(const struct codeutil_limits *);
+
+/* The body of an exec request: {"program": prog, "timeout": timeout}. */
+void	 codeutil_exec_body(struct qp_buf *, const struct qp_buf *prog,
+	    double timeout);
+
+/* 1 if an exec response ran out of time (status or harness's limit). */
+int	 codeutil_timed_out(const struct qeval_response *);
+
+/* The metrics of both plugins, in this order. */
+enum codeutil_metric { CU_M_PASS, CU_M_BASE };
+
+/*
+ * What the verdict of a sample depends on beyond its exchanges: ex[0]
+ * is the model's answer, ex[1] the run of the tests (for a plus task,
+ * of the base inputs), ex[2] the plus run if there was one.
+ */
+struct codeutil_exec {
+	int			 plus;		/* an evalplus task */
+	int			 base_only;	/* plus without its plus run */
+	enum codeutil_mode	 mode;		/* how the answer became code */
+	const char		*fixed;		/* renamed from (CU_ALIAS) */
+	const char		*entry;		/* the entry point */
+};
+
+/*
+ * The shared part of an executed sample's verdict: values[CU_M_PASS]
+ * and (plus) [CU_M_BASE] (NaN when the executor refused), the
+ * truncated, timeout, invalid and name-fixed flags, and the reason
+ * (into reason, pointed to by out->reason).
+ */
+void	 codeutil_exec_verdict(const struct codeutil_exec *,
+	    const struct qeval_exchange *ex, size_t nex,
+	    struct qeval_verdict *out, struct qp_buf *reason);
+/*
+ * Appends the runs' "status" and "exec_detail" (plus: "base",
+ * "base_detail" and, after a plus run, "plus", "plus_detail") to a
+ * detail object under construction, as codeutil_json_kv() does.
+ */
+void	 codeutil_exec_detail(struct qp_buf *, int *first, int plus,
+	    const struct qeval_exchange *ex, size_t nex);
 
 /*
  * cJSON_ParseWithLength(), also accepting the NaN and Infinity that

@@ -42,7 +42,6 @@
 
 enum recipe { R_BASE, R_INSTRUCT, R_PLUS };
 
-enum metric { M_PASS, M_BASE };
 
 struct item {
 	char	*id;
@@ -62,8 +61,7 @@ struct he {
 	int			 chat;
 	int			 prefill;
 	int			 base_only;
-	double			 timeout;
-	double			 factor, min_limit, task_limit;
+	struct codeutil_limits	 lim;
 	char			*file;
 	struct item		*items;
 	size_t			 n, alloc, count;
@@ -264,13 +262,10 @@ he_open(const struct qeval_host *h, struct qeval_ctx *ctx,
     const struct qeval_task *task, const struct qeval_opts *opts,
     void **statep)
 {
-	static const char *const numopt[] = { "timeout",
-	    "gt_time_limit_factor", "min_time_limit", "timeout_per_task" };
 	struct he *he;
 	struct load l;
-	double *nums[4];
 	const char *v;
-	int rc, i;
+	int rc;
 
 	*statep = NULL;
 	he = calloc(1, sizeof(*he));
@@ -286,22 +281,10 @@ he_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	else
 		he->recipe = R_BASE;
 	he->chat = opts->chat;
-	he->timeout = 3.0;
-	he->factor = 4.0;
-	he->min_limit = 1.0;
-	he->task_limit = 60.0;
-	nums[0] = &he->timeout;
-	nums[1] = &he->factor;
-	nums[2] = &he->min_limit;
-	nums[3] = &he->task_limit;
-	for (i = 0; i < 4; i++)
-		if (codeutil_opt_num(h->opt(ctx, numopt[i]), nums[i]) != 0) {
-			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option %s "
-			    "needs a positive number of seconds (or factor), "
-			    "not '%s'", task->name, numopt[i],
-			    h->opt(ctx, numopt[i]));
-			goto fail;
-		}
+	rc = codeutil_opt_limits(h, ctx, task->name, "a positive number of "
+	    "seconds (or factor)", &he->lim);
+	if (rc != QEVAL_OK)
+		goto fail;
 	he->prefill = codeutil_opt_bool(h->opt(ctx, "prefill"), 0);
 	he->base_only = codeutil_opt_bool(h->opt(ctx, "base_only"), 0);
 	if (he->prefill < 0 || he->base_only < 0) {
@@ -369,20 +352,6 @@ uses_chat(const struct he *he)
 }
 
 /* The prompt stripped of surrounding whitespace (evalplus's strip()). */
-static void
-add_stripped(struct qp_buf *b, const char *s)
-{
-	size_t len = strlen(s);
-
-	while (len > 0 && strchr(" \t\r\n", *s) != NULL) {
-		s++;
-		len--;
-	}
-	while (len > 0 && strchr(" \t\r\n", s[len - 1]) != NULL)
-		len--;
-	qp_buf_add(b, s, len);
-}
-
 static int
 model_request(struct he *he, struct qeval_ctx *ctx, const struct item *it,
     struct qeval_request *req)
@@ -395,7 +364,7 @@ model_request(struct he *he, struct qeval_ctx *ctx, const struct item *it,
 	if (uses_chat(he)) {
 		if (he->recipe == R_PLUS) {
 			qp_buf_adds(t, plus_text);
-			add_stripped(t, it->prompt);
+			codeutil_add_stripped(t, it->prompt);
 			qp_buf_adds(t, "\n```");
 		} else {
 			qp_buf_adds(t, instruct_text);
@@ -509,9 +478,9 @@ build_plus(struct he *he, const struct item *it, const char *comp,
 	d.inputs_json = plus ? it->plus_in : it->base_in;
 	d.inputs_len = strlen(d.inputs_json);
 	d.phase = plus ? "plus" : "base";
-	d.factor = he->factor;
-	d.min_limit = he->min_limit;
-	d.task_limit = he->task_limit;
+	d.factor = he->lim.factor;
+	d.min_limit = he->lim.min_limit;
+	d.task_limit = he->lim.task_limit;
 	qp_buf_reset(&he->prog);
 	codeutil_diff_program(&he->prog, &d);
 }
@@ -523,10 +492,7 @@ exec_request(struct he *he, struct qeval_ctx *ctx, double timeout,
 	struct qp_buf *b = &he->body;
 
 	qp_buf_reset(b);
-	qp_buf_adds(b, "{\"program\":");
-	qp_buf_json_str(b, qp_buf_str(&he->prog) ? qp_buf_str(&he->prog) :
-	    "");
-	qp_buf_addf(b, ",\"timeout\":%.3f}", timeout);
+	codeutil_exec_body(b, &he->prog, timeout);
 	if (!qp_buf_ok(b) || !qp_buf_ok(&he->prog) || !qp_buf_ok(&he->comp) ||
 	    !qp_buf_ok(&he->code) || !qp_buf_ok(&he->sol) ||
 	    !qp_buf_ok(&he->ref) || !qp_buf_ok(&he->tmp))
@@ -537,13 +503,6 @@ exec_request(struct he *he, struct qeval_ctx *ctx, double timeout,
 	req->body = b->buf;
 	req->label = label;
 	return (QEVAL_NEXT);
-}
-
-static double
-plus_timeout(const struct he *he)
-{
-	/* The reference's run plus evalplus's cap on the candidate's. */
-	return (2 * he->task_limit + 2);
 }
 
 static int
@@ -571,19 +530,20 @@ he_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		if (he->recipe == R_PLUS) {
 			build_plus(he, it, qp_buf_str(&he->comp) ?
 			    qp_buf_str(&he->comp) : "", 0);
-			return (exec_request(he, ctx, plus_timeout(he),
-			    "base", req));
+			return (exec_request(he, ctx,
+			    codeutil_plus_timeout(&he->lim), "base", req));
 		}
 		build_program(&he->prog, it, qp_buf_str(&he->comp) ?
 		    qp_buf_str(&he->comp) : "");
-		return (exec_request(he, ctx, he->timeout, "tests", req));
+		return (exec_request(he, ctx, he->lim.timeout, "tests", req));
 	}
 	if (he->recipe == R_PLUS && nex == 2 && !he->base_only &&
 	    ex[1].resp.status == QEVAL_EXEC_PASSED) {
 		build_completion(he, it, text);
 		build_plus(he, it, qp_buf_str(&he->comp) ?
 		    qp_buf_str(&he->comp) : "", 1);
-		return (exec_request(he, ctx, plus_timeout(he), "plus", req));
+		return (exec_request(he, ctx, codeutil_plus_timeout(&he->lim),
+		    "plus", req));
 	}
 	return (QEVAL_DONE);
 }
@@ -592,22 +552,14 @@ he_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 /* Scoring                                                            */
 
 static int
-timed_out(const struct qeval_response *r)
-{
-	return (r->status == QEVAL_EXEC_TIMEOUT || (r->text != NULL &&
-	    strstr(r->text, CODEUTIL_TIME_LIMIT) != NULL));
-}
-
-static int
 he_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
     const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
 {
 	struct he *he = state;
 	const struct item *it;
-	const struct qeval_response *run, *last;
-	enum codeutil_mode mode;
+	struct codeutil_exec e;
 	const char *text;
-	int first = 1, base_ok, plus_ok = 0;
+	int first = 1;
 
 	assert(he != NULL && he->magic == HE_MAGIC);
 	(void)cand;
@@ -616,70 +568,33 @@ he_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		    "sample %zu scored without its program's execution", i));
 	it = &he->items[i];
 	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
-	mode = build_completion(he, it, text);
-	run = &ex[1].resp;
-	last = run;
-	base_ok = run->status == QEVAL_EXEC_PASSED;
-	if (he->recipe == R_PLUS) {
-		if (nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC) {
-			last = &ex[2].resp;
-			plus_ok = base_ok && last->status == QEVAL_EXEC_PASSED;
-		}
-		out->values[M_BASE] = base_ok ? 1.0 : 0.0;
-		out->values[M_PASS] = he->base_only ? NAN : plus_ok ? 1.0 :
-		    0.0;
+	memset(&e, 0, sizeof(e));
+	e.plus = he->recipe == R_PLUS;
+	e.base_only = he->base_only;
+	e.mode = build_completion(he, it, text);
+	e.fixed = he->fixed;
+	e.entry = it->entry;
+	codeutil_exec_verdict(&e, ex, nex, out, &he->reason);
+	if (e.plus) {
 		qp_buf_reset(&he->sol);
 		qp_buf_adds(&he->sol, it->prompt);
 		qp_buf_adds(&he->sol, qp_buf_str(&he->comp) ?
 		    qp_buf_str(&he->comp) : "");
 		out->extracted = qp_buf_str(&he->sol);
 	} else {
-		out->values[M_PASS] = base_ok ? 1.0 : 0.0;
 		build_program(&he->prog, it, qp_buf_str(&he->comp) ?
 		    qp_buf_str(&he->comp) : "");
 		out->extracted = qp_buf_str(&he->prog);
 	}
-	if (run->status == QEVAL_EXEC_REFUSED)
-		out->values[M_PASS] = out->values[M_BASE] = NAN;
-	if (ex[0].resp.finish_reason != NULL &&
-	    strcmp(ex[0].resp.finish_reason, "length") == 0)
-		out->flags |= QEVAL_VF_TRUNCATED;
-	if (timed_out(run) || timed_out(last))
-		out->flags |= QEVAL_VF_TIMEOUT;
-	if (mode == CU_EMPTY)
-		out->flags |= QEVAL_VF_INVALID;
-	if (mode == CU_ALIAS)
-		out->flags |= QEVAL_VF_NAME_FIXED;
-	/* the reason: the verdict of the last program that ran */
-	codeutil_reason(last->status, last->text, &he->reason);
-	if (he->recipe == R_PLUS && base_ok && !he->base_only && nex < 3)
-		qp_buf_adds(&he->reason, " (base only)");
-	if (he->recipe == R_PLUS && !base_ok)
-		qp_buf_adds(&he->reason, " (base inputs)");
-	if (mode == CU_ALIAS)
-		qp_buf_addf(&he->reason, "; name mismatch resolved: %s -> %s",
-		    he->fixed, it->entry);
-	if (mode == CU_EMPTY)
-		qp_buf_adds(&he->reason, "; no code in the answer");
-	out->reason = qp_buf_str(&he->reason);
 	qp_buf_reset(&he->detail);
 	qp_buf_adds(&he->detail, "{");
 	codeutil_json_kv(&he->detail, &first, "mode",
-	    uses_chat(he) && !he->prefill ? codeutil_mode_name(mode) :
+	    uses_chat(he) && !he->prefill ? codeutil_mode_name(e.mode) :
 	    "completion");
-	if (mode == CU_ALIAS)
+	if (e.mode == CU_ALIAS)
 		codeutil_json_kv(&he->detail, &first, "renamed_from",
 		    he->fixed);
-	codeutil_json_kv(&he->detail, &first, he->recipe == R_PLUS ? "base" :
-	    "status", codeutil_status_name(run->status));
-	codeutil_json_kv(&he->detail, &first, he->recipe == R_PLUS ?
-	    "base_detail" : "exec_detail", run->text);
-	if (he->recipe == R_PLUS && last != run) {
-		codeutil_json_kv(&he->detail, &first, "plus",
-		    codeutil_status_name(last->status));
-		codeutil_json_kv(&he->detail, &first, "plus_detail",
-		    last->text);
-	}
+	codeutil_exec_detail(&he->detail, &first, e.plus, ex, nex);
 	qp_buf_adds(&he->detail, "}");
 	out->detail = qp_buf_str(&he->detail);
 	if (!qp_buf_ok(&he->reason) || !qp_buf_ok(&he->detail) ||

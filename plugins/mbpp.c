@@ -41,7 +41,6 @@
 
 enum recipe { R_MBPP, R_INSTRUCT, R_SANITIZED, R_PLUS };
 
-enum metric { M_PASS, M_BASE };
 
 struct item {
 	char	*id;
@@ -68,8 +67,7 @@ struct mbpp {
 	int			 base_only;
 	int			 setup_code;	/* run test_setup_code */
 	int			 nshot;
-	double			 timeout;
-	double			 factor, min_limit, task_limit;
+	struct codeutil_limits	 lim;
 	char			*file;
 	struct item		*items;
 	size_t			 n, alloc, count;
@@ -364,11 +362,8 @@ mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
     const struct qeval_task *task, const struct qeval_opts *opts,
     void **statep)
 {
-	static const char *const numopt[] = { "timeout",
-	    "gt_time_limit_factor", "min_time_limit", "timeout_per_task" };
 	struct mbpp *m;
 	struct load l;
-	double *nums[4];
 	const char *v;
 	int rc, i;
 
@@ -388,21 +383,10 @@ mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	else
 		m->recipe = R_MBPP;
 	m->chat = opts->chat;
-	m->timeout = 3.0;
-	m->factor = 4.0;
-	m->min_limit = 1.0;
-	m->task_limit = 60.0;
-	nums[0] = &m->timeout;
-	nums[1] = &m->factor;
-	nums[2] = &m->min_limit;
-	nums[3] = &m->task_limit;
-	for (i = 0; i < 4; i++)
-		if (codeutil_opt_num(h->opt(ctx, numopt[i]), nums[i]) != 0) {
-			rc = h->fail(ctx, QEVAL_EINVAL, "%s: task option %s "
-			    "needs a positive number, not '%s'", task->name,
-			    numopt[i], h->opt(ctx, numopt[i]));
-			goto fail;
-		}
+	rc = codeutil_opt_limits(h, ctx, task->name, "a positive number",
+	    &m->lim);
+	if (rc != QEVAL_OK)
+		goto fail;
 	m->prefill = codeutil_opt_bool(h->opt(ctx, "prefill"),
 	    m->recipe == R_INSTRUCT);
 	m->base_only = codeutil_opt_bool(h->opt(ctx, "base_only"), 0);
@@ -504,20 +488,6 @@ doc_text(const struct mbpp *m, struct qp_buf *b, const struct item *it)
 	}
 }
 
-static void
-add_stripped(struct qp_buf *b, const char *s)
-{
-	size_t len = strlen(s);
-
-	while (len > 0 && strchr(" \t\r\n", *s) != NULL) {
-		s++;
-		len--;
-	}
-	while (len > 0 && strchr(" \t\r\n", s[len - 1]) != NULL)
-		len--;
-	qp_buf_add(b, s, len);
-}
-
 static int
 model_request(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
     struct qeval_request *req)
@@ -529,7 +499,7 @@ model_request(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
 	qp_buf_reset(t);
 	if (m->recipe == R_PLUS && m->chat) {
 		qp_buf_adds(t, plus_text);
-		add_stripped(t, it->prompt);
+		codeutil_add_stripped(t, it->prompt);
 		qp_buf_adds(t, "\n```");
 		qp_buf_adds(b, "{\"messages\":[");
 		qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
@@ -692,9 +662,9 @@ build_plus(struct mbpp *m, const struct item *it, int plus)
 	d.inputs_json = plus ? it->plus_in : it->base_in;
 	d.inputs_len = strlen(d.inputs_json);
 	d.phase = plus ? "plus" : "base";
-	d.factor = m->factor;
-	d.min_limit = m->min_limit;
-	d.task_limit = m->task_limit;
+	d.factor = m->lim.factor;
+	d.min_limit = m->lim.min_limit;
+	d.task_limit = m->lim.task_limit;
 	qp_buf_reset(&m->prog);
 	codeutil_diff_program(&m->prog, &d);
 }
@@ -706,9 +676,7 @@ exec_request(struct mbpp *m, struct qeval_ctx *ctx, double timeout,
 	struct qp_buf *b = &m->body;
 
 	qp_buf_reset(b);
-	qp_buf_adds(b, "{\"program\":");
-	qp_buf_json_str(b, qp_buf_str(&m->prog) ? qp_buf_str(&m->prog) : "");
-	qp_buf_addf(b, ",\"timeout\":%.3f}", timeout);
+	codeutil_exec_body(b, &m->prog, timeout);
 	if (!qp_buf_ok(b) || !qp_buf_ok(&m->prog) || !qp_buf_ok(&m->code) ||
 	    !qp_buf_ok(&m->comp) || !qp_buf_ok(&m->sol) ||
 	    !qp_buf_ok(&m->tmp))
@@ -745,19 +713,19 @@ mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		build_code(m, it, text);
 		if (m->recipe == R_PLUS) {
 			build_plus(m, it, 0);
-			return (exec_request(m, ctx, 2 * m->task_limit + 2,
-			    "base", req));
+			return (exec_request(m, ctx,
+			    codeutil_plus_timeout(&m->lim), "base", req));
 		}
 		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
 		    qp_buf_str(&m->code) : "");
-		return (exec_request(m, ctx, m->timeout, "tests", req));
+		return (exec_request(m, ctx, m->lim.timeout, "tests", req));
 	}
 	if (m->recipe == R_PLUS && nex == 2 && !m->base_only &&
 	    ex[1].resp.status == QEVAL_EXEC_PASSED) {
 		build_code(m, it, text);
 		build_plus(m, it, 1);
-		return (exec_request(m, ctx, 2 * m->task_limit + 2, "plus",
-		    req));
+		return (exec_request(m, ctx, codeutil_plus_timeout(&m->lim),
+		    "plus", req));
 	}
 	return (QEVAL_DONE);
 }
@@ -766,22 +734,14 @@ mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 /* Scoring                                                            */
 
 static int
-timed_out(const struct qeval_response *r)
-{
-	return (r->status == QEVAL_EXEC_TIMEOUT || (r->text != NULL &&
-	    strstr(r->text, CODEUTIL_TIME_LIMIT) != NULL));
-}
-
-static int
 mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
     const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
 {
 	struct mbpp *m = state;
 	const struct item *it;
-	const struct qeval_response *run, *last;
-	enum codeutil_mode mode;
+	struct codeutil_exec e;
 	const char *text;
-	int first = 1, base_ok, plus_ok = 0;
+	int first = 1;
 
 	assert(m != NULL && m->magic == MBPP_MAGIC);
 	(void)cand;
@@ -790,57 +750,23 @@ mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		    "scored without its program's execution", i));
 	it = &m->items[i];
 	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
-	mode = build_code(m, it, text);
-	run = last = &ex[1].resp;
-	base_ok = run->status == QEVAL_EXEC_PASSED;
-	if (m->recipe == R_PLUS) {
-		if (nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC) {
-			last = &ex[2].resp;
-			plus_ok = base_ok && last->status == QEVAL_EXEC_PASSED;
-		}
-		out->values[M_BASE] = base_ok ? 1.0 : 0.0;
-		out->values[M_PASS] = m->base_only ? NAN : plus_ok ? 1.0 : 0.0;
+	memset(&e, 0, sizeof(e));
+	e.plus = m->recipe == R_PLUS;
+	e.base_only = m->base_only;
+	e.mode = build_code(m, it, text);
+	e.fixed = m->fixed;
+	e.entry = it->entry;
+	codeutil_exec_verdict(&e, ex, nex, out, &m->reason);
+	if (e.plus)
 		out->extracted = qp_buf_str(&m->sol);
-	} else {
-		out->values[M_PASS] = base_ok ? 1.0 : 0.0;
+	else {
 		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
 		    qp_buf_str(&m->code) : "");
 		out->extracted = qp_buf_str(&m->prog);
 	}
-	if (run->status == QEVAL_EXEC_REFUSED)
-		out->values[M_PASS] = out->values[M_BASE] = NAN;
-	if (ex[0].resp.finish_reason != NULL &&
-	    strcmp(ex[0].resp.finish_reason, "length") == 0)
-		out->flags |= QEVAL_VF_TRUNCATED;
-	if (timed_out(run) || timed_out(last))
-		out->flags |= QEVAL_VF_TIMEOUT;
-	if (mode == CU_EMPTY)
-		out->flags |= QEVAL_VF_INVALID;
-	if (mode == CU_ALIAS)
-		out->flags |= QEVAL_VF_NAME_FIXED;
-	codeutil_reason(last->status, last->text, &m->reason);
-	if (m->recipe == R_PLUS && base_ok && !m->base_only && nex < 3)
-		qp_buf_adds(&m->reason, " (base only)");
-	if (m->recipe == R_PLUS && !base_ok)
-		qp_buf_adds(&m->reason, " (base inputs)");
-	if (mode == CU_ALIAS)
-		qp_buf_addf(&m->reason, "; name mismatch resolved: %s -> %s",
-		    m->fixed, it->entry);
-	if (mode == CU_EMPTY)
-		qp_buf_adds(&m->reason, "; no code in the answer");
-	out->reason = qp_buf_str(&m->reason);
 	qp_buf_reset(&m->detail);
 	qp_buf_adds(&m->detail, "{");
-	codeutil_json_kv(&m->detail, &first, m->recipe == R_PLUS ? "base" :
-	    "status", codeutil_status_name(run->status));
-	codeutil_json_kv(&m->detail, &first, m->recipe == R_PLUS ?
-	    "base_detail" : "exec_detail", run->text);
-	if (m->recipe == R_PLUS && last != run) {
-		codeutil_json_kv(&m->detail, &first, "plus",
-		    codeutil_status_name(last->status));
-		codeutil_json_kv(&m->detail, &first, "plus_detail",
-		    last->text);
-	}
+	codeutil_exec_detail(&m->detail, &first, e.plus, ex, nex);
 	qp_buf_adds(&m->detail, "}");
 	out->detail = qp_buf_str(&m->detail);
 	if (!qp_buf_ok(&m->reason) || !qp_buf_ok(&m->detail) ||
