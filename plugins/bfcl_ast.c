@@ -316,13 +316,14 @@ jp_fail(struct jp *p, const char *what)
 	return (-1);
 }
 
+/* The value of n hex digits (JSON and Python escapes): 0, or -1. */
 static int
-hex4(const char *s, uint32_t *out)
+hexn(const char *s, size_t n, uint32_t *out)
 {
 	uint32_t v = 0;
-	int i;
+	size_t i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < n; i++) {
 		char c = s[i];
 
 		v <<= 4;
@@ -388,7 +389,8 @@ jp_string(struct jp *p, struct bv *out)
 		case 'u': {
 			uint32_t cp, lo;
 
-			if (p->pos + 4 > p->len || hex4(p->s + p->pos, &cp)) {
+			if (p->pos + 4 > p->len ||
+			    hexn(p->s + p->pos, 4, &cp)) {
 				qp_buf_free(&b);
 				return (jp_fail(p, "invalid \\u escape"));
 			}
@@ -396,7 +398,7 @@ jp_string(struct jp *p, struct bv *out)
 			if (cp >= 0xd800 && cp < 0xdc00 &&
 			    p->pos + 6 <= p->len && p->s[p->pos] == '\\' &&
 			    p->s[p->pos + 1] == 'u' &&
-			    hex4(p->s + p->pos + 2, &lo) == 0 &&
+			    hexn(p->s + p->pos + 2, 4, &lo) == 0 &&
 			    lo >= 0xdc00 && lo < 0xe000) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
 				    (lo - 0xdc00);
@@ -760,29 +762,6 @@ static int
 oct_digit(char c)
 {
 	return (c >= '0' && c <= '7');
-}
-
-static int
-hexn(const char *s, size_t n, uint32_t *out)
-{
-	uint32_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
-			return (-1);
-	}
-	*out = v;
-	return (0);
 }
 
 /* One string literal body into b; pos is at the quote. */
