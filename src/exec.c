@@ -616,6 +616,7 @@ struct xstate {
 	int		 direct;	/* B without A (unshare + setns work) */
 	int		 pidns_fd;	/* our own PID namespace */
 	int		 self_pidfd;	/* readable once we are gone */
+	int		 guarded;	/* py_seal() ran the guard */
 	char		 basedir[256];
 	struct kid	*kids;
 	int		 nbusy;
@@ -746,11 +747,35 @@ py_start(struct xstate *X, struct strbuf *err)
 	X->py_flush = PyDict_GetItemString(d, "flush");
 	if (X->py_prepare == NULL || X->py_run == NULL || X->py_flush == NULL)
 		goto fail;
-	/* Collect now, then move every object to the permanent
-	 * generation: a child's collections never walk (and so never
-	 * copy-on-write) the executor's heap. */
+	return (0);
+fail:
+	Py_XDECREF(code);
+	strbuf_addf(err, "the executor's Python bootstrap failed");
+	PyErr_Clear();
+	return (-1);
+}
+
+/*
+ * After the environment is scrubbed, before the first child: the
+ * reliability guard, once, in the executor (every child inherits its
+ * effects through fork; a child ran it itself before, and its Python
+ * code copied some 180 pages per program).  Then collect, and move
+ * every object to the permanent generation: a child's collections
+ * never walk (and so never copy-on-write) the executor's heap.
+ */
+static int
+py_seal(struct xstate *X)
+{
+	PyObject *r, *gc;
+
+	r = PyObject_CallNoArgs(X->py_prepare);
+	if (r == NULL)
+		goto fail;
+	Py_DECREF(r);
 	PyGC_Collect();
-	r = PyRun_String("gc.freeze()", Py_single_input, d, d);
+	gc = PyImport_ImportModule("gc");
+	r = gc != NULL ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
+	Py_XDECREF(gc);
 	if (r == NULL)
 		goto fail;
 	Py_DECREF(r);
@@ -758,8 +783,6 @@ py_start(struct xstate *X, struct strbuf *err)
 	(void)malloc_trim(0);
 	return (0);
 fail:
-	Py_XDECREF(code);
-	strbuf_addf(err, "the executor's Python bootstrap failed");
 	PyErr_Clear();
 	return (-1);
 }
@@ -894,11 +917,11 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 			_exit(SETUP_FAILED);
 		close(life_r);
 	}
-	r = PyObject_CallNoArgs(X->py_prepare);
-	if (r == NULL)
+	/* The reliability guard ran in the executor (py_seal). */
+	if (X->guarded)
+		got |= SBX_GUARD;
+	else
 		setup_failed(k, got, "the reliability guard", EINVAL);
-	Py_DECREF(r);
-	got |= SBX_GUARD;
 	if (X->want & SBX_SECCOMP) {
 		if (sbx_seccomp() == 0)
 			got |= SBX_SECCOMP | SBX_NONEWPRIVS;
@@ -1728,6 +1751,12 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 		return (1);
 	}
 	sbx_scrub_image(EXEC_ARGV0);
+	if (py_seal(&X) != 0) {
+		hello(&X, -1, "the executor's reliability guard failed");
+		(void)rmdir(X.basedir);
+		return (1);
+	}
+	X.guarded = 1;
 	X.kids = xcalloc((size_t)workers, sizeof(*X.kids));
 	for (i = 0; i < workers; i++) {
 		X.kids[i].slot = i;
