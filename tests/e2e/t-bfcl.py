@@ -1,0 +1,98 @@
+"""Function calling end to end: the real binary, the BFCL plugin and the
+fake server returning OpenAI tool_calls (FC mode) or Python-call text
+(prompt mode), on the plugin's fixture; a call that is malformed, a
+wrong value, and an abstention in the irrelevance category."""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from core import (SRC, FakeServer, cleanup, done, metric, ok, results, run,
+                  samples, tmpdir)
+
+tmp = tmpdir()
+servers = []
+env = {"QEVAL_DATA_DIR": os.path.join(SRC, "tests", "fixtures", "bfcl"),
+       "QEVAL_MANIFEST_DIR": "none"}
+common = ["--task-opt", "data_subdir=fx", "--out", os.path.join(tmp, "out"),
+          "-q"]
+
+
+def call(name, args):
+    return {"type": "function",
+            "function": {"name": name, "arguments": json.dumps(args)}}
+
+
+try:
+    # -- FC mode: tools in, tool_calls out -------------------------------
+    fc = FakeServer(tmp, {"default": {"text": "I cannot help."}, "rules": [
+        {"contains": "Add 2 and 3.5.",
+         "tool_calls": [call("math_add", {"a": 2, "b": 3.5})]},
+        {"contains": "New York",
+         "tool_calls": [call("find", {"city": "Boston"})]},
+        {"contains": "Tell me a joke.", "text": "Why did the GPU..."},
+    ]})
+    servers.append(fc)
+    rc, so, se = run(["--model", "m", "--endpoint", fc.url, "--tasks",
+                      "bfcl_simple_python,bfcl_irrelevance", "--run-id",
+                      "fc"] + common, env=env)
+    ok(rc == 0, "FC-mode run exits 0", se)
+    out = os.path.join(tmp, "out", "fc")
+    if rc == 0:
+        r = results(out)
+        ok(metric(r, "bfcl_simple_python", "accuracy") == 0.5,
+           "right call scores, wrong value does not (accuracy 0.5)",
+           json.dumps(r["tasks"][0]["metrics"]))
+        ok(metric(r, "bfcl_irrelevance", "accuracy") == 1.0,
+           "no call where no function fits: irrelevance passes")
+        rows = samples(out, "bfcl_simple_python")
+        bad = [x for x in rows if x["id"] == "simple_python_1"][0]
+        ok("value_error" in json.dumps(bad), "the wrong value is named "
+           "with BFCL's error type", json.dumps(bad)[:400])
+    reqs = [q["body"] for q in fc.requests()]
+    add = [b for b in reqs if "Add 2 and 3.5." in json.dumps(b)]
+    ok(add and add[0].get("tools") and
+       add[0]["tools"][0]["function"]["name"] == "math_add",
+       "tools sent with BFCL's name mapping (math.add -> math_add)")
+    props = add[0]["tools"][0]["function"]["parameters"]["properties"] \
+        if add else {}
+    ok(props.get("b", {}).get("type") == "number" and
+       props.get("a", {}).get("type") == "integer",
+       "BFCL types mapped to JSON schema (float -> number)", props)
+    ok(add and add[0].get("stream") is False,
+       "tool calls are asked for whole (not streamed)")
+
+    # -- prompt mode: Python-call text, parsed, never evaluated -----------
+    pm = FakeServer(tmp, {"default": {"text": "[]"}, "rules": [
+        {"contains": "Add 2 and 3.5.", "text": "[math.add(a=2, b=3.5)]"},
+        {"contains": "New York",
+         "text": "[find(city=__import__('os').system('true'))]"},
+        {"contains": "Tell me a joke.", "text": "[weather.get(city='x'"},
+    ]})
+    servers.append(pm)
+    rc, so, se = run(["--model", "m", "--endpoint", pm.url, "--tasks",
+                      "bfcl_simple_python,bfcl_irrelevance", "--run-id",
+                      "pm", "--task-opt", "mode=prompt"] + common, env=env)
+    ok(rc == 0, "prompt-mode run exits 0", se)
+    if rc == 0:
+        r = results(os.path.join(tmp, "out", "pm"))
+        ok(metric(r, "bfcl_simple_python", "accuracy") == 0.5,
+           "the Python call is parsed; a call inside an argument is a "
+           "decoder error, not code that runs")
+        rows = samples(os.path.join(tmp, "out", "pm"), "bfcl_irrelevance")
+        ok(metric(r, "bfcl_irrelevance", "accuracy") == 1.0 and
+           "malformed" in json.dumps(rows[0]).lower(),
+           "a malformed call counts as abstention, as BFCL does, and is "
+           "flagged", json.dumps(rows[0])[:400])
+    reqs = [q["body"] for q in pm.requests()]
+    sysmsg = [b["messages"][0] for b in reqs if b.get("messages")]
+    ok(sysmsg and sysmsg[0]["role"] == "system" and
+       "math.add" in sysmsg[0]["content"] and
+       not any("tools" in b for b in reqs),
+       "prompt mode: functions in BFCL's system prompt, no tools field")
+finally:
+    for s in servers:
+        s.stop()
+    cleanup(tmp)
+done()
