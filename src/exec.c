@@ -26,6 +26,7 @@
 #include "config.h"
 #include <Python.h>
 #include "exec.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,15 +125,6 @@ struct exec {
 	char		*death;
 	struct strbuf	 scratch;
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 static int
 write_all(int fd, const void *buf, size_t len)
@@ -322,7 +314,7 @@ mark_dead(struct exec *X, const char *why)
 static int
 wait_hello(struct exec *X, struct strbuf *err)
 {
-	double deadline = now() + 300.0;
+	double deadline = clock_now() + 300.0;
 	const struct res_hdr *h;
 	struct res_hdr hb;
 	char *nl;
@@ -341,7 +333,7 @@ wait_hello(struct exec *X, struct strbuf *err)
 			strbuf_addf(err, "%s before it was ready", X->death);
 			return (-1);
 		}
-		if (now() > deadline) {
+		if (clock_now() > deadline) {
 			strbuf_addf(err, "the code executor did not start "
 			    "within 300 s");
 			return (-1);
@@ -1095,7 +1087,7 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	k->out_dropped = 0;
 	strbuf_reset(&k->out);
 	strbuf_reset(&k->res);
-	k->start = now();
+	k->start = clock_now();
 	k->deadline = k->start + j->timeout_s;
 	PyOS_BeforeFork();
 	if (X->direct) {
@@ -1242,7 +1234,7 @@ kid_early(struct xstate *X, struct kid *k, const struct rec_hdr *h,
 	(void)ignored;
 	if (status < 0 || status > QEVAL_EXEC_CRASHED)
 		status = QEVAL_EXEC_CRASHED;
-	send_frame(X, k->job->id, status, now() - k->start, h->cpu_s, rd,
+	send_frame(X, k->job->id, status, clock_now() - k->start, h->cpu_s, rd,
 	    h->dlen, k->out.buf, k->out.len);
 	kid_release(X, k, 0);
 }
@@ -1265,7 +1257,7 @@ kid_finish(struct xstate *X, struct kid *k, int send)
 	memset(&ru, 0, sizeof(ru));
 	while (wait4(k->pid, &st, 0, &ru) < 0 && errno == EINTR)
 		;
-	wall = now() - k->start;
+	wall = clock_now() - k->start;
 	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	(void)drain(k->outfd, &k->out, (size_t)X->output_max,
@@ -1469,7 +1461,7 @@ event_loop(struct xstate *X)
 	size_t apf = 0, awho = 0;
 
 	for (;;) {
-		double t = now(), next = t + 3600;
+		double t = clock_now(), next = t + 3600;
 		int i, wait_ms, tick = 0;
 		size_t n = 0, c;
 
@@ -1564,7 +1556,7 @@ event_loop(struct xstate *X)
 				(void)drain(k->resfd, &k->res, 1u << 20,
 				    &ignored);
 		}
-		t = now();
+		t = clock_now();
 		for (i = 0; i < X->workers; i++) {
 			struct kid *k = &X->kids[i];
 			struct rec_hdr h;

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "http.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -102,10 +103,7 @@ struct http {
 double
 http_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	return (clock_now());
 }
 
 /* ------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "xalloc.h"
 
 struct jent {
@@ -46,15 +47,6 @@ journal_hash(uint64_t h, const void *p, size_t n)
 		h *= UINT64_C(0x100000001b3);
 	}
 	return (h);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
 static void
@@ -259,7 +251,7 @@ journal_open(struct journal **jp, const char *path, int do_load,
 		journal_close(j);
 		return (-1);
 	}
-	j->last_sync = now();
+	j->last_sync = clock_now();
 	*jp = j;
 	return (0);
 }
@@ -323,7 +315,7 @@ journal_append(struct journal *j, const char *json, size_t len,
 	}
 	strbuf_release(&line);
 	j->dirty = 1;
-	t = now();
+	t = clock_now();
 	if (t - j->last_sync >= 1.0) {
 		(void)fdatasync(j->fd);
 		j->last_sync = t;

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "exec.h"
 #include "gpu.h"
 #include "host.h"
@@ -164,15 +165,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	run_interrupted = 1;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
 static void
@@ -674,7 +666,7 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 	tr->errors++;
 	tr->done++;
 	R->done_units++;
-	tr->t_last = now();
+	tr->t_last = clock_now();
 	write_sample(R, u, NULL, msg);
 	if (!R->cfg->quiet && tr->errors <= 5)
 		fprintf(stderr, "qeval: %s: sample %s: %s\n", tr->task->name,
@@ -725,7 +717,7 @@ unit_finish(struct run *R, struct unit *u)
 	write_sample(R, u, &v, NULL);
 	tr->done++;
 	R->done_units++;
-	tr->t_last = now();
+	tr->t_last = clock_now();
 	unit_release_slot(R, u);
 }
 
@@ -774,7 +766,7 @@ advance(struct run *R, struct unit *u)
 		u->req.body = u->req_body;
 		u->req.label = u->req_label;
 		u->hash = request_hash(&u->req);
-		u->t0 = now();
+		u->t0 = clock_now();
 		rc = dispatch(R, u);
 		if (rc > 0)
 			continue;	/* answered at once */
@@ -1002,6 +994,17 @@ ready_push(struct run *R)
 }
 
 static void
+ready_free(struct ready *r)
+{
+	free(r->error);
+	free(r->text);
+	free(r->finish);
+	free(r->tools);
+	free(r->raw);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
 on_http(void *arg, const struct http_result *res)
 {
 	struct run *R = arg;
@@ -1131,7 +1134,7 @@ process_ready(struct run *R)
 				memcpy(o.logprob, u->lp, n * sizeof(double));
 				memcpy(o.greedy, u->greedy, n);
 				memcpy(o.cont_chars, u->cc, n * sizeof(size_t));
-				o.latency = now() - u->t0;
+				o.latency = clock_now() - u->t0;
 				o.ttft = NAN;
 				unit_push(u, &o, 0, -1, -1, n);
 			}
@@ -1177,11 +1180,7 @@ process_ready(struct run *R)
 		journal_exchange(R, u);
 		advance(R, u);
 next:
-		free(r->error);
-		free(r->text);
-		free(r->finish);
-		free(r->tools);
-		free(r->raw);
+		ready_free(r);
 	}
 	R->nready = 0;
 }
@@ -1192,7 +1191,7 @@ next:
 static void
 progress(struct run *R, int final)
 {
-	double t = now(), el, rate, rps = 0, eta;
+	double t = clock_now(), el, rate, rps = 0, eta;
 	char etab[32];
 
 	if (!R->progress)
@@ -1377,11 +1376,7 @@ probe_loglik(struct run *R, struct strbuf *err)
 		} else if ((crc = loglik_probe_check(r->raw ? r->raw : "",
 		    r->raw ? strlen(r->raw) : 0, &why)) == 0)
 			rc = 0;
-		free(r->error);
-		free(r->text);
-		free(r->finish);
-		free(r->tools);
-		free(r->raw);
+		ready_free(r);
 	}
 	R->nready = 0;
 	if (rc != 0) {
@@ -1743,7 +1738,7 @@ next_unit(struct run *R)
 			u->sample = k / tr->ncand;
 			u->cand = (unsigned)(k % tr->ncand);
 			if (tr->t_first == 0)
-				tr->t_first = now();
+				tr->t_first = clock_now();
 			return (u);
 		}
 	}
@@ -1813,9 +1808,9 @@ loop(struct run *R, struct strbuf *err)
 		}
 		process_ready(R);
 		progress(R, 0);
-		if (R->gpu != NULL && now() - R->last_gpu >= 0.5) {
+		if (R->gpu != NULL && clock_now() - R->last_gpu >= 0.5) {
 			gpu_sample(R->gpu);
-			R->last_gpu = now();
+			R->last_gpu = clock_now();
 		}
 	}
 	return (0);
@@ -1931,11 +1926,11 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 	if (!c->reference && !c->replay_only) {
 		R.gpu = gpu_open(NULL);
 		gpu_sample(R.gpu);
-		R.last_gpu = now();
+		R.last_gpu = clock_now();
 	}
-	R.t_start = now();
+	R.t_start = clock_now();
 	rc = loop(&R, err);
-	R.t_end = now();
+	R.t_end = clock_now();
 	gpu_sample(R.gpu);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -2035,13 +2030,8 @@ out:
 		if (R.slots != NULL && R.slots[i] != NULL)
 			unit_free(R.slots[i]);
 	free(R.slots);
-	for (i = 0; i < R.nready; i++) {
-		free(R.ready[i].error);
-		free(R.ready[i].text);
-		free(R.ready[i].finish);
-		free(R.ready[i].tools);
-		free(R.ready[i].raw);
-	}
+	for (i = 0; i < R.nready; i++)
+		ready_free(&R.ready[i]);
 	free(R.ready);
 	if (R.http)
 		http_free(R.http);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http.h"
 #include "xalloc.h"
 
@@ -72,15 +73,6 @@ log_tail(const char *path, struct strbuf *out)
 		strbuf_addf(out, "\n  last lines of %s:\n%s", path, buf);
 }
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
 struct serve *
 serve_start(const struct preset *p, const char *model, const char *log_path,
     double timeout_s, struct strbuf *err)
@@ -120,7 +112,7 @@ serve_start(const struct preset *p, const char *model, const char *log_path,
 		serve_stop(s);
 		return (NULL);
 	}
-	t0 = mono();
+	t0 = clock_now();
 	s->pid = fork();
 	if (s->pid < 0) {
 		strbuf_addf(err, "--serve: fork: %s", strerror(errno));
@@ -175,7 +167,7 @@ serve_start(const struct preset *p, const char *model, const char *log_path,
 		strbuf_release(&herr);
 		if (st == 200)
 			break;
-		if (mono() - t0 > timeout_s) {
+		if (clock_now() - t0 > timeout_s) {
 			strbuf_addf(err, "--serve: the server was not healthy "
 			    "after %.0f s (GET /health): %s", timeout_s,
 			    s->command.buf);
@@ -185,7 +177,7 @@ serve_start(const struct preset *p, const char *model, const char *log_path,
 		}
 		usleep(200000);
 	}
-	s->cold_start = mono() - t0;
+	s->cold_start = clock_now() - t0;
 	return (s);
 }
 
