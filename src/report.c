@@ -1147,6 +1147,24 @@ render_system(struct strbuf *sb, const struct run *r)
 		strbuf_adds(sb, ", median ");
 		add_num(sb, nval(tt, "median"), 3, " s");
 	}
+	{
+		const cJSON *dec = oval(s, "decode_s");
+		const cJSON *tp = oval(s, "tpot_s");
+
+		/* Per phase, for streamed runs: shown when measured. */
+		if (dec != NULL && nval(dec, "n") > 0) {
+			strbuf_adds(sb, "\n- **Decode Time:** mean ");
+			add_num(sb, nval(dec, "mean"), 3, " s");
+			strbuf_adds(sb, ", median ");
+			add_num(sb, nval(dec, "median"), 3, " s");
+		}
+		if (tp != NULL && nval(tp, "n") > 0) {
+			strbuf_adds(sb, "\n- **Time per Output Token:** mean ");
+			add_num(sb, 1000 * nval(tp, "mean"), 1, " ms");
+			strbuf_adds(sb, ", median ");
+			add_num(sb, 1000 * nval(tp, "median"), 1, " ms");
+		}
+	}
 	strbuf_adds(sb, "\n- **Request Latency:** ");
 	if (lat == NULL || nval(lat, "n") == 0.0)
 		strbuf_adds(sb, "n/a");

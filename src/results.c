@@ -396,6 +396,8 @@ results_build(const struct results_input *in)
 		cJSON_AddStringToObject(sys, "sandbox_layers", in->sandbox);
 	add_summary(sys, "latency_s", in->lat, in->nlat);
 	add_summary(sys, "ttft_s", in->ttft, in->nttft);
+	add_summary(sys, "decode_s", in->dec, in->ndec);
+	add_summary(sys, "tpot_s", in->tpot, in->ntpot);
 	gpu = cJSON_AddObjectToObject(sys, "gpu");
 	if (in->gpu.available) {
 		const struct gpu_summary *g = &in->gpu;

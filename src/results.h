@@ -47,6 +47,10 @@ struct results_input {
 	size_t			 nlat;
 	const double		*ttft;
 	size_t			 nttft;
+	const double		*dec;		/* decode phase (streamed) */
+	size_t			 ndec;
+	const double		*tpot;		/* time per output token */
+	size_t			 ntpot;
 	long long		 ptok;		/* -1: unknown */
 	long long		 ctok;
 	long			 requests;

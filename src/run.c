@@ -147,6 +147,10 @@ struct run {
 	size_t			 nlat, lat_alloc;
 	double			*ttft;
 	size_t			 nttft, ttft_alloc;
+	double			*dec;		/* decode phase, s */
+	size_t			 ndec, dec_alloc;
+	double			*tpot;		/* s per output token */
+	size_t			 ntpot, tpot_alloc;
 	long long		 ptok, ctok;
 	int			 have_tokens;
 	double			 t_start, t_end;
@@ -1056,6 +1060,21 @@ record_latency(struct run *R, const struct ready *r, int streamed)
 		R->ttft = xgrow(R->ttft, R->nttft + 1, sizeof(double),
 		    &R->ttft_alloc);
 		R->ttft[R->nttft++] = r->ttft;
+		/* The two phases of a streamed answer: prefill up to the
+		 * first token, decode after it. */
+		if (!isnan(r->latency) && r->latency >= r->ttft) {
+			double dec = r->latency - r->ttft;
+
+			R->dec = xgrow(R->dec, R->ndec + 1, sizeof(double),
+			    &R->dec_alloc);
+			R->dec[R->ndec++] = dec;
+			if (r->ctok > 1) {
+				R->tpot = xgrow(R->tpot, R->ntpot + 1,
+				    sizeof(double), &R->tpot_alloc);
+				R->tpot[R->ntpot++] = dec /
+				    (double)(r->ctok - 1);
+			}
+		}
 	}
 	if (r->ptok >= 0) {
 		R->ptok += r->ptok;
@@ -1962,6 +1981,10 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		ri.nlat = R.nlat;
 		ri.ttft = R.ttft;
 		ri.nttft = R.nttft;
+		ri.dec = R.dec;
+		ri.ndec = R.ndec;
+		ri.tpot = R.tpot;
+		ri.ntpot = R.ntpot;
 		ri.ptok = R.have_tokens ? R.ptok : -1;
 		ri.ctok = R.have_tokens ? R.ctok : -1;
 		ri.run_dir = R.run_dir;
@@ -2060,6 +2083,8 @@ out:
 	free(R.trs);
 	free(R.lat);
 	free(R.ttft);
+	free(R.dec);
+	free(R.tpot);
 	free(R.run_dir);
 	strbuf_release(&R.abort_msg);
 	return (rc);

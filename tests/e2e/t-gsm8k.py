@@ -131,6 +131,15 @@ try:
            "(streaming)")
         ok(sysm["output_tokens_per_s"] is not None,
            "output tokens/s from the server's usage")
+        dec, tp, lat = sysm.get("decode_s"), sysm.get("tpot_s"), \
+            sysm["latency_s"]
+        ok(dec is not None and dec["n"] == n and tp is not None and
+           tp["n"] == n, "decode phase and time per output token for "
+           "every streamed request")
+        ok(dec is not None and dec["max"] <= lat["max"] and
+           dec["mean"] <= lat["mean"] and tp["mean"] <= dec["mean"],
+           "phases are consistent: decode within latency, per-token "
+           "time within decode")
     reqs = srv.requests()
     bodies = [q.get("body") or {} for q in reqs]
     ok(len(bodies) == n and all(
