@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 QEVAL = os.environ.get("QEVAL_BIN", "qeval")
 SRC = os.environ.get("QEVAL_SRCDIR", ".")
@@ -84,8 +85,24 @@ class FakeServer:
             bail("fake server did not start")
         self.url = "http://127.0.0.1:%d/v1" % self.port
 
+    def settle(self, timeout=10):
+        """Waits until no request is in flight.  The server logs a
+        request after answering it, so a client can be done before the
+        line is written: read the log only once the server is idle."""
+        url = "http://127.0.0.1:%d/stats" % self.port
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if json.load(r).get("inflight", 0) == 0:
+                        return
+            except OSError:
+                return
+            time.sleep(0.02)
+
     def requests(self):
         """Every request the server logged, in order."""
+        self.settle()
         out = []
         if not os.path.exists(self.log):
             return out
@@ -94,9 +111,12 @@ class FakeServer:
                 line = line.strip()
                 if line:
                     try:
-                        out.append(json.loads(line))
+                        rec = json.loads(line)
                     except ValueError:
-                        pass
+                        continue
+                    # settle()'s own polling is not the client's
+                    if rec.get("path") != "/stats":
+                        out.append(rec)
         return out
 
     def stop(self):
