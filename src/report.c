@@ -1209,6 +1209,20 @@ render_system(struct strbuf *sb, const struct run *r)
 		const cJSON *sv = oval(s, "server");
 		const char *layers = sval(s, "sandbox_layers");
 
+		const cJSON *sm = oval(s, "server_metrics");
+
+		if (sm != NULL) {
+			strbuf_adds(sb, "\n- **Server Metrics (/metrics):** "
+			    "prefix-cache hit rate ");
+			add_num(sb, 100 * nval(sm, "prefix_cache_hit_rate"), 1,
+			    "%");
+			strbuf_adds(sb, ", KV cache peak ");
+			add_num(sb, nval(sm, "kv_cache_usage_peak_pct"), 1, "%");
+			strbuf_adds(sb, ", requests waiting peak ");
+			add_count(sb, nval(sm, "requests_waiting_peak"));
+			strbuf_adds(sb, ", preemptions ");
+			add_count(sb, nval(sm, "preemptions"));
+		}
 		if (sv != NULL && !isnan(nval(sv, "cold_start_s"))) {
 			strbuf_adds(sb, "\n- **Server Cold Start:** ");
 			add_duration(sb, nval(sv, "cold_start_s"));

@@ -392,6 +392,30 @@ results_build(const struct results_input *in)
 		cJSON_AddStringToObject(sv, "command", c->serve_command);
 		add_num_or_null(sv, "cold_start_s", c->serve_cold_start_s);
 	}
+	if (in->server.available) {
+		const struct promstat_summary *ps = &in->server;
+		cJSON *sm = cJSON_AddObjectToObject(sys, "server_metrics");
+		double q = ps->delta[PS_PREFIX_QUERIES];
+		double h = ps->delta[PS_PREFIX_HITS];
+
+		cJSON_AddStringToObject(sm, "source", "/metrics");
+		cJSON_AddNumberToObject(sm, "samples", (double)ps->samples);
+		add_num_or_null(sm, "prompt_tokens", ps->delta[PS_PROMPT_TOKENS]);
+		add_num_or_null(sm, "generation_tokens",
+		    ps->delta[PS_GENERATION_TOKENS]);
+		add_num_or_null(sm, "preemptions", ps->delta[PS_PREEMPTIONS]);
+		add_num_or_null(sm, "prefix_cache_hit_rate", q > 0 ? h / q :
+		    NAN);
+		add_num_or_null(sm, "requests_running_peak",
+		    ps->peak[PS_RUNNING]);
+		add_num_or_null(sm, "requests_waiting_peak",
+		    ps->peak[PS_WAITING]);
+		add_num_or_null(sm, "kv_cache_usage_peak_pct",
+		    100.0 * ps->peak[PS_KV_USAGE]);
+		add_num_or_null(sm, "kv_cache_usage_mean_pct",
+		    100.0 * ps->mean[PS_KV_USAGE]);
+	} else
+		cJSON_AddNullToObject(sys, "server_metrics");
 	if (in->sandbox != NULL)
 		cJSON_AddStringToObject(sys, "sandbox_layers", in->sandbox);
 	add_summary(sys, "latency_s", in->lat, in->nlat);

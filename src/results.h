@@ -18,6 +18,7 @@
 
 #include "data.h"
 #include "gpu.h"
+#include "promstat.h"
 
 struct run_cfg;
 
@@ -58,6 +59,7 @@ struct results_input {
 	long			 failures;
 	int			 interrupted;
 	struct gpu_summary	 gpu;		/* available = 0: n/a */
+	struct promstat_summary	 server;	/* from the servers' /metrics */
 	const char		*sandbox;	/* exec_layers(), or NULL */
 	struct results_task	*tasks;
 	size_t			 ntasks;

@@ -23,6 +23,7 @@
 #include "host.h"
 #include "http.h"
 #include "journal.h"
+#include "promstat.h"
 #include "loglik.h"
 #include "report.h"
 #include "results.h"
@@ -137,6 +138,9 @@ struct run {
 	struct exec		*exec;
 	struct gpu		*gpu;
 	double			 last_gpu;
+	struct promstat	       **prom;		/* one per endpoint */
+	size_t			 nprom;
+	double			 last_prom;
 	struct journal		*journal;
 	char			*run_dir;
 	int			 concurrency;
@@ -1764,6 +1768,44 @@ next_unit(struct run *R)
 	return (NULL);
 }
 
+static void
+prom_sample(struct run *R)
+{
+	size_t i;
+
+	for (i = 0; i < R->nprom; i++)
+		promstat_sample(R->prom[i]);
+}
+
+/* The servers' own figures, summed over the endpoints. */
+static void
+prom_summary(const struct run *R, struct promstat_summary *out)
+{
+	struct promstat_summary one;
+	size_t i;
+	int f;
+
+	promstat_summary(NULL, out);
+	for (i = 0; i < R->nprom; i++) {
+		promstat_summary(R->prom[i], &one);
+		if (!one.available)
+			continue;
+		out->available = 1;
+		out->samples += one.samples;
+		for (f = 0; f < PS_N; f++) {
+			if (!isnan(one.delta[f]))
+				out->delta[f] = isnan(out->delta[f]) ?
+				    one.delta[f] : out->delta[f] + one.delta[f];
+			if (!isnan(one.peak[f]))
+				out->peak[f] = isnan(out->peak[f]) ?
+				    one.peak[f] : out->peak[f] + one.peak[f];
+			if (!isnan(one.mean[f]))
+				out->mean[f] = isnan(out->mean[f]) ?
+				    one.mean[f] : out->mean[f] + one.mean[f];
+		}
+	}
+}
+
 static int
 loop(struct run *R, struct strbuf *err)
 {
@@ -1830,6 +1872,10 @@ loop(struct run *R, struct strbuf *err)
 		if (R->gpu != NULL && clock_now() - R->last_gpu >= 0.5) {
 			gpu_sample(R->gpu);
 			R->last_gpu = clock_now();
+		}
+		if (R->nprom > 0 && clock_now() - R->last_prom >= 2.0) {
+			prom_sample(R);
+			R->last_prom = clock_now();
 		}
 	}
 	return (0);
@@ -1946,11 +1992,18 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		R.gpu = gpu_open(NULL);
 		gpu_sample(R.gpu);
 		R.last_gpu = clock_now();
+		R.prom = xcalloc(c->n_endpoints + 1, sizeof(*R.prom));
+		for (i = 0; i < c->n_endpoints; i++)
+			R.prom[R.nprom++] = promstat_new(c->endpoints[i],
+			    c->api_key);
+		prom_sample(&R);
+		R.last_prom = clock_now();
 	}
 	R.t_start = clock_now();
 	rc = loop(&R, err);
 	R.t_end = clock_now();
 	gpu_sample(R.gpu);
+	prom_sample(&R);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	progress(&R, 1);
@@ -1990,6 +2043,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		ri.run_dir = R.run_dir;
 		ri.interrupted = R.abort;
 		gpu_summary(R.gpu, &ri.gpu);
+		prom_summary(&R, &ri.server);
 		ri.sandbox = R.exec != NULL ? exec_layers(R.exec) : NULL;
 		if (R.http != NULL) {
 			struct http_stats hs;
@@ -2063,6 +2117,9 @@ out:
 	if (R.exec)
 		exec_stop(R.exec);
 	gpu_close(R.gpu);
+	for (i = 0; i < R.nprom; i++)
+		promstat_free(R.prom[i]);
+	free(R.prom);
 	journal_close(R.journal);
 	for (i = 0; i < R.ntrs; i++) {
 		struct task_run *tr = &R.trs[i];

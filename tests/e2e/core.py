@@ -101,7 +101,7 @@ class FakeServer:
             time.sleep(0.02)
 
     def requests(self):
-        """Every request the server logged, in order."""
+        """Every POST the server logged, in order."""
         self.settle()
         out = []
         if not os.path.exists(self.log):
@@ -114,8 +114,9 @@ class FakeServer:
                         rec = json.loads(line)
                     except ValueError:
                         continue
-                    # settle()'s own polling is not the client's
-                    if rec.get("path") != "/stats":
+                    # model requests only: not settle()'s polling nor
+                    # qeval's reads of /metrics and /health
+                    if rec.get("method") == "POST":
                         out.append(rec)
         return out
 

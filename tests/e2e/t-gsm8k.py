@@ -131,6 +131,19 @@ try:
            "(streaming)")
         ok(sysm["output_tokens_per_s"] is not None,
            "output tokens/s from the server's usage")
+        sm = sysm.get("server_metrics") or {}
+        ok(sm.get("prompt_tokens") == sysm["prompt_tokens"] and
+           sm.get("generation_tokens") == sysm["completion_tokens"],
+           "the server's /metrics counters agree with the usage qeval "
+           "counted (%s/%s prompt tokens)" % (sm.get("prompt_tokens"),
+                                              sysm["prompt_tokens"]))
+        ok(sm.get("prefix_cache_hit_rate") is not None and
+           abs(sm["prefix_cache_hit_rate"] - 0.5) < 0.01 and
+           sm.get("preemptions") == 0,
+           "prefix-cache hit rate and preemptions from /metrics", sm)
+        rep = open(os.path.join(out, "fake", "report.md")).read()
+        ok("**Server Metrics (/metrics):** prefix-cache hit rate 50" in rep,
+           "the report shows the server's own figures")
         dec, tp, lat = sysm.get("decode_s"), sysm.get("tpot_s"), \
             sysm["latency_s"]
         ok(dec is not None and dec["n"] == n and tp is not None and
@@ -273,9 +286,15 @@ try:
 
     # -- injected server errors are retried ------------------------------
     sc = script_for(items, 10)
-    sc["rules"] = [{"nth": 1, "status": 500, "times": 1},
-                   {"nth": 2, "status": 429, "retry_after": 0, "times": 1},
-                   {"nth": 3, "malformed": True, "times": 1}] + sc["rules"]
+    # The first answer to each of three questions is an error; the
+    # retry gets the scripted answer (rules match in order, "times"
+    # limits a rule to its first matches).
+    sc["rules"] = [{"contains": "Question: " + items[0][0], "status": 500,
+                    "times": 1},
+                   {"contains": "Question: " + items[1][0], "status": 429,
+                    "retry_after": 0, "times": 1},
+                   {"contains": "Question: " + items[2][0],
+                    "malformed": True, "times": 1}] + sc["rules"]
     flaky = FakeServer(tmp, sc)
     servers.append(flaky)
     rc, so, se = run(["--model", "m", "--endpoint", flaky.url, "--tasks",

@@ -364,9 +364,23 @@ class Handler(BaseHTTPRequestHandler):
                 "# TYPE vllm:generation_tokens_total counter",
                 "vllm:generation_tokens_total{%s} %d.0" % (m,
                                                           st.gen_tokens),
-                "# HELP vllm:gpu_cache_usage_perc GPU KV-cache usage.",
-                "# TYPE vllm:gpu_cache_usage_perc gauge",
-                "vllm:gpu_cache_usage_perc{%s} 0.0" % m,
+                "# HELP vllm:kv_cache_usage_perc KV-cache usage (fake: "
+                "requests in flight over 64).",
+                "# TYPE vllm:kv_cache_usage_perc gauge",
+                "vllm:kv_cache_usage_perc{%s} %.4f" % (
+                    m, max(st.inflight - 1, 0) / 64.0),
+                "# TYPE vllm:num_preemptions_total counter",
+                "vllm:num_preemptions_total{%s} 0.0" % m,
+                "# HELP vllm:prefix_cache_queries_total Prefix-cache "
+                "queries, in tokens (fake: every prompt token).",
+                "# TYPE vllm:prefix_cache_queries_total counter",
+                "vllm:prefix_cache_queries_total{%s} %d.0" % (
+                    m, st.prompt_tokens),
+                "# HELP vllm:prefix_cache_hits_total Prefix-cache hits, "
+                "in tokens (fake: half the queries, rounded down).",
+                "# TYPE vllm:prefix_cache_hits_total counter",
+                "vllm:prefix_cache_hits_total{%s} %d.0" % (
+                    m, st.prompt_tokens // 2),
             ]
         return "\n".join(lines) + "\n"
 
