@@ -1709,7 +1709,7 @@ bv_float_repr(struct qp_buf *b, double x)
 		if (*p >= '0' && *p <= '9' && nd < (int)sizeof(digits) - 1)
 			digits[nd++] = *p;
 	digits[nd] = '\0';
-	e = *p == 'e' ? atoi(p + 1) : 0;
+	e = *p == 'e' ? (int)strtol(p + 1, NULL, 10) : 0;
 	while (nd > 1 && digits[nd - 1] == '0')
 		digits[--nd] = '\0';
 	if (e >= -4 && e < 16) {

@@ -266,7 +266,8 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 
 	l->line++;
 	if (doc == NULL)
-		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON", where));
+		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON",
+		    where));
 	q = qp_json_str(doc, "question");
 	a = qp_json_str(doc, "answer");
 	if (q == NULL || a == NULL) {
@@ -296,7 +297,8 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 		if (s->question == NULL || s->target == NULL) {
 			free(s->question);
 			free(s->target);
-			rc = h->fail(l->ctx, QEVAL_ENOMEM, "gsm8k: out of memory");
+			rc = h->fail(l->ctx, QEVAL_ENOMEM, "gsm8k: out of "
+			    "memory");
 			goto out;
 		}
 		g->ntrain++;
@@ -327,7 +329,8 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 			free(it->id);
 			free(it->question);
 			free(it->answer);
-			rc = h->fail(l->ctx, QEVAL_ENOMEM, "gsm8k: out of memory");
+			rc = h->fail(l->ctx, QEVAL_ENOMEM, "gsm8k: out of "
+			    "memory");
 			goto out;
 		}
 		g->n++;

@@ -470,7 +470,8 @@ build_plus(struct he *he, const struct item *it, const char *comp,
 	qp_buf_adds(&he->ref, it->canonical);
 	memset(&d, 0, sizeof(d));
 	d.dataset = "humaneval";
-	d.task_num = atoi(strchr(it->id, '/') ? strchr(it->id, '/') + 1 : "0");
+	d.task_num = (int)strtol(strchr(it->id, '/') ? strchr(it->id, '/') +
+	    1 : "0", NULL, 10);
 	d.entry = it->entry;
 	d.atol = it->atol;
 	d.reference = qp_buf_str(&he->ref) ? qp_buf_str(&he->ref) : "";

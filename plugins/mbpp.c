@@ -228,7 +228,7 @@ load_plus(struct load *l, const cJSON *doc, const char *json, size_t len,
 		return (h->fail(l->ctx, QEVAL_EDATA, "%s: entry_point '%s' is "
 		    "not a Python identifier", where, entry));
 	slash = strrchr(id, '/');
-	it->num = atoi(slash != NULL ? slash + 1 : id);
+	it->num = (int)strtol(slash != NULL ? slash + 1 : id, NULL, 10);
 	it->id = qp_strdup(id);
 	it->prompt = qp_strdup(prompt);
 	it->entry = qp_strdup(entry);

@@ -154,7 +154,8 @@ h_records(struct qeval_ctx *ctx, const char *file, qeval_record_cb cb,
 	strbuf_reset(&err);
 	rc = data_records(path, file, rec_trampoline, &t, &err);
 	if (rc < 0 && ctx->rc == QEVAL_OK)
-		h_fail(ctx, rc, "%s", err.len ? err.buf : "cannot read records");
+		h_fail(ctx, rc, "%s", err.len ? err.buf :
+		    "cannot read records");
 	free(path);
 	strbuf_release(&err);
 	return (rc);

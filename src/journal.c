@@ -242,7 +242,8 @@ journal_open(struct journal **jp, const char *path, int do_load,
 		journal_close(j);
 		return (-1);
 	}
-	if (exists && st.st_size > 0 && cut_torn_tail(j, st.st_size, err) != 0) {
+	if (exists && st.st_size > 0 &&
+	    cut_torn_tail(j, st.st_size, err) != 0) {
 		journal_close(j);
 		return (-1);
 	}

@@ -31,6 +31,7 @@
 #include "plugin.h"
 #include "preset.h"
 #include "report.h"
+#include "results.h"
 #include "run.h"
 #include "serve.h"
 #include "strbuf.h"
@@ -646,9 +647,13 @@ remember_command(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < argc; i++) {
+		/* a password in a URL argument is never written */
+		char *arg = results_redact_url(argv[i]);
+
 		if (i > 0)
 			strbuf_addch(&sb, ' ');
-		strbuf_adds(&sb, argv[i]);
+		strbuf_adds(&sb, arg);
+		free(arg);
 	}
 	the_command = strbuf_detach(&sb, NULL);
 }
@@ -757,8 +762,9 @@ check_baseline(const struct opts *o, const struct run_outcome *oc)
 	free(txt);
 	tasks = cJSON_GetObjectItemCaseSensitive(base, "tasks");
 	if (!cJSON_IsArray(tasks)) {
-		fprintf(stderr, "qeval: --baseline %s: not a qeval results.json "
-		    "(or a run directory holding one)\n", o->baseline);
+		fprintf(stderr, "qeval: --baseline %s: not a qeval "
+		    "results.json (or a run directory holding one)\n",
+		    o->baseline);
 		cJSON_Delete(base);
 		strbuf_release(&path);
 		return (EXIT_RUN);
@@ -1332,15 +1338,16 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 		if (first == NULL) {
 			first = plan;
 			k = cJSON_GetObjectItemCaseSensitive(plan, "shard_n");
-			shard_n = cJSON_IsNumber(k) ? (unsigned)k->valuedouble : 0;
+			shard_n = cJSON_IsNumber(k) ?
+			    (unsigned)k->valuedouble : 0;
 		} else {
 			for (j = 0; merge_keys[j] != NULL; j++)
 				if (!cJSON_Compare(cJSON_GetObjectItem(first,
 				    merge_keys[j]), cJSON_GetObjectItem(plan,
 				    merge_keys[j]), 1)) {
-					fprintf(stderr, "qeval: merge: %s and %s "
-					    "are not shards of one run: their "
-					    "'%s' differ\n", shards[0],
+					fprintf(stderr, "qeval: merge: %s and "
+					    "%s are not shards of one run: "
+					    "their '%s' differ\n", shards[0],
 					    shards[i], merge_keys[j]);
 					cJSON_Delete(plan);
 					goto out;

@@ -1217,7 +1217,8 @@ render_system(struct strbuf *sb, const struct run *r)
 			add_num(sb, 100 * nval(sm, "prefix_cache_hit_rate"), 1,
 			    "%");
 			strbuf_adds(sb, ", KV cache peak ");
-			add_num(sb, nval(sm, "kv_cache_usage_peak_pct"), 1, "%");
+			add_num(sb, nval(sm, "kv_cache_usage_peak_pct"), 1,
+			    "%");
 			strbuf_adds(sb, ", requests waiting peak ");
 			add_count(sb, nval(sm, "requests_waiting_peak"));
 			strbuf_adds(sb, ", preemptions ");

@@ -278,7 +278,8 @@ build_task(cJSON *arr, const struct results_task *t)
 					if (t->category[s] != NULL &&
 					    strcmp(t->category[s],
 					    names[k]) == 0)
-						col[j++] = sample_value(t, s, m);
+						col[j++] = sample_value(t,
+						    s, m);
 				stats_summarise(col, j, &st);
 				add_num_or_null(mv, t->task->metrics[m].name,
 				    st.mean);
@@ -303,6 +304,34 @@ build_task(cJSON *arr, const struct results_task *t)
 	add_num_or_null(o, "wall_s", t->wall_s);
 	cJSON_AddItemToArray(arr, o);
 	free(col);
+}
+
+char *
+results_redact_url(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *at, *slash;
+	char *clean;
+
+	if (scheme == NULL)
+		return (xstrdup(url));
+	scheme += 3;
+	slash = strchr(scheme, '/');
+	at = strchr(scheme, '@');
+	if (at == NULL || (slash != NULL && at > slash))
+		return (xstrdup(url));
+	clean = xmalloc(strlen(url) + 1);
+	memcpy(clean, url, (size_t)(scheme - url));
+	memcpy(clean + (scheme - url), at + 1, strlen(at + 1) + 1);
+	return (clean);
+}
+
+static void
+add_url(cJSON *arr, const char *url)
+{
+	char *clean = results_redact_url(url);
+
+	cJSON_AddItemToArray(arr, cJSON_CreateString(clean));
+	free(clean);
 }
 
 char *
@@ -342,14 +371,17 @@ results_build(const struct results_input *in)
 	cJSON_AddStringToObject(o, "api", c->chat ? "chat" : "completions");
 	a = cJSON_AddArrayToObject(o, "endpoints");
 	for (i = 0; i < c->n_endpoints && !c->reference; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(c->endpoints[i]));
+		add_url(a, c->endpoints[i]);
 	if (c->judge_model) {
 		cJSON *j = cJSON_AddObjectToObject(o, "judge");
 
 		cJSON_AddStringToObject(j, "model", c->judge_model);
-		if (c->judge_endpoint)
-			cJSON_AddStringToObject(j, "endpoint",
-			    c->judge_endpoint);
+		if (c->judge_endpoint) {
+			char *url = results_redact_url(c->judge_endpoint);
+
+			cJSON_AddStringToObject(j, "endpoint", url);
+			free(url);
+		}
 	} else
 		cJSON_AddNullToObject(o, "judge");
 	pj = preset_to_json(c->preset);
@@ -400,7 +432,8 @@ results_build(const struct results_input *in)
 
 		cJSON_AddStringToObject(sm, "source", "/metrics");
 		cJSON_AddNumberToObject(sm, "samples", (double)ps->samples);
-		add_num_or_null(sm, "prompt_tokens", ps->delta[PS_PROMPT_TOKENS]);
+		add_num_or_null(sm, "prompt_tokens",
+		    ps->delta[PS_PROMPT_TOKENS]);
 		add_num_or_null(sm, "generation_tokens",
 		    ps->delta[PS_GENERATION_TOKENS]);
 		add_num_or_null(sm, "preemptions", ps->delta[PS_PREEMPTIONS]);
@@ -468,9 +501,10 @@ results_build(const struct results_input *in)
 				if (!sample_scored(t, s))
 					continue;
 				nsamp++;
-				if (!isnan(v))
-					ncorrect += (t->task->metrics[prim].flags &
-					    QEVAL_MF_SCALE10) ? v / 10.0 : v;
+				if (isnan(v))
+					continue;
+				ncorrect += (t->task->metrics[prim].flags &
+				    QEVAL_MF_SCALE10) ? v / 10.0 : v;
 			}
 		}
 		cJSON_AddNumberToObject(cost, "gpu_price_per_hour",

@@ -66,5 +66,7 @@ struct results_input {
 };
 
 char	*results_build(const struct results_input *);
+/* url without a user:password@ part (malloc'd): what may be written. */
+char	*results_redact_url(const char *url);
 
 #endif

@@ -424,7 +424,8 @@ replay_exchange(struct unit *u, const cJSON *rec)
 		for (i = 0; i < n; i++) {
 			const cJSON *g = cJSON_GetArrayItem(gr, (int)i);
 
-			o.logprob[i] = cJSON_GetArrayItem(lp, (int)i)->valuedouble;
+			o.logprob[i] = cJSON_GetArrayItem(lp,
+			    (int)i)->valuedouble;
 			o.greedy[i] = cJSON_IsTrue(g) ? 1 : 0;
 			if (u->cc != NULL)
 				o.cont_chars[i] = u->cc[i];
@@ -871,10 +872,10 @@ dispatch(struct run *R, struct unit *u)
 			    "needs a \"program\" string");
 			return (-1);
 		}
-		rc = exec_submit(R->exec, make_id(u->slot, 0), prog->valuestring,
-		    strlen(prog->valuestring), cJSON_IsNumber(to) ?
-		    to->valuedouble : 0.0, cJSON_IsNumber(mem) ?
-		    (long)mem->valuedouble : 0);
+		rc = exec_submit(R->exec, make_id(u->slot, 0),
+		    prog->valuestring, strlen(prog->valuestring),
+		    cJSON_IsNumber(to) ? to->valuedouble : 0.0,
+		    cJSON_IsNumber(mem) ? (long)mem->valuedouble : 0);
 		cJSON_Delete(b);
 		if (rc != 0) {
 			unit_error(R, u, "the code executor is not running");
@@ -1322,7 +1323,8 @@ open_tasks(struct run *R, struct strbuf *err)
 		tr->opts.struct_size = sizeof(tr->opts);
 		tr->opts.chat = c->chat;
 		tr->opts.num_fewshot = c->num_fewshot;
-		tr->opts.seed = c->seed_set ? c->seed : (unsigned)c->preset->seed;
+		tr->opts.seed = c->seed_set ? c->seed :
+		    (unsigned)c->preset->seed;
 		tr->opts.limit = c->limit;
 		tr->opts.kv = c->kv;
 		rc = tr->plugin->desc->open(host_table(), &tr->ctx, tr->task,
@@ -1443,8 +1445,12 @@ plan_json(struct run *R)
 	cJSON_AddStringToObject(o, "plan", "qeval/1");
 	cJSON_AddStringToObject(o, "model", c->model);
 	a = cJSON_AddArrayToObject(o, "endpoints");
-	for (i = 0; i < c->n_endpoints; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(c->endpoints[i]));
+	for (i = 0; i < c->n_endpoints; i++) {
+		char *url = results_redact_url(c->endpoints[i]);
+
+		cJSON_AddItemToArray(a, cJSON_CreateString(url));
+		free(url);
+	}
 	cJSON_AddStringToObject(o, "api", c->chat ? "chat" : "completions");
 	cJSON_AddBoolToObject(o, "reference", c->reference);
 	cJSON_AddBoolToObject(o, "corrupt", c->corrupt);
@@ -1467,8 +1473,12 @@ plan_json(struct run *R)
 	cJSON_AddBoolToObject(o, "keep_think", c->keep_think);
 	if (c->judge_model)
 		cJSON_AddStringToObject(o, "judge_model", c->judge_model);
-	if (c->judge_endpoint)
-		cJSON_AddStringToObject(o, "judge_endpoint", c->judge_endpoint);
+	if (c->judge_endpoint) {
+		char *url = results_redact_url(c->judge_endpoint);
+
+		cJSON_AddStringToObject(o, "judge_endpoint", url);
+		free(url);
+	}
 	cJSON_AddNumberToObject(o, "shard_k", c->shard_k);
 	cJSON_AddNumberToObject(o, "shard_n", c->shard_n);
 	pj = preset_to_json(c->preset);

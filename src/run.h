@@ -41,9 +41,11 @@ struct run_cfg {
 	const char		*judge_model;
 	const char		*judge_api_key;
 	int			 judge_concurrency; /* 0: the preset's */
-	int			 chat;		/* 1: chat API, 0: completions */
+	int			 chat;		/* 1: chat API, 0: text
+						 * completions */
 	int			 reference;	/* answer with gold() */
-	int			 corrupt;	/* reference answers corrupted */
+	int			 corrupt;	/* reference answers are
+						 * corrupted */
 	int			 replay_only;	/* rescore: no model calls */
 	const char *const	*tasks;
 	size_t			 n_tasks;

@@ -312,13 +312,20 @@ try:
     # -- --baseline: exit 3 past the failure threshold ---------------------
     if r:
         base = os.path.join(out, "fake")
-        rc, so, se = run(["--model", "fake-model", "--endpoint", srv.url,
+        cred_url = srv.url.replace("http://", "http://qeval:pw-4242-x@")
+        rc, so, se = run(["--model", "fake-model", "--endpoint", cred_url,
                           "--tasks", "gsm8k", "--limit", str(n), "--out",
                           out, "--run-id", "same", "-q", "--preset-file",
                           fast_preset("same", concurrency=8), "--baseline",
                           base], env=env)
         ok(rc == 0 and "ok" in so, "same scores as the baseline: exit 0",
            so + se)
+        txt = ""
+        for root, _, files in os.walk(os.path.join(out, "same")):
+            for fn in files:
+                txt += open(os.path.join(root, fn), errors="replace").read()
+        ok("pw-4242-x" not in txt and "127.0.0.1" in txt,
+           "a password in the endpoint URL is written nowhere")
         worse = FakeServer(tmp, {"rules": [], "default":
                                  {"text": "#### 99999"}})
         servers.append(worse)
