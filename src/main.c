@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "data.h"
+#include "fileio.h"
 #include "host.h"
 #include "plugin.h"
 #include "preset.h"
@@ -732,8 +733,6 @@ fill_cfg(struct run_cfg *c, const struct opts *o, struct env *e,
 	c->quiet = o->quiet;
 }
 
-static char *slurp(const char *path);
-
 /*
  * Compares each task's primary score with the same task in a baseline
  * run: a drop of more than reg_warn percentage points is a warning, more
@@ -757,7 +756,7 @@ check_baseline(const struct opts *o, const struct run_outcome *oc)
 		if (stat(path.buf, &st) == 0 && S_ISDIR(st.st_mode))
 			strbuf_adds(&path, "/results.json");
 	}
-	txt = slurp(path.buf);
+	txt = fileio_read(path.buf, NULL);
 	base = txt ? cJSON_Parse(txt) : NULL;
 	free(txt);
 	tasks = cJSON_GetObjectItemCaseSensitive(base, "tasks");
@@ -1139,22 +1138,6 @@ cmd_selftest(const struct opts *o)
 	return (failed ? EXIT_RUN : (ran ? 0 : EXIT_RUN));
 }
 
-static char *
-slurp(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-	FILE *f = fopen(path, "r");
-	char buf[8192];
-	size_t n;
-
-	if (f == NULL)
-		return (NULL);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(f);
-	return (strbuf_detach(&sb, NULL));
-}
-
 /* Scores a run's saved answers again: no model is asked anything. */
 static int
 cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
@@ -1175,7 +1158,7 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 
 	memset(&e, 0, sizeof(e));
 	strbuf_addf(&p, "%s/run.json", run_dir);
-	txt = slurp(p.buf);
+	txt = fileio_read(p.buf, NULL);
 	plan = txt ? cJSON_Parse(txt) : NULL;
 	free(txt);
 	if (plan == NULL || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
@@ -1327,7 +1310,7 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/run.json", shards[i]);
-		txt = slurp(p.buf);
+		txt = fileio_read(p.buf, NULL);
 		plan = txt ? cJSON_Parse(txt) : NULL;
 		free(txt);
 		if (plan == NULL) {
@@ -1396,17 +1379,19 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 	strbuf_reset(&p);
 	strbuf_addf(&p, "%s/run.json", dir.buf);
 	{
+		struct strbuf werr = STRBUF_INIT;
 		char *txt = cJSON_Print(first);
-		FILE *f = fopen(p.buf, "w");
+		int wrc = txt == NULL ? -1 :
+		    fileio_write_atomic(p.buf, txt, strlen(txt), &werr);
 
-		if (txt == NULL || f == NULL || fputs(txt, f) < 0 ||
-		    fclose(f) != 0) {
-			fprintf(stderr, "qeval: merge: cannot write %s\n",
-			    p.buf);
-			free(txt);
+		free(txt);
+		if (wrc != 0) {
+			fprintf(stderr, "qeval: merge: %s\n", werr.len ?
+			    werr.buf : "cannot write run.json");
+			strbuf_release(&werr);
 			goto out;
 		}
-		free(txt);
+		strbuf_release(&werr);
 	}
 	strbuf_reset(&p);
 	strbuf_addf(&p, "%s/journal", dir.buf);

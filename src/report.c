@@ -1,6 +1,8 @@
 #include "config.h"
 #include "report.h"
 
+#include "fileio.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -2018,31 +2020,6 @@ report_render(const struct cJSON *const *runs, size_t n, struct strbuf *out,
 
 /* Writing. */
 
-/* Reads a whole file, NUL-terminated; NULL with errno set on failure. */
-static char *
-slurp(const char *path, size_t *lenp)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[8192];
-	size_t got;
-	FILE *fp;
-	int e;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return (NULL);
-	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&sb, buf, got);
-	if (ferror(fp)) {
-		e = errno != 0 ? errno : EIO;
-		fclose(fp);
-		strbuf_release(&sb);
-		errno = e;
-		return (NULL);
-	}
-	fclose(fp);
-	return (strbuf_detach(&sb, lenp));
-}
-
 static cJSON *
 load_run(const char *arg, char **pathp, struct strbuf *err)
 {
@@ -2061,7 +2038,7 @@ load_run(const char *arg, char **pathp, struct strbuf *err)
 	}
 	*pathp = strbuf_detach(&path, NULL);
 	errno = 0;
-	text = slurp(*pathp, &len);
+	text = fileio_read(*pathp, &len);
 	if (text == NULL) {
 		strbuf_addf(err, "%s: cannot read: %s", *pathp,
 		    errno != 0 ? strerror(errno) : "read error");
@@ -2073,73 +2050,6 @@ load_run(const char *arg, char **pathp, struct strbuf *err)
 		    end != NULL && end >= text ? (size_t)(end - text) : 0);
 	free(text);
 	return (doc);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return (0);
-}
-
-/* Temp file in the target's directory, fsync, rename, fsync the dir. */
-static int
-write_atomic(const char *path, const struct strbuf *text, struct strbuf *err)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	const char *slash = strrchr(path, '/');
-	int fd, dfd, e;
-
-	if (slash != NULL)
-		strbuf_add(&tmp, path, (size_t)(slash - path) + 1);
-	strbuf_adds(&tmp, ".report.md.XXXXXX");
-	if ((fd = mkstemp(tmp.buf)) < 0) {
-		strbuf_addf(err, "%s: cannot create a temporary file: %s",
-		    tmp.buf, strerror(errno));
-		strbuf_release(&tmp);
-		return (-1);
-	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text->buf, text->len) < 0 ||
-	    fsync(fd) < 0) {
-		e = errno;
-		close(fd);
-		unlink(tmp.buf);
-		strbuf_addf(err, "%s: cannot write: %s", tmp.buf,
-		    strerror(e));
-		strbuf_release(&tmp);
-		return (-1);
-	}
-	if (close(fd) < 0 || rename(tmp.buf, path) < 0) {
-		e = errno;
-		unlink(tmp.buf);
-		strbuf_addf(err, "%s: cannot write: %s", path, strerror(e));
-		strbuf_release(&tmp);
-		return (-1);
-	}
-	/* Make the rename itself durable; failure here loses nothing. */
-	if (slash != NULL)
-		strbuf_setlen(&tmp, (size_t)(slash - path) + 1);
-	else {
-		strbuf_reset(&tmp);
-		strbuf_adds(&tmp, ".");
-	}
-	if ((dfd = open(tmp.buf, O_RDONLY | O_DIRECTORY)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	strbuf_release(&tmp);
-	return (0);
 }
 
 int
@@ -2173,7 +2083,7 @@ report_write_runs(const char *const *runs, size_t n, const char *out_path,
 				rc = -1;
 			}
 		} else
-			rc = write_atomic(out_path, &text, err);
+			rc = fileio_write_atomic(out_path, text.buf, text.len, err);
 	}
 	for (i = 0; i < n; i++) {
 		cJSON_Delete(docs[i]);

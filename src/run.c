@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "exec.h"
+#include "fileio.h"
 #include "gpu.h"
 #include "host.h"
 #include "http.h"
@@ -1491,46 +1492,6 @@ plan_json(struct run *R)
 	return (txt);
 }
 
-static int
-write_file_atomic(const char *path, const char *data, size_t len,
-    struct strbuf *err)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, rc = -1;
-	size_t off = 0;
-
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot write %s: %s", tmp.buf,
-		    strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			strbuf_addf(err, "cannot write %s: %s", tmp.buf,
-			    strerror(errno));
-			close(fd);
-			unlink(tmp.buf);
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp.buf, path) != 0) {
-		strbuf_addf(err, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp.buf);
-		goto out;
-	}
-	rc = 0;
-out:
-	strbuf_release(&tmp);
-	return (rc);
-}
-
 /*
  * Finds the run to continue: --run-id, or the newest run in out_dir
  * whose plan has the same model, tasks and limit.
@@ -1580,7 +1541,7 @@ setup_dir(struct run *R, struct strbuf *err)
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/run.json", dir.buf);
 		plan = plan_json(R);
-		rc = write_file_atomic(p.buf, plan, strlen(plan), err);
+		rc = fileio_write_atomic(p.buf, plan, strlen(plan), err);
 		free(plan);
 		if (rc != 0)
 			goto out;
@@ -1653,21 +1614,7 @@ find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err)
 		if (de->d_name[0] == '.')
 			continue;
 		strbuf_addf(&p, "%s/%s/run.json", c->out_dir, de->d_name);
-		txt = NULL;
-		{
-			FILE *f = fopen(p.buf, "r");
-
-			if (f != NULL) {
-				struct strbuf s = STRBUF_INIT;
-				char buf[4096];
-				size_t n;
-
-				while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-					strbuf_add(&s, buf, n);
-				fclose(f);
-				txt = strbuf_detach(&s, NULL);
-			}
-		}
+		txt = fileio_read(p.buf, NULL);
 		plan = txt ? cJSON_Parse(txt) : NULL;
 		free(txt);
 		if (plan != NULL) {
@@ -2087,7 +2034,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		json = results_build(&ri);
 		free(ri.tasks);
 		strbuf_addf(&p, "%s/results.json", R.run_dir);
-		if (write_file_atomic(p.buf, json, strlen(json), err) != 0)
+		if (fileio_write_atomic(p.buf, json, strlen(json), err) != 0)
 			rc = 1;
 		else {
 			const char *runs[1] = { R.run_dir };
