@@ -67,6 +67,7 @@ struct unit {
 	char			*req_body;
 	char			*req_label;
 	char			*sent;
+	int			 streamed;	/* sent with stream: true */
 	uint64_t		 hash;
 	size_t			 nparts;	/* LOGLIK continuations */
 	size_t			 parts_left;
@@ -549,12 +550,8 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 		if (e->req.label)
 			cJSON_AddStringToObject(x, "label", e->req.label);
 		if (w->sent != NULL) {
-			cJSON *sent = cJSON_Parse(w->sent);
-
-			if (sent != NULL)
-				cJSON_AddItemToObject(x, "request", sent);
-			else
-				cJSON_AddStringToObject(x, "request", w->sent);
+			/* qeval printed it with cJSON: valid JSON as is */
+			cJSON_AddRawToObject(x, "request", w->sent);
 		} else if (e->req.body != NULL) {
 			cJSON *body = cJSON_Parse(e->req.body);
 
@@ -968,6 +965,7 @@ dispatch(struct run *R, struct unit *u)
 			return (-1);
 		}
 		u->sent = http_body(R, &u->req, &stream, &err);
+		u->streamed = stream;
 		if (u->sent == NULL) {
 			unit_error(R, u, err.buf);
 			strbuf_release(&err);
@@ -1197,8 +1195,7 @@ process_ready(struct run *R)
 			o.ttft = r->ttft;
 			o.attempts = r->attempts;
 			if (is_model)
-				record_latency(R, r, u->sent != NULL &&
-				    strstr(u->sent, "\"stream\":true") != NULL);
+				record_latency(R, r, u->streamed);
 			unit_push(u, &o, u->req.kind == QEVAL_REQ_EXEC ?
 			    r->exec_status : 0, r->ptok, r->ctok, 0);
 		}
