@@ -246,16 +246,21 @@ pending_del(struct exec *X, uint64_t id)
 }
 
 /* Reads what is there; 1 at end of stream or error, else 0. */
+/*
+ * Appends everything the socket has now to in, without blocking; both
+ * ends of the executor's socket read this way.  Returns 1 at end of file
+ * or on an error, else 0.
+ */
 static int
-read_avail(struct exec *X)
+recv_avail(int fd, struct strbuf *in)
 {
 	for (;;) {
 		ssize_t n;
 
-		strbuf_grow(&X->in, 65536);
-		n = recv(X->fd, X->in.buf + X->in.len, 65536, MSG_DONTWAIT);
+		strbuf_grow(in, 65536);
+		n = recv(fd, in->buf + in->len, 65536, MSG_DONTWAIT);
 		if (n > 0) {
-			strbuf_setlen(&X->in, X->in.len + (size_t)n);
+			strbuf_setlen(in, in->len + (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -264,6 +269,12 @@ read_avail(struct exec *X)
 			return (0);
 		return (1);
 	}
+}
+
+static int
+read_avail(struct exec *X)
+{
+	return (recv_avail(X->fd, &X->in));
 }
 
 /* Copies the next complete frame's header to *h; NULL if none yet. */
@@ -1395,22 +1406,8 @@ parse_requests(struct xstate *X)
 static void
 read_socket(struct xstate *X)
 {
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(&X->in, 65536);
-		n = recv(X->sock, X->in.buf + X->in.len, 65536, MSG_DONTWAIT);
-		if (n > 0) {
-			strbuf_setlen(&X->in, X->in.len + (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
+	if (recv_avail(X->sock, &X->in))
 		X->eof = 1;
-		break;
-	}
 	parse_requests(X);
 }
 
