@@ -42,6 +42,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -646,7 +647,7 @@ struct xstate {
  * exec(compile(...), {}): fresh globals, so __name__ is "builtins".
  */
 static const char bootstrap_py[] =
-"import builtins, faulthandler, gc, os, shutil, subprocess, sys\n"
+"import builtins, faulthandler, gc, os, random, shutil, subprocess, sys\n"
 "for _m in ('abc array base64 binascii bisect calendar cmath collections '\n"
 "           'collections.abc contextlib copy dataclasses datetime decimal '\n"
 "           'difflib enum fractions functools hashlib heapq io itertools '\n"
@@ -683,6 +684,10 @@ static const char bootstrap_py[] =
 "    return text.encode('utf-8', 'backslashreplace')[:1024]\n"
 "def run(data):\n"
 "    try:\n"
+"        random.seed()\n"
+"    except BaseException:\n"
+"        pass\n"
+"    try:\n"
 "        src = data.decode('utf-8', 'surrogatepass')\n"
 "        exec(compile(src, '<candidate>', 'exec'), {})\n"
 "    except MemoryError:\n"
@@ -700,6 +705,110 @@ static const char bootstrap_py[] =
 "        except BaseException:\n"
 "            pass\n";
 
+/*
+ * Where the interpreter's object arenas live.  Every child starts as a
+ * copy of the executor, and three of its costs grow with the number of
+ * pages the executor has mapped: fork() copies a page-table entry per
+ * page, the child's exit drops each again, and neither is free.  So the
+ * arenas the executor fills before its first child are carved out of
+ * one reserved region aligned to 2 MiB, which py_seal() then turns into
+ * transparent huge pages (MADV_COLLAPSE): fork() copies one entry per
+ * 2 MiB there.  A child that writes to such a page splits it and copies
+ * only the 4 KiB it touched, as before.  The region is not marked
+ * MADV_HUGEPAGE, so a child's own arenas (taken from the rest of the
+ * region, or from mmap once it is used up) stay in small pages.
+ * Arenas are never handed back to the region: one that is freed is
+ * only emptied (MADV_DONTNEED); the reserve is small.
+ */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux 6.1; glibc 2.36 headers lack it */
+#endif
+#define ARENA_RESERVE	(48u << 20)
+#define HUGE_2M		(2ul << 20)
+
+static struct {
+	char	*base;		/* aligned start */
+	size_t	 used;
+	size_t	 size;
+} arenas;
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	void *p;
+
+	(void)ctx;
+	if (arenas.base != NULL && size <= arenas.size - arenas.used) {
+		p = arenas.base + arenas.used;
+		arenas.used += size;
+		return (p);
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return (p == MAP_FAILED ? NULL : p);
+}
+
+static void
+arena_free(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	if (arenas.base != NULL && (char *)p >= arenas.base &&
+	    (char *)p < arenas.base + arenas.size)
+		(void)madvise(p, size, MADV_DONTNEED);
+	else
+		(void)munmap(p, size);
+}
+
+/* Before Py_Initialize: the arenas go to the reserved region. */
+static void
+arenas_reserve(void)
+{
+	PyObjectArenaAllocator a = { NULL, arena_alloc, arena_free };
+	char *p;
+
+	p = mmap(NULL, ARENA_RESERVE + HUGE_2M, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return;		/* plain mmap arenas: slower, not wrong */
+	arenas.base = (char *)(((uintptr_t)p + HUGE_2M - 1) &
+	    ~(uintptr_t)(HUGE_2M - 1));
+	arenas.size = ARENA_RESERVE;
+	PyObject_SetArenaAllocator(&a);
+}
+
+/*
+ * In py_seal(): each whole 2 MiB block of the region in use, and of the
+ * malloc heap, becomes one huge page.  Best effort: a kernel without
+ * MADV_COLLAPSE (before 6.1), or THP set to "never", leaves small pages.
+ */
+static void
+arenas_collapse(void)
+{
+	FILE *f;
+	char line[512];
+	uintptr_t a, end;
+
+	if (arenas.base != NULL) {
+		end = (uintptr_t)arenas.base + arenas.used;
+		for (a = (uintptr_t)arenas.base; a + HUGE_2M <= end;
+		    a += HUGE_2M)
+			(void)madvise((void *)a, HUGE_2M, MADV_COLLAPSE);
+	}
+	if ((f = fopen("/proc/self/maps", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+
+		if (strstr(line, "[heap]") == NULL ||
+		    sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		for (a = (lo + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1);
+		    a + HUGE_2M <= hi; a += HUGE_2M)
+			(void)madvise((void *)a, HUGE_2M, MADV_COLLAPSE);
+	}
+	fclose(f);
+}
+
 static int
 py_start(struct xstate *X, struct strbuf *err)
 {
@@ -708,6 +817,7 @@ py_start(struct xstate *X, struct strbuf *err)
 	PyObject *code, *mod, *d, *r;
 	char *argv0[] = { (char *)"", NULL };
 
+	arenas_reserve();
 	PyConfig_InitPythonConfig(&c);
 	c.install_signal_handlers = 0;
 	c.parse_argv = 0;
@@ -784,6 +894,7 @@ py_seal(struct xstate *X)
 	Py_DECREF(r);
 	/* Fewer mapped pages, cheaper forks. */
 	(void)malloc_trim(0);
+	arenas_collapse();
 	return (0);
 fail:
 	PyErr_Clear();
@@ -876,7 +987,13 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (lifeline >= 0)
 		close(lifeline);
-	PyOS_AfterFork_Child();
+	/*
+	 * No PyOS_AfterFork_Child(): it re-creates locks another thread
+	 * might have held at fork time and runs the at-fork hooks, and the
+	 * executor never has a second thread (kid_start).  Its hooks cost
+	 * a child some 130 copy-on-write faults; the one that matters to
+	 * a program, reseeding `random`, is done by run().
+	 */
 	if (X->root) {
 		uid = SBX_UID_BASE + (uid_t)k->slot;
 		gid = SBX_UID_BASE + (gid_t)k->slot;
@@ -1100,7 +1217,10 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	strbuf_reset(&k->res);
 	k->start = clock_now();
 	k->deadline = k->start + j->timeout_s;
-	PyOS_BeforeFork();
+	/* Python's own fork protocol (PyOS_BeforeFork and the two
+	 * AfterFork calls) is left out on purpose: it exists for locks
+	 * held by other threads, and this process has one thread, which
+	 * holds the GIL from start to end.  See child_b(). */
 	if (X->direct) {
 		/* The next child is pid 1 of a new namespace; then back to
 		 * ours, so that the next unshare is allowed. */
@@ -1121,7 +1241,6 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 		if (pid == 0)
 			child_a(X, k, outp[1], resp[1]);
 	}
-	PyOS_AfterFork_Parent();
 	if (pid < 0) {
 		(void)rmdir(k->dir);
 		goto fail;

