@@ -46,7 +46,8 @@
 #include "qp.h"
 
 #define BFCL_MAGIC	0x6266636cu
-#define PY_HINT		" Note that the provided function is in Python 3 syntax."
+#define PY_HINT		" Note that the provided function is in Python 3 " \
+    "syntax."
 #define FLOAT_HINT	" This is a float type value."
 
 enum mode { MODE_FC, MODE_PROMPT };
@@ -418,8 +419,8 @@ check_function(const struct bv *f, struct qp_buf *why)
 
 		if (t == NULL || !bfcl_type_known(t)) {
 			qp_buf_reset(why);
-			qp_buf_addf(why, "parameter '%s' of '%s' has type '%s', "
-			    "which BFCL's checker does not know",
+			qp_buf_addf(why, "parameter '%s' of '%s' has type "
+			    "'%s', which BFCL's checker does not know",
 			    vstr(&props->items[2 * i]) ?
 			    vstr(&props->items[2 * i]) : "?",
 			    vstr(bv_get(f, "name")), t ? t : "(none)");
@@ -565,9 +566,9 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 			const char *id;
 
 			if (bv_json_parse(s, n, &rec, &err) < 0) {
-				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: invalid "
-				    "JSON (%s): check the file against its "
-				    "manifest", af.buf, al.lineno,
+				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: "
+				    "invalid JSON (%s): check the file "
+				    "against its manifest", af.buf, al.lineno,
 				    qp_buf_str(&err));
 				goto out;
 			}
@@ -575,10 +576,10 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 			gt = (struct bv *)bv_get(&rec, "ground_truth");
 			if (id == NULL || gt == NULL) {
 				bv_free(&rec);
-				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the record "
-				    "needs 'id' and 'ground_truth': is this a "
-				    "BFCL possible_answer file?", af.buf,
-				    al.lineno);
+				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: "
+				    "the record needs 'id' and 'ground_truth': "
+				    "is this a BFCL possible_answer file?",
+				    af.buf, al.lineno);
 				goto out;
 			}
 			if (nans % 256 == 0) {
@@ -593,8 +594,8 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 					answer_ids = ni;
 				if (na == NULL || ni == NULL) {
 					bv_free(&rec);
-					rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out "
-					    "of memory");
+					rc = h->fail(ctx, QEVAL_ENOMEM,
+					    "bfcl: out of memory");
 					goto out;
 				}
 			}
@@ -628,10 +629,10 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 		    q->items[0].kind != BV_LIST || fn == NULL ||
 		    fn->kind != BV_LIST || fn->n == 0) {
 			bv_free(&rec);
-			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the record needs "
-			    "'id', 'question' (a list of turns of messages) "
-			    "and a non-empty 'function' list", qf.buf,
-			    ql.lineno);
+			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the record "
+			    "needs 'id', 'question' (a list of turns of "
+			    "messages) and a non-empty 'function' list",
+			    qf.buf, ql.lineno);
 			goto out;
 		}
 		for (i = 0; i < q->items[0].n; i++) {
@@ -641,8 +642,8 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 			    vstr(bv_get(m, "content")) == NULL) {
 				bv_free(&rec);
 				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: field "
-				    "'question[0][%zu]' needs string 'role' and "
-				    "'content'", qf.buf, ql.lineno, i);
+				    "'question[0][%zu]' needs string 'role' "
+				    "and 'content'", qf.buf, ql.lineno, i);
 				goto out;
 			}
 		}
@@ -684,9 +685,9 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 				    strcmp(answer_ids[i], it->id) == 0)
 					break;
 		if (i >= nans || answers[i].kind == BV_NONE) {
-			rc = h->fail(ctx, QEVAL_EDATA, "%s: no ground truth for "
-			    "'%s' (%s:%zu): the two files must come from the "
-			    "same BFCL version", af.buf, it->id, qf.buf,
+			rc = h->fail(ctx, QEVAL_EDATA, "%s: no ground truth "
+			    "for '%s' (%s:%zu): the two files must come from "
+			    "the same BFCL version", af.buf, it->id, qf.buf,
 			    ql.lineno);
 			goto out;
 		}
@@ -699,9 +700,10 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 		}
 		it->unsatisfiable = unsatisfiable(&it->answer);
 		if (it->unsatisfiable)
-			h->log(ctx, QEVAL_LOG_INFO, "%s: the ground truth of %s "
-			    "gives a parameter no acceptable value: no answer "
-			    "can pass it (BFCL data erratum)", af.buf, it->id);
+			h->log(ctx, QEVAL_LOG_INFO, "%s: the ground truth of "
+			    "%s gives a parameter no acceptable value: no "
+			    "answer can pass it (BFCL data erratum)", af.buf,
+			    it->id);
 	}
 	if (b->n == first) {
 		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no records", qf.buf);
@@ -751,9 +753,9 @@ bfcl_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 		else if (strcmp(v, "prompt") == 0)
 			b->mode = MODE_PROMPT;
 		else {
-			rc = h->fail(ctx, QEVAL_EINVAL, "%s: option mode=%s: use "
-			    "mode=fc (tools) or mode=prompt (BFCL's system "
-			    "prompt)", task->name, v);
+			rc = h->fail(ctx, QEVAL_EINVAL, "%s: option mode=%s: "
+			    "use mode=fc (tools) or mode=prompt (BFCL's "
+			    "system prompt)", task->name, v);
 			goto fail;
 		}
 	}
@@ -1080,8 +1082,9 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 			out->values[M_VALID] = 1.0;
 		} else if (!decoded && looks) {
 			malformed = 1;
-			qp_buf_addf(&b->reason, "abstained, but with a malformed "
-			    "call (counted as abstention, as BFCL does): %s",
+			qp_buf_addf(&b->reason, "abstained, but with a "
+			    "malformed call (counted as abstention, as BFCL "
+			    "does): %s",
 			    qp_buf_str(&err) ? qp_buf_str(&err) : "");
 			out->values[M_VALID] = 0.0;
 		} else
@@ -1314,9 +1317,9 @@ gold_calls(const struct item *it, struct bv *out)
 				v = NULL;
 			if (v == NULL)
 				continue;
-			if (bv_copy(&args->items[2 * n], &params->items[2 * k]) <
-			    0 || gold_value(bv_get(props,
-			    params->items[2 * k].s), v,
+			if (bv_copy(&args->items[2 * n],
+			    &params->items[2 * k]) < 0 ||
+			    gold_value(bv_get(props, params->items[2 * k].s), v,
 			    &args->items[2 * n + 1]) < 0) {
 				args->n = n + 1;
 				goto fail;
@@ -1403,8 +1406,8 @@ bfcl_gold(void *state, struct qeval_ctx *ctx, size_t i,
 		if (calls.items[0].items == NULL)
 			goto oom_calls;
 		calls.items[0].n = 1;
-		if (bv_copy(&calls.items[0].items[0], bv_get(&it->funcs.items[0],
-		    "name")) < 0)
+		if (bv_copy(&calls.items[0].items[0],
+		    bv_get(&it->funcs.items[0], "name")) < 0)
 			goto oom_calls;
 		calls.items[0].items[1].kind = BV_DICT;
 	} else if (gold_calls(it, &calls) < 0)

@@ -831,8 +831,8 @@ pp_str1(struct pp *p, int raw, struct qp_buf *b)
 			size_t n = c == 'x' ? 2 : c == 'u' ? 4 : 8;
 			uint32_t cp;
 
-			if (p->pos + n > p->len || hexn(p->s + p->pos, n, &cp) ||
-			    cp > 0x10ffff)
+			if (p->pos + n > p->len ||
+			    hexn(p->s + p->pos, n, &cp) || cp > 0x10ffff)
 				return (pp_fail(p, "invalid escape in string"));
 			p->pos += n;
 			utf8_put(b, cp);
@@ -1341,9 +1341,10 @@ pp_call(struct pp *p, struct bv *out)
 				if (rc < 0 || dup) {
 					bv_free(&key);
 					bv_free(&val);
-					rc = pp_fail(p, dup ? "keyword argument "
-					    "repeated" : rc == -2 ? "too many "
-					    "arguments" : "out of memory");
+					rc = pp_fail(p, dup ?
+					    "keyword argument repeated" :
+					    rc == -2 ? "too many arguments" :
+					    "out of memory");
 					goto fail;
 				}
 				seen_kw = 1;
@@ -2171,8 +2172,10 @@ type_checker(const char *param, const struct bv *value, const struct bv *pa,
 
 					sub.msg = (struct qp_buf)QP_BUF_INIT;
 					type_checker(param, &value->items[j],
-					    item, kind_name((enum bv_kind)nested),
-					    (enum bv_kind)nested, -1, &sub, &sv);
+					    item,
+					    kind_name((enum bv_kind)nested),
+					    (enum bv_kind)nested, -1,
+					    &sub, &sv);
 					qp_buf_free(&sub.msg);
 					if (!sub.valid) {
 						flag = 0;
@@ -2293,18 +2296,20 @@ dict_checker(const char *param, const struct bv *value, const struct bv *pas,
 					continue;
 			} else if (eq_std(val, acc))
 				continue;
-			set_err(r, "value_error:dict_value", "Invalid value for "
-			    "parameter %s: %s.", short_repr(&tmp, key),
-			    short_repr(&t2, val));
+			set_err(r, "value_error:dict_value",
+			    "Invalid value for parameter %s: %s.",
+			    short_repr(&tmp, key), short_repr(&t2, val));
 			flag = 0;
 		}
 		if (flag && pa->kind == BV_DICT)
 			for (k = 0; k < pa->n; k++) {
 				if (dict_find(value, &pa->items[2 * k]) ==
-				    NULL && !has_optional(&pa->items[2 * k + 1])) {
+				    NULL &&
+				    !has_optional(&pa->items[2 * k + 1])) {
 					set_err(r, "value_error:dict_key",
 					    "Missing dict key parameter: %s.",
-					    short_repr(&tmp, &pa->items[2 * k]));
+					    short_repr(&tmp,
+					    &pa->items[2 * k]));
 					flag = 0;
 					break;
 				}
@@ -2337,8 +2342,8 @@ list_dict_checker(const char *param, const struct bv *value,
 		int flag = 1;
 
 		if (pn != value->n) {
-			set_err(r, "value_error:list_dict_count", "Wrong number "
-			    "of dictionaries in the list.");
+			set_err(r, "value_error:list_dict_count",
+			    "Wrong number of dictionaries in the list.");
 			continue;
 		}
 		for (j = 0; j < value->n; j++) {
@@ -2494,7 +2499,8 @@ simple_checker(const struct bv *desc, const struct bv *call,
 		    !has_optional(&pa->items[2 * i + 1])) {
 			set_err(r, "simple_function_checker:missing_optional",
 			    "Optional parameter %s not provided and not marked "
-			    "as optional.", short_repr(&tmp, &pa->items[2 * i]));
+			    "as optional.",
+			    short_repr(&tmp, &pa->items[2 * i]));
 			goto out;
 		}
 	r->valid = 1;
@@ -2557,8 +2563,8 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 			for (j = 0; desc != NULL && j < decoded->n; j++) {
 				if (used[j])
 					continue;
-				simple_checker(desc, &decoded->items[j], ans, fc,
-				    r);
+				simple_checker(desc, &decoded->items[j], ans,
+				    fc, r);
 				if (r->valid) {
 					used[j] = 1;
 					found = 1;
@@ -2572,8 +2578,9 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 				    r->msg.buf : "");
 				set_err(r, "parallel_function_checker_no_order:"
 				    "cannot_find_match", "Could not find a "
-				    "matching function for index %zu of possible "
-				    "answers (%s): %s", i, desc != NULL &&
+				    "matching function for index %zu of "
+				    "possible answers (%s): %s", i,
+				    desc != NULL &&
 				    ans->items[0].kind == BV_STR ?
 				    ans->items[0].s : "?",
 				    why.buf != NULL ? why.buf : "");
@@ -2608,8 +2615,8 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 		return;
 	}
 	if (decoded->n != 1) {
-		set_err(r, "simple_function_checker:wrong_count", "Wrong number "
-		    "of functions: %zu, expected 1.", decoded->n);
+		set_err(r, "simple_function_checker:wrong_count",
+		    "Wrong number of functions: %zu, expected 1.", decoded->n);
 		return;
 	}
 	simple_checker(&funcs->items[0], &decoded->items[0],

@@ -209,7 +209,8 @@ codeutil_defines(const char *code, const char *name)
 			while (i < len && p[i] == ' ')
 				i++;
 			if (len - i >= k && memcmp(p + i, name, k) == 0 &&
-			    (i + k == len || !is_ident((unsigned char)p[i + k])))
+			    (i + k == len ||
+			    !is_ident((unsigned char)p[i + k])))
 				return (1);
 		} else if (len > k && memcmp(p, name, k) == 0) {
 			/* "name = ..." at top level */

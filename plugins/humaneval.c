@@ -161,7 +161,8 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 
 	memset(&it, 0, sizeof(it));
 	if (doc == NULL)
-		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON", where));
+		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON",
+		    where));
 	id = qp_json_str(doc, "task_id");
 	prompt = qp_json_str(doc, "prompt");
 	canon = qp_json_str(doc, "canonical_solution");
@@ -636,7 +637,8 @@ he_gold(void *state, struct qeval_ctx *ctx, size_t i,
 		qp_buf_adds(g, body);
 		qp_buf_adds(g, "```\n");
 	} else {
-		qp_buf_adds(g, "Here is the completed function:\n\n```python\n");
+		qp_buf_adds(g, "Here is the completed function:\n\n"
+		    "```python\n");
 		qp_buf_adds(g, it->prompt);
 		qp_buf_adds(g, body);
 		qp_buf_adds(g, "```\n");

@@ -270,7 +270,8 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 
 	memset(&it, 0, sizeof(it));
 	if (doc == NULL)
-		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON", where));
+		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON",
+		    where));
 	if (m->recipe == R_PLUS) {
 		rc = load_plus(l, doc, json, len, where, &it);
 		if (rc == QEVAL_OK)

@@ -232,7 +232,8 @@ load_question(struct load *l, cJSON *doc, const char *where)
 		    k)->valuestring);
 	if (q->id == NULL || q->category == NULL || q->turn[0] == NULL ||
 	    q->turn[1] == NULL)
-		return (h->fail(l->ctx, QEVAL_ENOMEM, "mtbench: out of memory"));
+		return (h->fail(l->ctx, QEVAL_ENOMEM,
+		    "mtbench: out of memory"));
 	q->need_ref = needs_ref(cat);
 	q->temperature = category_temperature(cat);
 	return (QEVAL_OK);
@@ -486,9 +487,10 @@ mtbench_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	if (rc == QEVAL_OK)
 		for (i = 0; i < m->n; i++)
 			if (m->q[i].need_ref && m->q[i].ref[0] == NULL) {
-				rc = h->fail(ctx, QEVAL_EDATA, "%s: question %ld "
-				    "(%s) has no reference answer; FastChat "
-				    "needs one for math, reasoning and coding",
+				rc = h->fail(ctx, QEVAL_EDATA,
+				    "%s: question %ld (%s) has no reference "
+				    "answer; FastChat needs one for math, "
+				    "reasoning and coding",
 				    path_of(m, dir, refname), m->q[i].qid,
 				    m->q[i].category);
 				break;

@@ -1905,8 +1905,8 @@ render_comparisons(struct strbuf *sb, const struct report *rp)
 		    "to compare with.\n");
 	else
 		strbuf_addf(sb, "\nScores: ❌ when the drop exceeds twice the "
-		    "combined stderr. Speed: ⚠️ when %.0f%% worse, ❌ when "
-		    "%.0f%% worse.\n", WARN_SLOWER * 100.0,
+		    "combined stderr. Speed: ⚠️ when %.0f%% worse, "
+		    "❌ when %.0f%% worse.\n", WARN_SLOWER * 100.0,
 		    FAIL_SLOWER * 100.0);
 	strbuf_adds(sb, "\n---\n\n");
 	free(cols);
@@ -2083,7 +2083,8 @@ report_write_runs(const char *const *runs, size_t n, const char *out_path,
 				rc = -1;
 			}
 		} else
-			rc = fileio_write_atomic(out_path, text.buf, text.len, err);
+			rc = fileio_write_atomic(out_path, text.buf, text.len,
+			    err);
 	}
 	for (i = 0; i < n; i++) {
 		cJSON_Delete(docs[i]);

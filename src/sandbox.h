@@ -18,7 +18,8 @@
 #include <sys/types.h>
 
 enum sbx_layer {
-	SBX_RLIMITS	= 1 << 0,	/* CPU, AS, FSIZE, NOFILE, CORE, NPROC */
+	/* CPU, AS, FSIZE, NOFILE, CORE, NPROC */
+	SBX_RLIMITS	= 1 << 0,
 	SBX_NETNS	= 1 << 1,	/* the executor's own empty net ns */
 	SBX_USERNS	= 1 << 2,	/* not root: a user ns for the others */
 	SBX_PIDNS	= 1 << 3,	/* one PID namespace per child */

@@ -151,7 +151,7 @@ struct qeval_request {
 	double			 top_p;		/* <= 0: preset default */
 	int			 max_tokens;	/* <= 0: preset default */
 	int			 reserved_int;	/* set to 0 */
-	const char		*label;		/* short tag for logs, or NULL */
+	const char		*label;		/* short log tag, or NULL */
 };
 
 /* A request with every sampling field unset. */
@@ -265,7 +265,7 @@ struct qeval_verdict {
 	uint32_t	 flags;		/* enum qeval_verdict_flags */
 	const char	*extracted;	/* the extracted answer, or NULL */
 	const char	*reason;	/* one line: why this verdict */
-	const char	*category;	/* for per-category breakdown, or NULL */
+	const char	*category;	/* per-category breakdown, or NULL */
 	const char	*detail;	/* JSON object text with more (per
 					 * filter extractions …), or NULL */
 };
@@ -283,7 +283,7 @@ enum qeval_task_flags {
 
 /* One task a plugin provides ("gsm8k", "gsm8k_cot" …). */
 struct qeval_task {
-	const char	*name;		/* lm-eval's task name where it has one */
+	const char	*name;		/* lm-eval's task name, if any */
 	const char	*dataset;	/* display name: "GSM8K" */
 	const char	*task_type;	/* display: "Math Reasoning" */
 	const char	*recipe;	/* which reference it reproduces */

@@ -264,8 +264,8 @@ add_byte_cases(void)
 	add_bytes("nul-byte", B("x = 1\0\nassert x == 1\n"), F, "null bytes");
 	add_bytes("bom", B("\xef\xbb\xbfx = 1\nassert x == 1\n"), F,
 	    "SyntaxError");
-	add_bytes("cr-only-lines", B("x = 1\rif x:\r    y = 2\rassert y == 2\r"),
-	    P, NULL);
+	add_bytes("cr-only-lines", B("x = 1\rif x:\r    y = 2\r"
+	    "assert y == 2\r"), P, NULL);
 	add_bytes("crlf-lines", B("x = 1\r\nif x:\r\n    y = 2\r\n"
 	    "assert y == 2\r\n"), P, NULL);
 	add_bytes("lone-surrogate", B("s = '\xed\xa0\x80'\n"), F,
@@ -273,8 +273,8 @@ add_byte_cases(void)
 	add_bytes("invalid-utf8", B("s = '\xff'\n"), F, "UnicodeDecodeError");
 	add_bytes("empty-program", B(""), P, NULL);
 	add_bytes("no-final-newline", B("assert 1"), P, NULL);
-	add_bytes("tab-indent", B("if True:\n\tx = 1\n\ty = x\nassert y == 1\n"),
-	    P, NULL);
+	add_bytes("tab-indent", B("if True:\n\tx = 1\n\ty = x\n"
+	    "assert y == 1\n"), P, NULL);
 }
 
 static void

@@ -328,7 +328,8 @@ full_set(const char *task, size_t want_n)
 	n = pt.plugin.desc->count(pt.state);
 	is_int((long long)n, (long long)want_n, "%s: %zu items", task, want_n);
 	for (i = 0; i < n; i++) {
-		if (plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v) == 0 &&
+		if (plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL,
+		    &v) == 0 &&
 		    v.values[0] == 1 && (gen ? v.values[1] == 0 :
 		    v.values[1] == 1))
 			good++;
@@ -372,7 +373,8 @@ test_real(void)
 		    strstr(b, "\\n\\nQuestion: An astronomer observes") !=
 		    NULL, "25-shot: train 902 then 239, then the question");
 		b = body_of_run(&pt, 1, &v);
-		ok(b != NULL && strncmp(b, "{\"context\":\"Question: The Sahara "
+		ok(b != NULL && strncmp(b,
+		    "{\"context\":\"Question: The Sahara "
 		    "Desert", 37) == 0, "25-shot: document 1 starts with train "
 		    "954");
 		is_int((long long)pt.plugin.desc->count(pt.state), 2,

@@ -610,7 +610,8 @@ test_plugin_fixture(void)
 	if (plugtest_open(&pt, "bfcl", "bfcl_parallel", dir, pr_kv, 1, 0) ==
 	    0) {
 		c.tool_calls = NULL;
-		c.text = "[weather.get(city='rome'), weather.get(city='paris')]";
+		c.text = "[weather.get(city='rome'), "
+		    "weather.get(city='paris')]";
 		ok(plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_canned,
 		    &c, &v) == 0 && v.values[0] == 1.0, "parallel any order");
 		ok(plugtest_run(&pt, 0, 0, PLUGTEST_GOLD, NULL, NULL, &v) == 0
@@ -698,7 +699,8 @@ test_real_data(void)
 					if (v.values[0] == 1.0)
 						good[corrupt]++;
 					else if (!corrupt && strstr(v.detail,
-					    "ground_truth_unsatisfiable") != NULL)
+					    "ground_truth_unsatisfiable") !=
+					    NULL)
 						errata++;
 					else if (!corrupt && good[0] + 3 > i)
 						tap_diag("%s %s: %s",

@@ -92,7 +92,8 @@ main(void)
 
 	if (plugtest_open(&pt, "gsm8k", "gsm8k", fx.buf, NULL, 0, 0) != 0)
 		return (tap_bail("open: %s", pt.err.buf));
-	is_int((long long)pt.plugin.desc->count(pt.state), 4, "4 fixture items");
+	is_int((long long)pt.plugin.desc->count(pt.state), 4,
+	    "4 fixture items");
 
 	/* Few-shot draws equal Python's random.sample with seed 1234. */
 	if (python_draws(25, draws) != 0)
@@ -239,8 +240,8 @@ main(void)
 				    v.values[1] == 1.0)
 					good++;
 				if (plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT,
-				    NULL, NULL, &v) == 0 && v.values[0] == 0.0 &&
-				    v.values[1] == 0.0)
+				    NULL, NULL, &v) == 0 &&
+				    v.values[0] == 0.0 && v.values[1] == 0.0)
 					bad++;
 			}
 			is_int((long long)cnt, 1319, "%s: 1319 test items",

@@ -225,9 +225,12 @@ test_errors(void)
 	} cases[] = {
 		{ "hellaswag/bad-label.txt", { "bad-label.txt:8", "0, 1, 2 or "
 		  "3" } },
-		{ "hellaswag/truncated.txt", { "truncated.txt:", "truncated" } },
-		{ "hellaswag/bad-label.jsonl", { "bad-label.jsonl:1", "label" } },
-		{ "hellaswag/bad-field.jsonl", { "bad-field.jsonl:1", "ctx_b" } },
+		{ "hellaswag/truncated.txt", { "truncated.txt:",
+		  "truncated" } },
+		{ "hellaswag/bad-label.jsonl", { "bad-label.jsonl:1",
+		  "label" } },
+		{ "hellaswag/bad-field.jsonl", { "bad-field.jsonl:1",
+		  "ctx_b" } },
 	};
 	struct plugtest pt;
 	size_t i;
@@ -263,7 +266,8 @@ full_set(const char *task)
 	n = pt.plugin.desc->count(pt.state);
 	is_int((long long)n, 10042, "%s: 10042 items", task);
 	for (i = 0; i < n; i++) {
-		if (plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v) == 0 &&
+		if (plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL,
+		    &v) == 0 &&
 		    v.values[0] == 1 && v.values[1] == (gen ? 0 : 1))
 			good++;
 		if (plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL,

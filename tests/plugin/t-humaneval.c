@@ -178,7 +178,8 @@ test_requests(void)
 		is_int(req.kind, QEVAL_REQ_COMPLETION, "a completion");
 		strbuf_addf(&want, "{\"prompt\":\"def add(a, b):\\n    "
 		    "\\\"\\\"\\\"Return a + b.\\\"\\\"\\\"\\n\",\"stop\":"
-		    "[\"\\nclass\",\"\\ndef\",\"\\n#\",\"\\nif\",\"\\nprint\"]}");
+		    "[\"\\nclass\",\"\\ndef\",\"\\n#\","
+		    "\"\\nif\",\"\\nprint\"]}");
 		is_str(req.body, want.buf, "raw prompt and lm-eval's stops");
 		is_dbl(req.temperature, 0, 0, "greedy");
 		is_int(req.max_tokens, 1024, "1024 new tokens");
@@ -208,7 +209,8 @@ test_requests(void)
 		    &req);
 		ok(strstr(req.body, "{\"role\":\"assistant\",\"content\":"
 		    "\"Here is the completed function:\\n```python\\ndef add("
-		    "a, b):\\n    \\\"\\\"\\\"Return a + b.\\\"\\\"\\\"\\n\\n\"}"
+		    "a, b):\\n    \\\"\\\"\\\"Return a + b."
+		    "\\\"\\\"\\\"\\n\\n\"}"
 		    "],\"continue_final_message\":true,"
 		    "\"add_generation_prompt\":false") != NULL,
 		    "prefill: lm-eval's gen_prefix, continued (%s)",
@@ -248,27 +250,32 @@ test_instruct(void)
 		{ 0, "```python\ndef add(a, b):\n\treturn a + b\n```", NULL,
 		  "def add(a, b):\n\treturn a + b\n", 1, 0, NULL },
 		/* 7: the __main__ block goes (it would read stdin) */
-		{ 0, "```python\ndef add(a, b):\n    return a + b\n\nif __name__"
+		{ 0, "```python\ndef add(a, b):\n    return a + b\n"
+		  "\nif __name__"
 		  " == \"__main__\":\n    print(add(int(input()), 2))\n```",
 		  NULL, "def add(a, b):\n    return a + b\n", 1, 0, NULL },
 		/* 8: unicode survives */
 		{ 0, "```python\ndef add(a, b):\n    # Summe \xe2\x80\x94 "
-		  "\xc3\xbcn\xc3\xaf" "code \xe2\x9c\x93\n    return a + b\n```",
+		  "\xc3\xbcn\xc3\xaf" "code \xe2\x9c\x93\n"
+		  "    return a + b\n```",
 		  NULL, "def add(a, b):\n    # Summe \xe2\x80\x94 \xc3\xbcn"
-		  "\xc3\xaf" "code \xe2\x9c\x93\n    return a + b\n", 1, 0, NULL },
+		  "\xc3\xaf" "code \xe2\x9c\x93\n    return a + b\n",
+		  1, 0, NULL },
 		/* 9: one function of another name: aliased */
 		{ 0, "```python\ndef add_numbers(x, y):\n    return x + y\n```",
 		  NULL, "def add_numbers(x, y):\n    return x + y\n\n"
 		  "add = add_numbers\n", 1, QEVAL_VF_NAME_FIXED,
 		  "name mismatch resolved" },
 		/* 10: two other functions: no guess */
-		{ 0, "```python\ndef helper(x):\n    return x\n\ndef plus(a, b):"
+		{ 0, "```python\ndef helper(x):\n    return x\n\n"
+		  "def plus(a, b):"
 		  "\n    return helper(a) + b\n```", NULL,
 		  "def helper(x):\n    return x\n\ndef plus(a, b):\n"
 		  "    return helper(a) + b\n", 0, 0, "failed" },
 		/* 11: prose, then unfenced code */
 		{ 0, "Here is my solution.\n\ndef add(a, b):\n    return a + b"
-		  "\n", NULL, "def add(a, b):\n    return a + b\n", 1, 0, NULL },
+		  "\n", NULL, "def add(a, b):\n    return a + b\n", 1, 0,
+		  NULL },
 		/* 12: a fence cut by the token limit */
 		{ 0, "```python\ndef add(a, b):\n    return a + b\n", "length",
 		  "def add(a, b):\n    return a + b\n", 1, QEVAL_VF_TRUNCATED,
@@ -288,7 +295,8 @@ test_instruct(void)
 		/* 17: prose only: run as a body, a syntax error */
 		{ 0, "I cannot help with that.", NULL, NULL, 0, 0, "failed" },
 		/* 18: an infinite loop */
-		{ 0, "```python\ndef add(a, b):\n    while True:\n        pass\n"
+		{ 0, "```python\ndef add(a, b):\n    while True:\n"
+		  "        pass\n"
 		  "```", NULL, NULL, 0, QEVAL_VF_TIMEOUT, "timed out" },
 	};
 

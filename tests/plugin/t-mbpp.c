@@ -102,8 +102,8 @@ run_cases(const char *task, int chat, const struct qeval_kv *kv,
 			is_dbl(v.values[0], c[i].pass, 0, "%s case %zu: pass@1 "
 			    "(%s)", task, i, v.reason);
 			if (!isnan(c[i].base))
-				is_dbl(v.values[1], c[i].base, 0, "%s case %zu: "
-				    "base", task, i);
+				is_dbl(v.values[1], c[i].base, 0,
+				    "%s case %zu: base", task, i);
 			is_int(v.flags, c[i].flags, "%s case %zu: flags", task,
 			    i);
 		}
@@ -290,8 +290,8 @@ test_plus_fixture(void)
 		  "sorted(set(a) & set(b))\n```", NULL, 1, 1, 0 },
 		{ 0, "```python\ndef similar_elements(a, b):\n    return "
 		  "list(a)\n```", NULL, 0, 0, 0 },
-		{ 1, "```python\ndef double(n):\n    return n + n\n```", NULL, 1,
-		  1, 0 },
+		{ 1, "```python\ndef double(n):\n    return n + n\n```", NULL,
+		  1, 1, 0 },
 		/* right on the base inputs only */
 		{ 1, "```python\ndef double(n):\n    return 2 * abs(n)\n```",
 		  NULL, 0, 1, 0 },
@@ -313,8 +313,8 @@ script_list(const char *data, const char *file, int setup)
 	FILE *f;
 
 	strbuf_addf(&cmd, "'%s' '%s/tests/code/mbpp_canonical.py' '%s/%s' %d "
-	    "--timeout=20 %s", py ? py : "python3", src ? src : "..", data, file, WORKERS,
-	    setup ? "" : "--no-setup");
+	    "--timeout=20 %s", py ? py : "python3", src ? src : "..", data,
+	    file, WORKERS, setup ? "" : "--no-setup");
 	f = popen(cmd.buf, "r");
 	strbuf_release(&cmd);
 	if (f == NULL)

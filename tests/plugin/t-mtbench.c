@@ -234,7 +234,8 @@ test_fixture(void)
 			is_dbl(s.reqs[0].temperature, 0.1, 1e-12, "stem "
 			    "temperature 0.1");
 			is_dbl(v.values[M_T2], 2, 0, "the first [[x]] counts");
-			is_dbl(v.values[M_SCORE], 6, 0, "sample score (10+2)/2");
+			is_dbl(v.values[M_SCORE], 6, 0,
+			    "sample score (10+2)/2");
 		}
 	}
 	/*

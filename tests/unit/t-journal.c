@@ -71,7 +71,8 @@ main(void)
 	/* A crash mid-write leaves a torn last line: ignored on load, and
 	 * the next record does not glue onto it. */
 	f = fopen(path.buf, "a");
-	fputs("{\"t\":\"gsm8k\",\"s\":\"gsm8k/9\",\"c\":0,\"k\":0,\"h\":\"0", f);
+	fputs("{\"t\":\"gsm8k\",\"s\":\"gsm8k/9\",\"c\":0,\"k\":0,"
+	    "\"h\":\"0", f);
 	fclose(f);
 	is_int(journal_open(&j, path.buf, 1, NULL, &err), 0,
 	    "torn last line tolerated");

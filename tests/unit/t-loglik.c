@@ -315,18 +315,24 @@ test_malformed(void)
 		"",
 		"[1,2]",
 		"{\"choices\":[]}",
-		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":{\"token_logprobs\":"
+		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":"
+		    "{\"token_logprobs\":"
 		    "[null,-1,-2],\"text_offset\":[0,1]}}]}",
-		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":{\"token_logprobs\":"
+		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":"
+		    "{\"token_logprobs\":"
 		    "[null,-1,-2],\"text_offset\":[0,2,1]}}]}",
-		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":{\"token_logprobs\":"
+		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":"
+		    "{\"token_logprobs\":"
 		    "[null,-1,-2],\"text_offset\":[0,1,\"2\"]}}]}",
-		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":{\"token_logprobs\":"
+		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":"
+		    "{\"token_logprobs\":"
 		    "[null,\"x\",-2],\"text_offset\":[0,1,2]}}]}",
-		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":{\"token_logprobs\":"
+		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":"
+		    "{\"token_logprobs\":"
 		    "[null,-1,-2],\"text_offset\":[0,1,2]}}],"
 		    "\"usage\":{\"prompt_tokens\":-3}}",
-		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":{\"token_logprobs\":"
+		"{\"choices\":[{\"text\":\"ab\",\"logprobs\":"
+		    "{\"token_logprobs\":"
 		    "[null,-1,-2],\"tokens\":[\"a\",\"b\"]}}]}",
 	};
 	size_t i;
@@ -374,7 +380,8 @@ test_unsupported(void)
 		"{\"choices\":[{\"text\":\"The capital of France is Paris.\","
 		    "\"logprobs\":null}]}",
 		/* legacy format, generated token only, no usage */
-		"{\"choices\":[{\"text\":\".\",\"logprobs\":{\"tokens\":[\".\"],"
+		"{\"choices\":[{\"text\":\".\","
+		    "\"logprobs\":{\"tokens\":[\".\"],"
 		    "\"token_logprobs\":[-0.5],\"text_offset\":[0],"
 		    "\"top_logprobs\":[{\".\":-0.5}]}}]}",
 		/* legacy format, generated token only, with usage */
@@ -395,8 +402,8 @@ test_unsupported(void)
 
 		strbuf_reset(&err);
 		rc = loglik_probe_check(shapes[i], strlen(shapes[i]), &err);
-		is_int(rc, QEVAL_EUNSUP, "no prompt logprobs, shape %zu: EUNSUP",
-		    i);
+		is_int(rc, QEVAL_EUNSUP,
+		    "no prompt logprobs, shape %zu: EUNSUP", i);
 		ok(strstr(err.buf, "server returned no prompt "
 		    "log-probabilities (llama.cpp's server and Ollama do "
 		    "not): use the generative variant") == err.buf,
