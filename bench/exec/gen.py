@@ -112,12 +112,14 @@ def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None,
               f"{len(ids) / w:.1f} | {float(c):.2f} |")
     print()
     print(f"speed-up (wall): {pwall / qwall:.1f}x")
-    for name, w, c, n in floors:
-        print(f"peer / {name.split(':')[1].strip().split(',')[0]}: "
-              f"{pwall / float(w):.1f}x wall, "
-              f"{float(pcpu) / float(c):.1f}x CPU" if pcpu else "")
     if qcpu and pcpu:
         print(f"CPU ratio: {float(pcpu) / float(qcpu):.1f}x")
+    for name, w, c, n in floors:
+        what = name.split(":")[1].strip().split(",")[0]
+        line = f"peer / {what}: {pwall / float(w):.1f}x wall"
+        if pcpu:
+            line += f", {float(pcpu) / float(c):.1f}x CPU"
+        print(line)
     print(f"canonical solutions passing: {canon_ok}/{len(canon)} "
           f"({canon_tasks} tasks)")
     print(f"verdicts that differ (pass/fail): {len(differ)}")
