@@ -636,14 +636,124 @@ exec_stop(struct exec *X)
 /* ------------------------------------------------------------------ */
 /* Executor side                                                      */
 
+/*
+ * What the core sends (programs) and what goes back (verdicts, output)
+ * sit in buffers that no child inherits (MADV_DONTFORK): a program
+ * cannot find another's text or output, queued, arriving or leaving, in
+ * its own memory.  Together with the jobs' own mappings and the slot
+ * copies wiped after each fork (kid_start()), a child's memory holds
+ * its own program only.
+ */
+struct pbuf {
+	char	*buf;
+	size_t	 len;
+	size_t	 alloc;
+};
+
+static void
+pbuf_reserve(struct pbuf *b, size_t more)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), want;
+	char *p;
+
+	if (b->alloc - b->len >= more)
+		return;
+	want = b->alloc ? b->alloc * 2 : 256u << 10;
+	while (want - b->len < more)
+		want *= 2;
+	want = (want + pg - 1) / pg * pg;
+	p = mmap(NULL, want, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "qeval-executor: out of memory for %zu bytes "
+		    "of input\n", want);
+		_exit(1);
+	}
+	(void)madvise(p, want, MADV_DONTFORK);
+	if (b->len > 0)
+		memcpy(p, b->buf, b->len);
+	if (b->buf != NULL)
+		(void)munmap(b->buf, b->alloc);
+	b->buf = p;
+	b->alloc = want;
+}
+
+static void
+pbuf_add(struct pbuf *b, const void *data, size_t len)
+{
+	pbuf_reserve(b, len);
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+}
+
+/* Reads what the socket has; 1 at end of file or on an error. */
+static int
+pbuf_recv(int fd, struct pbuf *b)
+{
+	for (;;) {
+		ssize_t n;
+
+		pbuf_reserve(b, 65536);
+		n = recv(fd, b->buf + b->len, b->alloc - b->len,
+		    MSG_DONTWAIT);
+		if (n > 0) {
+			b->len += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (0);
+		return (1);
+	}
+}
+
+/*
+ * A queued program.  Each lives in a mapping of its own that children do
+ * not inherit (MADV_DONTFORK): however many programs wait, a fork copies
+ * none of them, and a child can neither read nor write the others'.  The
+ * one a child runs is copied to its slot first (kid_start()).
+ */
 struct job {
 	uint64_t	 id;
 	double		 timeout_s;
 	long		 memory_mb;
-	char		*prog;
+	char		*prog;		/* follows the struct, NUL-terminated */
 	size_t		 len;
+	size_t		 maplen;
 	struct job	*next;
 };
+
+static struct job *
+job_new(const char *prog, size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t maplen = (sizeof(struct job) + len + 1 + pg - 1) / pg * pg;
+	struct job *j;
+
+	j = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (j == MAP_FAILED) {
+		fprintf(stderr, "qeval-executor: out of memory for a program "
+		    "of %zu bytes\n", len);
+		_exit(1);
+	}
+	(void)madvise(j, maplen, MADV_DONTFORK);
+	memset(j, 0, sizeof(*j));
+	j->maplen = maplen;
+	j->prog = (char *)(j + 1);
+	memcpy(j->prog, prog, len);
+	j->prog[len] = '\0';
+	j->len = len;
+	return (j);
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j != NULL)
+		(void)munmap(j, j->maplen);
+}
 
 struct kid {
 	int		 busy;
@@ -656,10 +766,16 @@ struct kid {
 	uint32_t	 nonce;
 	double		 start;
 	double		 deadline;
-	struct job	*job;
-	struct strbuf	 out;
+	struct job	*job;		/* not mapped in the child */
+	/* The child's copy of what it needs of the job. */
+	char		*prog;
+	size_t		 prog_len;
+	size_t		 prog_cap;
+	double		 timeout_s;
+	long		 memory_mb;
+	struct pbuf	 out;
 	size_t		 out_dropped;
-	struct strbuf	 res;
+	struct pbuf	 res;
 	char		 dir[300];
 };
 
@@ -692,9 +808,9 @@ struct xstate {
 	size_t		 acorpses;
 	struct job	*head;
 	struct job	*tail;
-	struct strbuf	 in;
+	struct pbuf	 in;		/* from the core; not inherited */
 	size_t		 in_off;
-	struct strbuf	 out;
+	struct pbuf	 out;		/* to the core; not inherited */
 	size_t		 out_off;
 	int		 eof;
 	PyObject	*py_prepare;
@@ -950,9 +1066,9 @@ send_frame(struct xstate *X, uint64_t id, int status, double wall,
 	h.cpu_s = cpu;
 	h.detail_len = (uint32_t)dlen;
 	h.output_len = (uint32_t)olen;
-	strbuf_add(&X->out, &h, sizeof(h));
-	strbuf_add(&X->out, detail, dlen);
-	strbuf_add(&X->out, out, olen);
+	pbuf_add(&X->out, &h, sizeof(h));
+	pbuf_add(&X->out, detail, dlen);
+	pbuf_add(&X->out, out, olen);
 }
 
 /* In A or B: report a failed sandbox step and die. */
@@ -1160,9 +1276,9 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 		setup_failed(k, got, "entering the working directory", errno);
 	reset_signals();
 	memset(&lim, 0, sizeof(lim));
-	lim.cpu_s = ceil(k->job->timeout_s) + 1;
+	lim.cpu_s = ceil(k->timeout_s) + 1;
 #ifndef EXEC_ASAN
-	lim.as_mb = k->job->memory_mb;
+	lim.as_mb = k->memory_mb;
 #endif
 	lim.fsize = FSIZE_MAX;
 	lim.nofile = CHILD_NOFILE;
@@ -1203,7 +1319,7 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	if (X->strict && (got & X->want) != X->want)
 		setup_failed(k, got, "a layer is missing", EPERM);
 
-	st = run_program(X, k->job->prog, k->job->len, &dp, &dlen);
+	st = run_program(X, k->prog, k->prog_len, &dp, &dlen);
 	/* Output first: the executor may report as soon as the verdict
 	 * is in, and everything flushed before it is in the pipe. */
 	flush_stdio();
@@ -1339,10 +1455,18 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	if (getrandom(&k->nonce, sizeof(k->nonce), 0) != sizeof(k->nonce))
 		k->nonce = (uint32_t)rand();
 	k->job = j;
+	if (k->prog_cap < j->len + 1) {
+		k->prog_cap = j->len + 1;
+		k->prog = xrealloc(k->prog, k->prog_cap);
+	}
+	memcpy(k->prog, j->prog, j->len + 1);
+	k->prog_len = j->len;
+	k->timeout_s = j->timeout_s;
+	k->memory_mb = j->memory_mb;
 	k->timed_out = 0;
 	k->out_dropped = 0;
-	strbuf_reset(&k->out);
-	strbuf_reset(&k->res);
+	k->out.len = 0;
+	k->res.len = 0;
 	k->start = clock_now();
 	k->deadline = k->start + j->timeout_s;
 	/* Python's own fork protocol (PyOS_BeforeFork and the two
@@ -1375,6 +1499,8 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	}
 	close(outp[1]);
 	close(resp[1]);
+	/* The child has its copy; the next child must not find this. */
+	memset(k->prog, 0, k->prog_len);
 	k->pid = pid;
 	k->outfd = outp[0];
 	k->resfd = resp[0];
@@ -1396,20 +1522,24 @@ fail:
 	return (-1);
 }
 
-/* Reads a child's pipe; 1 at end of file. */
+/*
+ * Reads a child's pipe into b (keeping the first max bytes, counting the
+ * rest in *dropped); 1 at end of file.  Straight into b, which children
+ * do not inherit: no copy of another program's output on our stack.
+ */
 static int
-drain(int fd, struct strbuf *sb, size_t max, size_t *dropped)
+drain(int fd, struct pbuf *b, size_t max, size_t *dropped)
 {
-	char tmp[65536];
-
 	for (;;) {
-		ssize_t n = read(fd, tmp, sizeof(tmp));
+		ssize_t n;
 
+		pbuf_reserve(b, 65536);
+		n = read(fd, b->buf + b->len, 65536);
 		if (n > 0) {
-			size_t room = sb->len < max ? max - sb->len : 0;
+			size_t room = b->len < max ? max - b->len : 0;
 			size_t take = (size_t)n < room ? (size_t)n : room;
 
-			strbuf_add(sb, tmp, take);
+			b->len += take;
 			*dropped += (size_t)n - take;
 			continue;
 		}
@@ -1468,8 +1598,7 @@ kid_release(struct xstate *X, struct kid *k, int reaped)
 	close(k->outfd);
 	close(k->resfd);
 	k->pidfd = k->outfd = k->resfd = -1;
-	free(k->job->prog);
-	free(k->job);
+	job_free(k->job);
 	k->job = NULL;
 	k->busy = 0;
 	X->nbusy--;
@@ -1629,14 +1758,10 @@ parse_requests(struct xstate *X)
 		}
 		if (avail < sizeof(h) + h.len)
 			break;
-		j = xcalloc(1, sizeof(*j));
+		j = job_new(X->in.buf + X->in_off + sizeof(h), h.len);
 		j->id = h.id;
 		j->timeout_s = h.timeout_s > 0 ? h.timeout_s : 3.0;
 		j->memory_mb = (long)h.memory_mb;
-		j->len = h.len;
-		j->prog = xmalloc(h.len + 1);
-		memcpy(j->prog, X->in.buf + X->in_off + sizeof(h), h.len);
-		j->prog[h.len] = '\0';
 		X->in_off += sizeof(h) + h.len;
 		if (X->tail != NULL)
 			X->tail->next = j;
@@ -1644,8 +1769,11 @@ parse_requests(struct xstate *X)
 			X->head = j;
 		X->tail = j;
 	}
-	if (X->in_off == X->in.len) {
-		strbuf_reset(&X->in);
+	/* What is left is the start of a frame: move it to the front. */
+	if (X->in_off > 0) {
+		memmove(X->in.buf, X->in.buf + X->in_off,
+		    X->in.len - X->in_off);
+		X->in.len -= X->in_off;
 		X->in_off = 0;
 	}
 }
@@ -1653,7 +1781,7 @@ parse_requests(struct xstate *X)
 static void
 read_socket(struct xstate *X)
 {
-	if (recv_avail(X->sock, &X->in))
+	if (pbuf_recv(X->sock, &X->in))
 		X->eof = 1;
 	parse_requests(X);
 }
@@ -1676,7 +1804,7 @@ write_socket(struct xstate *X)
 		X->eof = 1;
 		return;
 	}
-	strbuf_reset(&X->out);
+	X->out.len = 0;
 	X->out_off = 0;
 }
 
@@ -1730,8 +1858,7 @@ event_loop(struct xstate *X)
 				    "not start a child: %s", strerror(errno));
 				send_frame(X, j->id, QEVAL_EXEC_CRASHED, 0, 0,
 				    msg, strlen(msg), "", 0);
-				free(j->prog);
-				free(j);
+				job_free(j);
 			}
 		}
 		if (X->eof)
@@ -1840,7 +1967,7 @@ probe(struct xstate *X)
 {
 	static const char prog[] = "pass\n";
 	struct kid *k = &X->kids[0];
-	struct job *j = xcalloc(1, sizeof(*j));
+	struct job *j = job_new(prog, strlen(prog));
 	struct rec_hdr h;
 	const char *d;
 	unsigned got = 0;
@@ -1848,11 +1975,8 @@ probe(struct xstate *X)
 
 	j->timeout_s = 30;
 	j->memory_mb = 4096;
-	j->prog = xstrdup(prog);
-	j->len = strlen(prog);
 	if (kid_start(X, k, j) != 0) {
-		free(j->prog);
-		free(j);
+		job_free(j);
 		return (0);
 	}
 	for (;;) {
@@ -1955,8 +2079,6 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	X.workers = workers;
 	X.output_max = output_max;
 	X.root = geteuid() == 0;
-	strbuf_init(&X.in, 0);
-	strbuf_init(&X.out, 0);
 	if (strcmp(version, PACKAGE_VERSION) != 0) {
 		strbuf_addf(&err, "%s is version %s, qeval %s: install them "
 		    "together", EXEC_ARGV0, PACKAGE_VERSION, version);
@@ -2003,8 +2125,6 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	for (i = 0; i < workers; i++) {
 		X.kids[i].slot = i;
 		X.kids[i].pidfd = X.kids[i].outfd = X.kids[i].resfd = -1;
-		strbuf_init(&X.kids[i].out, 0);
-		strbuf_init(&X.kids[i].res, 0);
 	}
 	direct_mode(&X);
 	X.want = SBX_PIDNS | SBX_MOUNTNS | SBX_ROFS | SBX_UID | SBX_SECCOMP;

@@ -562,6 +562,71 @@ reseeded(struct exec *x)
 	return (1);
 }
 
+/*
+ * A program must not find another's text in its own memory: not one
+ * running beside it, not one still queued, not one that ran before in
+ * the same slot.  Two markers (in comments) ride on a program that
+ * sleeps and on one that waits its turn; scanners read every readable
+ * anonymous mapping of their own for the pattern.  (Not under ASan: its
+ * interceptors object to reading poisoned memory.)
+ */
+static int
+siblings_unseen(struct exec *x)
+{
+	static const char scan[] =
+	    "import ctypes, re\n"
+	    "pat = re.compile(rb'qsib-[0-9a-f]{16}')\n"
+	    "hits = []\n"
+	    "for line in open('/proc/self/maps').read().splitlines():\n"
+	    "    f = line.split()\n"
+	    "    lo, hi = (int(v, 16) for v in f[0].split('-'))\n"
+	    "    if 'r' not in f[1] or (len(f) > 5 and f[5] not in "
+	    "('[heap]', '[stack]')):\n"
+	    "        continue\n"
+	    "    try:\n"
+	    "        hits += pat.findall(ctypes.string_at(lo, hi - lo))\n"
+	    "    except Exception:\n"
+	    "        pass\n"
+	    "assert not hits, hits\n";
+	struct strbuf p1 = STRBUF_INIT, q = STRBUF_INIT;
+	size_t base = ncases, i;
+	const char *progs[4];
+	int good = 1;
+
+	strbuf_addf(&p1, "# qsib-%08x%08x\nimport time\ntime.sleep(1.5)\n",
+	    (unsigned)rand(), (unsigned)rand());
+	strbuf_addf(&q, "# qsib-%08x%08x\nx = 1\n", (unsigned)rand(),
+	    (unsigned)rand());
+	/* P1 and the first scanner start together; Q waits in the queue
+	 * while they run; the last scanner comes after all of them. */
+	progs[0] = p1.buf;
+	progs[1] = scan;
+	progs[2] = q.buf;
+	progs[3] = scan;
+	for (i = 0; i < 4; i++) {
+		struct tcase *c = add_case("siblings");
+
+		strbuf_adds(&c->prog, progs[i]);
+		c->expect = P;
+		if (exec_submit(x, base + i, progs[i], strlen(progs[i]), 10,
+		    0) != 0)
+			good = 0;
+		if (i == 2)
+			(void)drain_all(x, 60);
+	}
+	(void)drain_all(x, 60);
+	for (i = 0; good && i < 4; i++)
+		if (!cases[base + i].done ||
+		    cases[base + i].status != QEVAL_EXEC_PASSED) {
+			tap_diag("siblings %zu: %s", i, cases[base + i].done ?
+			    cases[base + i].got_detail : "no verdict");
+			good = 0;
+		}
+	strbuf_release(&p1);
+	strbuf_release(&q);
+	return (good);
+}
+
 static void
 death_test(void)
 {
@@ -738,6 +803,12 @@ main(void)
 	    "the executor survived the suite");
 	ok(still_answers(x, "after-suite"), "the executor still answers");
 	ok(reseeded(x), "each program gets its own random seed");
+#if defined(__SANITIZE_ADDRESS__)
+	tap_skip("programs cannot see each other's text: not under ASan");
+#else
+	ok(siblings_unseen(x), "a program finds no other program's text in "
+	    "its memory (running, queued or earlier)");
+#endif
 	ok(listener_idle(), "the listener never saw a connection");
 	ok(canary_intact(env.canary1) && canary_intact(env.canary2),
 	    "canary files unchanged");
