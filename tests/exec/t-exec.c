@@ -570,6 +570,7 @@ reseeded(struct exec *x)
  * anonymous mapping of their own for the pattern.  (Not under ASan: its
  * interceptors object to reading poisoned memory.)
  */
+#if !defined(__SANITIZE_ADDRESS__)
 static int
 siblings_unseen(struct exec *x)
 {
@@ -626,6 +627,7 @@ siblings_unseen(struct exec *x)
 	strbuf_release(&q);
 	return (good);
 }
+#endif
 
 static void
 death_test(void)
