@@ -650,10 +650,33 @@ struct pbuf {
 	size_t	 alloc;
 };
 
+/*
+ * *len rounded up to whole pages of fresh memory that no child inherits.
+ * Out of memory, the executor exits: the core reports its pending
+ * programs as crashed, with the reason.
+ */
+static void *
+map_private(size_t *len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = (*len + pg - 1) / pg * pg;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "qeval-executor: out of memory (%zu bytes)\n",
+		    *len);
+		_exit(1);
+	}
+	(void)madvise(p, *len, MADV_DONTFORK);
+	return (p);
+}
+
 static void
 pbuf_reserve(struct pbuf *b, size_t more)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), want;
+	size_t want;
 	char *p;
 
 	if (b->alloc - b->len >= more)
@@ -661,15 +684,7 @@ pbuf_reserve(struct pbuf *b, size_t more)
 	want = b->alloc ? b->alloc * 2 : 256u << 10;
 	while (want - b->len < more)
 		want *= 2;
-	want = (want + pg - 1) / pg * pg;
-	p = mmap(NULL, want, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "qeval-executor: out of memory for %zu bytes "
-		    "of input\n", want);
-		_exit(1);
-	}
-	(void)madvise(p, want, MADV_DONTFORK);
+	p = map_private(&want);
 	if (b->len > 0)
 		memcpy(p, b->buf, b->len);
 	if (b->buf != NULL)
@@ -727,18 +742,9 @@ struct job {
 static struct job *
 job_new(const char *prog, size_t len)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t maplen = (sizeof(struct job) + len + 1 + pg - 1) / pg * pg;
-	struct job *j;
+	size_t maplen = sizeof(struct job) + len + 1;
+	struct job *j = map_private(&maplen);
 
-	j = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (j == MAP_FAILED) {
-		fprintf(stderr, "qeval-executor: out of memory for a program "
-		    "of %zu bytes\n", len);
-		_exit(1);
-	}
-	(void)madvise(j, maplen, MADV_DONTFORK);
 	memset(j, 0, sizeof(*j));
 	j->maplen = maplen;
 	j->prog = (char *)(j + 1);
