@@ -701,28 +701,6 @@ pbuf_add(struct pbuf *b, const void *data, size_t len)
 	b->len += len;
 }
 
-/* Reads what the socket has; 1 at end of file or on an error. */
-static int
-pbuf_recv(int fd, struct pbuf *b)
-{
-	for (;;) {
-		ssize_t n;
-
-		pbuf_reserve(b, 65536);
-		n = recv(fd, b->buf + b->len, b->alloc - b->len,
-		    MSG_DONTWAIT);
-		if (n > 0) {
-			b->len += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return (0);
-		return (1);
-	}
-}
-
 /*
  * A queued program.  Each lives in a mapping of its own that children do
  * not inherit (MADV_DONTFORK): however many programs wait, a fork copies
@@ -1529,8 +1507,9 @@ fail:
 }
 
 /*
- * Reads a child's pipe into b (keeping the first max bytes, counting the
- * rest in *dropped); 1 at end of file.  Straight into b, which children
+ * Reads what a non-blocking descriptor (a child's pipe, the core's
+ * socket) has into b, keeping the first max bytes and counting the rest
+ * in *dropped; 1 at end of file or on an error.  Straight into b, which children
  * do not inherit: no copy of another program's output on our stack.
  */
 static int
@@ -1787,7 +1766,9 @@ parse_requests(struct xstate *X)
 static void
 read_socket(struct xstate *X)
 {
-	if (pbuf_recv(X->sock, &X->in))
+	size_t ignored = 0;
+
+	if (drain(X->sock, &X->in, SIZE_MAX, &ignored))
 		X->eof = 1;
 	parse_requests(X);
 }
@@ -2081,6 +2062,8 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 
 	memset(&X, 0, sizeof(X));
 	X.sock = sock;
+	/* Read with drain(), which stops where the socket has no more. */
+	(void)fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
 	X.self = getpid();
 	X.workers = workers;
 	X.output_max = output_max;

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "exec.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -36,15 +36,6 @@ struct prog {
 static const char *const names[] = {
 	"passed", "failed", "timeout", "oom", "crashed", "refused"
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 static void
 on_result(void *arg, const struct exec_result *r)
@@ -107,12 +98,12 @@ main(int argc, char **argv)
 	free(line);
 	fclose(in);
 
-	t0 = now();
+	t0 = clock_now();
 	if (exec_start(&x, &o, &err) != 0) {
 		fprintf(stderr, "bench-exec: %s\n", err.buf);
 		return (1);
 	}
-	t1 = now();
+	t1 = clock_now();
 	for (i = 0; i < n; i++)
 		if (exec_submit(x, i, ps[i].text, strlen(ps[i].text), 0,
 		    0) != 0) {
@@ -128,7 +119,7 @@ main(int argc, char **argv)
 			return (1);
 		}
 	}
-	t2 = now();
+	t2 = clock_now();
 	printf("qeval executor: %zu programs in %.3f s (start-up %.3f s; "
 	    "layers %s)\n", n, t2 - t1, t1 - t0, exec_layers(x));
 	exec_stop(x);

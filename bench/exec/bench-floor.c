@@ -30,11 +30,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "exec.h"
 #include "fileio.h"
 #include "xalloc.h"
@@ -52,15 +52,6 @@ static const char boot_py[] =
 "    except BaseException:\n"
 "        return 1\n"
 "    return 0\n";
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 static double
 cpu_all(void)
@@ -167,7 +158,7 @@ main(int argc, char **argv)
 	Py_XDECREF(r);
 
 	c0 = cpu_all();
-	t0 = now();
+	t0 = clock_now();
 	if (!fork_mode) {
 		for (i = 0; i < n; i++)
 			passed += call_run(run, progs[i]) == 0;
@@ -205,6 +196,6 @@ main(int argc, char **argv)
 	    fork_mode ? ", no sandbox" : ", one process", n);
 	printf("passed %zu\n", passed);
 	printf("cpu %.3f\n", cpu_all() - c0);
-	printf("wall %.3f\n", now() - t0);
+	printf("wall %.3f\n", clock_now() - t0);
 	return (0);
 }
