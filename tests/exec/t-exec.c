@@ -24,6 +24,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "forkmem.h"
 #include "qeval/plugin.h"
 #include "strbuf.h"
 #include "tap.h"
@@ -504,11 +506,19 @@ check_case(struct tcase *c, pid_t xpid)
 		}
 	ok(good, "%s: %s%s%s", c->name, want, c->detail ? ", " : "",
 	    c->detail ? c->detail : "");
-	if (!good)
-		tap_diag("got %s: \"%s\" (output %zu bytes)",
+	if (!good) {
+		char head[241];
+		size_t k;
+
+		/* The output's start on one line, for a failure's cause. */
+		for (k = 0; k + 1 < sizeof(head) && k < c->output_len; k++)
+			head[k] = c->output[k] == '\n' ? '|' : c->output[k];
+		head[k] = '\0';
+		tap_diag("got %s: \"%s\" (output %zu bytes: %s)",
 		    c->status >= 0 && c->status < 6 ?
 		    status_names[c->status] : "?", c->got_detail,
-		    c->output_len);
+		    c->output_len, head);
+	}
 }
 
 /* A program that must pass, on an executor that must still answer. */
@@ -670,6 +680,106 @@ death_test(void)
 	strbuf_release(&err);
 }
 
+/*
+ * forkmem.h in the executor: a program's new objects live in memory
+ * marked for huge pages (VmFlags "hg": the child allocator's chunks;
+ * the executor's own arenas and heap are not marked), and libpython's
+ * text is in anonymous huge pages when this machine allows it (found out
+ * by trying in a child of this process).  With QEVAL_FORKMEM=0 neither:
+ * the same program then sees "no 0".
+ */
+static const char forkmem_prog[] =
+    "import re\n"
+    "obj = bytearray(100)\n"
+    "at = id(obj)\n"
+    "mine, huge, cur = 'none', 0, None\n"
+    "for line in open('/proc/self/smaps'):\n"
+    "    f = line.split()\n"
+    "    if re.match('^[0-9a-f]+-[0-9a-f]+$', f[0]):\n"
+    "        lo, hi = (int(v, 16) for v in f[0].split('-'))\n"
+    "        cur = (lo, hi, f[1], len(f) > 5)\n"
+    "    elif f[0] == 'AnonHugePages:' and cur[2][1] != 'w' and "
+    "not cur[3]:\n"
+    "        huge += int(f[1])\n"
+    "    elif f[0] == 'VmFlags:' and cur[0] <= at < cur[1]:\n"
+    "        mine = 'hg' if 'hg' in f[1:] else 'no'\n"
+    "print(mine, huge)\n";
+
+static int
+hugetext_possible(void)
+{
+	void *py = dlsym(RTLD_DEFAULT, "Py_Initialize");
+	pid_t pid;
+	int st;
+
+	if (py == NULL)
+		return (0);
+	fflush(stdout);
+	if ((pid = fork()) == 0)
+		_exit(forkmem_hugetext(py) > 0);
+	return (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 1);
+}
+
+/* What forkmem_prog printed under x: "hg 6144", or NULL. */
+static const char *
+forkmem_seen(struct exec *x)
+{
+	struct tcase *c = add_case("forkmem");
+	size_t id = ncases - 1;
+
+	strbuf_adds(&c->prog, forkmem_prog);
+	c->expect = P;
+	if (exec_submit(x, id, c->prog.buf, c->prog.len, 0, 0) != 0)
+		return (NULL);
+	(void)drain_all(x, 60);
+	if (!cases[id].done || cases[id].status != QEVAL_EXEC_PASSED) {
+		tap_diag("forkmem probe: %s", cases[id].done ?
+		    cases[id].got_detail : "no verdict");
+		return (NULL);
+	}
+	return (cases[id].output);
+}
+
+static void
+forkmem_test(struct exec *x)
+{
+	struct exec_opts o = { 1, 10.0, 0, 0 };
+	struct strbuf err = STRBUF_INIT;
+	int thp = access("/sys/kernel/mm/transparent_hugepage", F_OK) == 0;
+	int possible = hugetext_possible();
+	const char *out = forkmem_seen(x);
+	char what[8] = "";
+	long kb = -1;
+	struct exec *y;
+
+	if (out == NULL || sscanf(out, "%7s %ld", what, &kb) != 2)
+		ok(0, "the forkmem probe ran (\"%s\")", out ? out : "");
+	else {
+		if (thp)
+			is_str(what, "hg", "a program's new objects are in "
+			    "memory of its own, marked for huge pages");
+		else
+			tap_skip("no transparent huge pages in this kernel");
+		if (possible)
+			ok(kb >= 2048, "libpython's text reaches the child "
+			    "in huge pages (%ld KiB)", kb);
+		else
+			tap_skip("libpython's text cannot move here");
+	}
+	setenv("QEVAL_FORKMEM", "0", 1);
+	if (exec_start(&y, &o, &err) != 0)
+		ok(0, "an executor with QEVAL_FORKMEM=0: %s", err.buf);
+	else {
+		out = forkmem_seen(y);
+		is_str(out != NULL ? out : "", "no 0\n", "with QEVAL_FORKMEM=0: "
+		    "neither");
+		exec_stop(y);
+	}
+	unsetenv("QEVAL_FORKMEM");
+	strbuf_release(&err);
+}
+
 /* The executable a process runs, or "" where /proc does not say. */
 static void
 exe_of(pid_t pid, char *buf, size_t len)
@@ -805,6 +915,7 @@ main(void)
 	    "the executor survived the suite");
 	ok(still_answers(x, "after-suite"), "the executor still answers");
 	ok(reseeded(x), "each program gets its own random seed");
+	forkmem_test(x);
 #if defined(__SANITIZE_ADDRESS__)
 	tap_skip("programs cannot see each other's text: not under ASan");
 #else
