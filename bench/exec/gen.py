@@ -9,11 +9,13 @@
       prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})".
 
   gen.py report PROGRAMS.jsonl QEVAL.tsv PEER.tsv QWALL PWALL [QCPU PCPU
-                [FWALL FCPU FPASS OWALL OCPU OPASS]]
+                [FWALL FCPU FPASS OWALL OCPU OPASS [NOFM.tsv NWALL NCPU]]]
       Checks that both runners agree on pass/fail for every program and
       that every canonical solution passes; prints the table.  The
       optional F* and O* figures are bench-floor's "fork" and "inproc"
-      runs (wall, CPU, programs passed), printed as two more rows.
+      runs (wall, CPU, programs passed), printed as two more rows; the
+      N* ones qeval's executor run again with QEVAL_FORKMEM=0, whose
+      verdicts must equal the first run's, details included.
 """
 import gzip
 import json
@@ -66,22 +68,29 @@ def gen(src, dst, n):
     print(f"{count} programs written to {dst}")
 
 
-def load(path):
+def load(path, detail=False):
     res = {}
     with open(path) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
-            res[parts[0]] = parts[1]
+            # id, verdict, detail, CPU seconds: the last one varies.
+            res[parts[0]] = tuple(parts[1:3]) if detail else parts[1]
     return res
 
 
 def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None,
            fwall=None, fcpu=None, fpass=None, owall=None, ocpu=None,
-           opass=None):
+           opass=None, npath=None, nwall=None, ncpu=None):
     ids = [json.loads(line)["id"] for line in open(progs)]
     q, p = load(qpath), load(ppath)
     differ = [i for i in ids if (q.get(i) == "passed") !=
               (p.get(i) == "passed")]
+    # qeval without forkmem (QEVAL_FORKMEM=0): the exact same verdicts,
+    # details included, or the child allocator changed a program.
+    nofm = load(npath, True) if npath else None
+    qd = load(qpath, True)
+    ndiffer = [i for i in ids
+               if nofm is not None and nofm.get(i) != qd.get(i)]
     canon = [i for i in ids if i.endswith(":canonical")]
     canon_ok = sum(1 for i in canon if q.get(i) == "passed")
     canon_tasks = len({i.split("#")[0] for i in canon
@@ -100,9 +109,15 @@ def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None,
           f"{len(ids)} | {ppass} | {pwall:.2f} | {len(ids) / pwall:.1f} | "
           f"{pc} |")
     floors = []
+    if nwall:
+        floors.append(("reference: qeval executor with QEVAL_FORKMEM=0, "
+                       "CPython's allocators and file-backed text", nwall,
+                       ncpu, sum(1 for i in ids
+                              if nofm.get(i, ("",))[0] == "passed")))
     if fwall:
-        floors.append(("floor: bare fork of the warm interpreter per "
-                       "program, no sandbox", fwall, fcpu, fpass))
+        floors.append(("reference: plain fork of the warm interpreter "
+                       "per program, no sandbox, no forkmem", fwall, fcpu,
+                       fpass))
     if owall:
         floors.append(("floor: the programs alone, one process, no fork",
                        owall, ocpu, opass))
@@ -125,14 +140,20 @@ def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None,
     print(f"verdicts that differ (pass/fail): {len(differ)}")
     for i in differ[:20]:
         print(f"  {i}: qeval {q.get(i)}, peer {p.get(i)}")
-    return 0 if not differ and canon_ok == len(canon) else 1
+    if nofm is not None:
+        print(f"verdicts that differ with QEVAL_FORKMEM=0 (details "
+              f"included): {len(ndiffer)}")
+        for i in ndiffer[:20]:
+            print(f"  {i}: {qd.get(i)} / {nofm.get(i)}")
+    return 0 if not differ and not ndiffer and \
+        canon_ok == len(canon) else 1
 
 
 def main(argv):
     if len(argv) >= 4 and argv[1] == "gen":
         gen(argv[2], argv[3], int(argv[4]) if len(argv) > 4 else 10)
         return 0
-    if len(argv) in (7, 9, 15) and argv[1] == "report":
+    if len(argv) in (7, 9, 15, 18) and argv[1] == "report":
         return report(*argv[2:])
     print(__doc__, file=sys.stderr)
     return 2

@@ -35,8 +35,14 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     | tee "$work/qeval.out"
 "$py" "$here/peer.py" "$work/programs.jsonl" "$work/peer.tsv" 3 4 \
     | tee "$work/peer.out"
-# The two floors: a bare fork of the warm interpreter per program, and
-# the programs alone in one process.
+# The same executor without forkmem (src/forkmem.h): what the huge-page
+# text and the child allocator are worth, and a check that they change
+# no verdict.
+QEVAL_FORKMEM=0 "$build/bench/exec/bench-exec" "$work/programs.jsonl" \
+    "$work/nofm.tsv" | sed 's/^qeval executor/qeval executor, QEVAL_FORKMEM=0/' \
+    | tee "$work/nofm.out"
+# Two references: a plain fork of the warm interpreter per program, and
+# the programs alone in one process (the floor the issue names).
 "$build/bench/exec/bench-floor" "$work/programs.jsonl" fork \
     | tee "$work/fork.out"
 "$build/bench/exec/bench-floor" "$work/programs.jsonl" inproc \
@@ -49,4 +55,5 @@ echo "load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)"
     "$(val cpu "$work/peer.out")" "$(val wall "$work/fork.out")" \
     "$(val cpu "$work/fork.out")" "$(val passed "$work/fork.out")" \
     "$(val wall "$work/own.out")" "$(val cpu "$work/own.out")" \
-    "$(val passed "$work/own.out")"
+    "$(val passed "$work/own.out")" "$work/nofm.tsv" \
+    "$(val wall "$work/nofm.out")" "$(val cpu "$work/nofm.out")"
