@@ -1518,8 +1518,9 @@ fail:
 /*
  * Reads what a non-blocking descriptor (a child's pipe, the core's
  * socket) has into b, keeping the first max bytes and counting the rest
- * in *dropped; 1 at end of file or on an error.  Straight into b, which children
- * do not inherit: no copy of another program's output on our stack.
+ * in *dropped; 1 at end of file or on an error.  Straight into b,
+ * which children do not inherit: no copy of another program's output on
+ * our stack.
  */
 static int
 drain(int fd, struct pbuf *b, size_t max, size_t *dropped)

@@ -772,8 +772,8 @@ forkmem_test(struct exec *x)
 		ok(0, "an executor with QEVAL_FORKMEM=0: %s", err.buf);
 	else {
 		out = forkmem_seen(y);
-		is_str(out != NULL ? out : "", "no 0\n", "with QEVAL_FORKMEM=0: "
-		    "neither");
+		is_str(out != NULL ? out : "", "no 0\n",
+		    "with QEVAL_FORKMEM=0: neither");
 		exec_stop(y);
 	}
 	unsetenv("QEVAL_FORKMEM");
