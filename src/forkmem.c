@@ -53,7 +53,7 @@ map_huge(size_t len)
 
 struct map {
 	uintptr_t	lo, hi;
-	int		w, x, p;
+	int		r, w, x, p;
 };
 
 /* THP "never" (or no THP at all): anonymous text would only cost more. */
@@ -100,6 +100,7 @@ file_maps(dev_t dev, ino_t ino, struct map *v, int max)
 			break;
 		v[n].lo = lo;
 		v[n].hi = hi;
+		v[n].r = perm[0] == 'r';
 		v[n].w = perm[1] == 'w';
 		v[n].x = perm[2] == 'x';
 		v[n].p = perm[3] == 'p';
@@ -111,7 +112,8 @@ file_maps(dev_t dev, ino_t ino, struct map *v, int max)
 
 /*
  * Whether [w, w + HUGE) is covered, without a gap, by private mappings
- * in v that are not writable; *x tells whether one is executable.
+ * in v that are readable and not writable (a PROT_NONE gap between an
+ * object's segments stays out); *x tells whether one is executable.
  */
 static int
 window_ok(const struct map *v, int n, uintptr_t w, int *x)
@@ -123,7 +125,7 @@ window_ok(const struct map *v, int n, uintptr_t w, int *x)
 	for (i = 0; i < n && at < w + HUGE; i++) {
 		if (v[i].hi <= at)
 			continue;
-		if (v[i].lo > at || v[i].w || !v[i].p)
+		if (v[i].lo > at || !v[i].r || v[i].w || !v[i].p)
 			return (0);
 		*x |= v[i].x;
 		at = v[i].hi;

@@ -8,6 +8,8 @@
 #include "config.h"
 #include <Python.h>
 
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,70 @@ hugetext_tests(void)
 	free(snap);
 	free(before);
 	free(after);
+}
+
+/* Mappings of the object at path that are PROT_NONE ("---p"). */
+static int
+gaps_of(const char *path)
+{
+	char *t = slurp("/proc/self/maps"), *line, *save = NULL;
+	int n = 0;
+
+	if (t == NULL)
+		return (-1);
+	for (line = strtok_r(t, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, " ---p ") != NULL && strstr(line, path))
+			n++;
+	free(t);
+	return (n);
+}
+
+/*
+ * tests/loader/bigro.so: segments on 2 MiB boundaries, so whole windows
+ * of read-only data, and PROT_NONE gaps between segments that a window
+ * must never include (copying one would fault).
+ */
+static void
+gap_test(void)
+{
+	const char *dir = getenv("QEVAL_TEST_DIR");
+	char path[PATH_MAX];
+	const unsigned char *data;
+	unsigned char *snap;
+	int (*fn)(unsigned);
+	size_t len = (4u << 20) + (64u << 10);
+	void *h;
+	int n, gaps;
+
+	if (dir == NULL) {
+		tap_skip("QEVAL_TEST_DIR is not set (run through make check)");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/bigro.so", dir);
+	if ((h = dlopen(path, RTLD_NOW)) == NULL) {
+		ok(0, "dlopen %s: %s", path, dlerror());
+		return;
+	}
+	*(void **)&fn = dlsym(h, "bigro_fn");
+	data = dlsym(h, "bigro_data");
+	if (fn == NULL || data == NULL || (snap = malloc(len)) == NULL) {
+		ok(0, "bigro.so's symbols");
+		return;
+	}
+	memcpy(snap, data, len);
+	gaps = gaps_of("bigro.so");
+	n = forkmem_hugetext((const void *)(uintptr_t)fn);
+	if (n == 0)
+		tap_skip("nothing of bigro.so moved here (THP off or a kernel "
+		    "before 6.1)");
+	else
+		ok(n >= 1, "bigro.so: %d whole read-only windows moved", n);
+	ok(gaps > 0 && gaps_of("bigro.so") == gaps, "its %d PROT_NONE gaps "
+	    "were left where they were", gaps);
+	ok(memcmp(snap, data, len) == 0 && fn(2) == 3, "its data reads the "
+	    "same and its code runs");
+	free(snap);
 }
 
 static int
@@ -385,6 +451,7 @@ main(void)
 	int n;
 
 	hugetext_tests();
+	gap_test();
 	Py_Initialize();
 	ok(PyRun_SimpleString("import math\nassert math.gcd(12, 18) == 6\n")
 	    == 0, "the interpreter runs (from the moved text, where it "
