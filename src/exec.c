@@ -786,7 +786,6 @@ struct xstate {
 	int		 pidns_fd;	/* our own PID namespace */
 	int		 self_pidfd;	/* readable once we are gone */
 	int		 guarded;	/* py_seal() ran the guard */
-	int		 hugetext;	/* windows forkmem_hugetext() moved */
 	int		 kidalloc;	/* children use forkmem_child() */
 	char		 basedir[256];
 	struct kid	*kids;
@@ -855,11 +854,8 @@ static const char bootstrap_py[] =
  * Arenas are never handed back to the region: one that is freed is
  * only emptied (MADV_DONTNEED); the reserve is small.
  */
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25	/* Linux 6.1; glibc 2.36 headers lack it */
-#endif
 #define ARENA_RESERVE	(48u << 20)
-#define HUGE_2M		(2ul << 20)
+#define HUGE_2M		FORKMEM_HUGE
 
 static struct {
 	char	*base;		/* aligned start */
@@ -1310,8 +1306,7 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	/* Last, so that nothing above allocates from it: the program's
 	 * objects in memory of the child's own (forkmem.h). */
 	if (X->kidalloc)
-		forkmem_child(((uint64_t)k->nonce << 32) ^ (uint64_t)X->self ^
-		    (uint64_t)(uintptr_t)&lim);
+		forkmem_child((uint64_t)k->nonce << 32 | k->nonce);
 	st = run_program(X, k->prog, k->prog_len, &dp, &dlen);
 	/* Output first: the executor may report as soon as the verdict
 	 * is in, and everything flushed before it is in the pipe. */
@@ -2113,7 +2108,7 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	fm = getenv("QEVAL_FORKMEM");
 	if (fm == NULL || strcmp(fm, "0") != 0) {
 		if (fm == NULL || strcmp(fm, "alloc") != 0)
-			X.hugetext = forkmem_hugetext((const void *)
+			(void)forkmem_hugetext((const void *)
 			    (uintptr_t)Py_Initialize);
 		X.kidalloc = fm == NULL || strcmp(fm, "text") != 0;
 	}

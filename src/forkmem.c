@@ -18,10 +18,7 @@
 
 #include "forkmem.h"
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25	/* Linux 6.1; glibc 2.36 headers lack it */
-#endif
-#define HUGE		(2ul << 20)
+#define HUGE		FORKMEM_HUGE
 
 /*
  * An anonymous read-write mapping of len bytes starting on a 2 MiB

@@ -25,6 +25,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux 6.1; glibc 2.36 headers lack it */
+#endif
+#define FORKMEM_HUGE	(2ul << 20)	/* one PMD-mapped huge page */
 
 /*
  * Moves every 2 MiB-aligned window that lies wholly in non-writable

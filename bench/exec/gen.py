@@ -82,13 +82,13 @@ def report(progs, qpath, ppath, qwall, pwall, qcpu=None, pcpu=None,
            fwall=None, fcpu=None, fpass=None, owall=None, ocpu=None,
            opass=None, npath=None, nwall=None, ncpu=None):
     ids = [json.loads(line)["id"] for line in open(progs)]
-    q, p = load(qpath), load(ppath)
+    qd, p = load(qpath, True), load(ppath)
+    q = {i: v[0] for i, v in qd.items()}
     differ = [i for i in ids if (q.get(i) == "passed") !=
               (p.get(i) == "passed")]
     # qeval without forkmem (QEVAL_FORKMEM=0): the exact same verdicts,
     # details included, or the child allocator changed a program.
     nofm = load(npath, True) if npath else None
-    qd = load(qpath, True)
     ndiffer = [i for i in ids
                if nofm is not None and nofm.get(i) != qd.get(i)]
     canon = [i for i in ids if i.endswith(":canonical")]
