@@ -521,19 +521,33 @@ check_case(struct tcase *c, pid_t xpid)
 	}
 }
 
+/* Runs one program that must pass; its case when it did, else NULL. */
+static const struct tcase *
+run_passing(struct exec *x, const char *name, const char *prog)
+{
+	struct tcase *c = add_case(name);
+	size_t id = ncases - 1;
+
+	strbuf_adds(&c->prog, prog);
+	c->expect = P;
+	if (exec_submit(x, id, c->prog.buf, c->prog.len, 0, 0) != 0)
+		return (NULL);
+	(void)drain_all(x, 60);
+	c = &cases[id];		/* add_case() may have moved it */
+	if (!c->done || c->status != QEVAL_EXEC_PASSED) {
+		tap_diag("%s: %s", name, c->done ? c->got_detail :
+		    "no verdict");
+		return (NULL);
+	}
+	return (c);
+}
+
 /* A program that must pass, on an executor that must still answer. */
 static int
 still_answers(struct exec *x, const char *what)
 {
-	struct tcase *c = add_case(what);
-	size_t id = ncases - 1;
-
-	strbuf_adds(&c->prog, "import math\nassert math.gcd(12, 18) == 6\n");
-	c->expect = P;
-	if (exec_submit(x, id, c->prog.buf, c->prog.len, 0, 0) != 0)
-		return (0);
-	(void)drain_all(x, 60);
-	return (cases[id].done && cases[id].status == QEVAL_EXEC_PASSED);
+	return (run_passing(x, what,
+	    "import math\nassert math.gcd(12, 18) == 6\n") != NULL);
 }
 
 /*
@@ -725,20 +739,10 @@ hugetext_possible(void)
 static const char *
 forkmem_seen(struct exec *x)
 {
-	struct tcase *c = add_case("forkmem");
-	size_t id = ncases - 1;
+	const struct tcase *c = run_passing(x, "forkmem probe",
+	    forkmem_prog);
 
-	strbuf_adds(&c->prog, forkmem_prog);
-	c->expect = P;
-	if (exec_submit(x, id, c->prog.buf, c->prog.len, 0, 0) != 0)
-		return (NULL);
-	(void)drain_all(x, 60);
-	if (!cases[id].done || cases[id].status != QEVAL_EXEC_PASSED) {
-		tap_diag("forkmem probe: %s", cases[id].done ?
-		    cases[id].got_detail : "no verdict");
-		return (NULL);
-	}
-	return (cases[id].output);
+	return (c != NULL ? c->output : NULL);
 }
 
 static void
