@@ -96,6 +96,15 @@ struct opts {
 	double		 reg_warn;	/* percentage points */
 	double		 reg_fail;
 	double		 serve_timeout;
+	/* generation and client values over the preset's (item: the
+	 * resolved configuration) */
+	int		 temperature_set;
+	double		 temperature;
+	int		 top_p_set;
+	double		 top_p;
+	int		 max_tokens;	/* 0: the preset's */
+	double		 timeout;	/* 0: the preset's */
+	int		 retries;	/* -1: the preset's */
 };
 
 /* Paths of a qeval run from its build tree (uninstalled). */
@@ -163,6 +172,9 @@ usage(FILE *f)
 "  --num-fewshot N       few-shot examples (default: the recipe's)\n"
 "  --task-opt KEY=VALUE  option for the task plugins (repeatable)\n"
 "  --concurrency N       requests in flight (default: the preset's)\n"
+"  --temperature T  --top-p P  --max-tokens N  --timeout S  --retries N\n"
+"                        generation and client values over the preset's\n"
+"                        (results.json and the report record which)\n"
 "  --judge-endpoint URL  --judge-model M   judge for MT-Bench\n"
 "  --out DIR             where runs go (default ./out)\n"
 "  --run-id ID           name of the run directory\n"
@@ -183,10 +195,60 @@ usage(FILE *f)
 "                        results.json; exit 3 past --regression-fail\n"
 "                        (default 3.0 points; warning past\n"
 "                        --regression-warn, default 1.0)\n"
-"  --no-progress, -q, -v, --help, --version\n"
+"  --no-progress, -q, -v, --help, --version  (before or after the\n"
+"                        command: `qeval -v list tasks` shows options)\n"
 "\n"
 "API keys come from QEVAL_API_KEY or OPENAI_API_KEY (judge:\n"
 "QEVAL_JUDGE_API_KEY) and are never written to any file.\n", f);
+}
+
+/*
+ * The length of the UTF-8 sequence at p (1..4), or 0 if it is not
+ * valid UTF-8 (overlong forms, surrogates and values past U+10FFFF
+ * included).
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n, i;
+	unsigned long cp;
+
+	if (c < 0x80)
+		return (1);
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return (0);
+	return (n);
+}
+
+/* 1 if s is valid UTF-8 with no control character. */
+static int
+clean_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		size_t n = utf8_len(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)))
+			return (0);
+		p += n;
+	}
+	return (1);
 }
 
 static int
@@ -210,7 +272,8 @@ enum {
 	O_PLUGIN_DIR, O_TASK_OPT, O_CONC, O_NO_EXEC, O_KEEP_THINK,
 	O_NO_STREAM, O_PROGRESS, O_NO_PROGRESS, O_GPU_PRICE, O_GPUS,
 	O_WORKERS, O_SHARD, O_VERSION, O_SERVE, O_BASELINE, O_REG_WARN,
-	O_REG_FAIL, O_SERVE_TIMEOUT, O_CHAT
+	O_REG_FAIL, O_SERVE_TIMEOUT, O_CHAT, O_TEMPERATURE, O_TOP_P,
+	O_MAX_TOKENS, O_TIMEOUT, O_RETRIES
 };
 
 static const struct option longopts[] = {
@@ -249,6 +312,11 @@ static const struct option longopts[] = {
 	{ "serve-timeout", required_argument, NULL, O_SERVE_TIMEOUT },
 	{ "regression-warn", required_argument, NULL, O_REG_WARN },
 	{ "regression-fail", required_argument, NULL, O_REG_FAIL },
+	{ "temperature", required_argument, NULL, O_TEMPERATURE },
+	{ "top-p", required_argument, NULL, O_TOP_P },
+	{ "max-tokens", required_argument, NULL, O_MAX_TOKENS },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "retries", required_argument, NULL, O_RETRIES },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -257,10 +325,38 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/*
+ * s with every control character, and every byte that is not part of
+ * valid UTF-8, written as \xNN: user input is never echoed raw (a CR
+ * or an escape sequence would rewrite the terminal).  Static buffer:
+ * one call per message argument at most.
+ */
+static const char *
+esc(const char *s)
+{
+	static struct strbuf sb = STRBUF_INIT;
+	const unsigned char *p = (const unsigned char *)s;
+
+	strbuf_reset(&sb);
+	while (p != NULL && *p != '\0') {
+		size_t n = utf8_len(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			strbuf_addf(&sb, "\\x%02x", *p);
+			p++;
+		} else {
+			strbuf_add(&sb, p, n);
+			p += n;
+		}
+	}
+	return (sb.buf);
+}
+
 static int
 bad(const char *opt, const char *val, const char *want)
 {
-	fprintf(stderr, "qeval: %s '%s': expected %s\n", opt, val, want);
+	fprintf(stderr, "qeval: %s '%s': expected %s\n", opt, esc(val),
+	    want);
 	return (EXIT_USAGE);
 }
 
@@ -278,6 +374,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->reg_warn = 1.0;
 	o->reg_fail = 3.0;
 	o->serve_timeout = 1200;
+	o->retries = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -435,6 +532,46 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->reg_fail = d;
 			break;
 		}
+		case O_TEMPERATURE:
+		case O_TOP_P:
+		case O_TIMEOUT: {
+			char *end;
+			double d = strtod(optarg, &end);
+			int okv = end != optarg && *end == '\0' &&
+			    isfinite(d);
+
+			if (c == O_TEMPERATURE) {
+				if (!okv || d < 0 || d > 100)
+					return (bad("--temperature", optarg,
+					    "a number from 0 to 100"));
+				o->temperature = d;
+				o->temperature_set = 1;
+			} else if (c == O_TOP_P) {
+				if (!okv || !(d > 0) || d > 1)
+					return (bad("--top-p", optarg,
+					    "a number in (0, 1]"));
+				o->top_p = d;
+				o->top_p_set = 1;
+			} else {
+				if (!okv || !(d > 0) || d > 86400)
+					return (bad("--timeout", optarg,
+					    "seconds in (0, 86400]"));
+				o->timeout = d;
+			}
+			break;
+		}
+		case O_MAX_TOKENS:
+			if (parse_long(optarg, 1, 1048576, &v) != 0)
+				return (bad("--max-tokens", optarg,
+				    "an integer from 1 to 1048576"));
+			o->max_tokens = (int)v;
+			break;
+		case O_RETRIES:
+			if (parse_long(optarg, 0, 100, &v) != 0)
+				return (bad("--retries", optarg,
+				    "an integer from 0 to 100"));
+			o->retries = (int)v;
+			break;
 		case 'o': o->output = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose++; break;
@@ -471,30 +608,115 @@ struct env {
 	struct plugin_set	 plugins;
 	struct data_manifests	 man;
 	struct data_cfg		 data;
-	struct preset		 preset;
+	struct preset		 preset;	/* resolved: the command
+						 * line's values over the
+						 * preset's */
 	int			 have_preset;
+	char			*overrides;	/* JSON: what the command
+						 * line set */
 	char			*manifest_dir;
 };
+
+/* Prints each line of text as its own "qeval: " message. */
+static void
+print_lines(const char *kind, const char *text)
+{
+	const char *p = text;
+
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		if (len > 0)
+			fprintf(stderr, "qeval: %s%.*s\n", kind, len, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static void
+override(cJSON *ov, const char *key, double preset_value, double value)
+{
+	cJSON *o = cJSON_AddObjectToObject(ov, key);
+
+	cJSON_AddNumberToObject(o, "value", value);
+	cJSON_AddNumberToObject(o, "preset", preset_value);
+}
+
+/*
+ * The effective configuration, resolved once: every value given on the
+ * command line replaces the preset's in p, which the whole run then
+ * uses (requests, scheduler, run.json, results.json, the report).
+ * Returns what was replaced, as JSON object text (malloc'd):
+ * {"client.concurrency": {"value": 32, "preset": 8}, ...}.
+ */
+static char *
+resolve_config(const struct opts *o, struct preset *p)
+{
+	cJSON *ov = cJSON_CreateObject();
+	char *txt;
+
+	if (o->concurrency > 0) {
+		override(ov, "client.concurrency", p->concurrency,
+		    o->concurrency);
+		p->concurrency = o->concurrency;
+	}
+	if (o->timeout > 0) {
+		override(ov, "client.timeout_s", p->timeout_s, o->timeout);
+		p->timeout_s = o->timeout;
+	}
+	if (o->retries >= 0) {
+		override(ov, "client.retries", p->retries, o->retries);
+		p->retries = o->retries;
+	}
+	if (o->temperature_set) {
+		override(ov, "generation.temperature", p->temperature,
+		    o->temperature);
+		p->temperature = o->temperature;
+	}
+	if (o->top_p_set) {
+		override(ov, "generation.top_p", p->top_p, o->top_p);
+		p->top_p = o->top_p;
+	}
+	if (o->max_tokens > 0) {
+		override(ov, "generation.max_tokens", p->max_tokens,
+		    o->max_tokens);
+		p->max_tokens = o->max_tokens;
+	}
+	if (o->seed_set) {
+		override(ov, "generation.seed", (double)p->seed,
+		    (double)o->seed);
+		p->seed = (long)o->seed;
+	}
+	if (o->samples > 0) {
+		override(ov, "samples", p->samples, o->samples);
+		p->samples = o->samples;
+	}
+	txt = cJSON_PrintUnformatted(ov);
+	cJSON_Delete(ov);
+	if (txt == NULL)
+		xalloc_die();
+	return (txt);
+}
 
 static int
 env_init(struct env *e, const struct opts *o, int need_preset,
     struct strbuf *err)
 {
 	struct strbuf warn = STRBUF_INIT, dir = STRBUF_INIT;
+	const char *builtin = QEVAL_PLUGINDIR;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
 #ifdef QEVAL_BUILDDIR
-	if (in_build_tree() && getenv("QEVAL_PLUGIN_PATH") == NULL)
-		setenv("QEVAL_PLUGIN_PATH", QEVAL_BUILDDIR "/plugins/.libs", 1);
+	if (in_build_tree()) {
+		builtin = QEVAL_BUILDDIR "/plugins/.libs";
+		if (getenv("QEVAL_PLUGIN_PATH") == NULL)
+			setenv("QEVAL_PLUGIN_PATH", builtin, 1);
+	}
 #endif
 	rc = plugin_set_scan(&e->plugins, (const char *const *)o->plugin_dirs,
-	    &warn);
-	if (warn.len > 0 && o->verbose)
-		fprintf(stderr, "qeval: warning: %s", warn.buf);
-	else if (warn.len > 0)
-		fprintf(stderr, "qeval: warning: some plugins were not "
-		    "loaded:\n%s", warn.buf);
+	    builtin, &warn);
+	print_lines("warning: ", warn.buf);
 	strbuf_release(&warn);
 	(void)rc;
 	share_dir(&dir, "datasets");
@@ -526,9 +748,11 @@ env_init(struct env *e, const struct opts *o, int need_preset,
 		}
 		if (rc != 0) {
 			strbuf_release(&dir);
-			return (-1);
+			/* a preset is configuration: a usage error */
+			return (EXIT_USAGE);
 		}
 		e->have_preset = 1;
+		e->overrides = resolve_config(o, &e->preset);
 	}
 	strbuf_release(&dir);
 	return (0);
@@ -541,6 +765,7 @@ env_release(struct env *e)
 	data_manifests_release(&e->man);
 	if (e->have_preset)
 		preset_release(&e->preset);
+	free(e->overrides);
 	free(e->manifest_dir);
 }
 
@@ -554,22 +779,25 @@ task_list(const struct env *e, const char *spec, int defaults_only,
 
 	if (spec == NULL || strcmp(spec, "all") == 0) {
 		for (i = 0; i < e->plugins.n; i++) {
-			const struct qeval_task *t;
+			const struct plugin *pl = &e->plugins.v[i];
+			size_t j;
 
-			for (t = e->plugins.v[i].desc->tasks; t->name; t++) {
+			for (j = 0; j < pl->n_tasks; j++) {
+				const char *name = pl->tasks[j];
+
 				if (defaults_only || spec == NULL) {
 					size_t k;
 					int dflt = 0;
 
 					for (k = 0; default_tasks[k]; k++)
 						if (strcmp(default_tasks[k],
-						    t->name) == 0)
+						    name) == 0)
 							dflt = 1;
 					if (!dflt)
 						continue;
 				}
 				v = xgrow(v, n + 2, sizeof(*v), &alloc);
-				v[n++] = xstrdup(t->name);
+				v[n++] = xstrdup(name);
 			}
 		}
 		if (n == 0) {
@@ -587,10 +815,10 @@ task_list(const struct env *e, const char *spec, int defaults_only,
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (*tok == '\0')
 			continue;
-		if (plugin_set_find_task(&e->plugins, tok, NULL) == NULL) {
+		if (plugin_set_provider(&e->plugins, tok) == NULL) {
 			strbuf_addf(err, "unknown task '%s': `qeval list "
 			    "tasks` shows what the installed plugins provide",
-			    tok);
+			    esc(tok));
 			for (i = 0; i < n; i++)
 				free(v[i]);
 			free(v);
@@ -668,7 +896,10 @@ print_outcome(const struct run_outcome *oc, int corrupt_hint)
 	for (i = 0; i < oc->n_tasks; i++) {
 		const struct run_task_outcome *t = &oc->tasks[i];
 
-		if (t->scale > 1)
+		if (isnan(t->value))
+			printf("%-20s %-32s %9s  (0 scored, %zu errors)\n",
+			    t->name, t->primary, "n/a", t->errors);
+		else if (t->scale > 1)
 			printf("%-20s %-32s %6.2f/10  (%zu scored, %zu "
 			    "errors)\n", t->name, t->primary, t->value,
 			    t->scored, t->errors);
@@ -677,9 +908,17 @@ print_outcome(const struct run_outcome *oc, int corrupt_hint)
 			    "errors)\n", t->name, t->primary, 100 * t->value,
 			    t->scored, t->errors);
 	}
-	if (oc->run_dir)
-		printf("results: %s/results.json\nreport:  %s/report.md\n",
-		    oc->run_dir, oc->run_dir);
+	/* only what was written */
+	for (i = 0; oc->run_dir != NULL && i < 2; i++) {
+		struct strbuf p = STRBUF_INIT;
+
+		strbuf_addf(&p, "%s/%s", oc->run_dir, i == 0 ?
+		    "results.json" : "report.md");
+		if (access(p.buf, F_OK) == 0)
+			printf("%s %s\n", i == 0 ? "results:" : "report: ",
+			    p.buf);
+		strbuf_release(&p);
+	}
 }
 
 static void
@@ -708,9 +947,6 @@ fill_cfg(struct run_cfg *c, const struct opts *o, struct env *e,
 	c->tasks = (const char *const *)tasks;
 	c->n_tasks = list_len(tasks);
 	c->limit = (size_t)o->limit;
-	c->samples = o->samples;
-	c->seed_set = o->seed_set;
-	c->seed = (unsigned)o->seed;
 	c->num_fewshot = o->num_fewshot;
 	c->kv = o->kv;
 	c->preset = &e->preset;
@@ -725,7 +961,12 @@ fill_cfg(struct run_cfg *c, const struct opts *o, struct env *e,
 	    strcmp(getenv("QEVAL_NO_EXEC"), "0") != 0);
 	c->no_stream = o->no_stream;
 	c->exec_workers = o->workers;
-	c->concurrency = o->concurrency;
+	/* the resolved preset holds what the command line set */
+	c->concurrency = 0;
+	c->samples = 0;
+	c->seed_set = 0;
+	c->seed = (unsigned)e->preset.seed;
+	c->overrides = e->overrides;
 	c->gpu_price = o->gpu_price;
 	c->gpus = o->gpus;
 	c->shard_k = o->shard_k;
@@ -858,6 +1099,239 @@ start_server(const struct opts *o, struct env *e, struct run_cfg *c,
 	return (0);
 }
 
+/* Edit distance (Levenshtein) between two short keys. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, *row, r;
+
+	if (la > 64 || lb > 64)
+		return (SIZE_MAX);
+	row = xcalloc(lb + 1, sizeof(*row));
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag +
+			    (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	r = row[lb];
+	free(row);
+	return (r);
+}
+
+/*
+ * Checks every --task-opt against the options the selected tasks'
+ * plugins declare (ABI 1.1): an unknown key or a value of the wrong type
+ * is a usage error, with the nearest declared key as a suggestion.  A
+ * key meant for a 1.0 plugin, which declares nothing, passes with a
+ * warning.  The plugins must be loaded.  0 or EXIT_USAGE.
+ */
+static int
+check_task_opts(const struct env *e, const struct qeval_kv *kv,
+    char **tasks)
+{
+	size_t i, t;
+	int any = 0;
+
+	for (t = 0; tasks[t] != NULL; t++)
+		any |= plugin_set_find_task(&e->plugins, tasks[t], NULL) !=
+		    NULL;
+	for (i = 0; any && kv != NULL && kv[i].key != NULL; i++) {
+		const char *key = kv[i].key, *best = NULL, *undecl = NULL;
+		size_t bestd = SIZE_MAX, limit;
+		int known = 0;
+
+		for (t = 0; tasks[t] != NULL; t++) {
+			const struct plugin *pl = plugin_set_find_task(
+			    &e->plugins, tasks[t], NULL);
+			const struct qeval_option *op;
+			int declared;
+
+			if (pl == NULL)
+				continue;
+			op = plugin_options(pl, &declared);
+			if (!declared) {
+				undecl = pl->name;
+				continue;
+			}
+			for (; op != NULL && op->name != NULL; op++) {
+				struct strbuf why = STRBUF_INIT;
+				size_t d;
+
+				if (!plugin_option_applies(op, tasks[t]))
+					continue;
+				if (strcmp(op->name, key) != 0) {
+					d = edit_distance(key, op->name);
+					if (d < bestd) {
+						bestd = d;
+						best = op->name;
+					}
+					continue;
+				}
+				known = 1;
+				if (plugin_option_check(op, kv[i].value,
+				    &why) == 0) {
+					strbuf_release(&why);
+					continue;
+				}
+				fprintf(stderr, "qeval: --task-opt %s=%s: "
+				    "option '%s' of task %s takes %s\n",
+				    esc(key), esc(kv[i].value) , op->name,
+				    tasks[t], why.buf);
+				strbuf_release(&why);
+				return (EXIT_USAGE);
+			}
+		}
+		if (known)
+			continue;
+		if (undecl != NULL) {
+			fprintf(stderr, "qeval: warning: --task-opt %s: plugin "
+			    "'%s' declares no options (ABI 1.0): the key is "
+			    "passed to it unchecked\n", esc(key), undecl);
+			continue;
+		}
+		limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
+		fprintf(stderr, "qeval: --task-opt %s: no selected task has "
+		    "an option '%s'", esc(key), esc(key));
+		if (best != NULL && bestd <= limit)
+			fprintf(stderr, "; did you mean '%s'?", best);
+		fprintf(stderr, " (`qeval list tasks -v` shows each task's "
+		    "options)\n");
+		return (EXIT_USAGE);
+	}
+	return (0);
+}
+
+/*
+ * An endpoint URL must be http:// or https://, name a host, have a
+ * port from 1 to 65535 if it has one, and hold no control character or
+ * space.  0 or EXIT_USAGE (message printed; the URL escaped).
+ */
+static int
+check_url(const char *opt, const char *url)
+{
+	const char *p, *end, *host, *at, *colon = NULL, *why = NULL;
+
+	if (!clean_text(url) || strchr(url, ' ') != NULL)
+		why = "a URL cannot hold control characters or spaces";
+	else if (strncasecmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		why = "the scheme must be http:// or https://";
+	if (why == NULL) {
+		end = p + strcspn(p, "/?#");
+		host = p;
+		for (at = p; at < end; at++)
+			if (*at == '@')
+				host = at + 1;
+		if (*host == '[') {
+			const char *close = memchr(host, ']',
+			    (size_t)(end - host));
+
+			if (close == NULL || close == host + 1)
+				why = "the IPv6 host has no closing ']'";
+			else if (close + 1 < end && close[1] != ':')
+				why = "junk after the IPv6 host";
+			else if (close + 1 < end)
+				colon = close + 1;
+		} else {
+			colon = memchr(host, ':', (size_t)(end - host));
+			if ((colon ? colon : end) == host)
+				why = "the URL names no host";
+		}
+		if (why == NULL && colon != NULL) {
+			long port = 0;
+			const char *d;
+
+			for (d = colon + 1; d < end && port <= 65535; d++) {
+				if (*d < '0' || *d > '9') {
+					port = -1;
+					break;
+				}
+				port = port * 10 + (*d - '0');
+			}
+			if (port < 1 || port > 65535)
+				why = "the port must be a number from 1 to "
+				    "65535";
+		}
+	}
+	if (why == NULL)
+		return (0);
+	fprintf(stderr, "qeval: %s '%s': %s\n", opt, esc(url), why);
+	return (EXIT_USAGE);
+}
+
+/*
+ * What can be checked before anything is created: model names, URLs,
+ * the baseline.  0 or EXIT_USAGE.
+ */
+static int
+check_run_args(const struct opts *o)
+{
+	size_t i;
+
+	if (!clean_text(o->model)) {
+		fprintf(stderr, "qeval: --model '%s': a model name must be "
+		    "UTF-8 text without control characters\n",
+		    esc(o->model));
+		return (EXIT_USAGE);
+	}
+	if (o->judge_model != NULL && !clean_text(o->judge_model)) {
+		fprintf(stderr, "qeval: --judge-model '%s': a model name must "
+		    "be UTF-8 text without control characters\n",
+		    esc(o->judge_model));
+		return (EXIT_USAGE);
+	}
+	for (i = 0; i < o->n_endpoints; i++)
+		if (check_url("--endpoint", o->endpoints[i]) != 0)
+			return (EXIT_USAGE);
+	if (o->judge_endpoint != NULL &&
+	    check_url("--judge-endpoint", o->judge_endpoint) != 0)
+		return (EXIT_USAGE);
+	if (o->baseline != NULL) {
+		struct strbuf path = STRBUF_INIT;
+		struct stat st;
+		cJSON *base = NULL;
+		char *txt;
+		int good;
+
+		strbuf_adds(&path, o->baseline);
+		if (stat(path.buf, &st) == 0 && S_ISDIR(st.st_mode))
+			strbuf_adds(&path, "/results.json");
+		txt = fileio_read(path.buf, NULL);
+		base = txt ? cJSON_Parse(txt) : NULL;
+		good = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(base,
+		    "tasks"));
+		free(txt);
+		cJSON_Delete(base);
+		if (!good) {
+			fprintf(stderr, "qeval: --baseline %s: %s; give an "
+			    "earlier run's directory or its results.json\n",
+			    esc(o->baseline), access(path.buf, F_OK) != 0 ?
+			    "no such file or run directory" :
+			    "not a qeval results.json");
+			strbuf_release(&path);
+			return (EXIT_USAGE);
+		}
+		strbuf_release(&path);
+	}
+	return (0);
+}
+
 static int
 cmd_run(const struct opts *o, int argc, char **argv)
 {
@@ -883,11 +1357,24 @@ cmd_run(const struct opts *o, int argc, char **argv)
 		    "model\n");
 		return (EXIT_USAGE);
 	}
+	if (check_run_args(o) != 0)
+		return (EXIT_USAGE);
 	memset(&oc, 0, sizeof(oc));
-	if (env_init(&e, o, 1, &err) != 0)
+	if ((rc = env_init(&e, o, 1, &err)) != 0) {
+		rc = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN;
 		goto out;
+	}
+	rc = EXIT_RUN;
 	tasks = task_list(&e, o->tasks, 0, &err);
 	if (tasks == NULL) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* only the selected tasks' plugins are loaded */
+	if (plugin_set_load(&e.plugins, (const char *const *)tasks, NULL,
+	    &err) != 0)
+		goto out;
+	if (check_task_opts(&e, o->kv, tasks) != 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -920,8 +1407,7 @@ cmd_run(const struct opts *o, int argc, char **argv)
 			rc = brc;
 	}
 out:
-	if (err.len > 0)
-		fprintf(stderr, "qeval: %s\n", err.buf);
+	print_lines("", err.buf);
 	run_outcome_release(&oc);
 	free(srv_log);
 	free(cmd);
@@ -929,6 +1415,35 @@ out:
 	env_release(&e);
 	strbuf_release(&err);
 	return (rc);
+}
+
+/* `list tasks -v`: the options of one task, one per line. */
+static void
+list_options(const struct plugin *pl, const char *task)
+{
+	const struct qeval_option *op;
+	int declared, n = 0;
+
+	op = plugin_options(pl, &declared);
+	if (!declared) {
+		printf("    options: not declared (ABI 1.0 plugin): any "
+		    "--task-opt is passed unchecked\n");
+		return;
+	}
+	for (; op != NULL && op->name != NULL; op++) {
+		if (!plugin_option_applies(op, task))
+			continue;
+		printf("    %-22s %-7s default %-8s %s", op->name,
+		    plugin_option_type_name(op->type),
+		    op->def != NULL ? (*op->def ? op->def : "''") : "-",
+		    op->help);
+		if (op->type == QEVAL_OPT_ENUM)
+			printf(" (%s)", op->choices);
+		printf("\n");
+		n++;
+	}
+	if (n == 0)
+		printf("    (no options)\n");
 }
 
 static int
@@ -944,17 +1459,27 @@ cmd_list(const struct opts *o, const char *what)
 		strbuf_release(&err);
 		return (EXIT_RUN);
 	}
+	{
+		struct strbuf warn = STRBUF_INIT;
+
+		(void)plugin_set_load(&e.plugins, NULL, &warn, &err);
+		print_lines("warning: ", warn.buf);
+		strbuf_release(&warn);
+	}
 	if (what == NULL || strcmp(what, "tasks") == 0) {
 		printf("%-22s %-12s %-26s %s\n", "TASK", "PLUGIN", "DATASET",
 		    "RECIPE");
 		for (i = 0; i < e.plugins.n; i++) {
 			const struct qeval_task *t;
 
-			for (t = e.plugins.v[i].desc->tasks; t->name; t++)
+			for (t = e.plugins.v[i].desc->tasks; t->name; t++) {
 				printf("%-22s %-12s %-26s %s\n", t->name,
 				    e.plugins.v[i].desc->name,
 				    t->dataset ? t->dataset : "",
 				    t->recipe ? t->recipe : "");
+				if (o->verbose)
+					list_options(&e.plugins.v[i], t->name);
+			}
 		}
 	} else if (strcmp(what, "plugins") == 0) {
 		for (i = 0; i < e.plugins.n; i++)
@@ -966,6 +1491,10 @@ cmd_list(const struct opts *o, const char *what)
 		for (i = 0; i < e.plugins.n_dirs; i++)
 			printf(" %s", e.plugins.dirs[i]);
 		printf("\n");
+		if (e.plugins.n_refused > 0)
+			printf("refused:\n");
+		for (i = 0; i < e.plugins.n_refused; i++)
+			printf("  %s\n", e.plugins.refused[i].why);
 	} else if (strcmp(what, "presets") == 0) {
 		struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT;
 		const char *dirs[2];
@@ -1002,6 +1531,13 @@ cmd_fetch(const struct opts *o, int n, char **names)
 		env_release(&e);
 		strbuf_release(&err);
 		return (EXIT_RUN);
+	}
+	{
+		struct strbuf warn = STRBUF_INIT;
+
+		(void)plugin_set_load(&e.plugins, NULL, &warn, &err);
+		print_lines("warning: ", warn.buf);
+		strbuf_release(&warn);
 	}
 	if (e.data.data_dir != NULL) {
 		fprintf(stderr, "qeval: a data dir is set (%s): nothing to "
@@ -1068,17 +1604,23 @@ cmd_selftest(const struct opts *o)
 	struct env e;
 	char **tasks;
 	size_t i;
-	int failed = 0, ran = 0;
+	int failed = 0, ran = 0, rc;
 
-	if (env_init(&e, o, 1, &err) != 0) {
-		fprintf(stderr, "qeval: %s\n", err.buf);
+	if ((rc = env_init(&e, o, 1, &err)) != 0) {
+		print_lines("", err.buf);
 		env_release(&e);
 		strbuf_release(&err);
-		return (EXIT_RUN);
+		return (rc == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN);
 	}
 	tasks = task_list(&e, o->tasks ? o->tasks : "all", 0, &err);
-	if (tasks == NULL) {
-		fprintf(stderr, "qeval: %s\n", err.buf);
+	/* a plugin that fails to load fails its own rows only */
+	if (tasks != NULL)
+		(void)plugin_set_load(&e.plugins, (const char *const *)tasks,
+		    NULL, &err);
+	strbuf_reset(&err);
+	if (tasks == NULL || check_task_opts(&e, o->kv, tasks) != 0) {
+		print_lines("", err.buf);
+		free_list(tasks);
 		env_release(&e);
 		strbuf_release(&err);
 		return (EXIT_USAGE);
@@ -1233,6 +1775,16 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 		tasks[i] = xstrdup(cJSON_GetStringValue(cJSON_GetArrayItem(t,
 		    (int)i)) ? cJSON_GetStringValue(cJSON_GetArrayItem(t,
 		    (int)i)) : "");
+	if (plugin_set_load(&e.plugins, (const char *const *)tasks, NULL,
+	    &err) != 0) {
+		fprintf(stderr, "qeval: rescore: %s\n", err.buf);
+		rc = EXIT_RUN;
+		goto out;
+	}
+	/* what the run's command line set, as the run recorded it */
+	x = cJSON_GetObjectItemCaseSensitive(plan, "overrides");
+	free(e.overrides);
+	e.overrides = cJSON_IsObject(x) ? cJSON_PrintUnformatted(x) : NULL;
 	fill_cfg(&c, &o, &e, tasks);
 	x = cJSON_GetObjectItemCaseSensitive(plan, "reference");
 	c.reference = cJSON_IsTrue(x);
@@ -1464,18 +2016,20 @@ cmd_report(const struct opts *o, int n, char **runs)
 int
 main(int argc, char **argv)
 {
+	static const char *const cmds[] = { "run", "list", "fetch",
+	    "selftest", "rescore", "report", "merge", "help", NULL };
 	struct opts o;
 	const char *cmd = "run";
-	int rc, first = 1;
+	int rc, k;
 
 	remember_command(argc, argv);
-	if (argc > 1 && argv[1][0] != '-') {
-		cmd = argv[1];
-		first = 2;
-	}
-	/* getopt sees the subcommand's arguments with argv[0] in front. */
-	argv[first - 1] = argv[0];
-	rc = parse_opts(argc - first + 1, argv + first - 1, &o);
+	plugin_guard_install();
+	/*
+	 * Options may come before or after the subcommand (`qeval -v list
+	 * plugins`): getopt moves every operand to the end, and the first
+	 * operand names the command when it is one.
+	 */
+	rc = parse_opts(argc, argv, &o);
 	if (rc >= 0) {
 		opts_release(&o);
 		free(the_command);
@@ -1485,13 +2039,22 @@ main(int argc, char **argv)
 		host_set_verbosity(QEVAL_LOG_DEBUG);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	{
-		int nargs = argc - first + 1 - optind;
-		char **args = argv + first - 1 + optind;
+		int nargs = argc - optind;
+		char **args = argv + optind;
+
+		for (k = 0; nargs > 0 && cmds[k] != NULL; k++)
+			if (strcmp(args[0], cmds[k]) == 0) {
+				cmd = cmds[k];
+				args++;
+				nargs--;
+				break;
+			}
 
 		if (strcmp(cmd, "run") == 0) {
 			if (nargs > 0) {
-				fprintf(stderr, "qeval: unexpected argument "
-				    "'%s'\n", args[0]);
+				fprintf(stderr, "qeval: unknown command or "
+				    "unexpected argument '%s'; see `qeval "
+				    "--help`\n", esc(args[0]));
 				rc = EXIT_USAGE;
 			} else
 				rc = cmd_run(&o, argc, argv);
@@ -1512,13 +2075,9 @@ main(int argc, char **argv)
 			rc = cmd_report(&o, nargs, args);
 		else if (strcmp(cmd, "merge") == 0)
 			rc = cmd_merge(&o, nargs, args, argc, argv);
-		else if (strcmp(cmd, "help") == 0) {
+		else {
 			usage(stdout);
 			rc = 0;
-		} else {
-			fprintf(stderr, "qeval: unknown command '%s'; see "
-			    "`qeval --help`\n", cmd);
-			rc = EXIT_USAGE;
 		}
 	}
 	curl_global_cleanup();

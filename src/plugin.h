@@ -5,11 +5,27 @@
  * order), each directory of $QEVAL_PLUGIN_PATH (colon-separated), then
  * the installed $(pkglibdir).  A plugin file is <name>.so.
  *
+ * Scanning never loads a plugin into this process: a child process
+ * (the probe) loads each file in turn and reports its task names, so a
+ * plugin that crashes, exits or hangs while loading is refused with the
+ * reason, and the scan goes on with the next file.  A plugin that
+ * provides a task name another plugin already provides is refused too
+ * (the built-in plugins, those of builtin_dir, claim their names first;
+ * the others in search order).  Refusals are kept in the set, for
+ * `qeval list plugins`.  plugin_set_load() then loads only the plugins
+ * a command needs.
+ *
  * The loader checks identity before anything else: the exported symbol,
  * the ABI major (must equal) and minor (must not be newer), the struct
- * size, that the descriptor's name equals the file's base name, and that
- * the mandatory functions are present.  Each refusal is an error naming
- * the file and what to do.
+ * size, that the descriptor's name equals the file's base name, that
+ * the mandatory functions are present and (ABI 1.1) that the options
+ * table is well formed.  Each refusal is an error naming the file and
+ * what to do.
+ *
+ * Crash guard: plugin_enter()/plugin_leave() around each call into a
+ * plugin name the plugin and the callback; if the process dies of a
+ * fault signal meanwhile, the handler plugin_guard_install() set up
+ * says which plugin and callback it was before the process dies.
  *
  * Ownership: struct plugin_set owns the dlopen handles and strings;
  * descriptors point into the loaded objects and die with the set.
@@ -26,16 +42,28 @@
 struct plugin {
 	char			*path;
 	char			*dir;		/* where it was found */
-	void			*dl;
-	const struct qeval_plugin *desc;
+	void			*dl;		/* NULL until loaded */
+	const struct qeval_plugin *desc;	/* NULL until loaded */
+	char			*name;		/* the file's base name */
+	char			**tasks;	/* task names (the probe's) */
+	size_t			 n_tasks;
+	int			 builtin;	/* found in builtin_dir */
+};
+
+struct plugin_refusal {
+	char	*path;
+	char	*why;		/* one line */
 };
 
 struct plugin_set {
-	struct plugin	*v;
-	size_t		 n;
-	size_t		 alloc;
-	char		**dirs;		/* the search path, resolved */
-	size_t		 n_dirs;
+	struct plugin		*v;
+	size_t			 n;
+	size_t			 alloc;
+	char			**dirs;		/* the search path, resolved */
+	size_t			 n_dirs;
+	struct plugin_refusal	*refused;
+	size_t			 n_refused;
+	size_t			 refused_alloc;
 };
 
 /* Loads one file.  0 or QEVAL_ENOENT / QEVAL_EABI with err set. */
@@ -44,16 +72,51 @@ void	 plugin_unload(struct plugin *);
 
 /*
  * Builds the search path from extra_dirs (NULL-terminated, may be NULL),
- * $QEVAL_PLUGIN_PATH and the installed dir, and loads every *.so found.
- * Files that fail to load are reported in warn (one line each) and
- * skipped.  Returns 0, or < 0 if no directory could be read at all.
+ * $QEVAL_PLUGIN_PATH and the installed dir, and probes every *.so found
+ * (see above); nothing is loaded here.  builtin_dir (may be NULL) holds
+ * the plugins that ship with qeval.  Refused files are kept in the set
+ * and reported in warn (one line each).  Returns 0, or < 0 if no
+ * directory could be read at all.
  */
 int	 plugin_set_scan(struct plugin_set *, const char *const *extra_dirs,
-	    struct strbuf *warn);
+	    const char *builtin_dir, struct strbuf *warn);
+/*
+ * Loads the plugins that provide the given tasks (NULL-terminated), or
+ * every plugin when tasks is NULL.  A selected task's plugin that fails
+ * to load is an error (-1, err holds the first; the others are still
+ * loaded); with tasks NULL a failure is a refusal (the plugin leaves
+ * the set, warn gets a line).
+ */
+int	 plugin_set_load(struct plugin_set *, const char *const *tasks,
+	    struct strbuf *warn, struct strbuf *err);
 void	 plugin_set_release(struct plugin_set *);
 
-/* The plugin and task providing task_name, or NULL. */
+/* The loaded plugin and task providing task_name, or NULL. */
 const struct plugin *plugin_set_find_task(const struct plugin_set *,
 	    const char *task_name, const struct qeval_task **taskp);
+/* The plugin (loaded or not) providing task_name, or NULL. */
+const struct plugin *plugin_set_provider(const struct plugin_set *,
+	    const char *task_name);
+
+/*
+ * The options a loaded plugin declares (NULL-name terminated), or NULL
+ * when it declares none; *declared is 0 for an ABI 1.0 plugin, whose
+ * options are unknown.
+ */
+const struct qeval_option *plugin_options(const struct plugin *,
+	    int *declared);
+/* 1 if option o applies to task task_name. */
+int	 plugin_option_applies(const struct qeval_option *,
+	    const char *task_name);
+/* 0 if value suits o's type; else -1 with what is expected in why. */
+int	 plugin_option_check(const struct qeval_option *, const char *value,
+	    struct strbuf *why);
+/* "bool", "int", "double", "string", "enum" */
+const char *plugin_option_type_name(int type);
+
+/* The crash guard (see above). */
+void	 plugin_guard_install(void);
+void	 plugin_enter(const struct plugin *, const char *callback);
+void	 plugin_leave(void);
 
 #endif

@@ -1400,6 +1400,40 @@ json_pretty(struct strbuf *sb, const cJSON *it, int depth)
 		strbuf_adds(sb, "null");
 }
 
+
+/*
+ * The values the command line set over the preset (results.json's
+ * "overrides"): the JSON above is the resolved configuration, this line
+ * says which of its values did not come from the preset.  Nothing is
+ * printed when every value is the preset's.
+ */
+static void
+add_overrides(struct strbuf *sb, const cJSON *ov)
+{
+	const cJSON *it;
+	int n = 0;
+
+	/* none (or a results.json older than the key): the preset's */
+	if (!cJSON_IsObject(ov) || ov->child == NULL)
+		return;
+	strbuf_adds(sb, "\nSet on the command line, over the preset: ");
+	cJSON_ArrayForEach(it, ov) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "value");
+		const cJSON *was = cJSON_GetObjectItemCaseSensitive(it,
+		    "preset");
+
+		if (it->string == NULL || !cJSON_IsNumber(v))
+			continue;
+		if (n++ > 0)
+			strbuf_adds(sb, ", ");
+		add_code(sb, it->string, 0);
+		strbuf_addf(sb, " = %.10g", v->valuedouble);
+		if (cJSON_IsNumber(was))
+			strbuf_addf(sb, " (preset: %.10g)", was->valuedouble);
+	}
+	strbuf_adds(sb, n ? ".\n" : "none.\n");
+}
+
 static void
 render_group(struct strbuf *sb, const struct group *g)
 {
@@ -1516,7 +1550,10 @@ render_group(struct strbuf *sb, const struct group *g)
 
 	strbuf_adds(sb, "##### **Configuration Used**\n```json\n");
 	json_pretty(sb, latest->preset_obj, 0);
-	strbuf_adds(sb, "\n```\n\n---\n\n");
+	strbuf_adds(sb, "\n```\n");
+	add_overrides(sb, cJSON_GetObjectItemCaseSensitive(latest->doc,
+	    "overrides"));
+	strbuf_adds(sb, "\n---\n\n");
 	strbuf_release(&notes);
 }
 

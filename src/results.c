@@ -387,6 +387,14 @@ results_build(const struct results_input *in)
 	pj = preset_to_json(c->preset);
 	cJSON_AddItemToObject(o, "preset", cJSON_Parse(pj));
 	free(pj);
+	/* the preset above is resolved: this says which values the
+	 * command line set */
+	{
+		cJSON *ov = c->overrides ? cJSON_Parse(c->overrides) : NULL;
+
+		cJSON_AddItemToObject(o, "overrides", ov != NULL ? ov :
+		    cJSON_CreateObject());
+	}
 	cJSON_AddNumberToObject(o, "seed", c->seed_set ? c->seed :
 	    (double)c->preset->seed);
 	if (c->shard_n > 1) {

@@ -694,8 +694,10 @@ unit_finish(struct run *R, struct unit *u)
 	for (i = 0; i < QEVAL_MAX_METRICS; i++)
 		v.values[i] = NAN;
 	host_ctx_clear(&tr->ctx);
+	plugin_enter(tr->plugin, "score");
 	rc = tr->plugin->desc->score(tr->state, &tr->ctx, u->sample, u->cand,
 	    u->ex, u->nex, &v);
+	plugin_leave();
 	if (rc != QEVAL_OK) {
 		struct strbuf m = STRBUF_INIT;
 
@@ -751,8 +753,10 @@ advance(struct run *R, struct unit *u)
 			return;
 		}
 		host_ctx_clear(&tr->ctx);
+		plugin_enter(tr->plugin, "next");
 		rc = tr->plugin->desc->next(tr->state, &tr->ctx, u->sample,
 		    u->cand, u->ex, u->nex, &req);
+		plugin_leave();
 		if (rc == QEVAL_DONE) {
 			unit_finish(R, u);
 			return;
@@ -889,8 +893,10 @@ dispatch(struct run *R, struct unit *u)
 
 		memset(&g, 0, sizeof(g));
 		host_ctx_clear(&tr->ctx);
+		plugin_enter(tr->plugin, "gold");
 		rc = tr->plugin->desc->gold(tr->state, &tr->ctx, u->sample,
 		    u->ex, u->nex, &u->req, R->cfg->corrupt, &g);
+		plugin_leave();
 		if (rc != QEVAL_OK) {
 			strbuf_addf(&err, "gold answer failed: %s",
 			    host_ctx_msg(&tr->ctx));
@@ -1325,15 +1331,19 @@ open_tasks(struct run *R, struct strbuf *err)
 		    (unsigned)c->preset->seed;
 		tr->opts.limit = c->limit;
 		tr->opts.kv = c->kv;
+		plugin_enter(tr->plugin, "open");
 		rc = tr->plugin->desc->open(host_table(), &tr->ctx, tr->task,
 		    &tr->opts, &tr->state);
+		plugin_leave();
 		if (rc != QEVAL_OK) {
 			strbuf_addf(err, "%s: %s", tr->task->name,
 			    host_ctx_msg(&tr->ctx));
 			return (-1);
 		}
 		tr->opened = 1;
+		plugin_enter(tr->plugin, "count");
 		tr->count = tr->plugin->desc->count(tr->state);
+		plugin_leave();
 		tr->ncand = (unsigned)(c->samples > 0 ? c->samples :
 		    c->preset->samples);
 		if (tr->ncand < 1)
@@ -1482,6 +1492,9 @@ plan_json(struct run *R)
 	pj = preset_to_json(c->preset);
 	cJSON_AddItemToObject(o, "preset", cJSON_Parse(pj));
 	free(pj);
+	if (c->overrides != NULL)
+		cJSON_AddItemToObject(o, "overrides",
+		    cJSON_Parse(c->overrides));
 	txt = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (txt == NULL)
@@ -1491,7 +1504,9 @@ plan_json(struct run *R)
 
 /*
  * Finds the run to continue: --run-id, or the newest run in out_dir
- * whose plan has the same model, tasks and limit.
+ * whose plan has the same model, tasks and limit.  Returns 0 (dir set),
+ * 1 when there is none (a run killed before it wrote its plan: start
+ * it; rescore gets an error instead), or -1 (err).
  */
 static int
 find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err);
@@ -1502,15 +1517,24 @@ setup_dir(struct run *R, struct strbuf *err)
 	const struct run_cfg *c = R->cfg;
 	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT;
 	char *plan;
-	int rc = -1;
+	int rc = -1, fresh = !c->resume;
 	size_t i;
 
 	if (c->out_dir == NULL)
 		return (0);
 	if (c->resume) {
-		if (find_resume_dir(R, &dir, err) != 0)
+		int fr = find_resume_dir(R, &dir, err);
+
+		if (fr < 0)
 			goto out;
-	} else {
+		/* killed before the run directory held a plan: start */
+		fresh = fr > 0;
+		if (fresh && !c->quiet)
+			fprintf(stderr, "qeval: --resume: no earlier run to "
+			    "continue; starting it\n");
+	}
+	if (fresh) {
+		strbuf_reset(&dir);
 		strbuf_addf(&dir, "%s/", c->out_dir);
 		if (c->run_id != NULL)
 			strbuf_adds(&dir, c->run_id);
@@ -1521,12 +1545,14 @@ setup_dir(struct run *R, struct strbuf *err)
 			strbuf_addf(&dir, "%s-%s-", ts, c->preset->name);
 			sanitize(&dir, c->model);
 		}
-		if (access(dir.buf, F_OK) == 0 && c->run_id != NULL) {
+		if (access(dir.buf, F_OK) == 0 && c->run_id != NULL &&
+		    !c->resume) {
 			strbuf_addf(err, "%s exists: add --resume to continue "
 			    "it, or choose another --run-id", dir.buf);
 			goto out;
 		}
-		for (i = 2; access(dir.buf, F_OK) == 0; i++) {
+		for (i = 2; c->run_id == NULL && access(dir.buf, F_OK) == 0;
+		    i++) {
 			/* two runs in the same second */
 			strbuf_addf(&dir, "-%zu", i);
 		}
@@ -1534,7 +1560,7 @@ setup_dir(struct run *R, struct strbuf *err)
 	strbuf_addf(&p, "%s/samples", dir.buf);
 	if (mkdir_p(p.buf, err) != 0)
 		goto out;
-	if (!c->resume && !c->replay_only) {
+	if (fresh && !c->replay_only) {
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/run.json", dir.buf);
 		plan = plan_json(R);
@@ -1589,15 +1615,21 @@ find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err)
 	DIR *dp;
 
 	if (c->run_id != NULL) {
-		strbuf_addf(dir, "%s/%s", c->out_dir, c->run_id);
+		strbuf_addf(dir, "%s/%s/run.json", c->out_dir, c->run_id);
 		if (access(dir->buf, F_OK) != 0) {
-			strbuf_addf(err, "--resume: %s does not exist",
-			    dir->buf);
-			return (-1);
+			if (c->replay_only) {
+				strbuf_addf(err, "%s does not exist",
+				    dir->buf);
+				return (-1);
+			}
+			return (1);
 		}
+		strbuf_setlen(dir, dir->len - strlen("/run.json"));
 		return (0);
 	}
 	dp = opendir(c->out_dir);
+	if (dp == NULL && errno == ENOENT && !c->replay_only)
+		return (1);
 	if (dp == NULL) {
 		strbuf_addf(err, "--resume: cannot read %s: %s", c->out_dir,
 		    strerror(errno));
@@ -1645,10 +1677,12 @@ find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err)
 	}
 	closedir(dp);
 	if (best.len == 0) {
+		strbuf_release(&best);
+		if (!c->replay_only)
+			return (1);
 		strbuf_addf(err, "--resume: no run of model '%s' with these "
 		    "tasks and --limit in %s; start without --resume",
 		    c->model, c->out_dir);
-		strbuf_release(&best);
 		return (-1);
 	}
 	strbuf_addf(dir, "%s/%s", c->out_dir, best.buf);
@@ -2080,8 +2114,11 @@ out:
 
 		if (tr->samples)
 			fclose(tr->samples);
-		if (tr->opened)
+		if (tr->opened) {
+			plugin_enter(tr->plugin, "close");
 			tr->plugin->desc->close(tr->state);
+			plugin_leave();
+		}
 		host_ctx_release(&tr->ctx);
 		free(tr->values);
 		free(tr->vflags);

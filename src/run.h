@@ -72,6 +72,10 @@ struct run_cfg {
 	unsigned		 shard_k;	/* 0-based shard index */
 	unsigned		 shard_n;	/* 0 or 1: no sharding */
 	const char		*command_line;
+	const char		*overrides;	/* JSON object text: what the
+						 * command line set over the
+						 * preset (results.json), or
+						 * NULL */
 	int			 quiet;		/* no summary on stdout */
 	const char		*serve_command;	/* --serve: what qeval ran */
 	double			 serve_cold_start_s;	/* spawn to healthy */

@@ -56,10 +56,12 @@ extern "C" {
 #endif
 
 #define QEVAL_ABI_MAJOR	1	/* bump on any removal or signature change */
-#define QEVAL_ABI_MINOR	0	/* bump on any addition at a struct's end */
+#define QEVAL_ABI_MINOR	1	/* bump on any addition at a struct's end */
 /*
  * Changelog
  * 1.0	initial ABI
+ * 1.1	struct qeval_plugin gains `options` (declared task options); the
+ *	core reads it only from plugins whose abi_minor is 1 or more
  */
 
 /* Fills the three identity fields of a descriptor. */
@@ -316,6 +318,31 @@ struct qeval_opts {
 	const struct qeval_kv	*kv;		/* task options */
 };
 
+/*
+ * Declared task options (ABI 1.1).  A plugin lists every --task-opt key
+ * it reads; the core refuses an undeclared key or a value of the wrong
+ * type before anything is created (exit 2, with "did you mean"), and
+ * `qeval list tasks -v` shows the table.  Values still reach the plugin
+ * as text through host->opt(); `def` is only shown, never injected.
+ *   BOOL    0, 1, true, false, yes, no (any case)
+ *   INT     a decimal integer (long)
+ *   DOUBLE  a finite decimal number
+ *   STRING  anything, the empty string included
+ *   ENUM    one of `choices` ("a|b|c"), exactly
+ */
+enum qeval_opt_type { QEVAL_OPT_BOOL = 1, QEVAL_OPT_INT, QEVAL_OPT_DOUBLE,
+	QEVAL_OPT_STRING, QEVAL_OPT_ENUM };
+
+/* One declared option.  Static, const data, like the descriptor. */
+struct qeval_option {
+	const char *name;     /* NULL ends the table */
+	int         type;     /* enum qeval_opt_type */
+	const char *def;      /* default, as text (NULL: none) */
+	const char *help;     /* one line */
+	const char *choices;  /* QEVAL_OPT_ENUM: "a|b|c"; else NULL */
+	const char *tasks;    /* NULL: every task of the plugin; else "t1,t2" */
+};
+
 /* ---------------------------------------------------------------- */
 /* Host services                                                    */
 
@@ -450,7 +477,14 @@ struct qeval_plugin {
 		    struct qeval_gold *out);
 	/* Frees the state; must accept NULL. */
 	void	(*close)(void *state);
-	/* ABI 1.1+: append here only */
+	/*
+	 * ABI 1.1: the task options this plugin reads (NULL-name
+	 * terminated), or NULL for none.  A 1.0 plugin has no such member:
+	 * its options are "undeclared" and any key is passed with a
+	 * warning.
+	 */
+	const struct qeval_option *options;
+	/* ABI 1.2+: append here only */
 };
 
 #ifdef __cplusplus

@@ -89,7 +89,9 @@ main(void)
 	saved = getenv("QEVAL_PLUGIN_PATH") ? strdup(getenv(
 	    "QEVAL_PLUGIN_PATH")) : NULL;
 	setenv("QEVAL_PLUGIN_PATH", dir, 1);
-	is_int(plugin_set_scan(&set, NULL, &warn), 0, "scan the test dir");
+	is_int(plugin_set_scan(&set, NULL, NULL, &warn), 0,
+	    "scan the test dir");
+	is_int(plugin_set_load(&set, NULL, &warn, &err), 0, "load them all");
 	pl = plugin_set_find_task(&set, "threecall", &t);
 	ok(pl != NULL && t != NULL && strcmp(t->name, "threecall") == 0,
 	    "threecall task found");
@@ -98,6 +100,46 @@ main(void)
 	    "broken plugins reported, not fatal");
 	ok(plugin_set_find_task(&set, "nonexistent", NULL) == NULL,
 	    "unknown task not found");
+	ok(strstr(warn.buf, "loadcrash.so' crashed while loading") != NULL,
+	    "a plugin that crashes while loading is refused, the scan goes "
+	    "on (%s)", warn.buf);
+	{
+		const struct qeval_option *op;
+		struct strbuf why = STRBUF_INIT;
+		int declared = -1;
+
+		pl = plugin_set_find_task(&set, "old_task", NULL);
+		ok(pl != NULL, "an ABI 1.0 plugin (no options member) loads");
+		op = pl ? plugin_options(pl, &declared) : NULL;
+		ok(op == NULL && declared == 0, "its options are undeclared");
+		pl = plugin_set_find_task(&set, "opt_task", NULL);
+		op = pl ? plugin_options(pl, &declared) : NULL;
+		ok(op != NULL && declared == 1 && strcmp(op[0].name,
+		    "timeout") == 0, "a 1.1 plugin's options are read");
+		if (op != NULL) {
+			is_int(plugin_option_check(&op[0], "2.5", &why), 0,
+			    "double: 2.5");
+			is_int(plugin_option_check(&op[0], "2.5s", &why), -1,
+			    "double: 2.5s is refused");
+			is_int(plugin_option_check(&op[1], "1.5", &why), -1,
+			    "int: 1.5 is refused");
+			is_int(plugin_option_check(&op[2], "yes", &why), 0,
+			    "bool: yes");
+			is_int(plugin_option_check(&op[2], "2", &why), -1,
+			    "bool: 2 is refused");
+			is_int(plugin_option_check(&op[3], "prompt", &why), 0,
+			    "enum: prompt");
+			is_int(plugin_option_check(&op[3], "pro", &why), -1,
+			    "enum: a prefix is refused");
+			ok(strstr(why.buf, "fc|prompt") != NULL,
+			    "the enum's choices are named (%s)", why.buf);
+			ok(!plugin_option_applies(&op[4], "opt_task") &&
+			    plugin_option_applies(&op[4], "opt_task2"),
+			    "an option limited to one task applies to it "
+			    "only");
+		}
+		strbuf_release(&why);
+	}
 	plugin_set_release(&set);
 
 	/* open() failing surfaces the plugin's message. */
