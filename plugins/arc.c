@@ -589,6 +589,17 @@ arc_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	return (QEVAL_OK);
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "test_file", QEVAL_OPT_STRING, NULL, "another test file, relative "
+	  "to the data dir", NULL, NULL },
+	{ "fewshot_file", QEVAL_OPT_STRING, NULL, "another few-shot file, "
+	  "relative to the data dir", NULL, NULL },
+	{ "max_tokens", QEVAL_OPT_INT, "256", "most tokens of a "
+	  "generative answer", NULL, "arc_challenge_gen,arc_easy_gen" },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.flags = QEVAL_PF_NONE,
@@ -604,4 +615,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = arc_score,
 	.gold = arc_gold,
 	.close = arc_close,
+	.options = options,
 };

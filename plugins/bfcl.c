@@ -1448,6 +1448,17 @@ oom:
 	return (b->host->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory"));
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "mode", QEVAL_OPT_ENUM, "fc", "fc: tools in the request; prompt: "
+	  "BFCL's system prompt", "fc|prompt", NULL },
+	{ "max_tokens", QEVAL_OPT_INT, "2048", "most tokens per answer",
+	  NULL, NULL },
+	{ "data_subdir", QEVAL_OPT_STRING, "bfcl", "the data dir's BFCL "
+	  "directory", NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.flags = QEVAL_PF_NONE,
@@ -1463,4 +1474,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = bfcl_score,
 	.gold = bfcl_gold,
 	.close = bfcl_close,
+	.options = options,
 };

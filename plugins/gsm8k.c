@@ -750,6 +750,14 @@ gsm8k_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	return (QEVAL_OK);
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "fewshot_as_multiturn", QEVAL_OPT_ENUM, "1", "chat: few-shot "
+	  "examples as earlier turns (0: all in one message)",
+	  "0|1|true|false", NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.flags = QEVAL_PF_NONE,
@@ -764,4 +772,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = gsm8k_score,
 	.gold = gsm8k_gold,
 	.close = gsm8k_close,
+	.options = options,
 };

@@ -773,6 +773,19 @@ hs_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	return (QEVAL_OK);
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "test_file", QEVAL_OPT_STRING, NULL, "another test file, relative "
+	  "to the data dir", NULL, NULL },
+	{ "fewshot_file", QEVAL_OPT_STRING, NULL, "the few-shot file, "
+	  "relative to the data dir (default: the test file)", NULL, NULL },
+	{ "capitalize", QEVAL_OPT_ENUM, "1", "ctx_b.capitalize() as lm-eval "
+	  "(0: keep the text's case)", "0|1", NULL },
+	{ "max_tokens", QEVAL_OPT_INT, "256", "most tokens of a "
+	  "generative answer", NULL, "hellaswag_gen" },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.flags = QEVAL_PF_NONE,
@@ -788,4 +801,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = hs_score,
 	.gold = hs_gold,
 	.close = hs_close,
+	.options = options,
 };

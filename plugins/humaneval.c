@@ -650,6 +650,25 @@ he_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	return (QEVAL_OK);
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "timeout", QEVAL_OPT_DOUBLE, "3.0", "seconds per program (the "
+	  "executor's limit)", NULL, NULL },
+	{ "gt_time_limit_factor", QEVAL_OPT_DOUBLE, "4.0", "evalplus's "
+	  "factor over the reference's time", NULL, "humaneval_plus" },
+	{ "min_time_limit", QEVAL_OPT_DOUBLE, "1.0", "evalplus's floor per "
+	  "input, seconds", NULL, "humaneval_plus" },
+	{ "timeout_per_task", QEVAL_OPT_DOUBLE, "60", "evalplus's cap for "
+	  "all inputs, seconds", NULL, "humaneval_plus" },
+	{ "prefill", QEVAL_OPT_BOOL, "0", "lm-eval's assistant prefill",
+	  NULL, "humaneval_instruct" },
+	{ "base_only", QEVAL_OPT_BOOL, "0", "skip the plus inputs", NULL,
+	  "humaneval_plus" },
+	{ "file", QEVAL_OPT_STRING, NULL, "another problem file, relative "
+	  "to the data dir", NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.flags = QEVAL_PF_NONE,
@@ -665,4 +684,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = he_score,
 	.gold = he_gold,
 	.close = he_close,
+	.options = options,
 };

@@ -867,6 +867,28 @@ mbpp_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	return (QEVAL_OK);
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "timeout", QEVAL_OPT_DOUBLE, "3.0", "seconds per program (the "
+	  "executor's limit)", NULL, NULL },
+	{ "gt_time_limit_factor", QEVAL_OPT_DOUBLE, "4.0", "evalplus's "
+	  "factor over the reference's time", NULL, "mbpp_plus" },
+	{ "min_time_limit", QEVAL_OPT_DOUBLE, "1.0", "evalplus's floor per "
+	  "input, seconds", NULL, "mbpp_plus" },
+	{ "timeout_per_task", QEVAL_OPT_DOUBLE, "60", "evalplus's cap for "
+	  "all inputs, seconds", NULL, "mbpp_plus" },
+	{ "prefill", QEVAL_OPT_BOOL, "1", "lm-eval's assistant prefill",
+	  NULL, "mbpp_instruct" },
+	{ "base_only", QEVAL_OPT_BOOL, "0", "skip the plus inputs", NULL,
+	  "mbpp_plus" },
+	{ "setup_code", QEVAL_OPT_BOOL, "1", "run the task's "
+	  "test_setup_code / test_imports", NULL,
+	  "mbpp,mbpp_instruct,mbpp_sanitized" },
+	{ "file", QEVAL_OPT_STRING, NULL, "another problem file, relative "
+	  "to the data dir", NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.flags = QEVAL_PF_NONE,
@@ -882,4 +904,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = mbpp_score,
 	.gold = mbpp_gold,
 	.close = mbpp_close,
+	.options = options,
 };

@@ -838,6 +838,21 @@ mtbench_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	return (QEVAL_OK);
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "system_prompt", QEVAL_OPT_STRING, "You are a helpful assistant.",
+	  "the model's system message (empty: none)", NULL, NULL },
+	{ "rating_range", QEVAL_OPT_ENUM, "1-10", "ratings kept (any: "
+	  "FastChat's, every number)", "1-10|any", NULL },
+	{ "reference", QEVAL_OPT_STRING, "gpt-4", "reference answers: "
+	  "reference_answer/NAME.jsonl", NULL, NULL },
+	{ "data_subdir", QEVAL_OPT_STRING, "mt_bench", "the data dir's "
+	  "MT-Bench directory", NULL, NULL },
+	{ "judge_model", QEVAL_OPT_STRING, NULL, "judge name recorded when "
+	  "the judge's response names none", NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.flags = QEVAL_PF_NONE,
@@ -852,4 +867,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = mtbench_score,
 	.gold = mtbench_gold,
 	.close = mtbench_close,
+	.options = options,
 };

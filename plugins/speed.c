@@ -230,6 +230,17 @@ speed_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	return (QEVAL_OK);
 }
 
+/* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
+static const struct qeval_option options[] = {
+	{ "samples", QEVAL_OPT_INT, "16", "requests (1 to 100000)", NULL,
+	  NULL },
+	{ "prompt_words", QEVAL_OPT_INT, "1500", "words in the prompt (1 to "
+	  "200000)", NULL, NULL },
+	{ "max_tokens", QEVAL_OPT_INT, "512", "tokens generated per request",
+	  NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
+
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.name = "speed",
@@ -243,4 +254,5 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.score = speed_score,
 	.gold = speed_gold,
 	.close = speed_close,
+	.options = options,
 };

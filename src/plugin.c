@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,9 +83,8 @@ plugin_option_check(const struct qeval_option *o, const char *v,
 	switch (o->type) {
 	case QEVAL_OPT_BOOL:
 		if (strcmp(v, "0") == 0 || strcmp(v, "1") == 0 ||
-		    strcasecmp(v, "true") == 0 ||
-		    strcasecmp(v, "false") == 0 ||
-		    strcasecmp(v, "yes") == 0 || strcasecmp(v, "no") == 0)
+		    strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
+		    strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
 			return (0);
 		strbuf_adds(why, "0 or 1 (true/false, yes/no)");
 		return (-1);

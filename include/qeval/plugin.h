@@ -324,7 +324,7 @@ struct qeval_opts {
  * type before anything is created (exit 2, with "did you mean"), and
  * `qeval list tasks -v` shows the table.  Values still reach the plugin
  * as text through host->opt(); `def` is only shown, never injected.
- *   BOOL    0, 1, true, false, yes, no (any case)
+ *   BOOL    0, 1, true, false, yes, no
  *   INT     a decimal integer (long)
  *   DOUBLE  a finite decimal number
  *   STRING  anything, the empty string included
