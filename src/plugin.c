@@ -435,10 +435,10 @@ probe_child(int fd, struct cand *cv, size_t n, size_t from)
 					bad = 1;
 			if (bad) {
 				strbuf_reset(&line);
-				strbuf_addf(&line, "E\t%zu\tplugin '%s': a task "
-				    "name must be a non-empty word without "
-				    "spaces, commas or control characters\n",
-				    i, cv[i].path);
+				strbuf_addf(&line, "E\t%zu\tplugin '%s': a "
+				    "task name must be a non-empty word "
+				    "without spaces, commas or control "
+				    "characters\n", i, cv[i].path);
 				break;
 			}
 			strbuf_addf(&line, "T\t%zu\t%s\n", i, t->name);
