@@ -329,28 +329,31 @@ static const struct option longopts[] = {
 /*
  * s with every control character, and every byte that is not part of
  * valid UTF-8, written as \xNN: user input is never echoed raw (a CR
- * or an escape sequence would rewrite the terminal).  Static buffer:
- * one call per message argument at most.
+ * or an escape sequence would rewrite the terminal).  Static buffers,
+ * used in turn: up to four results may be live at once (one message).
  */
 static const char *
 esc(const char *s)
 {
-	static struct strbuf sb = STRBUF_INIT;
+	static struct strbuf bufs[4] = { STRBUF_INIT, STRBUF_INIT,
+	    STRBUF_INIT, STRBUF_INIT };
+	static unsigned turn;
+	struct strbuf *sbp = &bufs[turn++ % 4];
 	const unsigned char *p = (const unsigned char *)s;
 
-	strbuf_reset(&sb);
+	strbuf_reset(sbp);
 	while (p != NULL && *p != '\0') {
 		size_t n = utf8_len(p);
 
 		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
-			strbuf_addf(&sb, "\\x%02x", *p);
+			strbuf_addf(sbp, "\\x%02x", *p);
 			p++;
 		} else {
-			strbuf_add(&sb, p, n);
+			strbuf_add(sbp, p, n);
 			p += n;
 		}
 	}
-	return (sb.buf);
+	return (sbp->buf);
 }
 
 static int
@@ -1455,7 +1458,7 @@ cmd_list(const struct opts *o, const char *what)
 	size_t i;
 
 	if (env_init(&e, o, 0, &err) != 0) {
-		fprintf(stderr, "qeval: %s\n", err.buf);
+		print_lines("", err.buf);
 		env_release(&e);
 		strbuf_release(&err);
 		return (EXIT_RUN);
@@ -1528,7 +1531,7 @@ cmd_fetch(const struct opts *o, int n, char **names)
 	int i, rc;
 
 	if (env_init(&e, o, 0, &err) != 0) {
-		fprintf(stderr, "qeval: %s\n", err.buf);
+		print_lines("", err.buf);
 		env_release(&e);
 		strbuf_release(&err);
 		return (EXIT_RUN);
@@ -1586,7 +1589,7 @@ cmd_fetch(const struct opts *o, int n, char **names)
 	}
 	rc = data_fetch(&e.data, n > 0 ? want : NULL, nw, &err);
 	if (rc != 0)
-		fprintf(stderr, "qeval: fetch: %s\n", err.buf);
+		print_lines("fetch: ", err.buf);
 	free(want);
 	env_release(&e);
 	strbuf_release(&err);
@@ -1765,7 +1768,7 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 	rc = env_init(&e, &o, 1, &err);
 	unlink(tmpl);
 	if (rc != 0) {
-		fprintf(stderr, "qeval: rescore: %s\n", err.buf);
+		print_lines("rescore: ", err.buf);
 		rc = EXIT_RUN;
 		goto out;
 	}
@@ -1778,7 +1781,7 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 		    (int)i)) : "");
 	if (plugin_set_load(&e.plugins, (const char *const *)tasks, NULL,
 	    &err) != 0) {
-		fprintf(stderr, "qeval: rescore: %s\n", err.buf);
+		print_lines("rescore: ", err.buf);
 		rc = EXIT_RUN;
 		goto out;
 	}
@@ -1811,7 +1814,7 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 	if (!o.quiet)
 		print_outcome(&oc, 0);
 	if (err.len > 0)
-		fprintf(stderr, "qeval: %s\n", err.buf);
+		print_lines("", err.buf);
 	run_outcome_release(&oc);
 	free(cmd);
 	free(dir);
@@ -2009,7 +2012,7 @@ cmd_report(const struct opts *o, int n, char **runs)
 	rc = report_write_runs((const char *const *)runs, (size_t)n,
 	    o->output, &err);
 	if (rc != 0)
-		fprintf(stderr, "qeval: report: %s\n", err.buf);
+		print_lines("report: ", err.buf);
 	strbuf_release(&err);
 	return (rc == 0 ? 0 : EXIT_RUN);
 }

@@ -199,7 +199,8 @@ try:
                 "fc|prompt")
     usage_error(common + ["--tasks", "opt_task", "--task-opt",
                           "count=1.5"], "a fraction for an int",
-                "an integer")
+                "--task-opt count=1.5: option 'count' of task opt_task "
+                "takes an integer")
     usage_error(common + ["--tasks", "opt_task", "--task-opt",
                           "timeout=soon"], "a word for a number",
                 "a number")
