@@ -1665,8 +1665,15 @@ cmd_selftest(const struct opts *o)
 			double bv = tb->value / tb->scale;
 			int ok = gv >= 0.99 && bv <= 0.10 + 1e-9;
 
-			printf("%-22s %-32s %8.1f%% %8.1f%%  %s\n", tasks[i],
-			    tg->primary, 100 * gv, 100 * bv, ok ? "ok" :
+			char gs[16], bs[16];
+
+			/* never "nan%": no scored sample is "n/a" */
+			snprintf(gs, sizeof(gs), isnan(gv) ? "n/a" : "%.1f%%",
+			    100 * gv);
+			snprintf(bs, sizeof(bs), isnan(bv) ? "n/a" : "%.1f%%",
+			    100 * bv);
+			printf("%-22s %-32s %9s %9s  %s\n", tasks[i],
+			    tg->primary, gs, bs, ok ? "ok" :
 			    "FAIL: the scorer does not separate gold from "
 			    "corrupted answers");
 			failed += !ok;
