@@ -752,6 +752,8 @@ env_init(struct env *e, const struct opts *o, int need_preset,
 		}
 		if (rc != 0) {
 			strbuf_release(&dir);
+			/* the loaders leave the defaults in it on failure */
+			preset_release(&e->preset);
 			/* a preset is configuration: a usage error */
 			return (EXIT_USAGE);
 		}

@@ -407,9 +407,16 @@ flatten(struct strbuf *sb)
 static void
 probe_child(int fd, struct cand *cv, size_t n, size_t from)
 {
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+	    SIGABRT };
 	struct strbuf line = STRBUF_INIT, err = STRBUF_INIT;
 	size_t i;
 
+	/* a fault kills the child by its signal, whatever handler the
+	 * parent had (a sanitizer's would exit instead), so the parent
+	 * can name it */
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		signal(faults[i], SIG_DFL);
 	for (i = from; i < n; i++) {
 		const struct qeval_task *t;
 		struct plugin p;
