@@ -621,7 +621,11 @@ struct env {
 	char			*manifest_dir;
 };
 
-/* Prints each line of text as its own "qeval: " message. */
+/*
+ * Prints each line of text as its own "qeval: " message, with control
+ * characters and bytes that are not UTF-8 escaped: messages quote user
+ * input (names, paths, URLs) and files.
+ */
 static void
 print_lines(const char *kind, const char *text)
 {
@@ -629,10 +633,14 @@ print_lines(const char *kind, const char *text)
 
 	while (p != NULL && *p != '\0') {
 		const char *nl = strchr(p, '\n');
-		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
-		if (len > 0)
-			fprintf(stderr, "qeval: %s%.*s\n", kind, len, p);
+		if (len > 0) {
+			char *line = xstrndup(p, len);
+
+			fprintf(stderr, "qeval: %s%s\n", kind, esc(line));
+			free(line);
+		}
 		p = nl ? nl + 1 : NULL;
 	}
 }

@@ -67,6 +67,8 @@ main(void)
 	    "missing callback");
 	refused("does_not_exist.so", QEVAL_ENOENT, "cannot load plugin",
 	    "missing file");
+	refused("bad_options.so", QEVAL_EABI, "option 'mode' is malformed: "
+	    "an enum needs its choices", "an enum option without choices");
 
 	/* A text file with a .so name is not a shared object. */
 	strbuf_addf(&path, "%s/tests/loader/junk", bdir);
