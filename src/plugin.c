@@ -860,6 +860,17 @@ plugin_leave(void)
 	guard_name = NULL;
 }
 
+const char *
+plugin_sample_id(const struct plugin *p, void *state, size_t i)
+{
+	const char *id;
+
+	plugin_enter(p, "sample_id");
+	id = p->desc->sample_id(state, i);
+	plugin_leave();
+	return (id);
+}
+
 static void
 say(const char *s)
 {

@@ -118,5 +118,8 @@ const char *plugin_option_type_name(int type);
 void	 plugin_guard_install(void);
 void	 plugin_enter(const struct plugin *, const char *callback);
 void	 plugin_leave(void);
+/* p's sample_id(state, i), called under the guard. */
+const char *plugin_sample_id(const struct plugin *p, void *state,
+	    size_t i);
 
 #endif

@@ -354,7 +354,7 @@ journal_exchange(struct run *R, struct unit *u)
 	rec = cJSON_CreateObject();
 	cJSON_AddStringToObject(rec, "t", u->tr->task->name);
 	cJSON_AddStringToObject(rec, "s",
-	    u->tr->plugin->desc->sample_id(u->tr->state, u->sample));
+	    plugin_sample_id(u->tr->plugin, u->tr->state, u->sample));
 	cJSON_AddNumberToObject(rec, "c", u->cand);
 	cJSON_AddNumberToObject(rec, "k", (double)(u->nex - 1));
 	snprintf(hex, sizeof(hex), "%016" PRIx64, u->hash);
@@ -535,7 +535,7 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "task", tr->task->name);
 	cJSON_AddStringToObject(o, "id",
-	    tr->plugin->desc->sample_id(tr->state, u->sample));
+	    plugin_sample_id(tr->plugin, tr->state, u->sample));
 	cJSON_AddNumberToObject(o, "index", (double)u->sample);
 	cJSON_AddNumberToObject(o, "candidate", u->cand);
 	reqs = cJSON_AddArrayToObject(o, "exchanges");
@@ -677,7 +677,7 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 	write_sample(R, u, NULL, msg);
 	if (!R->cfg->quiet && tr->errors <= 5)
 		fprintf(stderr, "qeval: %s: sample %s: %s\n", tr->task->name,
-		    tr->plugin->desc->sample_id(tr->state, u->sample), msg);
+		    plugin_sample_id(tr->plugin, tr->state, u->sample), msg);
 	unit_release_slot(R, u);
 }
 
@@ -838,7 +838,7 @@ static int
 dispatch(struct run *R, struct unit *u)
 {
 	struct task_run *tr = u->tr;
-	const char *sid = tr->plugin->desc->sample_id(tr->state, u->sample);
+	const char *sid = plugin_sample_id(tr->plugin, tr->state, u->sample);
 	const cJSON *saved;
 	struct strbuf err = STRBUF_INIT;
 	int stale = 0, rc;
