@@ -120,6 +120,11 @@ try:
        [r["body"].get("seed") for r in reqs][:5])
     with urllib.request.urlopen("http://127.0.0.1:%d/stats" % srv.port) as r:
         st = json.load(r)
+    rc, so, se = run(["rescore", os.path.join(out, "r"), "-q"], env=ENV)
+    res2 = results(os.path.join(out, "r"))
+    ok(rc == 0 and res2["overrides"] == ov and
+       res2["preset"]["client"]["concurrency"] == 12,
+       "rescore keeps the resolved configuration and its sources", se)
     ok(4 < st["max_inflight"] <= 12,
        "the run used the command line's concurrency (%d in flight at "
        "most; preset 4, asked 12)" % st["max_inflight"])
