@@ -160,6 +160,14 @@ try:
                      ("https://h:8x/v1", "port")):
         usage_error(["--model", "m", "--endpoint", url, "--tasks",
                      "gsm8k"], "endpoint %s" % url, why)
+    usage_error(["--model", "m", "--endpoint", "http://[::1:8000/v1",
+                 "--tasks", "gsm8k"], "an IPv6 host without ']'", "IPv6")
+    for url in ("http://[::1]:8000/v1", "HTTPS://user:pw@host.example/v1",
+                "http://h:65535"):
+        rc, so, se = run(["--model", "reference", "--endpoint", url,
+                          "--tasks", "gsm8k", "--limit", "1", "--out",
+                          os.path.join(tmp, "okurl"), "-q"], env=ENV)
+        ok(rc == 0, "endpoint %s is accepted" % url, se)
     usage_error(["--model", "m", "--judge-endpoint", "localhost:8000",
                  "--tasks", "gsm8k"], "a judge URL without scheme",
                 "scheme")
