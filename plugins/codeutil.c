@@ -521,8 +521,11 @@ codeutil_py_str(struct qp_buf *b, const char *s, size_t len)
 		case '\r':	esc = "\\r"; break;
 		case '\t':	esc = "\\t"; break;
 		default:
-			if (c < 0x20 || c == 0x7f) {
-				snprintf(hex, sizeof(hex), "\\x%02x", c);
+			/* CODEUTIL_NUL: the NUL byte of an answer */
+			if (c < 0x20 || c == 0x7f ||
+			    c == (unsigned char)CODEUTIL_NUL) {
+				snprintf(hex, sizeof(hex), "\\x%02x",
+				    c == (unsigned char)CODEUTIL_NUL ? 0 : c);
 				esc = hex;
 			}
 		}
