@@ -622,10 +622,6 @@ tools_build(struct req *r)
 }
 
 /*
- * Judges a 200.  Returns 0 (ok), 1 (malformed: retry once) or 2
- * (the server reported an error in the stream: final), with r->err set.
- */
-/*
  * Replaces what is not UTF-8 in the body by U+FFFD, so that everything
  * read from it, and the body kept for the samples, is valid UTF-8.
  * Returns the number of replacements.
@@ -644,6 +640,11 @@ fix_raw(struct req *r)
 	return (n);
 }
 
+/*
+ * Judges a 200.  Returns 0 (ok), 1 (unparseable: retried as a 5xx is)
+ * or 2 (the server reported an error in the stream: final), with r->err
+ * set.
+ */
 static int
 judge_200(struct http *h, struct req *r)
 {
