@@ -211,6 +211,10 @@ try:
     recs, err = strict_lines(os.path.join(cd, "samples",
                                           "humaneval_instruct.jsonl"))
     ok(recs is not None, "samples: strict JSON", err)
+    jl, err = strict_lines(os.path.join(cd, "journal"))
+    ok(jl is not None and any(
+        "return a + b\u0000\n" in (d.get("r") or {}).get("text", "")
+        for d in jl), "journal: strict JSON, the answer whole", err)
     c = by_id(recs or [])
     add = c.get("Tiny/0", {})
     detail = ""
