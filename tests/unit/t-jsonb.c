@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "jsonb.h"
+#include "run.h"
 #include "strbuf.h"
 #include "tap.h"
 
@@ -84,6 +85,18 @@ main(void)
 	    "-Infinity found");
 	ok(!jsonb_has_nonfinite(L("{\"t\":\"NaN and Infinity\"}")),
 	    "not inside strings");
+
+	/* run_strip_think() works on bytes too. */
+	{
+		char t1[] = "a\0<think>x\0y</think>\n b\0c";
+		char t2[] = "\0<think>open";
+
+		n = run_strip_think(t1, sizeof(t1) - 1);
+		ok(n == 5 && memcmp(t1, "a\0b\0c", 6) == 0, "think block "
+		    "between NUL bytes removed, the bytes after it kept");
+		n = run_strip_think(t2, sizeof(t2) - 1);
+		ok(n == sizeof(t2) - 1, "unclosed block after a NUL kept");
+	}
 	strbuf_release(&sb);
 	return (tap_done());
 }
