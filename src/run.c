@@ -758,10 +758,13 @@ unit_release_slot(struct run *R, struct unit *u)
 	unit_free(u);
 }
 
-/* Counts what the user must hear about: retried unparseable replies,
- * answers that were not UTF-8. */
+/*
+ * Counts what the user must hear about: answers that were not UTF-8,
+ * and (scored samples only) answers that came after retried
+ * unparseable replies.
+ */
 static void
-count_faults(struct task_run *tr, const struct unit *u)
+count_faults(struct task_run *tr, const struct unit *u, int scored)
 {
 	size_t i;
 	int retried = 0;
@@ -770,7 +773,8 @@ count_faults(struct task_run *tr, const struct unit *u)
 		retried |= u->own[i].unparseable > 0;
 		tr->bad_utf8 += u->own[i].bad_utf8 > 0;
 	}
-	tr->unparseable += retried;
+	if (scored)
+		tr->unparseable += retried;
 }
 
 static void
@@ -778,7 +782,7 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 {
 	struct task_run *tr = u->tr;
 
-	count_faults(tr, u);
+	count_faults(tr, u, 0);
 	tr->ustate[u->uidx] = 2;
 	tr->errors++;
 	tr->done++;
@@ -814,7 +818,7 @@ unit_finish(struct run *R, struct unit *u)
 		strbuf_release(&m);
 		return;
 	}
-	count_faults(tr, u);
+	count_faults(tr, u, 1);
 	memcpy(&tr->values[u->uidx * tr->nmetrics], v.values,
 	    tr->nmetrics * sizeof(double));
 	tr->vflags[u->uidx] = v.flags;
