@@ -59,6 +59,9 @@ struct req {
 	struct strbuf	 err;
 	/* Stream state (SSE). */
 	size_t		 sse_pos;	/* next unparsed byte of raw */
+	size_t		 sse_scan;	/* raw has no '\n' from sse_pos to
+					 * here: a long event is scanned
+					 * once, not once per write */
 	int		 events;	/* JSON data events */
 	int		 done;		/* "data: [DONE]" seen */
 	int		 bad_events;
@@ -265,7 +268,7 @@ attempt_reset(struct req *r)
 	r->retry_after = -1;
 	r->too_big = 0;
 	r->unreachable = 0;
-	r->sse_pos = 0;
+	r->sse_pos = r->sse_scan = 0;
 	r->events = r->done = r->bad_events = 0;
 	r->choice_events = r->nonfinite = 0;
 	r->bad_utf8 = 0;
@@ -456,11 +459,16 @@ sse_feed(struct req *r, int at_end)
 	size_t len;
 
 	while (r->sse_pos < r->raw.len) {
+		size_t from = r->sse_scan > r->sse_pos ? r->sse_scan :
+		    r->sse_pos;
+
 		line = b + r->sse_pos;
-		nl = memchr(line, '\n', r->raw.len - r->sse_pos);
+		nl = memchr(b + from, '\n', r->raw.len - from);
 		if (nl == NULL) {
-			if (!at_end)
+			if (!at_end) {
+				r->sse_scan = r->raw.len;
 				return;
+			}
 			nl = b + r->raw.len;
 		}
 		len = (size_t)(nl - line);

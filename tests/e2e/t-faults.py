@@ -186,6 +186,24 @@ try:
        json.dumps(r7)[:600])
     ok(asked(7) == 1, "and is not asked again (%d)" % asked(7))
 
+    # -- a response past the default limit: refused while it arrives -------
+    big = FakeServer(tmp, {"default": {"size_bytes": 40000000}})
+    servers.append(big)
+    rc, so, se = run(["--model", "m", "--endpoint", big.url, "--tasks",
+                      "gsm8k", "--limit", "2", "--out", out, "--run-id",
+                      "big", "-q", "--preset-file", preset("big", 0)],
+                     env={"QEVAL_DATA_DIR": data,
+                          "QEVAL_MANIFEST_DIR": "none"})
+    recs, err = strict_lines(os.path.join(out, "big", "samples",
+                                          "gsm8k.jsonl"))
+    ok(rc == 1 and recs is not None and len(recs) == 2 and
+       all("larger than the limit of 16 MiB" in r.get("error", "")
+           for r in recs), "two 40 MB answers: each an error naming the "
+       "16 MiB limit", (err or "") + se)
+    acts = [x.get("action") for x in big.requests()]
+    ok(acts == ["client_closed", "client_closed"], "qeval stopped reading "
+       "each at the limit instead of holding 40 MB (%s)" % acts)
+
     # -- rescore replays the journal's bytes --------------------------------
     rc, so2, se2 = run(["rescore", rd, "-q"], env=env)
     recs2, err = strict_lines(os.path.join(rd, "samples", "gsm8k.jsonl"))

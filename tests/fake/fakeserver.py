@@ -62,7 +62,10 @@ ANSWER:
   "logprob_value": "NaN"  every token logprob of a completion is this
                      float ("NaN", "Infinity", "-Infinity", "1e999"),
                      written as Python's json writes it (NaN, Infinity)
-  "size_bytes": N    the answer text is "x x x ..." of N bytes
+  "size_bytes": N    the answer is one token "xxx..." of N bytes (stops
+                     and max_tokens do not cut it); if the client
+                     closes the connection before it is all sent, the
+                     log's action is "client_closed"
   "reset": true      close the connection without answering
   "hang": true       never answer (for client timeouts; "hang_s" caps it)
   "loglik": {"<continuation>": total_logprob, ...}
@@ -420,6 +423,11 @@ class Handler(BaseHTTPRequestHandler):
         status = 0
         try:
             status = self.post(path, seq, raw, rec)
+        except (BrokenPipeError, ConnectionResetError):
+            # the client gave up reading (qeval's response size limit)
+            rec["action"] = "client_closed"
+            status = 200
+            self.close_connection = True
         finally:
             rec["status"] = status
             if rec["action"] != "hang":
@@ -516,8 +524,7 @@ class Handler(BaseHTTPRequestHandler):
             ans["text"] = str(ans.get("text", "{bytes}")).replace(
                 "{bytes}", BYTES_MARK)
         if "size_bytes" in ans:
-            n = int(ans["size_bytes"])
-            ans["text"] = ("x " * (n // 2 + 1))[:n]
+            ans["text"] = "x" * int(ans["size_bytes"])
         if ans.get("no_choices"):
             obj = {"id": "cmpl-nochoices", "object": "chat.completion",
                    "model": body.get("model") or args.model,
@@ -544,6 +551,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def gen_text(self, body, ans, needle):
         """(generated tokens, finish_reason) after stop and max_tokens."""
+        if "size_bytes" in ans:
+            return [ans["text"]], "length"
         text = str(ans.get("text", "")).replace("{echo}", needle)
         finish = "stop"
         stop = body.get("stop")
