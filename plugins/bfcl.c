@@ -1055,8 +1055,8 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	if (b->mode == MODE_FC)
 		rc = bfcl_decode_fc(ex[0].resp.tool_calls, &dec, &err, &looks);
 	else
-		rc = bfcl_decode_prompt(text, strlen(text), &dec, &err,
-		    &looks);
+		rc = bfcl_decode_prompt(text, QEVAL_RESP_TEXT_LEN(&ex[0].resp),
+		    &dec, &err, &looks);
 	decoded = rc == 0;
 	if (decoded)
 		formed = bfcl_format_ok(&dec);

@@ -521,8 +521,11 @@ codeutil_py_str(struct qp_buf *b, const char *s, size_t len)
 		case '\r':	esc = "\\r"; break;
 		case '\t':	esc = "\\t"; break;
 		default:
-			if (c < 0x20 || c == 0x7f) {
-				snprintf(hex, sizeof(hex), "\\x%02x", c);
+			/* CODEUTIL_NUL: the NUL byte of an answer */
+			if (c < 0x20 || c == 0x7f ||
+			    c == (unsigned char)CODEUTIL_NUL) {
+				snprintf(hex, sizeof(hex), "\\x%02x",
+				    c == (unsigned char)CODEUTIL_NUL ? 0 : c);
 				esc = hex;
 			}
 		}
@@ -1024,12 +1027,62 @@ codeutil_plus_timeout(const struct codeutil_limits *lim)
 	return (2 * lim->task_limit + 2);
 }
 
+const char *
+codeutil_text(const struct qeval_response *r, struct qp_buf *tmp)
+{
+	const char *t = r->text != NULL ? r->text : "";
+	size_t len = r->text != NULL ? QEVAL_RESP_TEXT_LEN(r) : 0, i;
+
+	if (memchr(t, '\0', len) == NULL)
+		return (t);
+	qp_buf_reset(tmp);
+	qp_buf_add(tmp, t, len);
+	if (!qp_buf_ok(tmp))
+		return (NULL);
+	for (i = 0; i < len; i++)
+		if (tmp->buf[i] == '\0')
+			tmp->buf[i] = CODEUTIL_NUL;
+	return (tmp->buf);
+}
+
+/*
+ * s as a JSON string literal, as qp_buf_json_str() writes it, except
+ * that CODEUTIL_NUL is the NUL byte it stood for ("\u0000").
+ */
+static void
+json_program(struct qp_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	qp_buf_add(b, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':  qp_buf_add(b, "\\\"", 2); break;
+		case '\\': qp_buf_add(b, "\\\\", 2); break;
+		case '\n': qp_buf_add(b, "\\n", 2); break;
+		case '\r': qp_buf_add(b, "\\r", 2); break;
+		case '\t': qp_buf_add(b, "\\t", 2); break;
+		default:
+			if (*p < 0x20 || *p == (unsigned char)CODEUTIL_NUL) {
+				unsigned c = *p < 0x20 ? *p : 0;
+				char u[6] = { '\\', 'u', '0', '0',
+				    hex[c >> 4], hex[c & 15] };
+
+				qp_buf_add(b, u, 6);
+			} else
+				qp_buf_add(b, (const char *)p, 1);
+		}
+	}
+	qp_buf_add(b, "\"", 1);
+}
+
 void
 codeutil_exec_body(struct qp_buf *b, const struct qp_buf *prog,
     double timeout)
 {
 	qp_buf_adds(b, "{\"program\":");
-	qp_buf_json_str(b, qp_buf_str(prog) ? qp_buf_str(prog) : "");
+	json_program(b, qp_buf_str(prog) ? qp_buf_str(prog) : "");
 	qp_buf_addf(b, ",\"timeout\":%.3f}", timeout);
 }
 

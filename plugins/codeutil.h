@@ -196,6 +196,19 @@ void	 codeutil_exec_detail(struct qp_buf *, int *first, int plus,
  */
 struct cJSON *codeutil_json_parse(const char *json, size_t len);
 
+/*
+ * The model's answer for the C-string helpers here.  Its NUL bytes are
+ * data (Python refuses a program holding one: "source code string
+ * cannot contain null bytes"), so each becomes CODEUTIL_NUL, a byte
+ * that valid UTF-8 never holds (the core hands plugins valid UTF-8);
+ * codeutil_exec_body() writes it back as a NUL byte.  Returns r->text
+ * itself when it holds no NUL byte, else tmp's string; NULL when an
+ * allocation failed.
+ */
+#define CODEUTIL_NUL	'\xff'
+const char *codeutil_text(const struct qeval_response *r,
+	    struct qp_buf *tmp);
+
 /* Duplicates len bytes of s (NUL-terminated), NULL on failure. */
 char	*codeutil_strndup(const char *s, size_t len);
 

@@ -645,7 +645,8 @@ gsm8k_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		    "scored without an answer", i));
 	it = &g->items[i];
 	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
-	len = strlen(text);
+	/* The answer's bytes: a NUL byte in it is data, not its end. */
+	len = ex[0].resp.text != NULL ? QEVAL_RESP_TEXT_LEN(&ex[0].resp) : 0;
 	have_s = extract(g, g->strict, 0, text, len, &g->s1);
 	have_f = extract(g, g->flex, 1, text, len, &g->s2);
 	if (g->recipe == R_COT) {

@@ -68,6 +68,7 @@ struct he {
 	/* scratch, valid until the next call */
 	struct qp_buf		 body, prog, code, comp, sol, ref;
 	struct qp_buf		 gold, reason, detail, tmp;
+	struct qp_buf		 answer;	/* codeutil_text() */
 	char			 fixed[256];
 };
 
@@ -253,6 +254,7 @@ he_close(void *state)
 	qp_buf_free(&he->gold);
 	qp_buf_free(&he->reason);
 	qp_buf_free(&he->detail);
+	qp_buf_free(&he->answer);
 	qp_buf_free(&he->tmp);
 	he->magic = 0;
 	free(he);
@@ -526,7 +528,9 @@ he_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	if (ex[0].req.kind == QEVAL_REQ_EXEC)
 		return (he->host->fail(ctx, QEVAL_EINTERNAL, "humaneval: %s: "
 		    "the first exchange is not the model's answer", it->id));
-	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
+	if ((text = codeutil_text(&ex[0].resp, &he->answer)) == NULL)
+		return (he->host->fail(ctx, QEVAL_ENOMEM, "humaneval: out of "
+		    "memory"));
 	if (nex == 1) {
 		build_completion(he, it, text);
 		if (he->recipe == R_PLUS) {
@@ -569,7 +573,9 @@ he_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		return (he->host->fail(ctx, QEVAL_EINTERNAL, "humaneval: "
 		    "sample %zu scored without its program's execution", i));
 	it = &he->items[i];
-	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
+	if ((text = codeutil_text(&ex[0].resp, &he->answer)) == NULL)
+		return (he->host->fail(ctx, QEVAL_ENOMEM, "humaneval: out of "
+		    "memory"));
 	memset(&e, 0, sizeof(e));
 	e.plus = he->recipe == R_PLUS;
 	e.base_only = he->base_only;

@@ -75,6 +75,7 @@ struct mbpp {
 	/* scratch, valid until the next call */
 	struct qp_buf		 body, prog, code, comp, sol, gold;
 	struct qp_buf		 reason, detail, tmp;
+	struct qp_buf		 answer;	/* codeutil_text() */
 	char			 fixed[256];
 };
 
@@ -353,6 +354,7 @@ mbpp_close(void *state)
 	qp_buf_free(&m->gold);
 	qp_buf_free(&m->reason);
 	qp_buf_free(&m->detail);
+	qp_buf_free(&m->answer);
 	qp_buf_free(&m->tmp);
 	m->magic = 0;
 	free(m);
@@ -709,7 +711,9 @@ mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	if (ex[0].req.kind == QEVAL_REQ_EXEC)
 		return (m->host->fail(ctx, QEVAL_EINTERNAL, "mbpp: %s: the "
 		    "first exchange is not the model's answer", it->id));
-	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
+	if ((text = codeutil_text(&ex[0].resp, &m->answer)) == NULL)
+		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
+		    "memory"));
 	if (nex == 1) {
 		build_code(m, it, text);
 		if (m->recipe == R_PLUS) {
@@ -750,7 +754,9 @@ mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		return (m->host->fail(ctx, QEVAL_EINTERNAL, "mbpp: sample %zu "
 		    "scored without its program's execution", i));
 	it = &m->items[i];
-	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
+	if ((text = codeutil_text(&ex[0].resp, &m->answer)) == NULL)
+		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
+		    "memory"));
 	memset(&e, 0, sizeof(e));
 	e.plus = m->recipe == R_PLUS;
 	e.base_only = m->base_only;

@@ -13,10 +13,13 @@
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
 
+#include "jsonb.h"
 #include "xalloc.h"
 
-/* A response larger than this is refused, to protect memory. */
-#define BODY_CAP	((size_t)64 << 20)
+/* GET bodies (probes) larger than this are refused. */
+#define BODY_CAP	HTTP_MAX_BODY
+/* Retry-After waits logged per client before going quiet. */
+#define WAIT_LOGS	5
 /* Longest server message quoted in an error line. */
 #define MSG_CAP		400
 
@@ -50,14 +53,21 @@ struct req {
 	long		 code;		/* status seen by the write callback */
 	double		 retry_after;	/* < 0: no Retry-After header */
 	int		 too_big;
+	size_t		 max_body;
 	int		 unreachable;	/* the last attempt did not connect */
 	struct strbuf	 raw;
 	struct strbuf	 err;
 	/* Stream state (SSE). */
 	size_t		 sse_pos;	/* next unparsed byte of raw */
+	size_t		 sse_scan;	/* raw has no '\n' from sse_pos to
+					 * here: a long event is scanned
+					 * once, not once per write */
 	int		 events;	/* JSON data events */
 	int		 done;		/* "data: [DONE]" seen */
 	int		 bad_events;
+	int		 choice_events;	/* events with a choices[0] */
+	int		 nonfinite;	/* NaN/Infinity made one unparseable */
+	unsigned	 bad_utf8;
 	struct strbuf	 text;
 	struct strbuf	 reasoning;
 	int		 has_reasoning;
@@ -95,6 +105,7 @@ struct http {
 	struct req		*running;
 	size_t			 active;	/* running + waiting */
 	size_t			 rr;		/* round-robin cursor */
+	int			 wait_logs;	/* Retry-After lines logged */
 	uint64_t		 delivered;
 	struct http_stats	 st;
 	struct strbuf		 url;		/* scratch */
@@ -257,8 +268,10 @@ attempt_reset(struct req *r)
 	r->retry_after = -1;
 	r->too_big = 0;
 	r->unreachable = 0;
-	r->sse_pos = 0;
+	r->sse_pos = r->sse_scan = 0;
 	r->events = r->done = r->bad_events = 0;
+	r->choice_events = r->nonfinite = 0;
+	r->bad_utf8 = 0;
 	r->ptok = r->ctok = -1;
 	r->t_first = 0;
 	r->errbuf[0] = '\0';
@@ -310,23 +323,61 @@ sse_tools(struct req *r, const cJSON *arr)
 	}
 }
 
+/*
+ * Appends the string at choices[k].obj.key (choices[k].key if obj is
+ * NULL) of the JSON text p to out, as bytes: a "\u0000" in it stays.
+ * Returns the number of bytes appended.
+ */
+static size_t
+choice_str(struct req *r, const char *p, size_t len, int k,
+    const char *obj, const char *key, struct strbuf *out)
+{
+	const char *path[5];
+	char idx[16];
+	size_t before = out->len, bad = 0;
+	int n = 0;
+
+	snprintf(idx, sizeof(idx), "#%d", k);
+	path[n++] = "choices";
+	path[n++] = idx;
+	if (obj != NULL)
+		path[n++] = obj;
+	path[n++] = key;
+	path[n] = NULL;
+	if (jsonb_str(p, len, path, out, &bad) != 1)
+		strbuf_setlen(out, before);
+	r->bad_utf8 += (unsigned)bad;
+	return (out->len - before);
+}
+
 /* One "data:" payload. */
 static void
 sse_event(struct req *r, const char *p, size_t len)
 {
 	const cJSON *choices, *c, *d, *u, *e;
+	struct strbuf fixed = STRBUF_INIT;
 	const char *s;
 	cJSON *j;
-	int got = 0;
+	int got = 0, k = 0;
 
 	if (len == 6 && memcmp(p, "[DONE]", 6) == 0) {
 		r->done = 1;
 		return;
 	}
+	/* Bytes that are not UTF-8 become U+FFFD before anything reads
+	 * them: the answer is kept valid UTF-8 everywhere. */
+	if (jsonb_utf8_invalid(p, len) > 0) {
+		r->bad_utf8 += (unsigned)jsonb_utf8_fix(&fixed, p, len);
+		p = fixed.buf;
+		len = fixed.len;
+	}
 	if ((j = cJSON_ParseWithLength(p, len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		r->bad_events++;
+		if (jsonb_has_nonfinite(p, len))
+			r->nonfinite = 1;
+		strbuf_release(&fixed);
 		return;
 	}
 	r->events++;
@@ -344,22 +395,34 @@ sse_event(struct req *r, const char *p, size_t len)
 		else
 			strbuf_release(&m);
 		cJSON_Delete(j);
+		strbuf_release(&fixed);
 		return;
 	}
 	choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
 	cJSON_ArrayForEach(c, choices) {
-		if (jlong(c, "index") > 0)
+		if (jlong(c, "index") > 0) {
+			k++;
 			continue;
+		}
+		if (cJSON_IsObject(c))
+			r->choice_events++;
 		d = cJSON_GetObjectItemCaseSensitive(c, "delta");
 		if (cJSON_IsObject(d)) {
-			if ((s = jstr(d, "content")) != NULL && *s != '\0') {
-				strbuf_adds(&r->text, s);
+			/* Text is read as bytes: cJSON would cut it at a
+			 * "\u0000". */
+			if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d,
+			    "content")) && choice_str(r, p, len, k, "delta",
+			    "content", &r->text) > 0)
 				got = 1;
-			}
-			if (((s = jstr(d, "reasoning_content")) != NULL ||
-			    (s = jstr(d, "reasoning")) != NULL) &&
-			    *s != '\0') {
-				strbuf_adds(&r->reasoning, s);
+			if (jstr(d, "reasoning_content") != NULL &&
+			    choice_str(r, p, len, k, "delta",
+			    "reasoning_content", &r->reasoning) > 0) {
+				r->has_reasoning = 1;
+				got = 1;
+			} else if (jstr(d, "reasoning_content") == NULL &&
+			    jstr(d, "reasoning") != NULL &&
+			    choice_str(r, p, len, k, "delta", "reasoning",
+			    &r->reasoning) > 0) {
 				r->has_reasoning = 1;
 				got = 1;
 			}
@@ -368,10 +431,9 @@ sse_event(struct req *r, const char *p, size_t len)
 				sse_tools(r, u);
 				got = 1;
 			}
-		} else if ((s = jstr(c, "text")) != NULL && *s != '\0') {
-			strbuf_adds(&r->text, s);
+		} else if (jstr(c, "text") != NULL && choice_str(r, p, len,
+		    k, NULL, "text", &r->text) > 0)
 			got = 1;
-		}
 		if ((s = jstr(c, "finish_reason")) != NULL) {
 			free(r->finish);
 			r->finish = xstrdup(s);
@@ -386,6 +448,7 @@ sse_event(struct req *r, const char *p, size_t len)
 		r->ctok = jlong(u, "completion_tokens");
 	}
 	cJSON_Delete(j);
+	strbuf_release(&fixed);
 }
 
 /* Parses the complete lines of raw not parsed yet (all if at_end). */
@@ -396,11 +459,16 @@ sse_feed(struct req *r, int at_end)
 	size_t len;
 
 	while (r->sse_pos < r->raw.len) {
+		size_t from = r->sse_scan > r->sse_pos ? r->sse_scan :
+		    r->sse_pos;
+
 		line = b + r->sse_pos;
-		nl = memchr(line, '\n', r->raw.len - r->sse_pos);
+		nl = memchr(b + from, '\n', r->raw.len - from);
 		if (nl == NULL) {
-			if (!at_end)
+			if (!at_end) {
+				r->sse_scan = r->raw.len;
 				return;
+			}
 			nl = b + r->raw.len;
 		}
 		len = (size_t)(nl - line);
@@ -428,7 +496,7 @@ on_write(char *p, size_t sz, size_t n, void *arg)
 	struct req *r = arg;
 	size_t len = sz * n;
 
-	if (len > BODY_CAP - r->raw.len) {
+	if (len > r->max_body - r->raw.len) {
 		r->too_big = 1;
 		return (0);
 	}
@@ -485,7 +553,11 @@ parse_json(struct req *r, const char *p, size_t len, struct strbuf *why)
 
 	r->doc = cJSON_ParseWithLength(p, len);
 	if (r->doc == NULL || !cJSON_IsObject(r->doc)) {
-		strbuf_adds(why, "not a JSON object: ");
+		if (jsonb_has_nonfinite(p, len))
+			strbuf_adds(why, "the answer holds NaN or Infinity "
+			    "(in logprobs?), which JSON does not allow: ");
+		else
+			strbuf_adds(why, "not a JSON object: ");
 		add_oneline(why, p, len, 80);
 		return (-1);
 	}
@@ -497,12 +569,18 @@ parse_json(struct req *r, const char *p, size_t len, struct strbuf *why)
 		return (-1);
 	}
 	m = cJSON_GetObjectItemCaseSensitive(c, "message");
+	/* Texts are read as bytes: cJSON would cut them at a "\u0000". */
 	if (cJSON_IsObject(m)) {
-		if ((s = jstr(m, "content")) != NULL)
-			strbuf_adds(&r->text, s);
-		if ((s = jstr(m, "reasoning_content")) != NULL ||
-		    (s = jstr(m, "reasoning")) != NULL) {
-			strbuf_adds(&r->reasoning, s);
+		if (jstr(m, "content") != NULL)
+			choice_str(r, p, len, 0, "message", "content",
+			    &r->text);
+		if (jstr(m, "reasoning_content") != NULL) {
+			choice_str(r, p, len, 0, "message",
+			    "reasoning_content", &r->reasoning);
+			r->has_reasoning = 1;
+		} else if (jstr(m, "reasoning") != NULL) {
+			choice_str(r, p, len, 0, "message", "reasoning",
+			    &r->reasoning);
 			r->has_reasoning = 1;
 		}
 		tc = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
@@ -511,8 +589,8 @@ parse_json(struct req *r, const char *p, size_t len, struct strbuf *why)
 			if (r->tools_json == NULL)
 				xalloc_die();
 		}
-	} else if ((s = jstr(c, "text")) != NULL)
-		strbuf_adds(&r->text, s);
+	} else if (jstr(c, "text") != NULL)
+		choice_str(r, p, len, 0, NULL, "text", &r->text);
 	else {
 		strbuf_adds(why, "choices[0] has neither message nor text: ");
 		add_oneline(why, p, len, 80);
@@ -552,17 +630,43 @@ tools_build(struct req *r)
 }
 
 /*
- * Judges a 200.  Returns 0 (ok), 1 (malformed: retry once) or 2
- * (the server reported an error in the stream: final), with r->err set.
+ * Replaces what is not UTF-8 in the body by U+FFFD, so that everything
+ * read from it, and the body kept for the samples, is valid UTF-8.
+ * Returns the number of replacements.
+ */
+static size_t
+fix_raw(struct req *r)
+{
+	struct strbuf fixed = STRBUF_INIT;
+	size_t n;
+
+	if (jsonb_utf8_invalid(r->raw.buf, r->raw.len) == 0)
+		return (0);
+	n = jsonb_utf8_fix(&fixed, r->raw.buf, r->raw.len);
+	strbuf_release(&r->raw);
+	r->raw = fixed;
+	return (n);
+}
+
+/*
+ * Judges a 200.  Returns 0 (ok), 1 (unparseable: retried as a 5xx is)
+ * or 2 (the server reported an error in the stream: final), with r->err
+ * set.
  */
 static int
 judge_200(struct http *h, struct req *r)
 {
 	struct strbuf why = STRBUF_INIT;
+	size_t nbad;
 	int rc = 0;
 
-	if (r->stream) {
+	if (r->stream)
 		sse_feed(r, 1);
+	/* Stream events counted theirs as they were parsed. */
+	nbad = fix_raw(r);
+	if (!r->stream || r->events + r->bad_events == 0)
+		r->bad_utf8 += (unsigned)nbad;
+	if (r->stream) {
 		if (r->stream_err != NULL) {
 			strbuf_addf(&r->err, "error from %s during the "
 			    "stream: %s", h->shown[r->ep], r->stream_err);
@@ -584,8 +688,15 @@ judge_200(struct http *h, struct req *r)
 			}
 		}
 		if (r->bad_events > 0) {
-			strbuf_addf(&why, "%d stream event(s) are not JSON",
-			    r->bad_events);
+			strbuf_addf(&why, "%d stream event(s) are not JSON%s",
+			    r->bad_events, r->nonfinite ? " (they hold NaN or "
+			    "Infinity, which JSON does not allow)" : "");
+			rc = 1;
+		} else if (r->events > 0 && r->choice_events == 0) {
+			/* Not an empty answer: no event was an answer. */
+			strbuf_addf(&why, "none of the %d stream event(s) has "
+			    "a \"choices\" entry: ", r->events);
+			add_oneline(&why, r->raw.buf, r->raw.len, 80);
 			rc = 1;
 		} else if (r->events == 0) {
 			strbuf_adds(&why, "no stream events: ");
@@ -631,8 +742,11 @@ deliver(struct http *h, struct req *r, int ok)
 	res.error = ok ? NULL : r->err.buf;
 	res.body = r->raw.buf;
 	res.body_len = r->raw.len;
+	res.unparseable = r->malformed;
+	res.bad_utf8 = r->bad_utf8;
 	if (ok) {
 		res.text = r->text.buf;
+		res.text_len = r->text.len;
 		res.reasoning = r->has_reasoning ? r->reasoning.buf : NULL;
 		res.finish_reason = r->finish;
 		res.tool_calls = r->tools_json;
@@ -846,7 +960,16 @@ transfer_error(struct http *h, struct req *r, CURLcode cc, CURL *e)
 	case CURLE_WRITE_ERROR:
 		if (r->too_big) {
 			strbuf_addf(&r->err, "response from %s is larger than "
-			    "%zu MiB: refused", url, BODY_CAP >> 20);
+			    "the limit of ", url);
+			if (r->max_body % ((size_t)1 << 20) == 0)
+				strbuf_addf(&r->err, "%zu MiB", r->max_body >>
+				    20);
+			else
+				strbuf_addf(&r->err, "%zu bytes",
+				    r->max_body);
+			strbuf_adds(&r->err, ": refused (a runaway answer? "
+			    "lower max_tokens, or raise the limit with "
+			    "QEVAL_MAX_RESPONSE_BYTES)");
 			break;
 		}
 		/* FALLTHROUGH */
@@ -871,6 +994,37 @@ status_error(struct http *h, struct req *r)
 	else if (r->code == 404)
 		strbuf_adds(&r->err, " (check that the endpoint ends in /v1 "
 		    "and the model name; GET /v1/models lists the models)");
+}
+
+/*
+ * The wait a server's Retry-After asks for, capped at retry_after_max_s;
+ * logged (the first WAIT_LOGS times), so that a long pause is explained.
+ */
+static double
+retry_after_wait(struct http *h, struct req *r)
+{
+	double cap = h->o.retry_after_max_s, wait = r->retry_after;
+	struct strbuf line = STRBUF_INIT;
+
+	if (wait > cap)
+		wait = cap;
+	if (h->o.log == NULL || wait <= 0 || h->wait_logs > WAIT_LOGS)
+		return (wait);
+	if (h->wait_logs++ == WAIT_LOGS)
+		strbuf_adds(&line, "further Retry-After waits are not logged");
+	else if (r->retry_after > cap)
+		strbuf_addf(&line, "HTTP %ld from %s: Retry-After asks for "
+		    "%g s; waiting %g s, the cap (QEVAL_RETRY_AFTER_MAX), "
+		    "before attempt %d of %d", r->code, h->shown[r->ep],
+		    r->retry_after, wait, r->attempts + 1, h->o.retries + 1);
+	else
+		strbuf_addf(&line, "HTTP %ld from %s: waiting %g s as its "
+		    "Retry-After asks (cap %g s) before attempt %d of %d",
+		    r->code, h->shown[r->ep], wait, cap, r->attempts + 1,
+		    h->o.retries + 1);
+	h->o.log(h->o.log_arg, line.buf);
+	strbuf_release(&line);
+	return (wait);
 }
 
 /* One attempt is over: deliver, or schedule another attempt. */
@@ -899,7 +1053,11 @@ attempt_done(struct http *h, struct req *r, CURLcode cc)
 			deliver(h, r, 1);
 			return;
 		}
-		retry = rc == 1 && r->malformed++ == 0;
+		/* An unparseable 200 is retried like a 5xx, and counted:
+		 * the answer scored later came from another attempt. */
+		if (rc == 1)
+			r->malformed++;
+		retry = rc == 1;
 	} else {
 		status_error(h, r);
 		retry = r->code == 429 || r->code == 408 || r->code >= 500;
@@ -917,9 +1075,8 @@ attempt_done(struct http *h, struct req *r, CURLcode cc)
 	delay = h->o.backoff_base_s * ldexp(1.0, r->attempts - 1);
 	if (delay > h->o.backoff_max_s)
 		delay = h->o.backoff_max_s;
-	if (r->retry_after >= 0 && (r->code == 429 || r->code == 503))
-		delay = r->retry_after < h->o.backoff_max_s ?
-		    r->retry_after : h->o.backoff_max_s;
+	if (r->retry_after >= 0 && r->code != 200)
+		delay = retry_after_wait(h, r);
 	r->t_wake = http_now() + delay;
 	wait_insert(h, r);
 }
@@ -988,6 +1145,10 @@ http_new(const struct http_opts *o, http_done_cb cb, void *arg,
 	h = xcalloc(1, sizeof(*h));
 	h->magic = HTTP_MAGIC;
 	h->o = *o;
+	if (h->o.retry_after_max_s <= 0)
+		h->o.retry_after_max_s = HTTP_RETRY_AFTER_MAX;
+	if (h->o.max_body == 0)
+		h->o.max_body = HTTP_MAX_BODY;
 	h->o.endpoints = NULL;
 	h->o.api_key = NULL;
 	h->cb = cb;
@@ -1094,6 +1255,7 @@ http_submit(struct http *h, const struct http_request *q)
 	r->body_len = q->body_len;
 	r->stream = q->stream != 0;
 	r->id = q->id;
+	r->max_body = h->o.max_body;
 	r->t_submit = http_now();
 	r->retry_after = -1;
 	r->ptok = r->ctok = -1;

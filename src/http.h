@@ -35,8 +35,20 @@ struct http_opts {
 	double		 connect_timeout_s;
 	int		 retries;	/* extra attempts after the first */
 	double		 backoff_base_s; /* first backoff; doubles each time */
-	double		 backoff_max_s;	/* cap, also for Retry-After */
+	double		 backoff_max_s;	/* cap of the backoff */
+	double		 retry_after_max_s; /* a Retry-After header is
+					 * honoured up to this; 0: the
+					 * default, HTTP_RETRY_AFTER_MAX */
+	size_t		 max_body;	/* a larger response is an error;
+					 * 0: HTTP_MAX_BODY */
+	/* Logs one line (no newline) worth showing the user: a wait that a
+	 * server's Retry-After asked for.  NULL: not logged. */
+	void		(*log)(void *arg, const char *line);
+	void		*log_arg;
 };
+
+#define HTTP_RETRY_AFTER_MAX	30.0		/* seconds */
+#define HTTP_MAX_BODY		((size_t)16 << 20)	/* 16 MiB */
 
 /* What the caller asks for. */
 struct http_request {
@@ -63,13 +75,22 @@ struct http_result {
 	size_t		 body_len;
 	/* Parsed from the (assembled) response when ok: */
 	const char	*text;		/* choices[0].message.content or
-					 * choices[0].text; "" if none */
+					 * choices[0].text; "" if none; may
+					 * hold NUL bytes ("\u0000") */
+	size_t		 text_len;	/* its length in bytes */
 	const char	*reasoning;	/* reasoning_content, or NULL */
 	const char	*finish_reason;	/* or NULL */
 	const char	*tool_calls;	/* JSON array text, or NULL */
 	long		 prompt_tokens;	/* usage; -1 if absent */
 	long		 completion_tokens;
 	int		 attempts;	/* 1 + retries made */
+	int		 unparseable;	/* 200s that were not a usable
+					 * answer (retried) before this
+					 * result */
+	unsigned	 bad_utf8;	/* invalid UTF-8 sequences (and
+					 * lone surrogate escapes) replaced
+					 * by U+FFFD in text, reasoning and
+					 * body, which are valid UTF-8 */
 	double		 t_submit;	/* monotonic seconds */
 	double		 t_start;	/* start of the last attempt */
 	double		 t_first;	/* first content byte (streams) or

@@ -20,6 +20,8 @@ struct jent {
 	char		*key;
 	uint64_t	 hash;
 	cJSON		*rec;
+	char		*line;		/* the record's text, kept only when
+					 * a string in it holds "\u0000" */
 	struct jent	*next;
 };
 
@@ -83,8 +85,20 @@ grow_table(struct journal *j)
 	free(old);
 }
 
+/* The line, if cJSON would have cut a string of it at a NUL byte. */
+static char *
+keep_line(const char *line, size_t len)
+{
+	if (memmem(line, len, "\\u0000", 6) == NULL)
+		return (NULL);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	return (xstrndup(line, len));
+}
+
 static int
-index_record(struct journal *j, cJSON *rec, struct strbuf *key)
+index_record(struct journal *j, cJSON *rec, char *line,
+    struct strbuf *key)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t");
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "s");
@@ -95,8 +109,10 @@ index_record(struct journal *j, cJSON *rec, struct strbuf *key)
 	size_t b;
 
 	if (!cJSON_IsString(t) || !cJSON_IsString(s) || !cJSON_IsNumber(c) ||
-	    !cJSON_IsNumber(k) || !cJSON_IsString(h))
+	    !cJSON_IsNumber(k) || !cJSON_IsString(h)) {
+		free(line);
 		return (-1);
+	}
 	make_key(key, t->valuestring, s->valuestring, (unsigned)c->valueint,
 	    (unsigned)k->valueint);
 	if (j->n + 1 > j->nbuckets)
@@ -106,7 +122,9 @@ index_record(struct journal *j, cJSON *rec, struct strbuf *key)
 	for (e = j->tab[b]; e != NULL; e = e->next)
 		if (strcmp(e->key, key->buf) == 0) {
 			cJSON_Delete(e->rec);
+			free(e->line);
 			e->rec = rec;
+			e->line = line;
 			e->hash = strtoull(h->valuestring, NULL, 16);
 			return (0);
 		}
@@ -114,6 +132,7 @@ index_record(struct journal *j, cJSON *rec, struct strbuf *key)
 	e->key = xstrdup(key->buf);
 	e->hash = strtoull(h->valuestring, NULL, 16);
 	e->rec = rec;
+	e->line = line;
 	e->next = j->tab[b];
 	j->tab[b] = e;
 	j->n++;
@@ -161,7 +180,8 @@ load(struct journal *j, struct strbuf *err)
 			j->header = rec;
 			continue;
 		}
-		if (index_record(j, rec, &key) != 0) {
+		if (index_record(j, rec, keep_line(line, (size_t)len),
+		    &key) != 0) {
 			cJSON_Delete(rec);
 			strbuf_addf(err, "%s:%zu: record lacks t/s/c/k/h: the "
 			    "journal is damaged", j->path, lineno);
@@ -288,6 +308,31 @@ journal_find(struct journal *j, const char *task, const char *sample,
 	return (found);
 }
 
+const char *
+journal_line(struct journal *j, const struct cJSON *rec)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "s");
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "c");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(rec, "k");
+	struct strbuf key = STRBUF_INIT;
+	const struct jent *e;
+	const char *line = NULL;
+
+	if (j == NULL || j->n == 0 || !cJSON_IsString(t) ||
+	    !cJSON_IsString(s) || !cJSON_IsNumber(c) || !cJSON_IsNumber(k))
+		return (NULL);
+	make_key(&key, t->valuestring, s->valuestring, (unsigned)c->valueint,
+	    (unsigned)k->valueint);
+	for (e = j->tab[bucket(j, key.buf)]; e != NULL; e = e->next)
+		if (e->rec == rec) {
+			line = e->line;
+			break;
+		}
+	strbuf_release(&key);
+	return (line);
+}
+
 int
 journal_append(struct journal *j, const char *json, size_t len,
     struct strbuf *err)
@@ -348,6 +393,7 @@ journal_close(struct journal *j)
 		for (e = j->tab[i]; e != NULL; e = next) {
 			next = e->next;
 			free(e->key);
+			free(e->line);
 			cJSON_Delete(e->rec);
 			free(e);
 		}

@@ -45,6 +45,12 @@ const struct cJSON *journal_header(const struct journal *);
 const struct cJSON *journal_find(struct journal *, const char *task,
 	    const char *sample, unsigned cand, unsigned step, uint64_t hash,
 	    int *stale);
+/*
+ * The text of a record returned by journal_find() when one of its
+ * strings holds "\u0000" (which cJSON cuts: read such strings from the
+ * line with jsonb_str()); NULL otherwise.
+ */
+const char *journal_line(struct journal *, const struct cJSON *rec);
 /* Appends one record (JSON object text, no newline).  0 or < 0. */
 int	 journal_append(struct journal *, const char *json, size_t len,
 	    struct strbuf *err);

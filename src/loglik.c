@@ -316,11 +316,20 @@ loglik_parse_ex(const char *body, size_t len, const char *context,
 			res->straddle = 1;
 		first = 0;
 		v = cJSON_GetArrayItem(tlp, (int)i);
-		if (!cJSON_IsNumber(v) || isnan(v->valuedouble)) {
+		if (!cJSON_IsNumber(v)) {
 			strbuf_addf(err, "token %zu of the continuation has no "
 			    "log-probability (%s)", i, i == 0 ? "it is the "
 			    "prompt's first token: is the context empty?" :
 			    "token_logprobs holds no number there");
+			goto out;
+		}
+		if (!isfinite(v->valuedouble)) {
+			/* 1e999 reads as Infinity: a broken server. */
+			strbuf_addf(err, "token %zu of the continuation has a "
+			    "log-probability of %s, which is not a number a "
+			    "model can give: check the server (dtype, "
+			    "quantization)", i, isnan(v->valuedouble) ? "NaN" :
+			    v->valuedouble > 0 ? "Infinity" : "-Infinity");
 			goto out;
 		}
 		res->sum += v->valuedouble;

@@ -921,6 +921,14 @@ print_outcome(const struct run_outcome *oc, int corrupt_hint)
 			printf("%-20s %-32s %6.1f%%  (%zu scored, %zu "
 			    "errors)\n", t->name, t->primary, 100 * t->value,
 			    t->scored, t->errors);
+		if (t->unparseable > 0)
+			printf("%-20s %zu sample%s needed a retry after an "
+			    "unparseable reply\n", "", t->unparseable,
+			    t->unparseable == 1 ? "" : "s");
+		if (t->bad_utf8 > 0)
+			printf("%-20s %zu response%s had invalid UTF-8 "
+			    "(stored as U+FFFD)\n", "", t->bad_utf8,
+			    t->bad_utf8 == 1 ? "" : "s");
 	}
 	/* only what was written */
 	for (i = 0; oc->run_dir != NULL && i < 2; i++) {

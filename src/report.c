@@ -909,6 +909,10 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 		{ "name_fixed", "name mismatch resolved" },
 		{ "unparsed", "unparsed judge ratings" },
 		{ "request_errors", "request errors" },
+		{ "unparseable_retried", "samples retried after an "
+		    "unparseable reply" },
+		{ "invalid_utf8", "responses with invalid UTF-8 (stored as "
+		    "U+FFFD)" },
 	};
 	const cJSON *m, *counts = oval(t, "counts");
 	double v;

@@ -240,6 +240,9 @@ build_task(cJSON *arr, const struct results_task *t)
 	cJSON_AddNumberToObject(cnt, "timeout", (double)tmo);
 	cJSON_AddNumberToObject(cnt, "unparsed", (double)unp);
 	cJSON_AddNumberToObject(cnt, "request_errors", (double)t->errors);
+	cJSON_AddNumberToObject(cnt, "unparseable_retried",
+	    (double)t->unparseable);
+	cJSON_AddNumberToObject(cnt, "invalid_utf8", (double)t->bad_utf8);
 	for (s = 0; t->category != NULL && s < t->count; s++)
 		if (t->category[s] != NULL)
 			has_cat = 1;

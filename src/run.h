@@ -88,6 +88,9 @@ struct run_task_outcome {
 	double	 scale;		/* 1 or 10 */
 	size_t	 scored;	/* samples with a verdict */
 	size_t	 errors;
+	size_t	 unparseable;	/* samples retried after an unparseable
+				 * reply */
+	size_t	 bad_utf8;	/* responses with invalid UTF-8 */
 };
 
 struct run_outcome {

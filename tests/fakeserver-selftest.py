@@ -47,6 +47,10 @@ SCRIPT = {
                                              {"name": "f", "arguments":
                                               {"a": 1}}}]},
         {"contains": "STOPME", "text": "one two Question: three"},
+        {"contains": "RAWB", "raw_bytes": "ff00", "text": "a{bytes}b"},
+        {"contains": "NOCH", "no_choices": True},
+        {"contains": "NANV", "logprob_value": "NaN"},
+        {"contains": "BIGV", "size_bytes": 1000},
     ],
 }
 
@@ -216,6 +220,28 @@ def main():
     lp = o["choices"][0]["logprobs"]
     is_(lp["text_offset"], [0, 4, 9, 11], "offsets count code points")
     is_(lp["tokens"][-2:], [" x", " x"], "max_tokens generated tokens")
+
+    # -- fault modes --------------------------------------------------------
+    def say(text, **kw):
+        return dict(chat, messages=[{"role": "user", "content": text}], **kw)
+
+    st, hd, p = request(port, "POST", "/v1/chat/completions", say("RAWB"))
+    ok(st == 200 and b'"content": "a\xff\x00b"' in p,
+       "raw_bytes: the bytes are put raw in the answer")
+    st, hd, o = post(port, "/v1/chat/completions", say("NOCH"))
+    ok(st == 200 and "choices" not in o, "no_choices: a 200 without them")
+    st, hd, o = post(port, "/v1/chat/completions", say("NOCH", stream=True))
+    ev = events(o)
+    ok(ev[-1] == "[DONE]" and len(ev) > 1 and
+       all("choices" not in e for e in ev[:-1]),
+       "no_choices: no stream event has them")
+    st, hd, p = request(port, "POST", "/v1/completions",
+                        {"model": "m", "prompt": "NANV x", "logprobs": 1,
+                         "max_tokens": 2})
+    ok(b"NaN" in p, "logprob_value: NaN written as Python writes it")
+    st, hd, o = post(port, "/v1/chat/completions", say("BIGV"))
+    is_(len(o["choices"][0]["message"]["content"]), 1000,
+        "size_bytes: an answer of that size")
 
     # -- GET endpoints ----------------------------------------------------
     st, hd, p = request(port, "GET", "/v1/models")

@@ -36,7 +36,13 @@ cat >"$tmp/script.json" <<'JSON'
  {"contains": "HANGS", "hang": true, "hang_s": 30},
  {"contains": "BADREQ", "status": 400, "message":
    "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens."},
- {"contains": "LEAK", "status": 401, "message": "invalid key sk-SECRET-123"}
+ {"contains": "LEAK", "status": 401, "message": "invalid key sk-SECRET-123"},
+ {"contains": "NULBYTE", "text": "a\u0000b #### 42"},
+ {"contains": "BADUTF", "raw_bytes": "ff", "text": "x{bytes}y"},
+ {"contains": "NOCHOICE", "no_choices": true},
+ {"contains": "BIGONE", "size_bytes": 100000},
+ {"contains": "R429LONG", "times": 1, "status": 429, "retry_after": 120},
+ {"contains": "NANLP", "logprob_value": "NaN"}
 ]}
 JSON
 

@@ -50,6 +50,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +61,9 @@ extern "C" {
 /*
  * Changelog
  * 1.0	initial ABI
+ * 1.0	(same layout) qeval_response.reserved is now text_len, the
+ *	length of text, which may hold NUL bytes; QEVAL_RESP_TEXT_LEN()
+ *	reads it and falls back to strlen() with an older core (0 there)
  * 1.1	struct qeval_plugin gains `options` (declared task options); the
  *	core reads it only from plugins whose abi_minor is 1 or more
  */
@@ -176,6 +180,12 @@ enum qeval_exec_status {
  * What came back for one request.
  * Ownership: the core's; valid while the exchange list that holds it is
  * (i.e. during the next()/score() call that receives it).
+ * Bytes: text is the model's answer as data.  It may hold NUL bytes (a
+ * "\u0000" in the server's JSON), so read its length with
+ * QEVAL_RESP_TEXT_LEN(), not strlen(); it is always NUL-terminated
+ * after text_len bytes.  It is valid UTF-8: the core replaced every
+ * byte sequence that is not (and every lone surrogate escape) by U+FFFD
+ * and counted it.
  */
 struct qeval_response {
 	const char	*text;		/* chat content or completion text
@@ -188,7 +198,9 @@ struct qeval_response {
 	const char	*raw;		/* the raw response body, or NULL */
 	int		 status;	/* EXEC: enum qeval_exec_status;
 					 * else 0 */
-	int		 reserved;
+	int		 text_len;	/* bytes of text (NUL bytes
+					 * included); 0 from a core that
+					 * predates it (was `reserved`) */
 	size_t		 n_choices;	/* LOGLIK: number of continuations */
 	const double	*logprob;	/* LOGLIK: summed log-probability of
 					 * each continuation */
@@ -201,6 +213,10 @@ struct qeval_response {
 	long		 prompt_tokens;	/* usage; -1 if unknown */
 	long		 completion_tokens;
 };
+
+/* The length of a response's text in bytes, NUL bytes included. */
+#define QEVAL_RESP_TEXT_LEN(r)						\
+	((r)->text_len > 0 ? (size_t)(r)->text_len : strlen((r)->text))
 
 /* One finished request and its response. */
 struct qeval_exchange {

@@ -55,6 +55,17 @@ ANSWER:
   "token_delay_ms": N  sleep between stream events
   "reasoning": "..." reasoning_content of a chat answer
   "malformed": true  HTTP 200 with a body that is not valid JSON
+  "raw_bytes": "ff00" hex bytes put raw (not JSON-escaped, so possibly
+                     not UTF-8) in place of "{bytes}" in the text
+  "no_choices": true HTTP 200 whose JSON (each stream event) has no
+                     "choices"
+  "logprob_value": "NaN"  every token logprob of a completion is this
+                     float ("NaN", "Infinity", "-Infinity", "1e999"),
+                     written as Python's json writes it (NaN, Infinity)
+  "size_bytes": N    the answer is one token "xxx..." of N bytes (stops
+                     and max_tokens do not cut it); if the client
+                     closes the connection before it is all sent, the
+                     log's action is "client_closed"
   "reset": true      close the connection without answering
   "hang": true       never answer (for client timeouts; "hang_s" caps it)
   "loglik": {"<continuation>": total_logprob, ...}
@@ -89,6 +100,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN_RE = re.compile(r"\s*\S+|\s+")
+# Stands for the raw bytes of "raw_bytes" until the body is encoded.
+BYTES_MARK = "\ue000qeval-raw-bytes\ue000"
 
 STATUS_TEXT = {
     200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
@@ -237,6 +250,7 @@ class Handler(BaseHTTPRequestHandler):
                  headers=(), close=False):
         if isinstance(body, str):
             body = body.encode("utf-8")
+        body = self.put_raw_bytes(body)
         head = ["HTTP/1.1 %d %s" % (status, STATUS_TEXT.get(status, "X")),
                 "content-type: " + ctype,
                 "content-length: %d" % len(body)]
@@ -246,6 +260,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
                          + body)
+
+    def put_raw_bytes(self, data):
+        raw = getattr(self, "raw_bytes", None)
+        if raw is None:
+            return data
+        return data.replace(BYTES_MARK.encode("utf-8"), raw)
 
     def send_json(self, status, obj, headers=()):
         self.send_raw(status, json.dumps(obj, ensure_ascii=False),
@@ -269,9 +289,10 @@ class Handler(BaseHTTPRequestHandler):
                 "connection: keep-alive\r\n\r\n").encode("latin-1")
         parts = [head]
         for ev in events:
-            data = ("data: " + (ev if isinstance(ev, str) else
-                                json.dumps(ev, ensure_ascii=False)) +
-                    "\n\n").encode("utf-8")
+            data = self.put_raw_bytes(
+                ("data: " + (ev if isinstance(ev, str) else
+                             json.dumps(ev, ensure_ascii=False)) +
+                 "\n\n").encode("utf-8"))
             parts.append(b"%x\r\n%s\r\n" % (len(data), data))
             if delay_s > 0:
                 self.wfile.write(b"".join(parts))
@@ -402,6 +423,11 @@ class Handler(BaseHTTPRequestHandler):
         status = 0
         try:
             status = self.post(path, seq, raw, rec)
+        except (BrokenPipeError, ConnectionResetError):
+            # the client gave up reading (qeval's response size limit)
+            rec["action"] = "client_closed"
+            status = 200
+            self.close_connection = True
         finally:
             rec["status"] = status
             if rec["action"] != "hang":
@@ -492,6 +518,22 @@ class Handler(BaseHTTPRequestHandler):
                 "message", "fake error %d" % status), hdrs)
             return status
         stream = bool(body.get("stream"))
+        self.raw_bytes = None
+        if "raw_bytes" in ans:
+            self.raw_bytes = bytes.fromhex(ans["raw_bytes"])
+            ans["text"] = str(ans.get("text", "{bytes}")).replace(
+                "{bytes}", BYTES_MARK)
+        if "size_bytes" in ans:
+            ans["text"] = "x" * int(ans["size_bytes"])
+        if ans.get("no_choices"):
+            obj = {"id": "cmpl-nochoices", "object": "chat.completion",
+                   "model": body.get("model") or args.model,
+                   "usage": self.usage(1, 1)}
+            if stream:
+                self.send_stream([obj, obj, "[DONE]"])
+            else:
+                self.send_json(200, obj)
+            return 200
         if ans.get("malformed"):
             if stream:
                 self.send_stream(['{"id": "broken", "choices": [{"ind'])
@@ -509,6 +551,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def gen_text(self, body, ans, needle):
         """(generated tokens, finish_reason) after stop and max_tokens."""
+        if "size_bytes" in ans:
+            return [ans["text"]], "length"
         text = str(ans.get("text", "")).replace("{echo}", needle)
         finish = "stop"
         stop = body.get("stop")
@@ -696,6 +740,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 lps = [-1.0] * len(toks)
                 selftop = [True] * len(toks)
+                lpv = ans.get("logprob_value")
                 start = len(prompt)
                 allt = toks
                 if echo:
@@ -721,6 +766,9 @@ class Handler(BaseHTTPRequestHandler):
                     selftop = pself + selftop
                     allt = ptoks + toks
                     start = 0
+                if lpv is not None:
+                    lps = [float(lpv) if x is not None else None
+                           for x in lps]
                 lp = self.legacy_lp(allt, lps, selftop, start, max(nlp, 1),
                                     echo)
         ctok = len(toks)

@@ -34,6 +34,9 @@ struct res {
 	char	*error;
 	char	*body;
 	char	*text;
+	size_t	 text_len;
+	int	 unparseable;
+	unsigned bad_utf8;
 	char	*reasoning;
 	char	*finish;
 	char	*tools;
@@ -91,7 +94,10 @@ on_done(void *arg, const struct http_result *r)
 	o->status = r->status;
 	o->error = dup0(r->error);
 	o->body = r->body ? xstrndup(r->body, r->body_len) : NULL;
-	o->text = dup0(r->text);
+	o->text = r->text != NULL ? xstrndup(r->text, r->text_len) : NULL;
+	o->text_len = r->text_len;
+	o->unparseable = r->unparseable;
+	o->bad_utf8 = r->bad_utf8;
 	o->reasoning = dup0(r->reasoning);
 	o->finish = dup0(r->finish_reason);
 	o->tools = dup0(r->tool_calls);
@@ -448,8 +454,11 @@ test_retries(void)
 	    "engine overloaded") && has(R[3].error, "after 3 attempts"),
 	    "503 error: %s", R[3].error ? R[3].error : "NULL");
 	ok(R[4].ok && R[4].attempts == 2, "malformed once, then success");
+	is_int(R[4].unparseable, 1, "the unparseable reply before the "
+	    "answer is counted");
 	ok(!R[5].ok && R[5].status == 200, "malformed every time fails");
-	is_int(R[5].attempts, 2, "malformed: retried once only");
+	is_int(R[5].attempts, 3, "malformed: retried as often as retries "
+	    "says (1 + 2)");
 	ok(R[5].error != NULL && strncmp(R[5].error, "malformed response "
 	    "from server: ", 32) == 0, "malformed error: %s",
 	    R[5].error ? R[5].error : "NULL");
@@ -624,6 +633,76 @@ test_extra_fd(void)
 	strbuf_release(&err);
 }
 
+static struct strbuf logged = STRBUF_INIT;
+
+static void
+on_log(void *arg, const char *line)
+{
+	(void)arg;
+	strbuf_adds(&logged, line);
+	strbuf_addch(&logged, '\n');
+}
+
+/* NUL bytes, invalid UTF-8 and server faults (issue 10, issue 11). */
+static void
+test_bytes(void)
+{
+	const char *eps[] = { url1 };
+	struct http_opts o = opts(eps, 1, 8, 2);
+	struct http *h;
+	int s;
+
+	o.max_body = 4096;
+	o.retry_after_max_s = 0.2;
+	o.log = on_log;
+	h = client(&o);
+	clear();
+	for (s = 0; s < 2; s++) {
+		chat(h, 1 + (uint64_t)s, "NULBYTE", s);
+		chat(h, 3 + (uint64_t)s, "BADUTF", s);
+		chat(h, 5 + (uint64_t)s, "NOCHOICE", s);
+		chat(h, 7 + (uint64_t)s, "BIGONE", s);
+	}
+	chat(h, 9, "R429LONG", 0);
+	raw(h, 10, "/completions", "{\"model\":\"m\",\"prompt\":\"NANLP "
+	    "x\",\"max_tokens\":2,\"logprobs\":1}");
+	run(h);
+	for (s = 0; s < 2; s++) {
+		const char *how = s ? "streamed" : "whole";
+
+		ok(R[1 + s].ok && R[1 + s].text_len == 11 &&
+		    memcmp(R[1 + s].text, "a\0b #### 42", 11) == 0,
+		    "%s: \\u0000 is a NUL byte inside the text, not its end",
+		    how);
+		ok(R[3 + s].ok && R[3 + s].text_len == 5 &&
+		    memcmp(R[3 + s].text, "x\xef\xbf\xbdy", 5) == 0,
+		    "%s: a byte that is not UTF-8 becomes U+FFFD", how);
+		is_int(R[3 + s].bad_utf8, 1, "%s: and is counted", how);
+		ok(R[3 + s].body != NULL && memchr(R[3 + s].body, 0xff,
+		    strlen(R[3 + s].body)) == NULL, "%s: the body kept is "
+		    "valid UTF-8 too", how);
+		ok(!R[5 + s].ok && has(R[5 + s].error, "choices") &&
+		    R[5 + s].attempts == 3, "%s: an answer without "
+		    "\"choices\" is an error after 3 attempts: %s", how,
+		    R[5 + s].error ? R[5 + s].error : "NULL");
+		ok(!R[7 + s].ok && R[7 + s].attempts == 1 &&
+		    has(R[7 + s].error, "larger than the limit of 4096 "
+		    "bytes") && has(R[7 + s].error,
+		    "QEVAL_MAX_RESPONSE_BYTES"), "%s: a response over the "
+		    "limit is refused at once: %s", how,
+		    R[7 + s].error ? R[7 + s].error : "NULL");
+	}
+	ok(R[9].ok && R[9].attempts == 2, "429 with Retry-After: 120, then "
+	    "an answer");
+	ok(has(logged.buf, "HTTP 429 from ") && has(logged.buf,
+	    "Retry-After asks for 120 s; waiting 0.2 s, the cap"),
+	    "the capped wait is logged: %s", logged.buf);
+	ok(!R[10].ok && has(R[10].error, "NaN or Infinity"), "NaN in "
+	    "logprobs is named: %s", R[10].error ? R[10].error : "NULL");
+	http_free(h);
+	strbuf_release(&logged);
+}
+
 int
 main(void)
 {
@@ -644,6 +723,7 @@ main(void)
 	test_down();
 	test_key_and_rr();
 	test_extra_fd();
+	test_bytes();
 	clear();
 	return (tap_done());
 }

@@ -51,10 +51,11 @@ main(void)
 	rec(j, "gsm8k", "gsm8k/0", 0, "00000000000000aa", "first");
 	rec(j, "gsm8k", "gsm8k/1", 0, "00000000000000bb", "second");
 	rec(j, "gsm8k", "gsm8k/0", 0, "00000000000000cc", "replaced");
+	rec(j, "gsm8k", "gsm8k/5", 0, "00000000000000ee", "a\\u0000b");
 	journal_close(j);
 
 	is_int(journal_open(&j, path.buf, 1, NULL, &err), 0, "reopen, load");
-	is_int((long long)journal_loaded(j), 2, "two keys indexed");
+	is_int((long long)journal_loaded(j), 3, "three keys indexed");
 	ok(journal_header(j) != NULL, "header kept");
 	r = journal_find(j, "gsm8k", "gsm8k/1", 0, 0, 0xbb, &stale);
 	is_str(r ? text_of(r) : NULL, "second", "find by key and hash");
@@ -66,6 +67,14 @@ main(void)
 	ok(r == NULL && stale == 0, "unknown key not found, not stale");
 	r = journal_find(j, "other", "gsm8k/1", 0, 0, 0xbb, &stale);
 	ok(r == NULL, "task is part of the key");
+	/* cJSON cuts "a\u0000b" to "a": the line is kept to read it whole */
+	r = journal_find(j, "gsm8k", "gsm8k/5", 0, 0, 0xee, &stale);
+	is_str(r ? text_of(r) : NULL, "a", "cJSON cuts a text at \\u0000");
+	ok(r != NULL && journal_line(j, r) != NULL && strstr(journal_line(j,
+	    r), "\"a\\u0000b\"") != NULL, "... so its line is kept");
+	r = journal_find(j, "gsm8k", "gsm8k/1", 0, 0, 0xbb, &stale);
+	ok(r != NULL && journal_line(j, r) == NULL, "other lines are not "
+	    "kept");
 	journal_close(j);
 
 	/* A crash mid-write leaves a torn last line: ignored on load, and
@@ -91,7 +100,7 @@ main(void)
 	j = NULL;
 	is_int(journal_open(&j, path.buf, 1, NULL, &err), -1,
 	    "damaged line is an error");
-	ok(strstr(err.buf, "journal:6:") != NULL, "error names file:line (%s)",
+	ok(strstr(err.buf, "journal:7:") != NULL, "error names file:line (%s)",
 	    err.buf);
 	unlink(path.buf);
 	rmdir(dir);

@@ -154,6 +154,37 @@ test_vllm_literal(void)
 	strbuf_release(&err);
 }
 
+/* A logprob that reads as Infinity (1e999) is named, not summed. */
+static void
+test_nonfinite(void)
+{
+	struct strbuf b = STRBUF_INIT, c = STRBUF_INIT, err = STRBUF_INIT;
+	struct loglik_result r;
+	const struct tok t[] = {
+		{ "Question", NAN, NAN }, { ":", -1, NAN }, { " hi", -2, NAN },
+		{ "\n", -0.5, NAN }, { "Answer", -0.25, NAN },
+		{ ":", -0.125, NAN }, { " Par", -3.0, -1.0 },
+		{ "is", -0.5, -2.0 }, { "!", -0.1, NAN },
+	};
+	const char *hit;
+
+	mkresp(&b, t, 9, 8, 1, 1);
+	hit = strstr(b.buf, ",-3,");
+	ok(hit != NULL, "the ' Par' logprob is in the response");
+	if (hit == NULL)
+		return;
+	strbuf_add(&c, b.buf, (size_t)(hit - b.buf));
+	strbuf_adds(&c, ",-1e999,");
+	strbuf_adds(&c, hit + 4);
+	is_int(parse(&c, "Question: hi\nAnswer:", " Paris", &r, &err),
+	    QEVAL_EDATA, "-1e999: EDATA");
+	ok(strstr(err.buf, "-Infinity") != NULL, "... the message says "
+	    "-Infinity: %s", err.buf);
+	strbuf_release(&b);
+	strbuf_release(&c);
+	strbuf_release(&err);
+}
+
 static void
 test_basic(void)
 {
@@ -489,6 +520,7 @@ main(void)
 {
 	test_vllm_literal();
 	test_basic();
+	test_nonfinite();
 	test_greedy();
 	test_unicode();
 	test_boundary();
