@@ -358,7 +358,8 @@ def main():
            tail(os.path.join(rundir, "slurm-merge-%s.out" % merge)))
         print("# 4 shards + merge on the one-node cluster: %.1f s" % wall)
         ok(job_state(env, array) == ["COMPLETED"] * SHARDS,
-           "all four array tasks completed")
+           "all four array tasks completed",
+           tail(os.path.join(rundir, "slurm-shard-%s_0.out" % array)))
         merged = os.path.join(rundir, "merged")
         got = per_sample(merged) if os.path.exists(
             os.path.join(merged, "samples", "gsm8k.jsonl")) else {}
