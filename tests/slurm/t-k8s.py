@@ -126,7 +126,10 @@ try:
     ok(rc == 0, "the unsharded run exits 0", se)
     whole = per_sample(os.path.join(out, "whole"))
 
-    penv = dict(os.environ, **env)
+    # A pod sees no Slurm (were this test itself run in a Slurm job).
+    penv = {k: v for k, v in os.environ.items()
+            if not k.startswith("SLURM_")}
+    penv.update(env)
     penv.update(qenv, QEVAL=QEVAL, QEVAL_MODEL="fake-model",
                 QEVAL_ENDPOINTS=a.url + " " + b.url,
                 QEVAL_ARGS=" ".join(common + ["-q"]),
