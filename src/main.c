@@ -35,6 +35,7 @@
 #include "results.h"
 #include "run.h"
 #include "serve.h"
+#include "shard.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -88,6 +89,7 @@ struct opts {
 	int		 gpus;
 	int		 workers;
 	unsigned	 shard_k, shard_n;
+	struct shard_sched sched;	/* --shard auto, or detected */
 	int		 quiet;
 	int		 verbose;
 	const char	*output;	/* report -o */
@@ -183,6 +185,7 @@ usage(FILE *f)
 "  --data-dir D          offline dataset mirror (or QEVAL_DATA_DIR)\n"
 "  --plugin-dir D        extra plugin directory (repeatable)\n"
 "  --shard K/N           evaluate every N-th sample starting at K (1..N)\n"
+"  --shard auto[/N]      K/N from a Slurm array or a Kubernetes Indexed Job\n"
 "  --no-exec             refuse tasks that run model-written code\n"
 "  --keep-think          do not strip <think>...</think> before scoring\n"
 "  --no-stream           do not stream (no time-to-first-token)\n"
@@ -504,10 +507,23 @@ parse_opts(int argc, char **argv, struct opts *o)
 			unsigned k, n;
 			char tail;
 
+			if (strncmp(optarg, "auto", 4) == 0) {
+				struct strbuf err = STRBUF_INIT;
+
+				if (shard_auto(optarg, &o->shard_k, &o->shard_n,
+				    &o->sched, &err) != 0) {
+					fprintf(stderr, "qeval: --shard %s: "
+					    "%s\n", optarg, err.buf);
+					strbuf_release(&err);
+					return (EXIT_USAGE);
+				}
+				strbuf_release(&err);
+				break;
+			}
 			if (sscanf(optarg, "%u/%u%c", &k, &n, &tail) != 2 ||
 			    n < 1 || k < 1 || k > n)
 				return (bad("--shard", optarg,
-				    "K/N with 1 <= K <= N"));
+				    "K/N with 1 <= K <= N, or auto"));
 			o->shard_k = k - 1;
 			o->shard_n = n;
 			break;
@@ -591,6 +607,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return (EXIT_USAGE);
 		}
 	}
+	if (o->sched.name == NULL)
+		shard_sched_detect(&o->sched);
 	return (-1);
 }
 
@@ -604,6 +622,7 @@ opts_release(struct opts *o)
 	free(o->kv);
 	free(o->endpoints);
 	free(o->plugin_dirs);
+	shard_sched_release(&o->sched);
 }
 
 /* ------------------------------------------------------------------ */
@@ -993,6 +1012,9 @@ fill_cfg(struct run_cfg *c, const struct opts *o, struct env *e,
 	c->gpus = o->gpus;
 	c->shard_k = o->shard_k;
 	c->shard_n = o->shard_n;
+	c->sched_name = o->sched.name;
+	c->sched_job_id = o->sched.job_id;
+	c->sched_index = o->sched.name != NULL ? o->sched.index : -1;
 	c->quiet = o->quiet;
 }
 
@@ -1382,6 +1404,20 @@ cmd_run(const struct opts *o, int argc, char **argv)
 	if (check_run_args(o) != 0)
 		return (EXIT_USAGE);
 	memset(&oc, 0, sizeof(oc));
+	if (o->resume && o->run_id != NULL) {
+		struct strbuf d = STRBUF_INIT;
+		int bad_shard;
+
+		strbuf_addf(&d, "%s/%s", o->out, o->run_id);
+		bad_shard = shard_resume_check(d.buf, o->shard_k, o->shard_n,
+		    &err);
+		strbuf_release(&d);
+		if (bad_shard) {
+			fprintf(stderr, "qeval: %s\n", err.buf);
+			strbuf_release(&err);
+			return (EXIT_USAGE);
+		}
+	}
 	if ((rc = env_init(&e, o, 1, &err)) != 0) {
 		rc = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN;
 		goto out;
@@ -1875,7 +1911,6 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 	unsigned char seen[4096];
 	FILE *jout = NULL;
 	int i, rc = EXIT_RUN;
-	unsigned shard_n = 0;
 
 	if (n < 1) {
 		fprintf(stderr, "qeval: merge needs the shards' run "
@@ -1899,12 +1934,9 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 			    "directory (no readable run.json)\n", shards[i]);
 			goto out;
 		}
-		if (first == NULL) {
+		if (first == NULL)
 			first = plan;
-			k = cJSON_GetObjectItemCaseSensitive(plan, "shard_n");
-			shard_n = cJSON_IsNumber(k) ?
-			    (unsigned)k->valuedouble : 0;
-		} else {
+		else {
 			for (j = 0; merge_keys[j] != NULL; j++)
 				if (!cJSON_Compare(cJSON_GetObjectItem(first,
 				    merge_keys[j]), cJSON_GetObjectItem(plan,
@@ -1931,11 +1963,18 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 		if (plan != first)
 			cJSON_Delete(plan);
 	}
-	for (i = 0; i < (int)shard_n && i < (int)sizeof(seen); i++)
-		if (!seen[i])
-			fprintf(stderr, "qeval: merge: warning: shard %d/%u is "
-			    "missing: its samples will count as not done\n",
-			    i + 1, shard_n);
+	/* Every shard there, each one finished, the same data: else the
+	 * merged run would quietly count samples as not done. */
+	strbuf_reset(&p);
+	if (shard_merge_check(shards, n, &p) != 0) {
+		char *l = p.buf, *nl;
+
+		for (; (nl = strchr(l, '\n')) != NULL; l = nl + 1)
+			fprintf(stderr, "qeval: merge: %.*s\n",
+			    (int)(nl - l), l);
+		fprintf(stderr, "qeval: merge: %s\n", l);
+		goto out;
+	}
 	/* The merged plan: every sample is ours again. */
 	cJSON_ReplaceItemInObject(first, "shard_k", cJSON_CreateNumber(0));
 	cJSON_ReplaceItemInObject(first, "shard_n", cJSON_CreateNumber(0));

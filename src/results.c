@@ -406,6 +406,20 @@ results_build(const struct results_input *in)
 		cJSON_AddNumberToObject(sh, "index", c->shard_k);
 		cJSON_AddNumberToObject(sh, "count", c->shard_n);
 	}
+	if (c->sched_name != NULL) {
+		cJSON *sc = cJSON_AddObjectToObject(o, "scheduler");
+
+		cJSON_AddStringToObject(sc, "name", c->sched_name);
+		if (c->sched_job_id != NULL)
+			cJSON_AddStringToObject(sc, "job_id", c->sched_job_id);
+		else
+			cJSON_AddNullToObject(sc, "job_id");
+		if (c->sched_index >= 0)
+			cJSON_AddNumberToObject(sc, "index",
+			    (double)c->sched_index);
+		else
+			cJSON_AddNullToObject(sc, "index");
+	}
 	a = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; i < in->ntasks; i++)
 		build_task(a, &in->tasks[i]);

@@ -79,6 +79,10 @@ struct run_cfg {
 	int			 quiet;		/* no summary on stdout */
 	const char		*serve_command;	/* --serve: what qeval ran */
 	double			 serve_cold_start_s;	/* spawn to healthy */
+	const char		*sched_name;	/* batch scheduler ("slurm",
+						 * "kubernetes"); NULL none */
+	const char		*sched_job_id;	/* its job id; NULL unknown */
+	long			 sched_index;	/* its task index; -1 none */
 };
 
 struct run_task_outcome {
