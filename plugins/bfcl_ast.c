@@ -1562,9 +1562,14 @@ bfcl_decode_fc(const char *tool_calls, struct bv *out, struct qp_buf *err,
 	memset(out, 0, sizeof(*out));
 	qp_buf_reset(err);
 	*looks = 0;
+	/*
+	 * No tool call: BFCL's FC handlers keep the message's tool_calls
+	 * list, which vLLM sends empty ([]), and decode_ast of [] is [],
+	 * so the checker then says wrong_count.
+	 */
 	if (tool_calls == NULL) {
-		qp_buf_adds(err, "the model answered with text, no tool call");
-		return (-1);
+		out->kind = BV_LIST;
+		return (0);
 	}
 	if (bv_json_parse(tool_calls, strlen(tool_calls), &tc, err) < 0)
 		return (-1);
@@ -1575,8 +1580,8 @@ bfcl_decode_fc(const char *tool_calls, struct bv *out, struct qp_buf *err,
 	}
 	if (tc.n == 0) {
 		bv_free(&tc);
-		qp_buf_adds(err, "the model answered with text, no tool call");
-		return (-1);
+		out->kind = BV_LIST;
+		return (0);
 	}
 	*looks = 1;
 	for (i = 0; i < tc.n; i++) {
@@ -2093,38 +2098,101 @@ kind_name(enum bv_kind k)
 	return (bv_type_name(&tmp));
 }
 
+/* Appends one formatted message, of any length. */
+static void
+vadd(struct qp_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	char *line;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0 || (line = malloc((size_t)n + 1)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	vsnprintf(line, (size_t)n + 1, fmt, ap);
+	qp_buf_add(b, line, (size_t)n);
+	free(line);
+}
+
+/*
+ * BFCL's result {"valid": False, "error": [msg], "error_type": type}.
+ * add_err() appends a second message to the error list (joined by a
+ * space in msg), as BFCL's type checker does.
+ */
 static void
 set_err(struct bfcl_result *r, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+add_err(struct bfcl_result *r, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
 set_err(struct bfcl_result *r, const char *type, const char *fmt, ...)
 {
 	va_list ap;
-	char line[512];
 
 	r->valid = 0;
 	r->error_type = type;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	qp_buf_reset(&r->msg);
-	qp_buf_adds(&r->msg, line);
+	va_start(ap, fmt);
+	vadd(&r->msg, fmt, ap);
+	va_end(ap);
 }
 
-/* A short repr for messages. */
+static void
+add_err(struct bfcl_result *r, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->valid = 0;
+	r->error_type = type;
+	if (r->msg.len > 0)
+		qp_buf_add(&r->msg, " ", 1);
+	va_start(ap, fmt);
+	vadd(&r->msg, fmt, ap);
+	va_end(ap);
+}
+
+/* An error with an empty message list (BFCL's "error": []). */
+static void
+set_err_empty(struct bfcl_result *r, const char *type)
+{
+	r->valid = 0;
+	r->error_type = type;
+	qp_buf_reset(&r->msg);
+}
+
+/* Python's repr() of a value, whole (BFCL never shortens one). */
 static const char *
-short_repr(struct qp_buf *tmp, const struct bv *v)
+repr_of(struct qp_buf *tmp, const struct bv *v)
 {
 	qp_buf_reset(tmp);
 	bv_py_repr(tmp, v);
-	if (tmp->buf != NULL && tmp->len > 120) {
-		tmp->buf[117] = '.';
-		tmp->buf[118] = '.';
-		tmp->buf[119] = '.';
-		tmp->buf[120] = '\0';
-		tmp->len = 120;
-	}
+	return (qp_buf_str(tmp) ? qp_buf_str(tmp) : "?");
+}
+
+/* Python's str(): a string as it is, anything else as its repr. */
+static const char *
+str_of(struct qp_buf *tmp, const struct bv *v)
+{
+	qp_buf_reset(tmp);
+	if (v->kind == BV_STR)
+		qp_buf_add(tmp, v->s, v->len);
+	else
+		bv_py_repr(tmp, v);
+	return (qp_buf_str(tmp) ? qp_buf_str(tmp) : "");
+}
+
+/* repr() of a parameter name (a str in every caller). */
+static const char *
+repr_name(struct qp_buf *tmp, const char *s)
+{
+	qp_buf_reset(tmp);
+	py_str_repr(tmp, s, strlen(s));
 	return (qp_buf_str(tmp) ? qp_buf_str(tmp) : "?");
 }
 
@@ -2147,13 +2215,14 @@ type_checker(const char *param, const struct bv *value, const struct bv *pa,
     const char *expected_desc, enum bv_kind expected, int nested,
     struct bfcl_result *r, int *is_variable)
 {
-	struct qp_buf tmp = QP_BUF_INIT;
+	struct qp_buf tmp = QP_BUF_INIT, pn = QP_BUF_INIT;
 	int pat = answer_type(pa);
 	int is_var = pat >= 0 && pat != (int)expected;
 	size_t i, j;
 
 	r->valid = 1;
 	r->error_type = NULL;
+	qp_buf_reset(&r->msg);
 	*is_variable = 0;
 	if (value->kind == expected) {
 		if (nested < 0) {
@@ -2188,37 +2257,45 @@ type_checker(const char *param, const struct bv *value, const struct bv *pa,
 				return;
 			}
 		}
+		/* str(nested_type_converted): "<class 'float'>" */
 		set_err(r, "type_error:nested", "Nested type checking failed "
-		    "for parameter '%s'. Expected outer type %s with inner "
-		    "type %s. Parameter value: %s.", param, expected_desc,
-		    kind_name((enum bv_kind)nested), short_repr(&tmp, value));
+		    "for parameter %s. Expected outer type %s with inner "
+		    "type <class '%s'>. Parameter value: %s.",
+		    repr_name(&pn, param), expected_desc,
+		    kind_name((enum bv_kind)nested), repr_of(&tmp, value));
 	}
 	if (pat >= 0 && (int)value->kind == pat) {
 		*is_variable = 1;
 		qp_buf_free(&tmp);
+		qp_buf_free(&pn);
 		return;	/* valid, or the nested failure above */
 	}
-	set_err(r, "type_error:simple", "Incorrect type for parameter '%s'. "
-	    "Expected type %s, got %s. Parameter value: %s.", param,
-	    expected_desc, bv_type_name(value), short_repr(&tmp, value));
+	/* appended after a nested failure: BFCL's list then holds both */
+	add_err(r, "type_error:simple", "Incorrect type for parameter %s. "
+	    "Expected type %s, got %s. Parameter value: %s.",
+	    repr_name(&pn, param), expected_desc, bv_type_name(value),
+	    repr_of(&tmp, value));
 	qp_buf_free(&tmp);
+	qp_buf_free(&pn);
 }
 
 static void
 string_checker(const char *param, const struct bv *value,
     const struct bv *pa, struct bfcl_result *r)
 {
-	struct qp_buf t1 = QP_BUF_INIT, t2 = QP_BUF_INIT;
+	struct qp_buf t1 = QP_BUF_INIT, t2 = QP_BUF_INIT, t3 = QP_BUF_INIT;
 	size_t i;
 
 	for (i = 0; pa != NULL && pa->kind == BV_LIST && i < pa->n; i++)
 		if (pa->items[i].kind == BV_STR && std_eq(value, &pa->items[i]))
 			return;
-	set_err(r, "value_error:string", "Invalid value for parameter '%s': "
-	    "%s. Expected one of %s. Case insensitive.", param,
-	    short_repr(&t1, value), pa != NULL ? short_repr(&t2, pa) : "[]");
+	set_err(r, "value_error:string", "Invalid value for parameter %s: "
+	    "%s. Expected one of %s. Case insensitive.",
+	    repr_name(&t3, param), repr_of(&t1, value),
+	    pa != NULL ? repr_of(&t2, pa) : "[]");
 	qp_buf_free(&t1);
 	qp_buf_free(&t2);
+	qp_buf_free(&t3);
 }
 
 /* The list of acceptable lists: each must equal value element-wise. */
@@ -2226,7 +2303,7 @@ static void
 list_checker(const char *param, const struct bv *value, const struct bv *pa,
     struct bfcl_result *r)
 {
-	struct qp_buf t1 = QP_BUF_INIT, t2 = QP_BUF_INIT;
+	struct qp_buf t1 = QP_BUF_INIT, t2 = QP_BUF_INIT, t3 = QP_BUF_INIT;
 	size_t i, j;
 
 	for (i = 0; pa != NULL && pa->kind == BV_LIST && i < pa->n; i++) {
@@ -2249,28 +2326,56 @@ list_checker(const char *param, const struct bv *value, const struct bv *pa,
 			return;
 	}
 	set_err(r, "value_error:list/tuple", "Invalid value for parameter "
-	    "'%s': %s. Expected one of %s.", param, short_repr(&t1, value),
-	    pa != NULL ? short_repr(&t2, pa) : "[]");
+	    "%s: %s. Expected one of %s.", repr_name(&t3, param),
+	    repr_of(&t1, value), pa != NULL ? repr_of(&t2, pa) : "[]");
 	qp_buf_free(&t1);
 	qp_buf_free(&t2);
+	qp_buf_free(&t3);
+}
+
+/*
+ * repr() of BFCL's standardize_possible_answer in dict_checker: the
+ * acceptable values with every string standardised.
+ */
+static void
+std_list_repr(struct qp_buf *o, const struct bv *acc)
+{
+	const struct bv *it = acc->kind == BV_LIST ? acc->items : acc;
+	size_t n = acc->kind == BV_LIST ? acc->n : 1, i;
+
+	qp_buf_reset(o);
+	qp_buf_adds(o, "[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			qp_buf_adds(o, ", ");
+		if (it[i].kind == BV_STR) {
+			struct qp_buf t = QP_BUF_INIT;
+
+			bfcl_standardize(&t, it[i].s, it[i].len);
+			py_str_repr(o, t.buf != NULL ? t.buf : "", t.len);
+			qp_buf_free(&t);
+		} else
+			bv_py_repr(o, &it[i]);
+	}
+	qp_buf_adds(o, "]");
 }
 
 static void
 dict_checker(const char *param, const struct bv *value, const struct bv *pas,
     struct bfcl_result *r)
 {
-	struct qp_buf tmp = QP_BUF_INIT, t2 = QP_BUF_INIT;
+	struct qp_buf tmp = QP_BUF_INIT, t2 = QP_BUF_INIT, t3 = QP_BUF_INIT;
 	size_t i, k, m;
 
 	(void)param;
-	set_err(r, "dict_checker:unclear", "No acceptable dict.");
+	set_err_empty(r, "dict_checker:unclear");
 	for (i = 0; pas != NULL && pas->kind == BV_LIST && i < pas->n; i++) {
 		const struct bv *pa = &pas->items[i];
 		int flag = 1;
 
 		if (is_empty_str(pa))
 			continue;
-		set_err(r, "dict_checker:unclear", "No acceptable dict.");
+		set_err_empty(r, "dict_checker:unclear");
 		if (value->kind != BV_DICT) {
 			set_err(r, "value_error:dict_key", "Expected a dict, "
 			    "got %s.", bv_type_name(value));
@@ -2282,9 +2387,10 @@ dict_checker(const char *param, const struct bv *value, const struct bv *pas,
 			const struct bv *acc = dict_find(pa, key);
 
 			if (acc == NULL) {
+				/* f"...: '{key}'.": str(), not repr() */
 				set_err(r, "value_error:dict_key", "Unexpected "
-				    "dict key parameter: %s.",
-				    short_repr(&tmp, key));
+				    "dict key parameter: '%s'.",
+				    str_of(&tmp, key));
 				flag = 0;
 				break;
 			}
@@ -2296,9 +2402,12 @@ dict_checker(const char *param, const struct bv *value, const struct bv *pas,
 					continue;
 			} else if (eq_std(val, acc))
 				continue;
+			/* BFCL lists the standardised answers here */
+			std_list_repr(&t3, acc);
 			set_err(r, "value_error:dict_value",
-			    "Invalid value for parameter %s: %s.",
-			    short_repr(&tmp, key), short_repr(&t2, val));
+			    "Invalid value for parameter %s: %s. Expected one "
+			    "of %s.", repr_of(&tmp, key), repr_of(&t2, val),
+			    qp_buf_str(&t3) ? qp_buf_str(&t3) : "[]");
 			flag = 0;
 		}
 		if (flag && pa->kind == BV_DICT)
@@ -2307,8 +2416,8 @@ dict_checker(const char *param, const struct bv *value, const struct bv *pas,
 				    NULL &&
 				    !has_optional(&pa->items[2 * k + 1])) {
 					set_err(r, "value_error:dict_key",
-					    "Missing dict key parameter: %s.",
-					    short_repr(&tmp,
+					    "Missing dict key parameter: "
+					    "'%s'.", str_of(&tmp,
 					    &pa->items[2 * k]));
 					flag = 0;
 					break;
@@ -2320,11 +2429,13 @@ dict_checker(const char *param, const struct bv *value, const struct bv *pas,
 			qp_buf_reset(&r->msg);
 			qp_buf_free(&tmp);
 			qp_buf_free(&t2);
+			qp_buf_free(&t3);
 			return;
 		}
 	}
 	qp_buf_free(&tmp);
 	qp_buf_free(&t2);
+	qp_buf_free(&t3);
 }
 
 static void
@@ -2333,8 +2444,7 @@ list_dict_checker(const char *param, const struct bv *value,
 {
 	size_t i, j;
 
-	set_err(r, "list_dict_checker:unclear", "No acceptable list of "
-	    "dicts.");
+	set_err_empty(r, "list_dict_checker:unclear");
 	for (i = 0; pas != NULL && pas->kind == BV_LIST && i < pas->n; i++) {
 		const struct bv *pa = &pas->items[i];
 		size_t pn = pa->kind == BV_LIST ? pa->n : is_empty_str(pa) ?
@@ -2400,16 +2510,16 @@ simple_checker(const struct bv *desc, const struct bv *call,
 	mp = name.buf != NULL ? bv_get(call, name.buf) : NULL;
 	if (mp == NULL || name.buf == NULL) {
 		set_err(r, "simple_function_checker:wrong_func_name",
-		    "Function name '%s' not found in model output.",
-		    name.buf != NULL ? name.buf : "");
+		    "Function name %s not found in model output.",
+		    repr_name(&tmp, name.buf != NULL ? name.buf : ""));
 		goto out;
 	}
 	for (i = 0; req != NULL && req->kind == BV_LIST && i < req->n; i++)
 		if (req->items[i].kind == BV_STR &&
 		    dict_find(mp, &req->items[i]) == NULL) {
 			set_err(r, "simple_function_checker:missing_required",
-			    "Missing required parameter: '%s'.",
-			    req->items[i].s);
+			    "Missing required parameter: %s.",
+			    repr_of(&tmp, &req->items[i]));
 			goto out;
 		}
 	for (i = 0; i < mp->n; i++) {
@@ -2426,7 +2536,7 @@ simple_checker(const struct bv *desc, const struct bv *call,
 		if (key->kind != BV_STR || det == NULL || acc == NULL) {
 			set_err(r, "simple_function_checker:unexpected_param",
 			    "Unexpected parameter: %s.",
-			    short_repr(&tmp, key));
+			    repr_of(&tmp, key));
 			goto out;
 		}
 		tname = bv_get(det, "type");
@@ -2485,11 +2595,13 @@ simple_checker(const struct bv *desc, const struct bv *call,
 			if (bv_py_eq(&conv, &acc->items[m]))
 				break;
 		if (acc->kind != BV_LIST || m == acc->n) {
-			struct qp_buf t2 = QP_BUF_INIT;
+			struct qp_buf t2 = QP_BUF_INIT, t3 = QP_BUF_INIT;
 
 			set_err(r, "value_error:others", "Invalid value for "
-			    "parameter '%s': %s. Expected one of %s.", key->s,
-			    short_repr(&tmp, &conv), short_repr(&t2, acc));
+			    "parameter %s: %s. Expected one of %s.",
+			    repr_of(&t3, key), repr_of(&tmp, &conv),
+			    repr_of(&t2, acc));
+			qp_buf_free(&t3);
 			qp_buf_free(&t2);
 			goto out;
 		}
@@ -2499,8 +2611,7 @@ simple_checker(const struct bv *desc, const struct bv *call,
 		    !has_optional(&pa->items[2 * i + 1])) {
 			set_err(r, "simple_function_checker:missing_optional",
 			    "Optional parameter %s not provided and not marked "
-			    "as optional.",
-			    short_repr(&tmp, &pa->items[2 * i]));
+			    "as optional.", repr_of(&tmp, &pa->items[2 * i]));
 			goto out;
 		}
 	r->valid = 1;
@@ -2544,8 +2655,7 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 
 		if (decoded->n != answer->n) {
 			set_err(r, "parallel_function_checker_no_order:"
-			    "wrong_count", "Wrong number of functions: %zu, "
-			    "expected %zu.", decoded->n, answer->n);
+			    "wrong_count", "Wrong number of functions.");
 			return;
 		}
 		used = calloc(decoded->n + 1, 1);
@@ -2558,6 +2668,7 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 			const struct bv *desc = ans->kind == BV_DICT &&
 			    ans->n == 1 ? find_description(funcs,
 			    &ans->items[0]) : NULL;
+			struct qp_buf why = QP_BUF_INIT, idx = QP_BUF_INIT;
 			int found = 0;
 
 			for (j = 0; desc != NULL && j < decoded->n; j++) {
@@ -2570,24 +2681,35 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 					found = 1;
 					break;
 				}
+				/* BFCL's all_errors entry, as one line */
+				qp_buf_addf(&why, " Model Result Index %zu: "
+				    "%s: %s", j, r->error_type,
+				    qp_buf_str(&r->msg) ? qp_buf_str(&r->msg) :
+				    "");
 			}
 			if (!found) {
-				struct qp_buf why = QP_BUF_INIT;
+				size_t nidx = 0;
 
-				qp_buf_adds(&why, r->msg.buf != NULL ?
-				    r->msg.buf : "");
+				/* considered_indices: the unmatched ones */
+				qp_buf_adds(&idx, "[");
+				for (j = 0; j < decoded->n; j++)
+					if (!used[j])
+						qp_buf_addf(&idx, "%s%zu",
+						    nidx++ ? ", " : "", j);
+				qp_buf_adds(&idx, "]");
 				set_err(r, "parallel_function_checker_no_order:"
 				    "cannot_find_match", "Could not find a "
-				    "matching function for index %zu of "
-				    "possible answers (%s): %s", i,
-				    desc != NULL &&
-				    ans->items[0].kind == BV_STR ?
-				    ans->items[0].s : "?",
-				    why.buf != NULL ? why.buf : "");
+				    "matching function among index %s of model "
+				    "output for index %zu of possible "
+				    "answers.%s", qp_buf_str(&idx) ?
+				    qp_buf_str(&idx) : "[]", i,
+				    qp_buf_str(&why) ? qp_buf_str(&why) : "");
 				qp_buf_free(&why);
+				qp_buf_free(&idx);
 				free(used);
 				return;
 			}
+			qp_buf_free(&why);
 		}
 		free(used);
 		r->valid = 1;
@@ -2600,8 +2722,7 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 
 		if (decoded->n != answer->n) {
 			set_err(r, "multiple_function_checker:wrong_count",
-			    "Wrong number of functions: %zu, expected %zu.",
-			    decoded->n, answer->n);
+			    "Wrong number of functions.");
 			return;
 		}
 		desc = ans->kind == BV_DICT && ans->n == 1 ?
@@ -2616,7 +2737,7 @@ bfcl_check(const struct bv *funcs, const struct bv *decoded,
 	}
 	if (decoded->n != 1) {
 		set_err(r, "simple_function_checker:wrong_count",
-		    "Wrong number of functions: %zu, expected 1.", decoded->n);
+		    "Wrong number of functions.");
 		return;
 	}
 	simple_checker(&funcs->items[0], &decoded->items[0],

@@ -104,7 +104,8 @@ BFCL_HIDDEN int	 bfcl_decode_prompt(const char *text, size_t len,
 /*
  * FC mode: decodes the response's tool_calls JSON array text into the
  * same shape ({name: json.loads(arguments)}).  NULL or "[]" tool_calls
- * mean the model answered with text: BFCL then fails to decode.
+ * (the model answered with text) decode to an empty list, as BFCL's
+ * handlers decode vLLM's empty tool_calls list.
  */
 BFCL_HIDDEN int	 bfcl_decode_fc(const char *tool_calls, struct bv *out,
 		    struct qp_buf *err, int *looks_like_call);
