@@ -1078,8 +1078,9 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		if (call) {
 			/* eval_runner.py's relevance_file_runner */
 			etype = "irrelevance_error:decoder_success";
-			qp_buf_addf(&b->reason, "%s: Valid syntax. Successfully "
-			    "decode AST when it should not.", etype);
+			qp_buf_addf(&b->reason, "%s: Valid syntax. "
+			    "Successfully decode AST when it should not.",
+			    etype);
 			out->values[M_VALID] = 1.0;
 		} else if (!decoded && looks) {
 			malformed = 1;

@@ -14,6 +14,7 @@
 #include "bfcl_ast.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -647,8 +648,17 @@ struct pp {
 	const char	*s;
 	size_t		 len, pos;
 	int		 depth;
+	int		 eval;	/* inside a BinOp: Python's eval() rules */
 	struct qp_buf	*err;
 };
+
+/*
+ * What kind of Python AST node a value was read from: BFCL's
+ * resolve_ast_by_type() treats them differently (a Name is its
+ * string, a UnaryOp is -operand.value, a BinOp is eval()ed).
+ */
+enum node { N_CONST, N_ELLIPSIS, N_NAME, N_OTHER, N_UNARY, N_UNARY_BAD,
+	N_BINOP };
 
 static int
 pp_fail(struct pp *p, const char *what)
@@ -1015,6 +1025,11 @@ pp_number(struct pp *p, struct bv *out, int neg)
 }
 
 static int pp_value(struct pp *, struct bv *);
+static int pp_expr(struct pp *, struct bv *, enum node *);
+static int pp_sum(struct pp *, struct bv *, enum node *);
+
+#define UNARY_BAD	"a unary operator outside arithmetic applies to a " \
+    "constant only (BFCL reads it as -operand.value)"
 
 /* Hashable in Python: no list or dict inside. */
 static int
@@ -1052,8 +1067,7 @@ pp_seq(struct pp *p, struct bv *out, char close, enum bv_kind kind,
 			if (p->pos >= p->len || p->s[p->pos] != ',') {
 				vec_free(&items);
 				return (pp_fail(p, "expected ',' or a closing "
-				    "bracket (expressions are not "
-				    "supported)"));
+				    "bracket"));
 			}
 			p->pos++;
 			pp_ws(p);
@@ -1142,14 +1156,19 @@ pp_dict(struct pp *p, struct bv *out)
 	return (0);
 }
 
+/*
+ * One atom: a literal, a name, or a bracketed display or group.  *node
+ * says which AST node it is (a group passes its content's through).
+ */
 static int
-pp_value(struct pp *p, struct bv *out)
+pp_atom(struct pp *p, struct bv *out, enum node *node)
 {
 	size_t n;
 	char c;
 	int raw, rc, k;
 
 	memset(out, 0, sizeof(*out));
+	*node = N_OTHER;
 	pp_ws(p);
 	if (p->pos >= p->len)
 		return (pp_fail(p, "unexpected end of input"));
@@ -1157,9 +1176,10 @@ pp_value(struct pp *p, struct bv *out)
 		return (pp_fail(p, "nested too deeply"));
 	c = p->s[p->pos];
 	k = str_start(p, p->pos, &raw);
-	if (k != 0)
+	if (k != 0) {
 		rc = pp_string(p, out);
-	else if (c == '[') {
+		*node = N_CONST;
+	} else if (c == '[') {
 		p->pos++;
 		rc = pp_seq(p, out, ']', BV_LIST, NULL);
 	} else if (c == '(') {
@@ -1172,7 +1192,7 @@ pp_value(struct pp *p, struct bv *out)
 			memset(out, 0, sizeof(*out));
 			out->kind = BV_TUPLE;
 			rc = 0;
-		} else if (pp_value(p, &first) < 0)
+		} else if (pp_expr(p, &first, node) < 0)
 			rc = -1;
 		else {
 			pp_ws(p);
@@ -1181,43 +1201,45 @@ pp_value(struct pp *p, struct bv *out)
 				p->pos++;
 				*out = first;
 				rc = 0;
-			} else if (p->pos < p->len && p->s[p->pos] == ',')
-				rc = pp_seq(p, out, ')', BV_TUPLE, &first);
-			else {
+			} else if (p->pos < p->len && p->s[p->pos] == ',') {
+				if (*node == N_UNARY_BAD) {
+					bv_free(&first);
+					rc = pp_fail(p, UNARY_BAD);
+				} else
+					rc = pp_seq(p, out, ')', BV_TUPLE,
+					    &first);
+				*node = N_OTHER;
+			} else {
 				bv_free(&first);
-				rc = pp_fail(p, "expected ',' or ')' "
-				    "(expressions are not supported)");
+				rc = pp_fail(p, "expected ',' or ')'");
 			}
 		}
 	} else if (c == '{') {
 		p->pos++;
 		rc = pp_dict(p, out);
 	} else if ((c >= '0' && c <= '9') || (c == '.' && p->pos + 1 <
-	    p->len && p->s[p->pos + 1] >= '0' && p->s[p->pos + 1] <= '9'))
+	    p->len && p->s[p->pos + 1] >= '0' && p->s[p->pos + 1] <= '9')) {
 		rc = pp_number(p, out, 0);
-	else if (c == '-') {
-		p->pos++;
-		pp_ws(p);
-		if (p->pos < p->len && ((p->s[p->pos] >= '0' &&
-		    p->s[p->pos] <= '9') || (p->s[p->pos] == '.' &&
-		    p->pos + 1 < p->len && p->s[p->pos + 1] >= '0' &&
-		    p->s[p->pos + 1] <= '9')))
-			rc = pp_number(p, out, 1);
-		else
-			rc = pp_fail(p, "unary minus is supported before a "
-			    "number only");
+		*node = N_CONST;
 	} else if (c == '.' && p->len - p->pos >= 3 &&
 	    memcmp(p->s + p->pos, "...", 3) == 0) {
 		/* Ellipsis: BFCL reads it as the string "...". */
 		p->pos += 3;
-		out->kind = BV_STR;
-		out->s = strdup("...");
-		out->len = 3;
-		rc = out->s != NULL ? 0 : pp_fail(p, "out of memory");
+		*node = N_ELLIPSIS;
+		if (p->eval)
+			rc = pp_fail(p, "Ellipsis in arithmetic is not "
+			    "supported");
+		else {
+			out->kind = BV_STR;
+			out->s = strdup("...");
+			out->len = 3;
+			rc = out->s != NULL ? 0 : pp_fail(p, "out of memory");
+		}
 	} else if ((n = pp_ident(p, p->pos)) > 0) {
 		const char *w = p->s + p->pos;
 		size_t after;
 
+		*node = N_CONST;
 		if (word_is(w, n, "True") || word_is(w, n, "False")) {
 			out->kind = BV_BOOL;
 			out->i = w[0] == 'T';
@@ -1228,7 +1250,8 @@ pp_value(struct pp *p, struct bv *out)
 			p->pos += n;
 			rc = 0;
 		} else if (is_keyword(w, n))
-			rc = pp_fail(p, "expressions are not supported");
+			rc = pp_fail(p, "expressions other than constant "
+			    "arithmetic are not supported");
 		else {
 			after = p->pos + n;
 			while (after < p->len && (p->s[after] == ' ' ||
@@ -1241,11 +1264,21 @@ pp_value(struct pp *p, struct bv *out)
 			    p->s[after] == '['))
 				rc = pp_fail(p, "attribute and subscript "
 				    "expressions are not supported");
-			else {
+			else if (p->eval) {
+				/* eval() knows no such name */
+				struct qp_buf m = QP_BUF_INIT;
+
+				qp_buf_addf(&m, "name '%.*s' is not defined",
+				    (int)(n > 64 ? 64 : n), w);
+				rc = pp_fail(p, qp_buf_str(&m) ?
+				    qp_buf_str(&m) : "undefined name");
+				qp_buf_free(&m);
+			} else {
 				/* A bare name: BFCL takes its identifier
 				 * as a string. */
 				struct qp_buf b = QP_BUF_INIT;
 
+				*node = N_NAME;
 				qp_buf_add(&b, w, n);
 				p->pos += n;
 				rc = take_str(&b, out);
@@ -1259,6 +1292,546 @@ pp_value(struct pp *p, struct bv *out)
 		rc = pp_fail(p, "unsupported syntax");
 	p->depth--;
 	return (rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Constant arithmetic                                                */
+
+/*
+ * BFCL's resolve_ast_by_type() reads a BinOp as eval(ast.unparse(node))
+ * and a UnaryOp as -node.operand.value.  qeval never evaluates model
+ * text: this evaluator computes what Python's eval() would over
+ * literals only (numbers, bools, None, strings, lists, tuples, dicts),
+ * with the operators + - * / // % ** and unary + - ~; a name is
+ * Python's NameError, anything else a decoder error.  Integers are 64
+ * bits (a larger result is an error where Python would go on).
+ */
+
+#define SEQ_MAX		(1u << 20)	/* items or bytes of a repetition */
+
+static int
+bv_copy(struct bv *dst, const struct bv *src)
+{
+	size_t i, n;
+
+	*dst = *src;
+	dst->s = NULL;
+	dst->items = NULL;
+	if (src->kind == BV_STR) {
+		dst->s = malloc(src->len + 1);
+		if (dst->s == NULL)
+			return (-1);
+		memcpy(dst->s, src->s, src->len);
+		dst->s[src->len] = '\0';
+	} else if (src->kind == BV_LIST || src->kind == BV_TUPLE ||
+	    src->kind == BV_DICT) {
+		n = src->kind == BV_DICT ? 2 * src->n : src->n;
+		dst->items = calloc(n + 1, sizeof(*dst->items));
+		if (dst->items == NULL)
+			return (-1);
+		for (i = 0; i < n; i++)
+			if (bv_copy(&dst->items[i], &src->items[i]) < 0) {
+				dst->n = src->kind == BV_DICT ? i / 2 : i;
+				bv_free(dst);
+				return (-1);
+			}
+	}
+	return (0);
+}
+
+static int
+is_intlike(const struct bv *v)
+{
+	return (v->kind == BV_INT || v->kind == BV_BOOL);
+}
+
+static int
+is_numeric(const struct bv *v)
+{
+	return (is_intlike(v) || v->kind == BV_FLOAT);
+}
+
+static double
+as_double(const struct bv *v)
+{
+	return (v->kind == BV_FLOAT ? v->f : (double)v->i);
+}
+
+static void
+set_int(struct bv *o, long long i)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = BV_INT;
+	o->i = i;
+}
+
+static void
+set_float(struct bv *o, double f)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = BV_FLOAT;
+	o->f = f;
+}
+
+/* Python's TypeError text for a binary operator. */
+static int
+ev_type_error(struct pp *p, const char *op, const struct bv *a,
+    const struct bv *b)
+{
+	struct qp_buf m = QP_BUF_INIT;
+	int rc;
+
+	qp_buf_addf(&m, "unsupported operand type(s) for %s: '%s' and '%s'",
+	    op, bv_type_name(a), bv_type_name(b));
+	rc = pp_fail(p, qp_buf_str(&m) ? qp_buf_str(&m) : "type error");
+	qp_buf_free(&m);
+	return (rc);
+}
+
+/* seq * n for a str, list or tuple. */
+static int
+ev_repeat(struct pp *p, const struct bv *seq, long long n, struct bv *o)
+{
+	size_t unit = seq->kind == BV_STR ? seq->len : seq->n, i, k;
+
+	memset(o, 0, sizeof(*o));
+	o->kind = seq->kind;
+	if (n <= 0 || unit == 0) {
+		if (seq->kind == BV_STR && (o->s = calloc(1, 1)) == NULL)
+			return (pp_fail(p, "out of memory"));
+		return (0);
+	}
+	if ((unsigned long long)n > SEQ_MAX / unit)
+		return (pp_fail(p, "repetition too large"));
+	if (seq->kind == BV_STR) {
+		o->s = malloc(unit * (size_t)n + 1);
+		if (o->s == NULL)
+			return (pp_fail(p, "out of memory"));
+		for (i = 0; i < (size_t)n; i++)
+			memcpy(o->s + i * unit, seq->s, unit);
+		o->len = unit * (size_t)n;
+		o->s[o->len] = '\0';
+		return (0);
+	}
+	o->items = calloc(unit * (size_t)n + 1, sizeof(*o->items));
+	if (o->items == NULL)
+		return (pp_fail(p, "out of memory"));
+	for (i = 0; i < (size_t)n; i++)
+		for (k = 0; k < unit; k++) {
+			if (bv_copy(&o->items[o->n], &seq->items[k]) < 0) {
+				bv_free(o);
+				return (pp_fail(p, "out of memory"));
+			}
+			o->n++;
+		}
+	return (0);
+}
+
+/* a + b for two strs, lists or tuples of the same kind. */
+static int
+ev_concat(struct pp *p, const struct bv *a, const struct bv *b,
+    struct bv *o)
+{
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->kind = a->kind;
+	if (a->kind == BV_STR) {
+		if (a->len + b->len > SEQ_MAX)
+			return (pp_fail(p, "string too long"));
+		o->s = malloc(a->len + b->len + 1);
+		if (o->s == NULL)
+			return (pp_fail(p, "out of memory"));
+		memcpy(o->s, a->s, a->len);
+		memcpy(o->s + a->len, b->s, b->len);
+		o->len = a->len + b->len;
+		o->s[o->len] = '\0';
+		return (0);
+	}
+	if (a->n + b->n > SEQ_MAX)
+		return (pp_fail(p, "sequence too long"));
+	o->items = calloc(a->n + b->n + 1, sizeof(*o->items));
+	if (o->items == NULL)
+		return (pp_fail(p, "out of memory"));
+	for (i = 0; i < a->n + b->n; i++) {
+		if (bv_copy(&o->items[i], i < a->n ? &a->items[i] :
+		    &b->items[i - a->n]) < 0) {
+			bv_free(o);
+			return (pp_fail(p, "out of memory"));
+		}
+		o->n++;
+	}
+	return (0);
+}
+
+/* Python's float divmod (floatobject.c): the floor quotient and mod. */
+static void
+float_divmod(double vx, double wx, double *fdiv, double *fmodp)
+{
+	double mod = fmod(vx, wx), div = (vx - mod) / wx, floordiv;
+
+	if (mod != 0.0) {
+		if ((wx < 0) != (mod < 0)) {
+			mod += wx;
+			div -= 1.0;
+		}
+	} else
+		mod = copysign(0.0, wx);
+	if (div != 0.0) {
+		floordiv = floor(div);
+		if (div - floordiv > 0.5)
+			floordiv += 1.0;
+	} else
+		floordiv = copysign(0.0, vx / wx);
+	*fdiv = floordiv;
+	*fmodp = mod;
+}
+
+/* int ** int for a non-negative exponent, or -1 on overflow. */
+static int
+int_pow(long long b, long long e, long long *out)
+{
+	long long r = 1;
+
+	while (e > 0) {
+		if ((e & 1) && __builtin_mul_overflow(r, b, &r))
+			return (-1);
+		e >>= 1;
+		if (e > 0 && __builtin_mul_overflow(b, b, &b))
+			return (-1);
+	}
+	*out = r;
+	return (0);
+}
+
+/* One binary operation, as Python computes it; a and b stay owned. */
+static int
+ev_binop(struct pp *p, const char *op, const struct bv *a,
+    const struct bv *b, struct bv *o)
+{
+	long long x, y, r;
+	double fx, fy, q, m;
+
+	memset(o, 0, sizeof(*o));
+	if (strcmp(op, "+") == 0 && a->kind == b->kind &&
+	    (a->kind == BV_STR || a->kind == BV_LIST || a->kind == BV_TUPLE))
+		return (ev_concat(p, a, b, o));
+	if (strcmp(op, "*") == 0 && (a->kind == BV_STR || a->kind == BV_LIST ||
+	    a->kind == BV_TUPLE) && is_intlike(b))
+		return (ev_repeat(p, a, b->i, o));
+	if (strcmp(op, "*") == 0 && (b->kind == BV_STR || b->kind == BV_LIST ||
+	    b->kind == BV_TUPLE) && is_intlike(a))
+		return (ev_repeat(p, b, a->i, o));
+	if (!is_numeric(a) || !is_numeric(b))
+		return (ev_type_error(p, op, a, b));
+	if (is_intlike(a) && is_intlike(b) && strcmp(op, "/") != 0) {
+		x = a->i;
+		y = b->i;
+		if (op[0] == '+' && !__builtin_add_overflow(x, y, &r)) {
+			set_int(o, r);
+			return (0);
+		}
+		if (op[0] == '-' && !__builtin_sub_overflow(x, y, &r)) {
+			set_int(o, r);
+			return (0);
+		}
+		if (strcmp(op, "*") == 0 && !__builtin_mul_overflow(x, y,
+		    &r)) {
+			set_int(o, r);
+			return (0);
+		}
+		if (strcmp(op, "//") == 0 || op[0] == '%') {
+			if (y == 0)
+				return (pp_fail(p, "integer division or "
+				    "modulo by zero"));
+			if (x == LLONG_MIN && y == -1)
+				return (pp_fail(p, "integer too large"));
+			/* floor division: the remainder takes y's sign */
+			r = x / y;
+			if (x % y != 0 && ((x % y < 0) != (y < 0)))
+				set_int(o, op[0] == '%' ? x % y + y : r - 1);
+			else
+				set_int(o, op[0] == '%' ? x % y : r);
+			return (0);
+		}
+		if (strcmp(op, "**") == 0) {
+			if (y >= 0) {
+				if (int_pow(x, y, &r) < 0)
+					return (pp_fail(p, "integer too "
+					    "large"));
+				set_int(o, r);
+				return (0);
+			}
+			if (x == 0)
+				return (pp_fail(p, "0.0 cannot be raised to "
+				    "a negative power"));
+			set_float(o, pow((double)x, (double)y));
+			return (0);
+		}
+		return (pp_fail(p, "integer too large"));
+	}
+	fx = as_double(a);
+	fy = as_double(b);
+	switch (op[0]) {
+	case '+':
+		set_float(o, fx + fy);
+		return (0);
+	case '-':
+		set_float(o, fx - fy);
+		return (0);
+	case '%':
+		if (fy == 0.0)
+			return (pp_fail(p, "float modulo by zero"));
+		float_divmod(fx, fy, &q, &m);
+		set_float(o, m);
+		return (0);
+	case '/':
+		if (strcmp(op, "//") == 0) {
+			if (fy == 0.0)
+				return (pp_fail(p, "float floor division by "
+				    "zero"));
+			float_divmod(fx, fy, &q, &m);
+			set_float(o, q);
+			return (0);
+		}
+		if (fy == 0.0)
+			return (pp_fail(p, "division by zero"));
+		set_float(o, fx / fy);
+		return (0);
+	default:
+		break;
+	}
+	if (strcmp(op, "**") == 0) {
+		if (fx == 0.0 && fy < 0.0)
+			return (pp_fail(p, "0.0 cannot be raised to a negative "
+			    "power"));
+		if (fx < 0.0 && fy != floor(fy))
+			return (pp_fail(p, "a negative number to a fractional "
+			    "power is complex"));
+		set_float(o, pow(fx, fy));
+		if (isinf(o->f) && isfinite(fx) && isfinite(fy))
+			return (pp_fail(p, "numerical result out of range"));
+		return (0);
+	}
+	set_float(o, fx * fy);	/* "*" */
+	return (0);
+}
+
+/* The operator at pos, of the level asked for, or NULL. */
+static const char *
+pp_op(struct pp *p, int level)
+{
+	const char *s;
+	size_t left;
+
+	pp_ws(p);
+	s = p->s + p->pos;
+	left = p->len - p->pos;
+	if (left == 0)
+		return (NULL);
+	if (level == 0 && (s[0] == '+' || s[0] == '-') &&
+	    (left < 2 || s[1] != '='))
+		return (s[0] == '+' ? "+" : "-");
+	if (level == 1) {
+		if (s[0] == '*' && (left < 2 || (s[1] != '*' && s[1] != '=')))
+			return ("*");
+		if (s[0] == '/' && left >= 2 && s[1] == '/' &&
+		    (left < 3 || s[2] != '='))
+			return ("//");
+		if (s[0] == '/' && (left < 2 || s[1] != '='))
+			return ("/");
+		if (s[0] == '%' && (left < 2 || s[1] != '='))
+			return ("%");
+	}
+	if (level == 2 && left >= 2 && s[0] == '*' && s[1] == '*' &&
+	    (left < 3 || s[2] != '='))
+		return ("**");
+	return (NULL);
+}
+
+static int pp_factor(struct pp *, struct bv *, enum node *);
+
+/*
+ * Applies op to *acc and the next operand read by next(); in resolve
+ * mode (outside eval) the first operator ends the pass: the caller
+ * reads the whole BinOp again with p->eval set.
+ */
+static int
+pp_binary(struct pp *p, struct bv *acc, enum node *node, const char *op,
+    int (*next)(struct pp *, struct bv *, enum node *))
+{
+	struct bv rhs, res;
+	enum node rn;
+
+	if (!p->eval) {
+		bv_free(acc);
+		*node = N_BINOP;
+		return (0);
+	}
+	p->pos += strlen(op);
+	if (next(p, &rhs, &rn) < 0) {
+		bv_free(acc);
+		return (-1);
+	}
+	if (ev_binop(p, op, acc, &rhs, &res) < 0) {
+		bv_free(acc);
+		bv_free(&rhs);
+		return (-1);
+	}
+	bv_free(acc);
+	bv_free(&rhs);
+	*acc = res;
+	*node = N_BINOP;
+	return (0);
+}
+
+/* power: atom ['**' factor] */
+static int
+pp_power(struct pp *p, struct bv *out, enum node *node)
+{
+	const char *op;
+
+	if (pp_atom(p, out, node) < 0)
+		return (-1);
+	if ((op = pp_op(p, 2)) != NULL)
+		return (pp_binary(p, out, node, op, pp_factor));
+	return (0);
+}
+
+/* factor: ('+' | '-' | '~') factor | power */
+static int
+pp_factor(struct pp *p, struct bv *out, enum node *node)
+{
+	struct bv v;
+	enum node vn;
+	char c;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pp_ws(p);
+	if (p->pos >= p->len)
+		return (pp_fail(p, "unexpected end of input"));
+	c = p->s[p->pos];
+	if (c != '-' && c != '+' && c != '~')
+		return (pp_power(p, out, node));
+	if (++p->depth > BV_MAX_DEPTH)
+		return (pp_fail(p, "nested too deeply"));
+	p->pos++;
+	rc = pp_factor(p, &v, &vn);
+	p->depth--;
+	if (rc < 0)
+		return (-1);
+	*node = N_UNARY;
+	if (!p->eval) {
+		/*
+		 * BFCL: -node.operand.value, whatever the operator (so
+		 * +5 reads -5), for a constant operand only; the check
+		 * waits until we know no BinOp contains this node.
+		 */
+		if (vn != N_CONST || !is_numeric(&v)) {
+			bv_free(&v);
+			*node = N_UNARY_BAD;
+			return (0);
+		}
+		c = '-';
+	} else if (!is_numeric(&v) || (c == '~' && v.kind == BV_FLOAT)) {
+		struct qp_buf m = QP_BUF_INIT;
+
+		qp_buf_addf(&m, "bad operand type for unary %c: '%s'", c,
+		    bv_type_name(&v));
+		bv_free(&v);
+		rc = pp_fail(p, qp_buf_str(&m) ? qp_buf_str(&m) :
+		    "bad operand");
+		qp_buf_free(&m);
+		return (rc);
+	}
+	if (v.kind == BV_FLOAT)
+		set_float(out, c == '+' ? v.f : -v.f);
+	else if (c == '+')
+		set_int(out, v.i);
+	else if (c == '~')
+		set_int(out, -v.i - 1);
+	else if (v.i == LLONG_MIN)
+		return (pp_fail(p, "integer too large"));
+	else
+		set_int(out, -v.i);
+	return (0);
+}
+
+/* term: factor (('*' | '/' | '//' | '%') factor)* */
+static int
+pp_term(struct pp *p, struct bv *out, enum node *node)
+{
+	const char *op;
+
+	if (pp_factor(p, out, node) < 0)
+		return (-1);
+	while (*node != N_BINOP || p->eval) {
+		if ((op = pp_op(p, 1)) == NULL)
+			break;
+		if (pp_binary(p, out, node, op, pp_factor) < 0)
+			return (-1);
+		if (!p->eval)
+			break;
+	}
+	return (0);
+}
+
+/* sum: term (('+' | '-') term)* */
+static int
+pp_sum(struct pp *p, struct bv *out, enum node *node)
+{
+	const char *op;
+
+	if (pp_term(p, out, node) < 0)
+		return (-1);
+	if (*node == N_BINOP && !p->eval)
+		return (0);
+	while ((op = pp_op(p, 0)) != NULL) {
+		if (pp_binary(p, out, node, op, pp_term) < 0)
+			return (-1);
+		if (!p->eval)
+			break;
+	}
+	return (0);
+}
+
+/*
+ * An expression, resolved as BFCL's resolve_ast_by_type() resolves
+ * its node: a BinOp anywhere at the top is read again under eval()
+ * rules; *node says what the top node was.
+ */
+static int
+pp_expr(struct pp *p, struct bv *out, enum node *node)
+{
+	size_t start;
+	int rc;
+
+	pp_ws(p);
+	start = p->pos;
+	rc = pp_sum(p, out, node);
+	if (rc == 0 && *node == N_BINOP && !p->eval) {
+		bv_free(out);
+		p->pos = start;
+		p->eval = 1;
+		rc = pp_sum(p, out, node);
+		p->eval = 0;
+		*node = N_BINOP;
+	}
+	return (rc);
+}
+
+/* A value: an expression whose node BFCL can resolve. */
+static int
+pp_value(struct pp *p, struct bv *out)
+{
+	enum node node;
+
+	if (pp_expr(p, out, &node) < 0)
+		return (-1);
+	if (node == N_UNARY_BAD)
+		return (pp_fail(p, UNARY_BAD));
+	return (0);
 }
 
 /*
@@ -1372,7 +1945,7 @@ next:
 			break;
 		}
 		rc = pp_fail(p, "expected ',' or ')' in the argument list "
-		    "(expressions are not supported)");
+		    "(only constant arithmetic is read)");
 		goto fail;
 	}
 	vec_take(&kw, &args, BV_DICT, kw.n / 2);
@@ -1468,7 +2041,7 @@ strip_chars(const char **sp, size_t *lenp, const char *set)
 static int
 starts_like_call(const char *s, size_t len)
 {
-	struct pp p = { s, len, 0, 0, NULL };
+	struct pp p = { s, len, 0, 0, 0, NULL };
 	size_t n;
 
 	while (p.pos < len && (s[p.pos] == '[' || s[p.pos] == '(' ||
@@ -1525,6 +2098,7 @@ bfcl_decode_prompt(const char *text, size_t len, struct bv *out,
 	p.len = n;
 	p.pos = 0;
 	p.depth = 0;
+	p.eval = 0;
 	p.err = err;
 	pp_ws(&p);
 	if (p.pos >= n)

@@ -14,7 +14,11 @@
  *   bfcl_decode_prompt()  the model's "[f(a=1), g(b='x')]" text, read
  *                     by a parser of the Python literal subset (numbers,
  *                     strings with escapes, True/False/None, names,
- *                     lists, tuples, dicts): never evaluated.
+ *                     lists, tuples, dicts) plus constant arithmetic
+ *                     (+ - * / // % ** and unary + - ~ over literals,
+ *                     computed as Python's eval() would, with BFCL's
+ *                     reading of a lone unary operator): the model's
+ *                     text is never run.
  *
  * Both refuse input nested deeper than BV_MAX_DEPTH or a dict of more
  * than BV_MAX_DICT keys, so hostile text costs linear time.

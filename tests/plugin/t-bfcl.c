@@ -1,7 +1,11 @@
 /*
  * t-bfcl: the BFCL plugin.
  *
- * 1. The Python-call decoder on ordinary, odd and hostile input.
+ * 1. The Python-call decoder on ordinary, odd and hostile input, and
+ *    constant arithmetic read as BFCL reads it (resolve_ast_by_type:
+ *    a BinOp is eval()ed, a UnaryOp is -operand.value): each expected
+ *    value is what BFCL's decoder gives for the same text under
+ *    Python 3.11, never by evaluating anything here.
  * 2. The FC decoder (tool_calls, cut-off and invalid arguments).
  * 3. Every AST checker rule and error type, on crafted functions, and
  *    the messages byte for byte as BFCL's ast_checker.py writes them
@@ -130,7 +134,8 @@ test_decoder(void)
 	ok(decode_fails("```python\n[f(a=1)]\n```"), "a fenced block fails, "
 	    "as in BFCL (the word python stays)");
 	ok(decode_fails("[f(a=g(1))]"), "nested call refused");
-	ok(decode_fails("[f(a=1+2)]"), "arithmetic is never evaluated");
+	ok(decode_fails("[f(a=__import__('os').system('x') + 1)]"),
+	    "a call inside arithmetic is refused, never run");
 	ok(decode_fails("[f(a=__import__('os').system('x'))]"),
 	    "code is refused");
 	ok(decode_fails("[f(a=lambda: 1)]"), "lambda refused");
@@ -175,6 +180,67 @@ test_decoder(void)
 	    && looks == 0, "prose does not look like a call");
 	qp_buf_free(&o);
 	qp_buf_free(&err);
+}
+
+/*
+ * Constant arithmetic.  BFCL (model_handler/utils.py) turns a BinOp
+ * into eval(ast.unparse(node)) and a UnaryOp into -node.operand.value;
+ * the expected column is BFCL's decoded value (Python 3.11), "ERROR"
+ * where BFCL's decoder raises.
+ */
+static void
+test_arithmetic(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} c[] = {
+		{ "[f(radius=9 + 1)]", "{'radius': 10}" },
+		{ "[f(a=+5, b=-5, c=-True, d=~5)]",
+		    "{'a': -5, 'b': -5, 'c': -1, 'd': -5}" },
+		{ "[f(a=1 + +5, b=2**-1)]", "{'a': 6, 'b': 0.5}" },
+		{ "[f(c=-2**2)]", "ERROR" },
+		{ "[f(a=-(1+2))]", "ERROR" },
+		{ "[f(a=-(1+2)*3)]", "{'a': -9}" },
+		{ "[f(a=7//2, b=-7//2, c=-7%3, d=7.5//2, e=-7.5%2, f=7/2)]",
+		    "{'a': 3, 'b': -4, 'c': 2, 'd': 3.0, 'e': 0.5, 'f': 3.5}" },
+		{ "[f(a=-7.5//-2, b=7%-3, c=-0.0%5)]",
+		    "{'a': 3.0, 'b': -2, 'c': 0.0}" },
+		{ "[f(a='ab' + 'c', b='x'*3, c=[1]+[2], d=(1,)*2, e=[+5]*2)]",
+		    "{'a': 'abc', 'b': 'xxx', 'c': [1, 2], 'd': (1, 1), "
+		    "'e': [5, 5]}" },
+		{ "[f(a=(1+2, 3), b={'k': 1+1, 2*3: 'v'})]",
+		    "{'a': (3, 3), 'b': {'k': 2, 6: 'v'}}" },
+		{ "[f(a=0.1+0.2)]", "{'a': 0.30000000000000004}" },
+		{ "[f(a=True+True, b=3*True)]", "{'a': 2, 'b': 3}" },
+		{ "[f(a=1 - - 1)]", "{'a': 2}" },
+		{ "[f(a=10 - 2 - 3, b=2**3**2, c=100/10/5)]",
+		    "{'a': 5, 'b': 512, 'c': 2.0}" },
+		{ "[f(a=-9223372036854775807-1)]",
+		    "{'a': -9223372036854775808}" },
+		{ "[f(a=2**0.5, b=10**-2, c=0**0, d=1e308*10)]",
+		    "{'a': 1.4142135623730951, 'b': 0.01, 'c': 1, 'd': inf}" },
+		{ "[f(a=(-5))]", "{'a': -5}" },
+		{ "[f(a=x+1)]", "ERROR" },		/* NameError */
+		{ "[f(a=1/0)]", "ERROR" },		/* ZeroDivisionError */
+		{ "[f(a=None+1)]", "ERROR" },		/* TypeError */
+		{ "[f(a='a'+1)]", "ERROR" },
+		{ "[f(a=--5)]", "ERROR" },		/* UnaryOp.value */
+		{ "[f(a=-x)]", "ERROR" },		/* Name.value */
+		{ "[f(a=-'s')]", "ERROR" },		/* bad operand */
+		{ "[f(a=[1, 2+3, -x])]", "ERROR" },
+		{ "[f(a=...+1)]", "ERROR" },
+	};
+	struct qp_buf o = QP_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		is_str(args_repr(c[i].in, &o), c[i].want, "%s", c[i].in);
+	ok(decode_fails("[f(a='x' * 100000000)]"), "a huge repetition is "
+	    "refused, not built");
+	ok(decode_fails("[f(a=2**64)]"), "integers past 64 bits: a decoder "
+	    "error (BFCL would go on with a big int)");
+	qp_buf_free(&o);
 }
 
 static void
@@ -913,6 +979,7 @@ int
 main(void)
 {
 	test_decoder();
+	test_arithmetic();
 	test_fc_decoder();
 	test_checker();
 	test_checker_messages();
