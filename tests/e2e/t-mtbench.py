@@ -8,6 +8,9 @@ against hand-computed values and against FastChat's own extraction
 (its regexes and ast.literal_eval) and show_result.py's pooled means
 recomputed from the judgments in the samples file; with the non-default
 rating_range=1-10 the score changes and the report's task row says why.
+On 80 generated questions with four failed judgments, the issue's case:
+FastChat's 7.718 (every rated turn) where a mean of per-question means
+would read 7.656.
 With QEVAL_DATA_DIR, the reference model and judge on the 80 real
 questions (10.0) and corrupted (1.0)."""
 
@@ -15,6 +18,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,7 +55,33 @@ def preset():
 
 
 def close(a, b):
-    return a is not None and abs(a - b) < 1e-9
+    return a is not None and b is not None and abs(a - b) < 1e-9
+
+
+def fastchat_means(smps):
+    """FastChat itself, on the judgments qeval stored: common.py's
+    one_score_pattern / one_score_pattern_backup + ast.literal_eval (-1
+    when nothing matches), then show_result.py's df[df["score"] != -1]
+    and the mean per turn and over all rows.  Returns (rated rows, turn
+    1, turn 2, overall)."""
+    one = re.compile(r"\[\[(\d+\.?\d*)\]\]")
+    backup = re.compile(r"\[(\d+\.?\d*)\]")
+    rows = []
+    for smp in smps:
+        for x in smp.get("exchanges", []):
+            if x.get("target") != "judge":
+                continue
+            text = (x.get("response") or {}).get("text", "")
+            mt = re.search(one, text) or re.search(backup, text)
+            score = ast.literal_eval(mt.groups()[0]) if mt else -1
+            rows.append((1 if x.get("label") == "judge1" else 2, score))
+    rows = [(tn, sc) for tn, sc in rows if sc != -1]
+
+    def mean(v):
+        return sum(v) / len(v) if v else None
+    return (len(rows), mean([sc for tn, sc in rows if tn == 1]),
+            mean([sc for tn, sc in rows if tn == 2]),
+            mean([sc for tn, sc in rows]))
 
 
 try:
@@ -122,30 +152,8 @@ try:
            "per-category averages pooled over rated turns (%s)" % cats)
         s = samples(run_dir, "mtbench")
         ok(len(s) == 4, "samples/mtbench.jsonl has 4 lines")
-        # FastChat itself, on the judgments qeval stored: common.py's
-        # one_score_pattern / one_score_pattern_backup + literal_eval
-        # (-1 when nothing matches), then show_result.py's
-        # df[df["score"] != -1] and the mean per turn and overall.
-        one = re.compile(r"\[\[(\d+\.?\d*)\]\]")
-        backup = re.compile(r"\[(\d+\.?\d*)\]")
-        rows = []
-        for smp in s:
-            for x in smp.get("exchanges", []):
-                if x.get("target") != "judge":
-                    continue
-                text = (x.get("response") or {}).get("text", "")
-                mt = re.search(one, text) or re.search(backup, text)
-                score = ast.literal_eval(mt.groups()[0]) if mt else -1
-                rows.append((1 if x.get("label") == "judge1" else 2,
-                             score))
-        rows = [(tn, sc) for tn, sc in rows if sc != -1]
-
-        def mean(v):
-            return sum(v) / len(v) if v else None
-        fc1 = mean([sc for tn, sc in rows if tn == 1])
-        fc2 = mean([sc for tn, sc in rows if tn == 2])
-        fca = mean([sc for tn, sc in rows])
-        ok(len(rows) == 7 and close(metric(r, "mtbench", "score_turn1"),
+        n, fc1, fc2, fca = fastchat_means(s)
+        ok(n == 7 and close(metric(r, "mtbench", "score_turn1"),
                                     fc1) and
            close(metric(r, "mtbench", "score_turn2"), fc2) and
            close(metric(r, "mtbench", "score"), fca),
@@ -189,6 +197,66 @@ try:
     else:
         for _ in range(2):
             skip("the run failed")
+
+    # -- 80 questions, four failed judgments (the issue's run) -----------
+    # 76 questions rated on both turns (119 ratings of 8, 33 of 7: sum
+    # 1183), 4 rated on turn 1 only (5, 5, 5, 6).  FastChat: 1204/156 =
+    # 7.718; a mean of per-question means: (1183/2 + 21)/80 = 7.656.
+    fx80 = os.path.join(tmp, "fx80", "mt80")
+    os.makedirs(os.path.join(fx80, "reference_answer"))
+    fxsrc = os.path.join(SRC, "tests", "fixtures", "mtbench", "fx")
+    shutil.copy(os.path.join(fxsrc, "judge_prompts.jsonl"), fx80)
+    shutil.copy(os.path.join(fxsrc, "reference_answer", "gpt-4.jsonl"),
+                os.path.join(fx80, "reference_answer"))
+    full = [8] * 119 + [7] * 33
+    first, second = [], []
+    with open(os.path.join(fx80, "question.jsonl"), "w") as f:
+        for i in range(1, 81):
+            t1, t2 = "Q%03d first?" % i, "Q%03d second?" % i
+            f.write(json.dumps({"question_id": i, "category":
+                                "writing" if i % 2 else "roleplay",
+                                "turns": [t1, t2]}) + "\n")
+            if i <= 4:
+                a, b = [5, 5, 5, 6][i - 1], None
+            else:
+                a, b = full[2 * (i - 5)], full[2 * (i - 5) + 1]
+            first.append({"contains": t1, "text": "Rating: [[%d]]" % a})
+            # a turn-2 prompt holds both turns: its rules come first
+            second.append({"contains": t2, "text": "Rating: [[%d]]" % b
+                           if b is not None else "Judgment failed."})
+    judge80 = FakeServer(tmp, {"default": {"text": "none"},
+                               "rules": second + first},
+                         extra=["--model", "judge-model"])
+    servers.append(judge80)
+    rc, so, se = run(["--model", "fake-model", "--endpoint", model.url,
+                      "--judge-endpoint", judge80.url, "--judge-model",
+                      "judge-model", "--tasks", "mtbench", "--task-opt",
+                      "data_subdir=mt80", "--data-dir",
+                      os.path.join(tmp, "fx80"), "--out", out, "--run-id",
+                      "q80", "-q", "--preset-file", preset()],
+                     env={"QEVAL_MANIFEST_DIR": "none"})
+    ok(rc == 0, "80-question run exits 0", se)
+    if rc == 0:
+        r = results(os.path.join(out, "q80"))
+        n, fc1, fc2, fca = fastchat_means(samples(os.path.join(out, "q80"),
+                                                  "mtbench"))
+        ok(n == 156 and close(fca, 1204 / 156),
+           "show_result.py on the stored judgments: 156 rated turns, "
+           "overall %.3f" % fca)
+        ok(close(metric(r, "mtbench", "score"), 1204 / 156) and
+           "%.3f" % metric(r, "mtbench", "score") == "7.718",
+           "qeval's overall is FastChat's 7.718, not the per-question "
+           "7.656 (%s)" % metric(r, "mtbench", "score"))
+        ok(close(metric(r, "mtbench", "score_turn1"), fc1) and
+           close(metric(r, "mtbench", "score_turn2"), fc2),
+           "turn means equal show_result's")
+        t = [x for x in r["tasks"] if x["name"] == "mtbench"][0]
+        ms = [m for m in t["metrics"] if m["name"] == "score"][0]
+        ok(ms.get("n") == 156 and "pooled" in ms.get("flags", []),
+           "results.json says the score pools 156 rated turns (%s)" % ms)
+    else:
+        for _ in range(4):
+            skip("the 80-question run failed")
 
     if DATA:
         for model_name, want in (("reference", 10.0),
