@@ -650,6 +650,7 @@ struct pp {
 	int		 depth;
 	int		 eval;	/* inside a BinOp: Python's eval() rules */
 	struct qp_buf	*err;
+	size_t		 work;	/* what arithmetic has built so far */
 };
 
 /*
@@ -1308,6 +1309,37 @@ pp_atom(struct pp *p, struct bv *out, enum node *node)
  */
 
 #define SEQ_MAX		(1u << 20)	/* items or bytes of a repetition */
+#define EVAL_BUDGET	(16u << 20)	/* bytes arithmetic may build */
+
+/* The bytes a value holds (nodes and strings): what copying costs. */
+static size_t
+bv_weight(const struct bv *v)
+{
+	size_t w = sizeof(*v), n, i;
+
+	if (v->kind == BV_STR)
+		return (w + v->len);
+	if (v->kind == BV_LIST || v->kind == BV_TUPLE || v->kind == BV_DICT) {
+		n = v->kind == BV_DICT ? 2 * v->n : v->n;
+		for (i = 0; i < n; i++)
+			w += bv_weight(&v->items[i]);
+	}
+	return (w);
+}
+
+/*
+ * Charges the work of building a value of weight w times n; a decode
+ * that builds more than EVAL_BUDGET fails, so chained concatenations
+ * of big values cannot cost quadratic time.
+ */
+static int
+charge(struct pp *p, size_t w, size_t n)
+{
+	if (n != 0 && w > (EVAL_BUDGET - p->work) / n)
+		return (pp_fail(p, "expression too large"));
+	p->work += w * n;
+	return (0);
+}
 
 static int
 bv_copy(struct bv *dst, const struct bv *src)
@@ -1403,6 +1435,9 @@ ev_repeat(struct pp *p, const struct bv *seq, long long n, struct bv *o)
 	}
 	if ((unsigned long long)n > SEQ_MAX / unit)
 		return (pp_fail(p, "repetition too large"));
+	/* a str copies its bytes; a list or tuple its items */
+	if (charge(p, bv_weight(seq) - sizeof(*seq), (size_t)n) < 0)
+		return (-1);
 	if (seq->kind == BV_STR) {
 		o->s = malloc(unit * (size_t)n + 1);
 		if (o->s == NULL)
@@ -1436,6 +1471,8 @@ ev_concat(struct pp *p, const struct bv *a, const struct bv *b,
 
 	memset(o, 0, sizeof(*o));
 	o->kind = a->kind;
+	if (charge(p, bv_weight(a) + bv_weight(b), 1) < 0)
+		return (-1);
 	if (a->kind == BV_STR) {
 		if (a->len + b->len > SEQ_MAX)
 			return (pp_fail(p, "string too long"));
@@ -1685,17 +1722,24 @@ pp_binary(struct pp *p, struct bv *acc, enum node *node, const char *op,
 	return (0);
 }
 
-/* power: atom ['**' factor] */
+/* power: atom ['**' factor] (right-recursive: depth counted) */
 static int
 pp_power(struct pp *p, struct bv *out, enum node *node)
 {
 	const char *op;
+	int rc;
 
 	if (pp_atom(p, out, node) < 0)
 		return (-1);
-	if ((op = pp_op(p, 2)) != NULL)
-		return (pp_binary(p, out, node, op, pp_factor));
-	return (0);
+	if ((op = pp_op(p, 2)) == NULL)
+		return (0);
+	if (++p->depth > BV_MAX_DEPTH) {
+		bv_free(out);
+		return (pp_fail(p, "nested too deeply"));
+	}
+	rc = pp_binary(p, out, node, op, pp_factor);
+	p->depth--;
+	return (rc);
 }
 
 /* factor: ('+' | '-' | '~') factor | power */
@@ -2041,7 +2085,7 @@ strip_chars(const char **sp, size_t *lenp, const char *set)
 static int
 starts_like_call(const char *s, size_t len)
 {
-	struct pp p = { s, len, 0, 0, 0, NULL };
+	struct pp p = { s, len, 0, 0, 0, NULL, 0 };
 	size_t n;
 
 	while (p.pos < len && (s[p.pos] == '[' || s[p.pos] == '(' ||
@@ -2099,6 +2143,7 @@ bfcl_decode_prompt(const char *text, size_t len, struct bv *out,
 	p.pos = 0;
 	p.depth = 0;
 	p.eval = 0;
+	p.work = 0;
 	p.err = err;
 	pp_ws(&p);
 	if (p.pos >= n)

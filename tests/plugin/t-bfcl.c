@@ -240,6 +240,38 @@ test_arithmetic(void)
 	    "refused, not built");
 	ok(decode_fails("[f(a=2**64)]"), "integers past 64 bits: a decoder "
 	    "error (BFCL would go on with a big int)");
+	/* Hostile arithmetic fails cleanly, without deep recursion or
+	 * unbounded building. */
+	{
+		struct qp_buf h = QP_BUF_INIT;
+		size_t k;
+
+		qp_buf_adds(&h, "[f(a=");
+		for (k = 0; k < 200000; k++)
+			qp_buf_adds(&h, "2**");
+		qp_buf_adds(&h, "2)]");
+		ok(decode_fails(qp_buf_str(&h)), "200000 chained ** refused");
+		qp_buf_reset(&h);
+		qp_buf_adds(&h, "[f(a='x'*1000000");
+		for (k = 0; k < 300000; k++)
+			qp_buf_adds(&h, "+''");
+		qp_buf_adds(&h, ")]");
+		ok(decode_fails(qp_buf_str(&h)), "300000 concatenations of a "
+		    "1 MB string refused (work is bounded)");
+		qp_buf_reset(&h);
+		qp_buf_adds(&h, "[f(a=");
+		for (k = 0; k < 49; k++)
+			qp_buf_adds(&h, "[(");
+		qp_buf_adds(&h, "1+1");
+		for (k = 0; k < 49; k++)
+			qp_buf_adds(&h, ")]*2");
+		qp_buf_adds(&h, ")]");
+		ok(decode_fails(qp_buf_str(&h)), "nested doubling repetitions "
+		    "refused");
+		qp_buf_free(&h);
+	}
+	is_str(args_repr("[f(a='x'*3+'y')]", &o), "{'a': 'xxxy'}",
+	    "repetition then concatenation");
 	qp_buf_free(&o);
 }
 
