@@ -1076,9 +1076,11 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 
 		ok = !call;
 		if (call) {
-			etype = "irrelevance:function_called";
-			qp_buf_adds(&b->reason, "irrelevance:function_called: "
-			    "the model called a function although none fits");
+			/* eval_runner.py's relevance_file_runner */
+			etype = "irrelevance_error:decoder_success";
+			qp_buf_addf(&b->reason, "%s: Valid syntax. "
+			    "Successfully decode AST when it should not.",
+			    etype);
 			out->values[M_VALID] = 1.0;
 		} else if (!decoded && looks) {
 			malformed = 1;
@@ -1090,19 +1092,27 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		} else
 			qp_buf_adds(&b->reason, "correct: no function called");
 	} else if (!decoded) {
+		/* ast_file_runner's message; then qeval's decoder error
+		 * where BFCL prints Python's exception */
 		etype = "ast_decoder:decoder_failed";
-		qp_buf_addf(&b->reason, "%s: %s", etype,
-		    qp_buf_str(&err) ? qp_buf_str(&err) : "");
+		qp_buf_addf(&b->reason, "%s: Invalid syntax. Failed to decode "
+		    "AST. %s", etype, qp_buf_str(&err) ? qp_buf_str(&err) :
+		    "");
 		out->values[M_VALID] = 0.0;
 		out->flags |= QEVAL_VF_INVALID;
 	} else if (!formed) {
 		etype = "ast_decoder:decoder_wrong_output_format";
-		qp_buf_addf(&b->reason, "%s: the decoded output is not a list "
-		    "of {name: {param: value}} calls", etype);
+		qp_buf_addf(&b->reason, "%s: Did not output in the specified "
+		    "format. Note: the model_result is wrapped in a string to "
+		    "ensure json serializability.", etype);
 		out->values[M_VALID] = 0.0;
 		out->flags |= QEVAL_VF_INVALID;
 	} else {
 		out->values[M_VALID] = dec.n > 0 ? 1.0 : 0.0;
+		/* no call at all (FC text answer, or "[]"): the checker
+		 * says wrong_count, and the answer counts as invalid */
+		if (dec.n == 0)
+			out->flags |= QEVAL_VF_INVALID;
 		bfcl_check(&it->funcs, &dec, &it->answer, it->cat,
 		    b->mode == MODE_FC, &res);
 		ok = res.valid;
@@ -1114,8 +1124,7 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 			    qp_buf_str(&res.msg) ? qp_buf_str(&res.msg) : "");
 		}
 	}
-	clip(&b->reason, 600);
-	/* one line */
+	/* one line; values are never shortened (BFCL's messages) */
 	if (b->reason.buf != NULL)
 		for (char *p = b->reason.buf; *p != '\0'; p++)
 			if (*p == '\n' || *p == '\r')

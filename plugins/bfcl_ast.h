@@ -14,7 +14,11 @@
  *   bfcl_decode_prompt()  the model's "[f(a=1), g(b='x')]" text, read
  *                     by a parser of the Python literal subset (numbers,
  *                     strings with escapes, True/False/None, names,
- *                     lists, tuples, dicts): never evaluated.
+ *                     lists, tuples, dicts) plus constant arithmetic
+ *                     (+ - * / // % ** and unary + - ~ over literals,
+ *                     computed as Python's eval() would, with BFCL's
+ *                     reading of a lone unary operator): the model's
+ *                     text is never run.
  *
  * Both refuse input nested deeper than BV_MAX_DEPTH or a dict of more
  * than BV_MAX_DICT keys, so hostile text costs linear time.
@@ -104,7 +108,8 @@ BFCL_HIDDEN int	 bfcl_decode_prompt(const char *text, size_t len,
 /*
  * FC mode: decodes the response's tool_calls JSON array text into the
  * same shape ({name: json.loads(arguments)}).  NULL or "[]" tool_calls
- * mean the model answered with text: BFCL then fails to decode.
+ * (the model answered with text) decode to an empty list, as BFCL's
+ * handlers decode vLLM's empty tool_calls list.
  */
 BFCL_HIDDEN int	 bfcl_decode_fc(const char *tool_calls, struct bv *out,
 		    struct qp_buf *err, int *looks_like_call);

@@ -13,23 +13,31 @@
  *   4. the judge on turn 2: single-v1-multi-turn or
  *      single-math-v1-multi-turn.
  * Judge calls carry the prompt's system_prompt and its template filled
- * as Python's str.format() fills it, at temperature 0 and 2048 tokens.
+ * as Python's str.format() fills it, and only what FastChat's judge
+ * call sends: temperature 0, max_tokens 2048, n 1 (no top_p: the core
+ * then adds neither top_p nor seed).
  * The rating is the first match of \[\[(\d+\.?\d*)\]\], else of
- * \[(\d+\.?\d*)\]; no match, or a number outside 1-10 (task option
- * rating_range=any keeps FastChat's "any number"), is unparsed: the
- * turn's value is NaN, the verdict carries QEVAL_VF_UNPARSED and the
- * unparsed metric counts it.
+ * \[(\d+\.?\d*)\] (\d as Python's: any Unicode decimal digit), read
+ * as ast.literal_eval reads it; no match, or a number literal_eval
+ * refuses ("08", non-ASCII digits), is unparsed (FastChat's -1, which
+ * show_result drops): the turn's value is NaN, the verdict carries
+ * QEVAL_VF_UNPARSED and the unparsed metric counts it.  Any number is
+ * a rating, as in FastChat; option rating_range=1-10 (qeval's, not the
+ * default) excludes the others and counts them in
+ * excluded_by_rating_range, so the report names the option.
  *
- * Metrics (0-10): score_turn1, score_turn2, score (the mean of the
- * sample's parsed ratings; see docs/MTBENCH.md for how it relates to
- * show_result's mean over all ratings), unparsed and truncated rates.
+ * Metrics (0-10): score_turn1, score_turn2, score (pooled: the core
+ * averages every rated turn together, as show_result does; per sample
+ * it is the mean of the sample's ratings), unparsed and truncated
+ * rates, excluded_by_rating_range (NaN unless rating_range=1-10).
  * Category: the question's category.
  *
  * Options: system_prompt=TEXT (default "You are a helpful assistant.",
  * the system message of FastChat's conversation template for the
  * models its docs evaluate; empty: none), reference=NAME (reference
  * answers file reference_answer/NAME.jsonl, default gpt-4),
- * rating_range=any, data_subdir=DIR (default mt_bench).
+ * rating_range=any|1-10 (default any), data_subdir=DIR (default
+ * mt_bench).
  */
 #include "config.h"
 
@@ -46,7 +54,7 @@
 
 #define MTBENCH_MAGIC	0x6d746231u
 
-enum metric { M_T1, M_T2, M_SCORE, M_UNPARSED, M_TRUNC };
+enum metric { M_T1, M_T2, M_SCORE, M_UNPARSED, M_TRUNC, M_EXCLUDED };
 enum judge { J_SINGLE, J_MATH, J_SINGLE_MT, J_MATH_MT, J_N };
 
 static const char *const judge_names[J_N] = {
@@ -77,18 +85,19 @@ struct mtbench {
 	struct judge_prompt	 jp[J_N];
 	char			*system_prompt;	/* NULL: none */
 	char			*reference;
-	int			 any_range;
+	int			 range_1_10;	/* rating_range=1-10 */
 	struct qeval_regex	*rx1, *rx2;
 	struct qp_buf		 body, tmp, gold, detail, reason, extracted;
 	struct qp_buf		 files;
 };
 
 static const struct qeval_metric_desc metrics[] = {
-	{ "score_turn1", QEVAL_MF_SCALE10 },
-	{ "score_turn2", QEVAL_MF_SCALE10 },
-	{ "score", QEVAL_MF_PRIMARY | QEVAL_MF_SCALE10 },
+	{ "score_turn1", QEVAL_MF_SCALE10 | QEVAL_MF_POOL_PART },
+	{ "score_turn2", QEVAL_MF_SCALE10 | QEVAL_MF_POOL_PART },
+	{ "score", QEVAL_MF_PRIMARY | QEVAL_MF_SCALE10 | QEVAL_MF_POOLED },
 	{ "unparsed", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
 	{ "truncated", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
+	{ "excluded_by_rating_range", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
 	{ NULL, 0 }
 };
 
@@ -436,11 +445,12 @@ mtbench_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	}
 	v = h->opt(ctx, "rating_range");
 	if (v != NULL) {
-		if (strcmp(v, "any") == 0)
-			m->any_range = 1;
-		else if (strcmp(v, "1-10") != 0) {
+		if (strcmp(v, "1-10") == 0)
+			m->range_1_10 = 1;
+		else if (strcmp(v, "any") != 0) {
 			rc = h->fail(ctx, QEVAL_EINVAL, "mtbench: option "
-			    "rating_range=%s: use 1-10 (default) or any", v);
+			    "rating_range=%s: use any (FastChat's, the "
+			    "default) or 1-10", v);
 			goto fail;
 		}
 	}
@@ -449,8 +459,9 @@ mtbench_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	dir = h->opt(ctx, "data_subdir");
 	if (dir == NULL)
 		dir = "mt_bench";
-	m->rx1 = h->rx_compile(ctx, "\\[\\[(\\d+\\.?\\d*)\\]\\]", 0);
-	m->rx2 = h->rx_compile(ctx, "\\[(\\d+\\.?\\d*)\\]", 0);
+	/* (*UCP): \d is any Unicode decimal digit, as in Python's re. */
+	m->rx1 = h->rx_compile(ctx, "(*UCP)\\[\\[(\\d+\\.?\\d*)\\]\\]", 0);
+	m->rx2 = h->rx_compile(ctx, "(*UCP)\\[(\\d+\\.?\\d*)\\]", 0);
 	if (m->reference == NULL || m->rx1 == NULL || m->rx2 == NULL) {
 		rc = h->fail(ctx, QEVAL_ENOMEM, "mtbench: cannot set up");
 		goto fail;
@@ -610,6 +621,7 @@ mtbench_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		}
 		req->target = QEVAL_TARGET_MODEL;
 		req->temperature = q->temperature;
+		req->top_p = 1.0;
 		req->max_tokens = 1024;
 		req->label = nex == 0 ? "turn1" : "turn2";
 	} else {
@@ -629,6 +641,7 @@ mtbench_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 			b->oom = 1;
 		req->target = QEVAL_TARGET_JUDGE;
 		req->temperature = 0.0;
+		req->top_p = -1.0;	/* FastChat sends none */
 		req->max_tokens = 2048;
 		req->label = t == 0 ? "judge1" : "judge2";
 	}
@@ -638,36 +651,90 @@ mtbench_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		    "memory building a request"));
 	req->kind = QEVAL_REQ_CHAT;
 	req->body = b->buf;
-	req->top_p = 1.0;
 	return (QEVAL_NEXT);
 }
 
 /* ------------------------------------------------------------------ */
 /* Scoring                                                            */
 
-enum rating { R_OK, R_NONE, R_RANGE };
+enum rating { R_OK, R_NONE, R_LITERAL, R_RANGE };
 
 /*
- * FastChat's rating extraction: one_score_pattern, then the backup.
- * *v is the number even when out of range.
+ * ast.literal_eval() of what \d+\.?\d* matched.  Python source digits
+ * are ASCII only, and a non-zero decimal integer has no leading zero
+ * ("08"; "00", "000.5" and "8." are numbers).  Returns 0 with *v, or
+ * -1 with the SyntaxError's text (CPython 3's wording) in why.
+ */
+static int
+literal_number(const char *s, size_t n, double *v, struct qp_buf *why)
+{
+	char *num;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		unsigned long cp;
+		size_t k;
+
+		if (*u < 0x80)
+			continue;
+		/* PCRE2 matched valid UTF-8: decode one code point. */
+		k = *u >= 0xf0 ? 4 : *u >= 0xe0 ? 3 : 2;
+		if (i + k > n)
+			k = n - i;
+		cp = *u & (0x7f >> k);
+		for (size_t j = 1; j < k; j++)
+			cp = (cp << 6) | (u[j] & 0x3f);
+		qp_buf_addf(why, "invalid character '%.*s' (U+%04lX)",
+		    (int)k, s + i, cp);
+		return (-1);
+	}
+	if (memchr(s, '.', n) == NULL && n > 1 && s[0] == '0' &&
+	    strspn(s, "0") < n) {
+		qp_buf_adds(why, "leading zeros in decimal integer literals "
+		    "are not permitted; use an 0o prefix for octal integers");
+		return (-1);
+	}
+	if ((num = malloc(n + 1)) == NULL) {
+		qp_buf_adds(why, "out of memory");
+		return (-1);
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	*v = strtod(num, NULL);
+	free(num);
+	return (0);
+}
+
+/*
+ * FastChat's rating extraction: one_score_pattern, then the backup,
+ * then ast.literal_eval.  *v is the number even when out of range; on
+ * R_LITERAL why holds the matched text and literal_eval's complaint.
  */
 static enum rating
-parse_rating(const struct mtbench *m, const char *text, double *v)
+parse_rating(const struct mtbench *m, const char *text, double *v,
+    struct qp_buf *why)
 {
 	struct qeval_match mt;
 	size_t len = strlen(text), n;
-	char num[64];
 
 	if (m->host->rx_match(m->rx1, text, len, 0, &mt) != 1 &&
 	    m->host->rx_match(m->rx2, text, len, 0, &mt) != 1)
 		return (R_NONE);
 	n = mt.end[1] - mt.start[1];
-	if (n >= sizeof(num))
-		n = sizeof(num) - 1;
-	memcpy(num, text + mt.start[1], n);
-	num[n] = '\0';
-	*v = strtod(num, NULL);
-	if (!m->any_range && (!(*v >= 1.0) || *v > 10.0))
+	if (literal_number(text + mt.start[1], n, v, why) < 0) {
+		struct qp_buf msg = QP_BUF_INIT;
+
+		qp_buf_adds(&msg, qp_buf_str(why) ? qp_buf_str(why) : "");
+		qp_buf_reset(why);
+		qp_buf_addf(why, "'%.*s' (ast.literal_eval raises "
+		    "SyntaxError: %s)", (int)(n > 40 ? 40 : n),
+		    text + mt.start[1], qp_buf_str(&msg) ?
+		    qp_buf_str(&msg) : "");
+		qp_buf_free(&msg);
+		return (R_LITERAL);
+	}
+	if (m->range_1_10 && (!(*v >= 1.0) || *v > 10.0))
 		return (R_RANGE);
 	return (R_OK);
 }
@@ -680,8 +747,9 @@ mtbench_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	const struct question *q;
 	double r[2] = { NAN, NAN }, sum = 0.0;
 	enum rating st[2];
-	int t, parsed = 0, trunc = 0;
+	int t, parsed = 0, unparsed = 0, excluded = 0, trunc = 0;
 	const char *judge_model = NULL;
+	struct qp_buf why = QP_BUF_INIT;
 
 	assert(m != NULL && m->magic == MTBENCH_MAGIC);
 	(void)cand;
@@ -694,38 +762,56 @@ mtbench_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	for (t = 0; t < 2; t++) {
 		double v = NAN;
 
-		st[t] = parse_rating(m, resp_text(&ex[2 + t]), &v);
+		qp_buf_reset(&why);
+		st[t] = parse_rating(m, resp_text(&ex[2 + t]), &v, &why);
 		if (st[t] == R_OK) {
 			r[t] = v;
 			sum += v;
 			parsed++;
-		} else
+		} else if (st[t] == R_RANGE)
+			excluded++;
+		else {
 			out->flags |= QEVAL_VF_UNPARSED;
+			unparsed++;
+		}
 		if (t > 0) {
 			qp_buf_adds(&m->reason, "; ");
 			qp_buf_adds(&m->extracted, " ");
 		}
-		if (st[t] == R_OK) {
+		switch (st[t]) {
+		case R_OK:
 			qp_buf_addf(&m->reason, "turn %d rated %g", t + 1, v);
 			qp_buf_addf(&m->extracted, "%g", v);
-		} else if (st[t] == R_RANGE) {
+			break;
+		case R_RANGE:
 			qp_buf_addf(&m->reason, "turn %d: rating %g outside "
-			    "1-10, counted as unparsed", t + 1, v);
+			    "1-10, excluded by rating_range=1-10 (FastChat "
+			    "counts it)", t + 1, v);
+			qp_buf_adds(&m->extracted, "[excluded]");
+			break;
+		case R_LITERAL:
+			qp_buf_addf(&m->reason, "turn %d: rating %s, counted "
+			    "as unparsed", t + 1, qp_buf_str(&why) ?
+			    qp_buf_str(&why) : "");
 			qp_buf_adds(&m->extracted, "[unparsed]");
-		} else {
+			break;
+		case R_NONE:
 			qp_buf_addf(&m->reason, "turn %d: no [[rating]] in the "
 			    "judgment, counted as unparsed", t + 1);
 			qp_buf_adds(&m->extracted, "[unparsed]");
+			break;
 		}
 		if (ex[t].resp.finish_reason != NULL &&
 		    strcmp(ex[t].resp.finish_reason, "length") == 0)
 			trunc++;
 	}
+	qp_buf_free(&why);
 	out->values[M_T1] = r[0];
 	out->values[M_T2] = r[1];
 	out->values[M_SCORE] = parsed > 0 ? sum / parsed : NAN;
-	out->values[M_UNPARSED] = (2 - parsed) / 2.0;
+	out->values[M_UNPARSED] = unparsed / 2.0;
 	out->values[M_TRUNC] = trunc / 2.0;
+	out->values[M_EXCLUDED] = m->range_1_10 ? excluded / 2.0 : NAN;
 	if (trunc > 0)
 		out->flags |= QEVAL_VF_TRUNCATED;
 	if (parsed == 0)
@@ -770,8 +856,9 @@ mtbench_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		else
 			qp_buf_adds(&m->detail, "null");
 	}
-	qp_buf_addf(&m->detail, ",\"unparsed\":%d,\"temperature\":%g}",
-	    2 - parsed, q->temperature);
+	qp_buf_addf(&m->detail, ",\"unparsed\":%d,\"rating_range\":\"%s\","
+	    "\"excluded\":%d,\"temperature\":%g}", unparsed,
+	    m->range_1_10 ? "1-10" : "any", excluded, q->temperature);
 	out->detail = qp_buf_str(&m->detail);
 	if (!qp_buf_ok(&m->reason) || !qp_buf_ok(&m->extracted) ||
 	    !qp_buf_ok(&m->detail) || !qp_buf_ok(&m->tmp))
@@ -842,8 +929,9 @@ mtbench_gold(void *state, struct qeval_ctx *ctx, size_t i,
 static const struct qeval_option options[] = {
 	{ "system_prompt", QEVAL_OPT_STRING, "You are a helpful assistant.",
 	  "the model's system message (empty: none)", NULL, NULL },
-	{ "rating_range", QEVAL_OPT_ENUM, "1-10", "ratings kept (any: "
-	  "FastChat's, every number)", "1-10|any", NULL },
+	{ "rating_range", QEVAL_OPT_ENUM, "any", "ratings kept (any: "
+	  "FastChat's, every number; 1-10: qeval's, others counted in "
+	  "excluded_by_rating_range)", "any|1-10", NULL },
 	{ "reference", QEVAL_OPT_STRING, "gpt-4", "reference answers: "
 	  "reference_answer/NAME.jsonl", NULL, NULL },
 	{ "data_subdir", QEVAL_OPT_STRING, "mt_bench", "the data dir's "

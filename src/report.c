@@ -932,6 +932,10 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 	cJSON_ArrayForEach(m, oval(t, "metrics")) {
 		if (m == ti->primary)
 			continue;
+		/* A rate no sample reported (an option's count while the
+		 * option is off): nothing to say. */
+		if (has_flag(m, "rate") && isnan(nval(m, "value")))
+			continue;
 		sep(sb, &first);
 		strbuf_addf(sb, "%s ", sval(m, "name"));
 		add_metric(sb, m, 0);
@@ -1275,6 +1279,12 @@ render_categories(struct strbuf *sb, const cJSON *t)
 	/* Columns: every metric key, in order of first appearance. */
 	cJSON_ArrayForEach(c, cats)
 		cJSON_ArrayForEach(m, oval(c, "metrics")) {
+			const cJSON *tm = find_metric(t, m->string);
+
+			/* As in the Notes: a rate nobody reported. */
+			if (tm != NULL && has_flag(tm, "rate") &&
+			    isnan(nval(tm, "value")))
+				continue;
 			for (i = 0; i < nkeys; i++)
 				if (strcmp(keys[i], m->string) == 0)
 					break;

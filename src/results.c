@@ -58,6 +58,10 @@ add_flags(cJSON *m, uint32_t f)
 		cJSON_AddItemToArray(a, cJSON_CreateString("lower_better"));
 	if (f & QEVAL_MF_SCALE10)
 		cJSON_AddItemToArray(a, cJSON_CreateString("scale10"));
+	if (f & QEVAL_MF_POOLED)
+		cJSON_AddItemToArray(a, cJSON_CreateString("pooled"));
+	if (f & QEVAL_MF_POOL_PART)
+		cJSON_AddItemToArray(a, cJSON_CreateString("pool_part"));
 }
 
 /* Per-sample value of metric m: the mean over its scored candidates. */
@@ -81,6 +85,41 @@ sample_value(const struct results_task *t, size_t s, size_t m)
 		}
 	}
 	return (n ? sum / (double)n : NAN);
+}
+
+/*
+ * What a QEVAL_MF_POOLED metric averages: every value of the task's
+ * QEVAL_MF_POOL_PART metrics over the scored units of the samples in
+ * category cat (NULL: all), NaN included (stats_summarise skips it).
+ */
+static void
+pooled_summary(const struct results_task *t, const char *cat,
+    struct stats_summary *st)
+{
+	double *col = xmalloc((t->count * t->ncand * t->nmetrics + 1) *
+	    sizeof(double));
+	size_t s, m, n = 0;
+	unsigned c;
+
+	for (s = 0; s < t->count; s++) {
+		if (cat != NULL && (t->category == NULL ||
+		    t->category[s] == NULL ||
+		    strcmp(t->category[s], cat) != 0))
+			continue;
+		for (c = 0; c < t->ncand; c++) {
+			size_t u = s * t->ncand + c;
+
+			if (t->ustate[u] != 1)
+				continue;
+			for (m = 0; m < t->nmetrics; m++)
+				if (t->task->metrics[m].flags &
+				    QEVAL_MF_POOL_PART)
+					col[n++] = t->values[u * t->nmetrics +
+					    m];
+		}
+	}
+	stats_summarise(col, n, st);
+	free(col);
 }
 
 static int
@@ -134,9 +173,13 @@ build_task(cJSON *arr, const struct results_task *t)
 		struct stats_summary st;
 		cJSON *x = cJSON_CreateObject();
 
-		for (s = 0; s < t->count; s++)
-			col[s] = sample_value(t, s, m);
-		stats_summarise(col, t->count, &st);
+		if (d->flags & QEVAL_MF_POOLED)
+			pooled_summary(t, NULL, &st);
+		else {
+			for (s = 0; s < t->count; s++)
+				col[s] = sample_value(t, s, m);
+			stats_summarise(col, t->count, &st);
+		}
 		cJSON_AddStringToObject(x, "name", d->name);
 		add_num_or_null(x, "value", st.mean);
 		add_num_or_null(x, "stderr", st.stderr_);
@@ -283,7 +326,11 @@ build_task(cJSON *arr, const struct results_task *t)
 					    names[k]) == 0)
 						col[j++] = sample_value(t,
 						    s, m);
-				stats_summarise(col, j, &st);
+				if (t->task->metrics[m].flags &
+				    QEVAL_MF_POOLED)
+					pooled_summary(t, names[k], &st);
+				else
+					stats_summarise(col, j, &st);
 				add_num_or_null(mv, t->task->metrics[m].name,
 				    st.mean);
 			}

@@ -543,18 +543,23 @@ http_body(struct run *R, const struct qeval_request *req, int *streamp,
 	cJSON_AddStringToObject(b, "model", model ? model : "");
 	cJSON_AddNumberToObject(b, "temperature", req->temperature >= 0 ?
 	    req->temperature : p->temperature);
-	cJSON_AddNumberToObject(b, "top_p", req->top_p > 0 ? req->top_p :
-	    p->top_p);
+	/* A judge request is FastChat's judge call: model, messages, n,
+	 * temperature, max_tokens; top_p only where the plugin asks. */
+	if (req->target != QEVAL_TARGET_JUDGE || req->top_p > 0)
+		cJSON_AddNumberToObject(b, "top_p", req->top_p > 0 ?
+		    req->top_p : p->top_p);
 	cJSON_AddNumberToObject(b, "max_tokens", req->max_tokens > 0 ?
 	    req->max_tokens : p->max_tokens);
-	if (!cJSON_HasObjectItem(b, "seed"))
+	if (!cJSON_HasObjectItem(b, "seed") &&
+	    req->target != QEVAL_TARGET_JUDGE)
 		cJSON_AddNumberToObject(b, "seed", R->cfg->seed_set ?
 		    (double)R->cfg->seed : (double)p->seed);
 	cJSON_AddNumberToObject(b, "n", 1);
 	/* Tool calls arrive in pieces when streamed; ask for them whole. */
 	stream = !R->cfg->no_stream && !cJSON_HasObjectItem(b, "tools") &&
 	    req->target == QEVAL_TARGET_MODEL;
-	cJSON_AddBoolToObject(b, "stream", stream);
+	if (req->target != QEVAL_TARGET_JUDGE)
+		cJSON_AddBoolToObject(b, "stream", stream);
 	if (stream) {
 		cJSON *so = cJSON_AddObjectToObject(b, "stream_options");
 
@@ -2066,6 +2071,7 @@ fill_outcome(struct run *R, struct run_outcome *out)
 		size_t prim = 0;
 		double sum = 0;
 		size_t n = 0;
+		int pooled;
 
 		for (m = 0; m < tr->nmetrics; m++)
 			if (tr->task->metrics[m].flags & QEVAL_MF_PRIMARY)
@@ -2074,11 +2080,20 @@ fill_outcome(struct run *R, struct run_outcome *out)
 		t->primary = xstrdup(tr->task->metrics[prim].name);
 		t->scale = (tr->task->metrics[prim].flags & QEVAL_MF_SCALE10) ?
 		    10.0 : 1.0;
+		pooled = (tr->task->metrics[prim].flags &
+		    QEVAL_MF_POOLED) != 0;
 		for (u = 0; u < tr->nunits; u++) {
-			double v = tr->values[u * tr->nmetrics + prim];
+			if (tr->ustate[u] != 1)
+				continue;
+			t->scored++;
+			/* As results.c: a pooled primary averages its
+			 * parts' values (FastChat's MT-Bench overall). */
+			for (m = 0; m < tr->nmetrics; m++) {
+				double v = tr->values[u * tr->nmetrics + m];
 
-			if (tr->ustate[u] == 1) {
-				t->scored++;
+				if (pooled ? !(tr->task->metrics[m].flags &
+				    QEVAL_MF_POOL_PART) : m != prim)
+					continue;
 				if (!isnan(v)) {
 					sum += v;
 					n++;

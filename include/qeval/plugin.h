@@ -66,6 +66,7 @@ extern "C" {
  *	reads it and falls back to strlen() with an older core (0 there)
  * 1.1	struct qeval_plugin gains `options` (declared task options); the
  *	core reads it only from plugins whose abi_minor is 1 or more
+ *	metric flags QEVAL_MF_POOLED, QEVAL_MF_POOL_PART (no layout change)
  */
 
 /* Fills the three identity fields of a descriptor. */
@@ -147,7 +148,9 @@ enum qeval_target {
  * Ownership: every pointer is the plugin's (see the general rule).
  * Sampling fields left at their "unset" value take the preset's value;
  * the core always sends every sampling field explicitly, so the server's
- * generation_config never decides.
+ * generation_config never decides.  Judge requests are the exception:
+ * they carry what FastChat's judge call sends (model, messages, n,
+ * temperature, max_tokens), plus top_p only where the plugin sets it.
  */
 struct qeval_request {
 	enum qeval_req_kind	 kind;
@@ -251,8 +254,18 @@ enum qeval_metric_flags {
 	QEVAL_MF_RATE = 1u << 2,	/* a diagnostic rate (invalid,
 					 * truncated …): shown in Notes */
 	QEVAL_MF_LOWER_BETTER = 1u << 3,
-	QEVAL_MF_SCALE10 = 1u << 4	/* ranges 0–10 (judge ratings), not
+	QEVAL_MF_SCALE10 = 1u << 4,	/* ranges 0–10 (judge ratings), not
 					 * 0–1 */
+	/*
+	 * Pooled means (FastChat's MT-Bench overall: the mean of every
+	 * rated turn, not of per-sample means).  A QEVAL_MF_POOLED
+	 * metric is aggregated, overall and per category, as the mean of
+	 * all non-NaN values of the task's QEVAL_MF_POOL_PART metrics
+	 * taken together; its own per-sample value is what the samples
+	 * file shows.  A core that predates these flags ignores them.
+	 */
+	QEVAL_MF_POOLED = 1u << 5,
+	QEVAL_MF_POOL_PART = 1u << 6
 };
 
 /* One metric a task reports; the verdict fills values[] in this order. */

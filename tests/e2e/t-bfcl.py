@@ -1,7 +1,11 @@
 """Function calling end to end: the real binary, the BFCL plugin and the
 fake server returning OpenAI tool_calls (FC mode) or Python-call text
 (prompt mode), on the plugin's fixture; a call that is malformed, a
-wrong value, and an abstention in the irrelevance category."""
+wrong value, and an abstention in the irrelevance category.  BFCL's error
+types and messages byte for byte (a text answer in FC mode is the
+checker's wrong_count, a call in irrelevance is decoder_success), and
+prompt-mode constant arithmetic read as BFCL reads it (radius=9 + 1 is
+10)."""
 
 import json
 import os
@@ -50,6 +54,14 @@ try:
         bad = [x for x in rows if x["id"] == "simple_python_1"][0]
         ok("value_error" in json.dumps(bad), "the wrong value is named "
            "with BFCL's error type", json.dumps(bad)[:400])
+        # ast_checker.py's string_checker: f"Invalid value for parameter
+        # {repr(param)}: {repr(model_output)}. Expected one of
+        # {possible_answer}. Case insensitive."
+        ok(bad.get("reason") ==
+           "value_error:string: Invalid value for parameter 'city': "
+           "'Boston'. Expected one of ['New York', 'NYC']. Case "
+           "insensitive.", "BFCL's message, byte for byte",
+           json.dumps(bad)[:400])
     reqs = [q["body"] for q in fc.requests()]
     add = [b for b in reqs if "Add 2 and 3.5." in json.dumps(b)]
     ok(add and add[0].get("tools") and
@@ -62,6 +74,56 @@ try:
        "BFCL types mapped to JSON schema (float -> number)", props)
     ok(add and add[0].get("stream") is False,
        "tool calls are asked for whole (not streamed)")
+
+    # -- FC mode, text answers and an irrelevant call ---------------------
+    tx = FakeServer(tmp, {"default": {"text": "I would rather not."},
+                          "rules": [{"contains": "Tell me a joke.",
+                                     "tool_calls": [call("weather_get",
+                                                         {"city": "x"})]}]})
+    servers.append(tx)
+    rc, so, se = run(["--model", "m", "--endpoint", tx.url, "--tasks",
+                      "bfcl_simple_python,bfcl_irrelevance", "--run-id",
+                      "fctext"] + common, env=env)
+    ok(rc == 0, "FC run with text answers exits 0", se)
+    if rc == 0:
+        out = os.path.join(tmp, "out", "fctext")
+        rows = samples(out, "bfcl_simple_python")
+        why = [x.get("reason") for x in rows]
+        # BFCL's FC handler keeps vLLM's empty tool_calls list, decode_ast
+        # gives [], and ast_checker says wrong_count.
+        ok(len(why) == 2 and all(
+            w == "simple_function_checker:wrong_count: Wrong number of "
+            "functions." for w in why),
+           "a text answer in FC mode is BFCL's wrong_count", why)
+        rows = samples(out, "bfcl_irrelevance")
+        ok(rows and rows[0].get("reason") ==
+           "irrelevance_error:decoder_success: Valid syntax. Successfully "
+           "decode AST when it should not.",
+           "a call in irrelevance is BFCL's decoder_success",
+           json.dumps(rows[0] if rows else None)[:300])
+        r = results(out)
+        t = [x for x in r["tasks"] if x["name"] == "bfcl_simple_python"][0]
+        ok(t["counts"]["invalid"] == 2, "answers with no call count as "
+           "invalid (%s)" % t["counts"])
+
+    # -- prompt mode: constant arithmetic, as BFCL reads it ---------------
+    ar = FakeServer(tmp, {"default": {"text": "[]"}, "rules": [
+        {"contains": "Add 2 and 3.5.", "text": "[math.add(a=1 + 1, b=7 / 2)]"},
+        {"contains": "New York", "text": "[find(city='New' + ' York')]"},
+    ]})
+    servers.append(ar)
+    rc, so, se = run(["--model", "m", "--endpoint", ar.url, "--tasks",
+                      "bfcl_simple_python", "--run-id", "arith",
+                      "--task-opt", "mode=prompt"] + common, env=env)
+    ok(rc == 0, "prompt-mode arithmetic run exits 0", se)
+    if rc == 0:
+        r = results(os.path.join(tmp, "out", "arith"))
+        rows = samples(os.path.join(tmp, "out", "arith"),
+                       "bfcl_simple_python")
+        # BFCL: eval(ast.unparse(BinOp)) gives a=2, b=3.5, city='New York'
+        ok(metric(r, "bfcl_simple_python", "accuracy") == 1.0,
+           "a=1 + 1, b=7 / 2 and 'New' + ' York' are BFCL's 2, 3.5 and "
+           "'New York'", json.dumps([x.get("reason") for x in rows])[:600])
 
     # -- prompt mode: Python-call text, parsed, never evaluated -----------
     pm = FakeServer(tmp, {"default": {"text": "[]"}, "rules": [

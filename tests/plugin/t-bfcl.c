@@ -1,9 +1,16 @@
 /*
  * t-bfcl: the BFCL plugin.
  *
- * 1. The Python-call decoder on ordinary, odd and hostile input.
+ * 1. The Python-call decoder on ordinary, odd and hostile input, and
+ *    constant arithmetic read as BFCL reads it (resolve_ast_by_type:
+ *    a BinOp is eval()ed, a UnaryOp is -operand.value): each expected
+ *    value is what BFCL's decoder gives for the same text under
+ *    Python 3.11, never by evaluating anything here.
  * 2. The FC decoder (tool_calls, cut-off and invalid arguments).
- * 3. Every AST checker rule and error type, on crafted functions.
+ * 3. Every AST checker rule and error type, on crafted functions, and
+ *    the messages byte for byte as BFCL's ast_checker.py writes them
+ *    (each expected string is the f-string of ast_checker.py evaluated
+ *    by hand on the same input; values never shortened).
  * 4. Printers: Python's float repr, json.dumps(indent=4).
  * 5. The built plugin through plugtest on tests/fixtures/bfcl: request
  *    bodies (BFCL's system prompt byte for byte, the FC tool schema),
@@ -127,7 +134,8 @@ test_decoder(void)
 	ok(decode_fails("```python\n[f(a=1)]\n```"), "a fenced block fails, "
 	    "as in BFCL (the word python stays)");
 	ok(decode_fails("[f(a=g(1))]"), "nested call refused");
-	ok(decode_fails("[f(a=1+2)]"), "arithmetic is never evaluated");
+	ok(decode_fails("[f(a=__import__('os').system('x') + 1)]"),
+	    "a call inside arithmetic is refused, never run");
 	ok(decode_fails("[f(a=__import__('os').system('x'))]"),
 	    "code is refused");
 	ok(decode_fails("[f(a=lambda: 1)]"), "lambda refused");
@@ -174,6 +182,99 @@ test_decoder(void)
 	qp_buf_free(&err);
 }
 
+/*
+ * Constant arithmetic.  BFCL (model_handler/utils.py) turns a BinOp
+ * into eval(ast.unparse(node)) and a UnaryOp into -node.operand.value;
+ * the expected column is BFCL's decoded value (Python 3.11), "ERROR"
+ * where BFCL's decoder raises.
+ */
+static void
+test_arithmetic(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} c[] = {
+		{ "[f(radius=9 + 1)]", "{'radius': 10}" },
+		{ "[f(a=+5, b=-5, c=-True, d=~5)]",
+		    "{'a': -5, 'b': -5, 'c': -1, 'd': -5}" },
+		{ "[f(a=1 + +5, b=2**-1)]", "{'a': 6, 'b': 0.5}" },
+		{ "[f(c=-2**2)]", "ERROR" },
+		{ "[f(a=-(1+2))]", "ERROR" },
+		{ "[f(a=-(1+2)*3)]", "{'a': -9}" },
+		{ "[f(a=7//2, b=-7//2, c=-7%3, d=7.5//2, e=-7.5%2, f=7/2)]",
+		    "{'a': 3, 'b': -4, 'c': 2, 'd': 3.0, 'e': 0.5, 'f': 3.5}" },
+		{ "[f(a=-7.5//-2, b=7%-3, c=-0.0%5)]",
+		    "{'a': 3.0, 'b': -2, 'c': 0.0}" },
+		{ "[f(a='ab' + 'c', b='x'*3, c=[1]+[2], d=(1,)*2, e=[+5]*2)]",
+		    "{'a': 'abc', 'b': 'xxx', 'c': [1, 2], 'd': (1, 1), "
+		    "'e': [5, 5]}" },
+		{ "[f(a=(1+2, 3), b={'k': 1+1, 2*3: 'v'})]",
+		    "{'a': (3, 3), 'b': {'k': 2, 6: 'v'}}" },
+		{ "[f(a=0.1+0.2)]", "{'a': 0.30000000000000004}" },
+		{ "[f(a=True+True, b=3*True)]", "{'a': 2, 'b': 3}" },
+		{ "[f(a=1 - - 1)]", "{'a': 2}" },
+		{ "[f(a=10 - 2 - 3, b=2**3**2, c=100/10/5)]",
+		    "{'a': 5, 'b': 512, 'c': 2.0}" },
+		{ "[f(a=-9223372036854775807-1)]",
+		    "{'a': -9223372036854775808}" },
+		{ "[f(a=2**0.5, b=10**-2, c=0**0, d=1e308*10)]",
+		    "{'a': 1.4142135623730951, 'b': 0.01, 'c': 1, 'd': inf}" },
+		{ "[f(a=(-5))]", "{'a': -5}" },
+		{ "[f(a=x+1)]", "ERROR" },		/* NameError */
+		{ "[f(a=1/0)]", "ERROR" },		/* ZeroDivisionError */
+		{ "[f(a=None+1)]", "ERROR" },		/* TypeError */
+		{ "[f(a='a'+1)]", "ERROR" },
+		{ "[f(a=--5)]", "ERROR" },		/* UnaryOp.value */
+		{ "[f(a=-x)]", "ERROR" },		/* Name.value */
+		{ "[f(a=-'s')]", "ERROR" },		/* bad operand */
+		{ "[f(a=[1, 2+3, -x])]", "ERROR" },
+		{ "[f(a=...+1)]", "ERROR" },
+	};
+	struct qp_buf o = QP_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		is_str(args_repr(c[i].in, &o), c[i].want, "%s", c[i].in);
+	ok(decode_fails("[f(a='x' * 100000000)]"), "a huge repetition is "
+	    "refused, not built");
+	ok(decode_fails("[f(a=2**64)]"), "integers past 64 bits: a decoder "
+	    "error (BFCL would go on with a big int)");
+	/* Hostile arithmetic fails cleanly, without deep recursion or
+	 * unbounded building. */
+	{
+		struct qp_buf h = QP_BUF_INIT;
+		size_t k;
+
+		qp_buf_adds(&h, "[f(a=");
+		for (k = 0; k < 200000; k++)
+			qp_buf_adds(&h, "2**");
+		qp_buf_adds(&h, "2)]");
+		ok(decode_fails(qp_buf_str(&h)), "200000 chained ** refused");
+		qp_buf_reset(&h);
+		qp_buf_adds(&h, "[f(a='x'*1000000");
+		for (k = 0; k < 300000; k++)
+			qp_buf_adds(&h, "+''");
+		qp_buf_adds(&h, ")]");
+		ok(decode_fails(qp_buf_str(&h)), "300000 concatenations of a "
+		    "1 MB string refused (work is bounded)");
+		qp_buf_reset(&h);
+		qp_buf_adds(&h, "[f(a=");
+		for (k = 0; k < 49; k++)
+			qp_buf_adds(&h, "[(");
+		qp_buf_adds(&h, "1+1");
+		for (k = 0; k < 49; k++)
+			qp_buf_adds(&h, ")]*2");
+		qp_buf_adds(&h, ")]");
+		ok(decode_fails(qp_buf_str(&h)), "nested doubling repetitions "
+		    "refused");
+		qp_buf_free(&h);
+	}
+	is_str(args_repr("[f(a='x'*3+'y')]", &o), "{'a': 'xxxy'}",
+	    "repetition then concatenation");
+	qp_buf_free(&o);
+}
+
 static void
 test_fc_decoder(void)
 {
@@ -194,10 +295,14 @@ test_fc_decoder(void)
 	    "cut-off arguments: decoder error, but it looked like a call");
 	ok(bfcl_decode_fc("[{\"function\":{\"name\":\"f\",\"arguments\":"
 	    "\"not json\"}}]", &d, &err, &looks) < 0, "invalid arguments");
-	ok(bfcl_decode_fc(NULL, &d, &err, &looks) < 0 && looks == 0,
-	    "no tool_calls: text answer");
-	ok(bfcl_decode_fc("[]", &d, &err, &looks) < 0 && looks == 0,
-	    "empty tool_calls");
+	/* BFCL's FC handler keeps vLLM's empty tool_calls list: [] */
+	ok(bfcl_decode_fc(NULL, &d, &err, &looks) == 0 && looks == 0 &&
+	    d.kind == BV_LIST && d.n == 0 && bfcl_format_ok(&d),
+	    "no tool_calls (a text answer) decodes to []");
+	bv_free(&d);
+	ok(bfcl_decode_fc("[]", &d, &err, &looks) == 0 && looks == 0 &&
+	    d.kind == BV_LIST && d.n == 0, "empty tool_calls decode to []");
+	bv_free(&d);
 	ok(bfcl_decode_fc("{", &d, &err, &looks) < 0, "broken tool_calls");
 	ok(bfcl_decode_fc("[{\"name\":\"f\",\"arguments\":{\"a\":1}}]", &d,
 	    &err, &looks) == 0 && bfcl_format_ok(&d), "flattened call with "
@@ -283,6 +388,43 @@ check(const char *funcs, const char *answer, enum bfcl_cat cat, int fc,
 	qp_buf_free(&r.msg);
 	return (type[0] != '\0' ? type : NULL);
 }
+
+/* "error_type: message" of a failed check, or "valid". */
+static const char *
+check_msg(const char *funcs, const char *answer, enum bfcl_cat cat,
+    const char *output)
+{
+	static struct qp_buf o = QP_BUF_INIT;
+	struct qp_buf err = QP_BUF_INIT;
+	struct bfcl_result r;
+	struct bv f, a, d;
+
+	r.msg = (struct qp_buf)QP_BUF_INIT;
+	qp_buf_reset(&o);
+	if (bv_json_parse(funcs, strlen(funcs), &f, &err) < 0 ||
+	    bv_json_parse(answer, strlen(answer), &a, &err) < 0 ||
+	    decode(output, &d, &err) < 0) {
+		qp_buf_addf(&o, "BAD: %s", qp_buf_str(&err));
+		qp_buf_free(&err);
+		return (qp_buf_str(&o));
+	}
+	bfcl_check(&f, &d, &a, cat, 0, &r);
+	if (r.valid)
+		qp_buf_adds(&o, "valid");
+	else
+		qp_buf_addf(&o, "%s: %s", r.error_type, qp_buf_str(&r.msg) ?
+		    qp_buf_str(&r.msg) : "");
+	bv_free(&f);
+	bv_free(&a);
+	bv_free(&d);
+	qp_buf_free(&err);
+	qp_buf_free(&r.msg);
+	return (qp_buf_str(&o));
+}
+
+#define MSG(out, want)							\
+	is_str(check_msg(FUNCS, ANSWER, CAT_SIMPLE_PYTHON, out), want,	\
+	    "message: %s", out)
 
 #define VALID(out, what)						\
 	ok(check(FUNCS, ANSWER, CAT_SIMPLE_PYTHON, 0, out) == NULL, what)
@@ -402,6 +544,128 @@ test_checker(void)
 	is_str(check(FUNCS, ANSWER, CAT_SIMPLE_PYTHON, 1,
 	    "[{\"f\": {\"a\": 10.0}}]"), "type_error:simple",
 	    "FC: JSON 10.0 is a float, not an int");
+}
+
+/*
+ * The messages, byte for byte.  Each expected string is what
+ * ast_checker.py's f-string gives for the same input: repr() of
+ * parameter names and values, str() of the acceptable-value list,
+ * str(nested_type_converted) for the inner type, "'{key}'" for dict
+ * keys, dict_checker's standardised answers.
+ */
+static void
+test_checker_messages(void)
+{
+	static const char *par_f = "[{\"name\": \"w.get\", \"parameters\": "
+	    "{\"type\": \"dict\", \"properties\": {\"c\": {\"type\": "
+	    "\"string\"}}, \"required\": [\"c\"]}}]";
+	static const char *par_a = "[{\"w.get\": {\"c\": [\"Paris\"]}}, "
+	    "{\"w.get\": {\"c\": [\"Rome\"]}}]";
+	static const char *flt_f = "[{\"name\": \"f\", \"parameters\": "
+	    "{\"type\": \"dict\", \"properties\": {\"v\": {\"type\": "
+	    "\"array\", \"items\": {\"type\": \"float\"}}, \"o\": "
+	    "{\"type\": \"dict\"}}, \"required\": []}}]";
+	struct qp_buf big = QP_BUF_INIT, want = QP_BUF_INIT;
+	int i;
+
+	MSG("[]", "simple_function_checker:wrong_count: Wrong number of "
+	    "functions.");
+	MSG("[g(a=10)]", "simple_function_checker:wrong_func_name: Function "
+	    "name 'f' not found in model output.");
+	MSG("[f(u='x')]", "simple_function_checker:missing_required: Missing "
+	    "required parameter: 'a'.");
+	MSG("[f(a=10, zz=1)]", "simple_function_checker:unexpected_param: "
+	    "Unexpected parameter: 'zz'.");
+	MSG("[f(a='10')]", "type_error:simple: Incorrect type for parameter "
+	    "'a'. Expected type integer, got str. Parameter value: '10'.");
+	MSG("[f(a=10, x='5')]", "type_error:simple: Incorrect type for "
+	    "parameter 'x'. Expected type float, got str. Parameter value: "
+	    "'5'.");
+	MSG("[f(a=11)]", "value_error:others: Invalid value for parameter "
+	    "'a': 11. Expected one of [10].");
+	MSG("[f(a=10, x=6)]", "value_error:others: Invalid value for "
+	    "parameter 'x': 6.0. Expected one of [5.0, ''].");
+	MSG("[f(a=10, u='Boston')]", "value_error:string: Invalid value for "
+	    "parameter 'u': 'Boston'. Expected one of ['New York, NY', '']. "
+	    "Case insensitive.");
+	MSG("[f(a=10, q=[2, 1])]", "value_error:list/tuple: Invalid value for "
+	    "parameter 'q': [2, 1]. Expected one of [[1, 2], ''].");
+	MSG("[f(a=10, o={'k': 'v', 'z': 1})]", "value_error:dict_key: "
+	    "Unexpected dict key parameter: 'z'.");
+	MSG("[f(a=10, o={'k': 'w'})]", "value_error:dict_value: Invalid "
+	    "value for parameter 'k': 'w'. Expected one of ['v'].");
+	MSG("[f(a=10, o={'n': 1})]", "value_error:dict_key: Missing dict key "
+	    "parameter: 'k'.");
+	MSG("[f(a=10, l=[{'k': 'a'}])]", "value_error:list_dict_count: Wrong "
+	    "number of dictionaries in the list.");
+	is_str(check_msg(FUNCS, "[{\"f\": {\"a\": [10], \"u\": [\"x\"]}}]",
+	    CAT_SIMPLE_PYTHON, "[f(a=10)]"), "simple_function_checker:"
+	    "missing_optional: Optional parameter 'u' not provided and not "
+	    "marked as optional.", "message: missing optional");
+	/* inner types print as Python's type repr */
+	is_str(check_msg(FUNCS, "[{\"f\": {\"a\": [10], \"q\": [[1, 2]]}}]",
+	    CAT_SIMPLE_PYTHON, "[f(a=10, q=[1, '2'])]"), "type_error:nested: "
+	    "Nested type checking failed for parameter 'q'. Expected outer "
+	    "type array with inner type <class 'int'>. Parameter value: "
+	    "[1, '2'].", "message: nested int");
+	is_str(check_msg(flt_f, "[{\"f\": {\"v\": [[1.5, 2.0]]}}]",
+	    CAT_SIMPLE_PYTHON, "[f(v=[1.5, 'x'])]"), "type_error:nested: "
+	    "Nested type checking failed for parameter 'v'. Expected outer "
+	    "type array with inner type <class 'float'>. Parameter value: "
+	    "[1.5, 'x'].", "message: nested float");
+	/* no acceptable value at all: BFCL's list gets both messages */
+	is_str(check_msg(flt_f, "[{\"f\": {\"v\": []}}]",
+	    CAT_SIMPLE_PYTHON, "[f(v=[1])]"), "type_error:simple: Nested type "
+	    "checking failed for parameter 'v'. Expected outer type array "
+	    "with inner type <class 'float'>. Parameter value: [1]. "
+	    "Incorrect type for parameter 'v'. Expected type array, got "
+	    "list. Parameter value: [1].", "message: nested then simple");
+	/* dict_checker shows the standardised answers */
+	is_str(check_msg(flt_f, "[{\"f\": {\"o\": [{\"city\": "
+	    "[\"New York, NY\", 5]}]}}]", CAT_SIMPLE_PYTHON,
+	    "[f(o={'city': 'Boston'})]"), "value_error:dict_value: Invalid "
+	    "value for parameter 'city': 'Boston'. Expected one of "
+	    "['newyorkny', 5].", "message: dict value, standardised");
+	is_str(check_msg(flt_f, "[{\"f\": {\"o\": [\"\"]}}]",
+	    CAT_SIMPLE_PYTHON, "[f(o={'k': 1})]"), "dict_checker:unclear: ",
+	    "message: no acceptable dict (BFCL's error list is empty)");
+	/* parallel */
+	is_str(check_msg(par_f, par_a, CAT_PARALLEL, "[w.get(c='Rome')]"),
+	    "parallel_function_checker_no_order:wrong_count: Wrong number of "
+	    "functions.", "message: parallel count");
+	is_str(check_msg(par_f, par_a, CAT_PARALLEL,
+	    "[w.get(c='Paris'), w.get(c='Oslo')]"),
+	    "parallel_function_checker_no_order:cannot_find_match: Could not "
+	    "find a matching function among index [1] of model output for "
+	    "index 1 of possible answers. Model Result Index 1: "
+	    "value_error:string: Invalid value for parameter 'c': 'Oslo'. "
+	    "Expected one of ['Rome']. Case insensitive.",
+	    "message: parallel, no match for the second answer");
+	ok(strncmp(check_msg(par_f, par_a, CAT_PARALLEL,
+	    "[w.get(c='Rome'), w.get(c='Oslo')]"),
+	    "parallel_function_checker_no_order:cannot_find_match: Could not "
+	    "find a matching function among index [0, 1] of model output for "
+	    "index 0 of possible answers. Model Result Index 0: ", 163) == 0,
+	    "message: parallel, no match for the first answer");
+	is_str(check_msg(FUNCS, "[{\"math.g\": {\"n\": [3]}}]",
+	    CAT_MULTIPLE, "[math.g(n=3), math.g(n=3)]"),
+	    "multiple_function_checker:wrong_count: Wrong number of "
+	    "functions.", "message: multiple count");
+	/* values are never shortened */
+	qp_buf_adds(&big, "[f(a=10, u='");
+	for (i = 0; i < 300; i++)
+		qp_buf_adds(&big, "x");
+	qp_buf_adds(&big, "')]");
+	qp_buf_adds(&want, "value_error:string: Invalid value for parameter "
+	    "'u': '");
+	for (i = 0; i < 300; i++)
+		qp_buf_adds(&want, "x");
+	qp_buf_adds(&want, "'. Expected one of ['New York, NY', '']. Case "
+	    "insensitive.");
+	is_str(check_msg(FUNCS, ANSWER, CAT_SIMPLE_PYTHON, qp_buf_str(&big)),
+	    qp_buf_str(&want), "a 300-character value is quoted whole");
+	qp_buf_free(&big);
+	qp_buf_free(&want);
 }
 
 static void
@@ -593,9 +857,12 @@ test_plugin_fixture(void)
 	c.tool_calls = NULL;
 	c.text = "[math.add(a=2, b=3.5)]";
 	ok(plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_canned, &c,
-	    &v) == 0 && v.values[0] == 0.0 &&
-	    strstr(v.reason, "ast_decoder:decoder_failed") != NULL,
-	    "FC: a text answer does not decode");
+	    &v) == 0 && v.values[0] == 0.0 && v.values[1] == 0.0 &&
+	    (v.flags & QEVAL_VF_INVALID), "FC: a text answer scores 0, no "
+	    "valid call, invalid");
+	is_str(v.reason, "simple_function_checker:wrong_count: Wrong number "
+	    "of functions.", "FC: a text answer is BFCL's wrong_count, not "
+	    "a decoder failure");
 	c.tool_calls = "[{\"id\":\"1\",\"type\":\"function\",\"function\":"
 	    "{\"name\":\"math_add\",\"arguments\":\"{\\\"a\\\":2,\"}}]";
 	ok(plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_canned, &c,
@@ -640,6 +907,11 @@ test_plugin_fixture(void)
 		ok(plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_canned,
 		    &c, &v) == 0 && v.values[0] == 0.0 && v.values[1] == 1.0,
 		    "irrelevance: a call fails");
+		is_str(v.reason, "irrelevance_error:decoder_success: Valid "
+		    "syntax. Successfully decode AST when it should not.",
+		    "irrelevance: BFCL's error type and message");
+		ok(strstr(v.detail, "\"error_type\":\"irrelevance_error:"
+		    "decoder_success\"") != NULL, "... in detail too");
 		ok(plugtest_run(&pt, 0, 0, PLUGTEST_GOLD, NULL, NULL, &v) == 0
 		    && v.values[0] == 1.0, "irrelevance gold");
 		ok(plugtest_run(&pt, 0, 0, PLUGTEST_CORRUPT, NULL, NULL, &v) ==
@@ -739,8 +1011,10 @@ int
 main(void)
 {
 	test_decoder();
+	test_arithmetic();
 	test_fc_decoder();
 	test_checker();
+	test_checker_messages();
 	test_printers();
 	test_plugin_fixture();
 	test_real_data();

@@ -5,9 +5,11 @@
  *    the four requests of a question (turn 2 carries the model's turn-1
  *    answer, category temperatures, judge target and sampling, the
  *    templates filled as str.format fills them, the math prompts with
- *    reference answers), the rating parser's odd cases, and per-turn,
- *    overall and per-category averages checked against hand-computed
- *    values, unparsed ratings counted.
+ *    reference answers, judge requests without top_p), the rating
+ *    parser's odd cases read as FastChat's regexes and ast.literal_eval
+ *    read them, and per-turn, pooled overall and per-category averages
+ *    checked against hand-computed values, unparsed ratings counted;
+ *    option rating_range=1-10 excludes and counts out-of-range ones.
  * 2. Reference model and judge: gold 10, corrupted 1.
  * 3. With QEVAL_DATA_DIR: the 80 real questions, FastChat's judge
  *    prompts filled as FastChat fills them, gold and corrupt runs.
@@ -24,7 +26,7 @@
 #include "plugtest.h"
 #include "tap.h"
 
-enum { M_T1, M_T2, M_SCORE, M_UNPARSED, M_TRUNC };
+enum { M_T1, M_T2, M_SCORE, M_UNPARSED, M_TRUNC, M_EXCLUDED };
 
 struct script {
 	const char	*judge[8][2];	/* by question index, turn */
@@ -97,10 +99,10 @@ n_msgs(const char *body)
 	return (n);
 }
 
-/* The core's aggregation: mean of the non-NaN values. */
+/* Means of the non-NaN values, per metric. */
 struct agg {
-	double	 sum[5];
-	size_t	 n[5];
+	double	 sum[6];
+	size_t	 n[6];
 };
 
 static void
@@ -108,7 +110,7 @@ agg_add(struct agg *a, const struct qeval_verdict *v)
 {
 	int k;
 
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		if (!isnan(v->values[k])) {
 			a->sum[k] += v->values[k];
 			a->n[k]++;
@@ -119,6 +121,14 @@ static double
 agg_mean(const struct agg *a, int k)
 {
 	return (a->n[k] ? a->sum[k] / (double)a->n[k] : NAN);
+}
+
+/* show_result.py's overall: the mean of every rated turn. */
+static double
+agg_pooled(const struct agg *a)
+{
+	return ((a->sum[M_T1] + a->sum[M_T2]) / (double)(a->n[M_T1] +
+	    a->n[M_T2]));
 }
 
 static void
@@ -177,6 +187,9 @@ test_fixture(void)
 			    "tokens");
 			is_dbl(s.reqs[2].temperature, 0.0, 0, "judge: "
 			    "temperature 0");
+			ok(s.reqs[0].top_p == 1.0 && s.reqs[2].top_p <= 0 &&
+			    s.reqs[3].top_p <= 0, "answers top_p 1; judge "
+			    "requests leave top_p unset (FastChat sends none)");
 			is_int(s.reqs[3].max_tokens, 2048, "judge: 2048 "
 			    "tokens");
 			ok(n_msgs(s.bodies[0]) == 2 && msg_is(s.bodies[0], 0,
@@ -227,8 +240,10 @@ test_fixture(void)
 			    "times 3?\n[R2]\n4*3 = 12\n[A2]\nanswer-3-2"),
 			    "single-math-v1-multi-turn with both references");
 			is_dbl(v.values[M_T1], 3, 0, "fallback [3]");
-			ok(isnan(v.values[M_T2]), "[[15]] is out of range: "
-			    "unparsed");
+			is_dbl(v.values[M_T2], 15, 0, "[[15]] is a rating, as "
+			    "in FastChat");
+			ok(isnan(v.values[M_EXCLUDED]), "no rating_range "
+			    "option: nothing excluded (NaN)");
 		}
 		if (i == 3) {
 			is_dbl(s.reqs[0].temperature, 0.1, 1e-12, "stem "
@@ -239,38 +254,75 @@ test_fixture(void)
 		}
 	}
 	/*
-	 * Hand-computed: turn 1 = (8+9+3+10)/4 = 7.5; turn 2 =
-	 * (6.5+2)/2 = 4.25; score = mean of the per-sample means
-	 * (7.25, 9, 3, 6) = 6.3125; unparsed = 2 of 8 ratings.
-	 * FastChat's pooled mean would be 38.5/6 = 6.4167 (see
-	 * docs/MTBENCH.md).
+	 * Hand-computed, as FastChat's show_result.py computes it (the
+	 * rows with score -1 dropped, then the mean per turn and over all
+	 * rows): turn 1 = (8+9+3+10)/4 = 7.5; turn 2 = (6.5+15+2)/3 =
+	 * 7.8333; overall = 53.5/7 = 7.642857, where the mean of the
+	 * per-question means (7.25, 9, 9, 6) would read 7.8125: the core
+	 * pools because score is QEVAL_MF_POOLED over the two turn
+	 * metrics (QEVAL_MF_POOL_PART).  Unparsed: 1 of 8 ratings.
 	 */
+	{
+		const struct qeval_metric_desc *md =
+		    pt.plugin.desc->tasks[0].metrics;
+
+		ok((md[M_SCORE].flags & QEVAL_MF_POOLED) &&
+		    (md[M_T1].flags & QEVAL_MF_POOL_PART) &&
+		    (md[M_T2].flags & QEVAL_MF_POOL_PART) &&
+		    !(md[M_UNPARSED].flags & QEVAL_MF_POOL_PART),
+		    "score is pooled over the two turn ratings");
+	}
 	is_dbl(agg_mean(&all, M_T1), 7.5, 1e-12, "turn 1 average");
-	is_dbl(agg_mean(&all, M_T2), 4.25, 1e-12, "turn 2 average");
-	is_dbl(agg_mean(&all, M_SCORE), 6.3125, 1e-12, "overall average");
-	is_dbl(agg_mean(&all, M_UNPARSED), 0.25, 1e-12, "unparsed share");
-	is_dbl(agg_mean(&writing, M_SCORE), 8.125, 1e-12, "writing average");
+	is_dbl(agg_mean(&all, M_T2), 23.5 / 3, 1e-12, "turn 2 average");
+	is_dbl(agg_pooled(&all), 53.5 / 7, 1e-12, "overall: FastChat's mean "
+	    "of all rated turns");
+	is_dbl(agg_mean(&all, M_SCORE), 7.8125, 1e-12, "(not the mean of "
+	    "per-question means)");
+	is_dbl(agg_mean(&all, M_UNPARSED), 0.125, 1e-12, "unparsed share");
+	is_dbl(agg_pooled(&writing), 23.5 / 3, 1e-12, "writing: pooled");
 	is_dbl(agg_mean(&writing, M_T1), 8.5, 1e-12, "writing turn 1");
 	is_dbl(agg_mean(&writing, M_T2), 6.5, 1e-12, "writing turn 2");
-	is_dbl(agg_mean(&math, M_SCORE), 3, 1e-12, "math average");
-	is_dbl(agg_mean(&stem, M_SCORE), 6, 1e-12, "stem average");
-	is_dbl((all.sum[M_T1] + all.sum[M_T2]) / (double)(all.n[M_T1] +
-	    all.n[M_T2]), 38.5 / 6, 1e-12, "FastChat's pooled mean derives "
-	    "from the turn metrics");
+	is_dbl(agg_pooled(&math), 9, 1e-12, "math: pooled");
+	is_dbl(agg_pooled(&stem), 6, 1e-12, "stem: pooled");
 
 	/* More odd judgments, on question 4. */
 	{
+		/*
+		 * FastChat: re.search(r"\[\[(\d+\.?\d*)\]\]"), else
+		 * r"\[(\d+\.?\d*)\]", then ast.literal_eval of group 1
+		 * (Python 3.11): "0" -> 0, "11" -> 11, "0.0" -> 0.0,
+		 * "000.5" -> 0.5, "8." -> 8.0, "00" -> 0; "08" raises
+		 * "SyntaxError: leading zeros in decimal integer literals
+		 * are not permitted; use an 0o prefix for octal integers";
+		 * "\u0665" (Arabic-Indic 5, matched by Python's \d)
+		 * raises "SyntaxError: invalid character '\u0665'
+		 * (U+0665)".  No match: -1, dropped by show_result.
+		 */
 		static const struct {
 			const char	*text;
 			double		 want;	/* NaN: unparsed */
+			const char	*why;	/* in the reason, or NULL */
 		} cases[] = {
-			{ "[[10]]", 10 }, { "Rating: [[1]]", 1 },
-			{ "[[0]]", NAN }, { "[[10.5]]", NAN },
-			{ "[[ 8 ]]", NAN }, { "Rating: 8/10", NAN },
-			{ "[[8.]]", 8 }, { "[[7.25]]", 7.25 },
-			{ "[5] and [[6]]", 6 }, { "[5] and [6]", 5 },
-			{ "[[-3]]", NAN }, { "", NAN },
-			{ "[[\xd9\xa5]]", NAN },
+			{ "[[10]]", 10, NULL }, { "Rating: [[1]]", 1, NULL },
+			{ "[[0]]", 0, NULL }, { "[[11]]", 11, NULL },
+			{ "[[0.0]]", 0, NULL }, { "[[000.5]]", 0.5, NULL },
+			{ "[[00]]", 0, NULL }, { "[[10.5]]", 10.5, NULL },
+			{ "[[08]]", NAN, "'08' (ast.literal_eval raises "
+			    "SyntaxError: leading zeros in decimal integer "
+			    "literals are not permitted; use an 0o prefix for "
+			    "octal integers)" },
+			{ "[[08]] or [7]", NAN, "leading zeros" },
+			{ "[08] then [[7]]", 7, NULL },
+			{ "[[ 8 ]]", NAN, "no [[rating]]" },
+			{ "Rating: 8/10", NAN, "no [[rating]]" },
+			{ "[[8.]]", 8, NULL }, { "[[7.25]]", 7.25, NULL },
+			{ "[5] and [[6]]", 6, NULL },
+			{ "[5] and [6]", 5, NULL },
+			{ "[[-3]]", NAN, "no [[rating]]" },
+			{ "", NAN, "no [[rating]]" },
+			{ "[[\xd9\xa5]]", NAN, "invalid character "
+			    "'\xd9\xa5' (U+0665)" },
+			{ "[\xd9\xa5] [4]", NAN, "invalid character" },
 		};
 		size_t k;
 
@@ -282,11 +334,14 @@ test_fixture(void)
 				ok(0, "run: %s", pt.err.buf);
 				continue;
 			}
-			if (isnan(cases[k].want))
+			if (isnan(cases[k].want)) {
 				ok(isnan(v.values[M_T1]) &&
 				    (v.flags & QEVAL_VF_UNPARSED),
 				    "'%s' is unparsed", cases[k].text);
-			else
+				ok(v.reason != NULL && strstr(v.reason,
+				    cases[k].why) != NULL, "... reason: %s",
+				    v.reason ? v.reason : "(none)");
+			} else
 				is_dbl(v.values[M_T1], cases[k].want, 0,
 				    "'%s' reads %g", cases[k].text,
 				    cases[k].want);
@@ -339,16 +394,25 @@ test_fixture(void)
 	plugtest_close(&pt);
 
 	{
-		struct qeval_kv any[] = { { "data_subdir", "mtbench/fx" },
-		    { "rating_range", "any" }, { "system_prompt", "" },
+		struct qeval_kv rr[] = { { "data_subdir", "mtbench/fx" },
+		    { "rating_range", "1-10" }, { "system_prompt", "" },
 		    { NULL, NULL } };
 
-		if (plugtest_open(&pt, "mtbench", "mtbench", dir, any, 1,
+		if (plugtest_open(&pt, "mtbench", "mtbench", dir, rr, 1,
 		    0) == 0) {
+			s.judge[2][1] = "Rating: [[15]]";
 			s.nreq = 0;
 			ok(plugtest_run(&pt, 2, 0, PLUGTEST_CALLBACK, scripted,
-			    &s, &v) == 0 && v.values[M_T2] == 15,
-			    "rating_range=any keeps FastChat's 15");
+			    &s, &v) == 0 && isnan(v.values[M_T2]) &&
+			    v.values[M_SCORE] == 3 &&
+			    v.values[M_EXCLUDED] == 0.5 &&
+			    v.values[M_UNPARSED] == 0 &&
+			    !(v.flags & QEVAL_VF_UNPARSED),
+			    "rating_range=1-10 excludes 15 and counts it in "
+			    "excluded_by_rating_range, not as unparsed");
+			ok(v.reason != NULL && strstr(v.reason,
+			    "excluded by rating_range=1-10") != NULL,
+			    "the reason names the option");
 			ok(n_msgs(s.bodies[0]) == 1, "system_prompt= sends no "
 			    "system message");
 		} else
