@@ -60,6 +60,7 @@
 
 #include "mcutil.h"
 #include "qp.h"
+#include "ucase.h"
 
 #define HS_MAGIC	0x68737731u
 #define MAX_CHOICES	MC_MAX_CHOICES
@@ -195,18 +196,6 @@ preprocess(const char *s, size_t len)
 	return (a);
 }
 
-/* Python's str.capitalize() on ASCII letters; other bytes are kept. */
-static void
-capitalize(char *s)
-{
-	if (*s >= 'a' && *s <= 'z')
-		*s = (char)(*s - 'a' + 'A');
-	if (*s != '\0')
-		for (s++; *s != '\0'; s++)
-			if (*s >= 'A' && *s <= 'Z')
-				*s = (char)(*s - 'A' + 'a');
-}
-
 /*
  * The text format's stand-in for ctx_b.capitalize(): upper-cases the
  * first letter of the last fragment of the context (after the last
@@ -340,10 +329,11 @@ load_json(void *arg, const char *json, size_t len, const char *where)
 		if (it.choice[k] == NULL)
 			goto oom;
 	}
-	cb = qp_strdup(ctx_b);
+	/* str.capitalize(): title-case the first code point, lower-case
+	 * the rest, with Python's full Unicode mappings */
+	cb = ucase_capitalize(ctx_b, strlen(ctx_b), NULL);
 	if (cb == NULL)
 		goto oom;
-	capitalize(cb);
 	qp_buf_adds(&q, label);
 	qp_buf_adds(&q, ": ");
 	qp_buf_adds(&q, ctx_a);

@@ -95,6 +95,43 @@ static const char wall_body[] = "{\"context\":\"Home and Garden: How to "
     "\"continuations\":[\"  Use a roller.\",\" Paint it a  lot.\",\" Call "
     "a painter [now.\",\" Leave.\"]}";
 
+/*
+ * ctx_b.capitalize() with Python's Unicode case mappings.  Each want is
+ * lm-eval's query as Python 3.11 computes it: preprocess(activity_label
+ * + ": " + ctx_a + " " + ctx_b.capitalize()) for the records of
+ * tests/fixtures/hellaswag/unicode.jsonl.
+ */
+static void
+test_unicode(void)
+{
+	static const char *const want[] = {
+		"\"Skiing: A woman skis down a slope. \u00c9lan vital carries "
+		"her down.\"",
+		"\"Street names: The sign reads. Sstra\u00dfe names are "
+		"long.\"",
+		"\"Greek: The letters spell \u039f\u03b4\u03bf\u03c2 "
+		"\u03ba\u03b1\u03b9 \u03c3\u03bf\u03c6\u03b9\u03b1 on the "
+		"wall.\"",
+		"\"Ligatures: He writes Ffix \u01c6 \u0149 i\u0307.\"",
+	};
+	const struct qeval_kv kv[] = { { "test_file",
+	    "hellaswag/unicode.jsonl" }, { NULL, NULL } };
+	struct plugtest pt;
+	size_t i;
+	char *b;
+	int rc;
+
+	rc = plugtest_open(&pt, "hellaswag", "hellaswag", fixtures, kv, 0, 0);
+	is_int(rc, 0, "open unicode.jsonl (%s)", pt.err.buf);
+	for (i = 0; rc == 0 && i < sizeof(want) / sizeof(want[0]); i++) {
+		b = body_of(&pt, i);
+		ok(b != NULL && strstr(b, want[i]) != NULL, "capitalize() as "
+		    "Python's: %s in %s", want[i], b ? b : "(null)");
+		free(b);
+	}
+	plugtest_close(&pt);
+}
+
 static void
 test_readers(void)
 {
@@ -158,6 +195,8 @@ test_readers(void)
 		    "text: acc 0, acc_norm 1");
 	}
 	plugtest_close(&pt);
+
+	test_unicode();
 
 	rc = plugtest_open(&pt, "hellaswag", "hellaswag", fixtures, txt0, 0,
 	    0);
