@@ -438,7 +438,7 @@ sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit,
 					rc = -1;
 					continue;
 				}
-				if (pass == 0)
+				if (pass < 2)
 					continue;
 				a = v.values[0];
 				b = v.values[1];
