@@ -854,6 +854,17 @@ build_plus(struct mbpp *m, const struct item *it, int plus)
 	codeutil_diff_program(&m->prog, &d);
 }
 
+/* Length of s less trailing spaces, tabs, CRs and newlines. */
+static size_t
+trimmed_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]) != NULL)
+		n--;
+	return (n);
+}
+
 /*
  * Whether the extraction not chosen (lm-eval's with rescue=1, else
  * qeval's) must run too: it gives other code and could change the
@@ -874,8 +885,12 @@ other_run_needed(struct mbpp *m, const struct item *it, const char *text,
 	qp_buf_adds(&m->sol, qp_buf_str(&m->code) ? qp_buf_str(&m->code) :
 	    "");
 	build_code(m, it, text, 1);
-	return (qp_buf_ok(&m->sol) && qp_buf_ok(&m->code) &&
-	    strcmp(m->sol.buf, m->code.buf) != 0);
+	if (!qp_buf_ok(&m->sol) || !qp_buf_ok(&m->code))
+		return (0);
+	/* trailing blank space (rescue_extract() drops newlines) does not
+	 * change what the program does: not worth a second run */
+	return (trimmed_len(m->sol.buf) != trimmed_len(m->code.buf) ||
+	    memcmp(m->sol.buf, m->code.buf, trimmed_len(m->sol.buf)) != 0);
 }
 
 static int
