@@ -36,7 +36,7 @@
  *
  * Task options: test_file=, fewshot_file= (paths relative to the data
  * dir, for other copies or crafted sets), prefill=1|0 and max_tokens=
- * (gen; max_tokens applies to prefill=0).
+ * (gen: 100 new tokens with the prefill, 256 without).
  */
 #include "config.h"
 
@@ -337,7 +337,8 @@ arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	a->variant = strstr(task->name, "_gen") != NULL ? V_GEN : V_LOGLIK;
 	a->chat = opts->chat;
 	a->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
-	a->max_tokens = MC_GEN_TOKENS;
+	a->max_tokens = 0;	/* the recipe's: MC_CHAT_TOKENS or
+					 * MC_GEN_TOKENS */
 	rc = mc_check_shots(h, ctx, task->name, a->nshot, a->variant == V_GEN);
 	if (rc == QEVAL_OK)
 		rc = mc_opt_max_tokens(h, ctx, task->name, &a->max_tokens);
@@ -530,10 +531,13 @@ arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		    "choices", req);
 	} else if (a->prefill) {
 		chat_prompt(it, &a->tmp);
-		mc_prefill_request(&a->body, &a->tmp, a->chat, req);
+		mc_prefill_request(&a->body, &a->tmp, a->chat,
+		    a->max_tokens > 0 ? a->max_tokens : MC_CHAT_TOKENS,
+		    req);
 	} else {
 		gen_prompt(it, &a->tmp);
-		mc_gen_request(&a->body, &a->tmp, a->chat, a->max_tokens, req);
+		mc_gen_request(&a->body, &a->tmp, a->chat,
+		    a->max_tokens > 0 ? a->max_tokens : MC_GEN_TOKENS, req);
 	}
 	if (!qp_buf_ok(&a->body) || !qp_buf_ok(&a->tmp))
 		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "

@@ -43,8 +43,8 @@
  * what else differs.
  *
  * Task options: test_file=, fewshot_file= (relative to the data dir),
- * capitalize=0|1 (text format), prefill=1|0 and max_tokens= (gen;
- * max_tokens applies to prefill=0).
+ * capitalize=0|1 (text format), prefill=1|0 and max_tokens= (gen: 100 new
+ * tokens with the prefill, 256 without).
  */
 #include "config.h"
 
@@ -517,7 +517,8 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	    V_LOGLIK;
 	hs->chat = opts->chat;
 	hs->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
-	hs->max_tokens = MC_GEN_TOKENS;
+	hs->max_tokens = 0;	/* the recipe's: MC_CHAT_TOKENS or
+					 * MC_GEN_TOKENS */
 	hs->capitalize = 1;
 	rc = mc_check_shots(h, ctx, task->name, hs->nshot,
 	    hs->variant == V_GEN);
@@ -681,10 +682,13 @@ hs_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		    "endings", req);
 	} else if (hs->prefill) {
 		chat_prompt(it, &hs->tmp);
-		mc_prefill_request(&hs->body, &hs->tmp, hs->chat, req);
+		mc_prefill_request(&hs->body, &hs->tmp, hs->chat,
+		    hs->max_tokens > 0 ? hs->max_tokens : MC_CHAT_TOKENS,
+		    req);
 	} else {
 		gen_prompt(it, &hs->tmp);
-		mc_gen_request(&hs->body, &hs->tmp, hs->chat, hs->max_tokens,
+		mc_gen_request(&hs->body, &hs->tmp, hs->chat,
+		    hs->max_tokens > 0 ? hs->max_tokens : MC_GEN_TOKENS,
 		    req);
 	}
 	if (!qp_buf_ok(&hs->body) || !qp_buf_ok(&hs->tmp))

@@ -250,7 +250,7 @@ mc_gen_request(struct qp_buf *body, struct qp_buf *tmp, int chat,
 
 void
 mc_prefill_request(struct qp_buf *body, struct qp_buf *tmp, int chat,
-    struct qeval_request *req)
+    int max_tokens, struct qeval_request *req)
 {
 	int first = 1;
 
@@ -271,7 +271,7 @@ mc_prefill_request(struct qp_buf *body, struct qp_buf *tmp, int chat,
 	}
 	qp_buf_stop_list(body, mc_stops);
 	qp_buf_adds(body, "}");
-	req->max_tokens = MC_CHAT_TOKENS;
+	req->max_tokens = max_tokens;
 	req->label = "answer";
 }
 

@@ -139,11 +139,11 @@ void	 mc_gen_request(struct qp_buf *body, struct qp_buf *tmp, int chat,
  * "add_generation_prompt": false, vLLM's fields; llama.cpp continues a
  * final assistant turn by itself).  Completions: the prompt + " " +
  * MC_PREFIX (lm-eval's target_delimiter, then gen_prefix).  Both stop
- * at "\n\n" and "."; MC_CHAT_TOKENS new tokens.  Sets req's kind,
- * max_tokens and label ("answer").
+ * at "\n\n" and "."; max_tokens new tokens (MC_CHAT_TOKENS is the
+ * recipe's).  Sets req's kind, max_tokens and label ("answer").
  */
 void	 mc_prefill_request(struct qp_buf *body, struct qp_buf *tmp,
-	    int chat, struct qeval_request *req);
+	    int chat, int max_tokens, struct qeval_request *req);
 /* 1 if req is such a prefilled request (read from its body, so that a
  * rescore judges the request that was sent, whatever the options). */
 int	 mc_is_prefilled(const struct qeval_request *req);

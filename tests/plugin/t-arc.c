@@ -335,7 +335,7 @@ test_chat(void)
 	const struct qeval_kv kv[] = { { "test_file", "arc/mini.jsonl" },
 	    { NULL, NULL } };
 	const struct qeval_kv kv1[] = { { "test_file", "arc/mini.jsonl" },
-	    { "prefill", "on" }, { NULL, NULL } };
+	    { "prefill", "on" }, { "max_tokens", "50" }, { NULL, NULL } };
 	const struct qeval_kv bad[] = { { "test_file", "arc/mini.jsonl" },
 	    { "prefill", "auto" }, { NULL, NULL } };
 	const struct qeval_exchange *ex;
@@ -412,6 +412,8 @@ test_chat(void)
 		    "is\",\"stop\":[\"\\n\\n\",\".\"]}") != NULL &&
 		    v.values[0] == 1, "completions: prompt ends \" The best "
 		    "answer is\": %s", ex[0].req.body);
+		is_int(ex[0].req.max_tokens, 50, "max_tokens=50 overrides "
+		    "the recipe's 100");
 	}
 	plugtest_close(&pt);
 	rc = plugtest_open(&pt, "arc", "arc_easy_gen", fixtures, bad, 1, 0);
