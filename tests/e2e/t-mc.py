@@ -170,6 +170,14 @@ HS_JSON = [
           "She stops.", "She eats."], "label": "0"},
      "Painting: A woman dips a brush in paint hsj1.",
      [-6.0, -4.0, -9.0, -9.0], 0, 1),
+    # Python's capitalize(): full title case first ("ß" -> "Ss"), full
+    # lower case after it ("NAMES" -> "names", "Σ" final -> "ς")
+    ({"activity_label": "Street signs", "ctx_a": "A sign reads hsj2.",
+      "ctx_b": "\u00dftra\u00dfe NAMES \u039f\u0394\u039f\u03a3",
+      "endings": ["is a long word.", "no.", "xy.", "zw."], "label": 0},
+     "Street signs: A sign reads hsj2. Sstra\u00dfe names "
+     "\u03bf\u03b4\u03bf\u03c2",
+     [-2.0, -3.0, -9.0, -9.0], 1, 1),
 ]
 
 
@@ -474,7 +482,8 @@ try:
     got = sorted((q.get("body") or {}).get("prompt")
                  for q in hsrv.requests()[n0:])
     ok(got == sorted([PROBE] + hj_expected), "hellaswag jsonl: prompts "
-       "use ctx_b.capitalize() (\"then He ADDS\" -> \"Then he adds\")",
+       "use Python's ctx_b.capitalize() (\"then He ADDS\" -> \"Then he "
+       "adds\", \"\u00dftra\u00dfe\" -> \"Sstra\u00dfe\")",
        [p for p in got if p not in hj_expected][:3])
 
     # -- e. the reference model on the real sets ------------------------------
