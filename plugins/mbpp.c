@@ -875,6 +875,8 @@ static int
 other_run_needed(struct mbpp *m, const struct item *it, const char *text,
     int status)
 {
+	const char *a, *b;
+
 	if (m->recipe == R_INSTRUCT && !m->prefill)
 		return (0);
 	if (status == QEVAL_EXEC_REFUSED || (status == QEVAL_EXEC_PASSED) !=
@@ -887,10 +889,15 @@ other_run_needed(struct mbpp *m, const struct item *it, const char *text,
 	build_code(m, it, text, 1);
 	if (!qp_buf_ok(&m->sol) || !qp_buf_ok(&m->code))
 		return (0);
-	/* trailing blank space (rescue_extract() drops newlines) does not
-	 * change what the program does: not worth a second run */
-	return (trimmed_len(m->sol.buf) != trimmed_len(m->code.buf) ||
-	    memcmp(m->sol.buf, m->code.buf, trimmed_len(m->sol.buf)) != 0);
+	/* blank lines before the code and blank space after it (which
+	 * the two extractions treat differently) do not change what the
+	 * program does: not worth a second run */
+	a = qp_buf_str(&m->sol);
+	b = qp_buf_str(&m->code);
+	a += strspn(a, "\r\n");
+	b += strspn(b, "\r\n");
+	return (trimmed_len(a) != trimmed_len(b) ||
+	    memcmp(a, b, trimmed_len(a)) != 0);
 }
 
 static int
