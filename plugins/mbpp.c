@@ -112,15 +112,17 @@ static const struct qeval_metric_desc plus_metrics[] = {
 static const struct qeval_task tasks[] = {
 	{ "mbpp", "MBPP", "Code Generation",
 	  "lm-evaluation-harness mbpp (3-shot Austin et al. prompt, "
-	  "[BEGIN]/[DONE], test split 11-510; setup code run)",
+	  "[BEGIN]/[DONE], test split 11-510, lm-eval's code extraction; "
+	  "setup code run); rescue=1: qeval's extraction",
 	  mbpp_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_COMPLETION_ONLY },
 	{ "mbpp_instruct", "MBPP", "Code Generation",
 	  "lm-evaluation-harness mbpp_instruct (3-shot chat, prefill "
-	  "\"```python\"; setup code run; fixed fence extraction)",
+	  "\"```python\", lm-eval's code extraction; setup code run); "
+	  "rescue=1: qeval's extraction",
 	  mbpp_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_CHAT_ONLY },
 	{ "mbpp_sanitized", "MBPP (sanitized)", "Code Generation",
 	  "lm-evaluation-harness mbpp prompt over sanitized-mbpp.json "
-	  "(257 test-split tasks)",
+	  "(257 test-split tasks); rescue=1: qeval's extraction",
 	  san_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_COMPLETION_ONLY },
 	{ "mbpp_plus", "MBPP+", "Code Generation",
 	  "evalplus MBPP+ v0.2.0 (base and base+extra, differential, "
