@@ -18,17 +18,25 @@
  *	written "Question: {stem}\nAnswer: {gold text}\n\n".  25 is the
  *	Open LLM Leaderboard v1 convention.
  *   arc_challenge_gen, arc_easy_gen
- *	qeval's generative recipe, modelled on lm-eval's
- *	arc_challenge_chat but without its assistant prefill (which
- *	llama.cpp cannot do): one user turn listing the options as
- *	A., B., ... and asking the model to finish with "The best answer
- *	is X"; greedy, 256 new tokens, no stop strings.  The letter is
- *	extracted by the rule of mc_extract_letter() (mcutil.h,
- *	docs/LOGLIK.md), and an answer with no letter counts as wrong and
- *	as invalid.
+ *	lm-eval's arc_challenge_chat (prefill=1, the default): its
+ *	doc_to_text byte for byte (the YAML single-quoted string keeps
+ *	each "\n" as a backslash and an n, and shows choices A-C, plus D
+ *	when there are more than three), the assistant turn prefilled
+ *	with "The best answer is" and continued by the server, stops
+ *	"\n\n" and ".", 100 new tokens, greedy; the continuation is
+ *	stripped and compared with the target ('ABCD'[k-1] for labels
+ *	1-4, else answerKey) ignoring case and punctuation
+ *	(mc_score_em()).  arc_easy_gen applies the same recipe to
+ *	ARC-Easy.  prefill=0, for servers that cannot continue an
+ *	assistant message: qeval's own recipe, one user turn listing
+ *	every option and asking to finish with "The best answer is X",
+ *	256 new tokens, no stops, the letter found by qeval's rule
+ *	(mc_extract_letter(), docs/LOGLIK.md).  Metric qeval_extraction
+ *	says which of the two scored an answer.
  *
  * Task options: test_file=, fewshot_file= (paths relative to the data
- * dir, for other copies or crafted sets), max_tokens= (gen).
+ * dir, for other copies or crafted sets), prefill=1|0 and max_tokens=
+ * (gen: 100 new tokens with the prefill, 256 without).
  */
 #include "config.h"
 
@@ -71,6 +79,7 @@ struct arc {
 	int			 chat;
 	int			 nshot;
 	int			 max_tokens;
+	int			 prefill;	/* gen: lm-eval's recipe */
 	struct set		 test;
 	struct set		 train;
 	size_t			 count;
@@ -82,7 +91,9 @@ struct arc {
 	uint8_t			 gold_greedy[MAX_CHOICES];
 	struct qp_buf		 detail;	/* score() */
 	struct qp_buf		 reason;
+	struct qp_buf		 ext;
 	char			 extracted[16];
+	char			 target[16];
 };
 
 /* ------------------------------------------------------------------ */
@@ -103,11 +114,13 @@ static const struct qeval_task tasks[] = {
 	  "lm-evaluation-harness arc_easy (0-shot)", files_easy, mc_ll_metrics,
 	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
 	{ "arc_challenge_gen", "ARC-Challenge (generative)", "Science QA",
-	  "qeval lettered-choice recipe after lm-eval arc_challenge_chat, "
-	  "no prefill", files_challenge, mc_gen_metrics, 0 },
+	  "lm-evaluation-harness arc_challenge_chat (assistant prefill "
+	  "\"The best answer is\"); prefill=0: qeval's letter extraction",
+	  files_challenge, mc_gen_metrics, 0 },
 	{ "arc_easy_gen", "ARC-Easy (generative)", "Science QA",
-	  "qeval lettered-choice recipe after lm-eval arc_challenge_chat, "
-	  "no prefill", files_easy, mc_gen_metrics, 0 },
+	  "lm-evaluation-harness arc_challenge_chat recipe on ARC-Easy "
+	  "(assistant prefill); prefill=0: qeval's letter extraction",
+	  files_easy, mc_gen_metrics, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -297,6 +310,7 @@ arc_close(void *state)
 	qp_buf_free(&a->gold);
 	qp_buf_free(&a->detail);
 	qp_buf_free(&a->reason);
+	qp_buf_free(&a->ext);
 	a->magic = 0;
 	free(a);
 }
@@ -323,10 +337,13 @@ arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	a->variant = strstr(task->name, "_gen") != NULL ? V_GEN : V_LOGLIK;
 	a->chat = opts->chat;
 	a->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
-	a->max_tokens = MC_GEN_TOKENS;
+	a->max_tokens = 0;	/* the recipe's: MC_CHAT_TOKENS or
+					 * MC_GEN_TOKENS */
 	rc = mc_check_shots(h, ctx, task->name, a->nshot, a->variant == V_GEN);
 	if (rc == QEVAL_OK)
 		rc = mc_opt_max_tokens(h, ctx, task->name, &a->max_tokens);
+	if (rc == QEVAL_OK && a->variant == V_GEN)
+		rc = mc_opt_prefill(h, ctx, task->name, &a->prefill);
 	if (rc != QEVAL_OK)
 		goto fail;
 	test_file = h->opt(ctx, "test_file");
@@ -438,6 +455,49 @@ ll_context(const struct arc *a, const struct item *it, struct qp_buf *b)
 	qp_buf_adds(b, "\nAnswer:");
 }
 
+/*
+ * lm-eval arc_challenge_chat's doc_to_text.  The YAML writes it in single
+ * quotes, where "\n" is no escape: the prompt holds a backslash and an
+ * n at each of those places, and qeval sends the same bytes.
+ */
+static void
+chat_prompt(const struct item *it, struct qp_buf *b)
+{
+	static const char *const tag[] = { "\\nA. ", "\\nB. ", "\\nC. " };
+	size_t k, a, e;
+
+	qp_buf_adds(b, "Given the following question and four candidate "
+	    "answers (A, B, C and D), choose the best answer.\\nQuestion: ");
+	mc_py_strip(it->question, strlen(it->question), &a, &e);
+	qp_buf_add(b, it->question + a, e - a);	/* question.strip() */
+	for (k = 0; k < 3 && k < it->nchoices; k++) {
+		qp_buf_adds(b, tag[k]);
+		qp_buf_adds(b, it->choice[k]);
+	}
+	if (it->nchoices > 3) {
+		qp_buf_adds(b, "\\nD. ");
+		qp_buf_adds(b, it->choice[3]);
+	}
+	qp_buf_adds(b, "\\nYour response should end with \"The best answer is "
+	    "[the_answer_letter]\" where the [the_answer_letter] is one of A, "
+	    "B, C or D.");
+}
+
+/* doc_to_target: 'ABCD'[answerKey|int - 1] for 1-4, else answerKey. */
+static const char *
+chat_target(struct arc *a, const struct item *it)
+{
+	const char *key = it->label[it->gold];
+
+	if (key[0] >= '1' && key[0] <= '4' && key[1] == '\0')
+		snprintf(a->target, sizeof(a->target), "%c",
+		    (char)('A' + key[0] - '1'));
+	else
+		snprintf(a->target, sizeof(a->target), "%s", key);
+	return (a->target);
+}
+
+/* qeval's own lettered prompt (prefill=0). */
 static void
 gen_prompt(const struct item *it, struct qp_buf *b)
 {
@@ -469,9 +529,15 @@ arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		ll_context(a, it, &a->tmp);
 		mc_ll_request(&a->body, &a->tmp, it->choice, it->nchoices,
 		    "choices", req);
+	} else if (a->prefill) {
+		chat_prompt(it, &a->tmp);
+		mc_prefill_request(&a->body, &a->tmp, a->chat,
+		    a->max_tokens > 0 ? a->max_tokens : MC_CHAT_TOKENS,
+		    req);
 	} else {
 		gen_prompt(it, &a->tmp);
-		mc_gen_request(&a->body, &a->tmp, a->chat, a->max_tokens, req);
+		mc_gen_request(&a->body, &a->tmp, a->chat,
+		    a->max_tokens > 0 ? a->max_tokens : MC_GEN_TOKENS, req);
 	}
 	if (!qp_buf_ok(&a->body) || !qp_buf_ok(&a->tmp))
 		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "
@@ -523,15 +589,27 @@ score_ll(struct arc *a, const struct item *it,
 
 static int
 score_gen(struct arc *a, const struct item *it,
-    const struct qeval_response *r, struct qeval_verdict *out)
+    const struct qeval_exchange *ex, struct qeval_verdict *out)
 {
-	const char *rule;
+	const char *rule = "lm-eval exact_match";
 
 	qp_buf_reset(&a->detail);
 	qp_buf_reset(&a->reason);
-	mc_score_letter(&a->rules, a->host, r, it->nchoices, it->gold,
-	    &a->reason, a->extracted, sizeof(a->extracted), out, &rule);
-	qp_buf_adds(&a->detail, "{\"rule\":");
+	if (mc_is_prefilled(&ex->req)) {
+		qp_buf_adds(&a->detail, "{\"target\":");
+		qp_buf_json_str(&a->detail, chat_target(a, it));
+		qp_buf_adds(&a->detail, ",");
+		mc_score_em(&ex->resp, it->nchoices, a->target, &a->reason,
+		    &a->ext, out);
+	} else {
+		qp_buf_adds(&a->detail, "{");
+		mc_score_letter(&a->rules, a->host, &ex->resp, it->nchoices,
+		    it->gold, &a->reason, a->extracted,
+		    sizeof(a->extracted), out, &rule);
+	}
+	if (!qp_buf_ok(&a->ext))
+		a->reason.oom = 1;	/* arc_score() reports it */
+	qp_buf_adds(&a->detail, "\"rule\":");
 	qp_buf_json_str(&a->detail, rule);
 	qp_buf_addf(&a->detail, ",\"gold\":\"%c\",\"gold_label\":",
 	    (char)('A' + it->gold));
@@ -557,7 +635,7 @@ arc_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	if (a->variant == V_LOGLIK)
 		rc = score_ll(a, &a->test.v[i], &ex[0].resp, out);
 	else
-		rc = score_gen(a, &a->test.v[i], &ex[0].resp, out);
+		rc = score_gen(a, &a->test.v[i], &ex[0], out);
 	if (rc == QEVAL_OK && (!qp_buf_ok(&a->detail) ||
 	    !qp_buf_ok(&a->reason)))
 		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "
@@ -583,7 +661,8 @@ arc_gold(void *state, struct qeval_ctx *ctx, size_t i,
 	it = &a->test.v[i];
 	/* The corrupted model prefers the next choice after the gold one. */
 	win = corrupt ? (it->gold + 1) % it->nchoices : it->gold;
-	if (mc_gold(req, it->nchoices, win, a->gold_lp, a->gold_greedy,
+	if (mc_gold(req, it->nchoices, win, win == it->gold ?
+	    chat_target(a, it) : NULL, a->gold_lp, a->gold_greedy,
 	    &a->gold, out) != 0)
 		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory"));
 	return (QEVAL_OK);

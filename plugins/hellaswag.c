@@ -20,11 +20,15 @@
  *	itself and leaves the item out (lm-eval's rule for a shared split),
  *	with a warning.
  *   hellaswag_gen
- *	qeval's generative recipe: one user turn with the context and the
- *	endings as A.-D., asking to finish with "The best answer is X";
- *	greedy, 256 new tokens; the letter rule of the arc plugin
- *	(mc_extract_letter() in mcutil.h, docs/LOGLIK.md); no letter
- *	counts as wrong and as invalid.
+ *	lm-eval's arc_challenge_chat mechanics (prefill=1, the default)
+ *	over the prompt of lm-eval's hellaswag_llama (the context and the
+ *	four endings as A.-D., asking to end with "The best answer is
+ *	[the_answer_letter]"): the assistant turn prefilled with "The best
+ *	answer is", stops "\n\n" and ".", 100 new tokens, greedy,
+ *	exact match of the stripped continuation with the gold letter
+ *	ignoring case and punctuation (mc_score_em()).  prefill=0: qeval's
+ *	own recipe, 256 new tokens, the letter rule of mc_extract_letter()
+ *	(docs/LOGLIK.md); no letter counts as wrong and as invalid.
  *
  * Readers: the official hellaswag_val.jsonl (activity_label, ctx_a,
  * ctx_b, endings, label), chosen by a file name ending in .jsonl or
@@ -39,7 +43,8 @@
  * what else differs.
  *
  * Task options: test_file=, fewshot_file= (relative to the data dir),
- * capitalize=0|1 (text format), max_tokens= (gen).
+ * capitalize=0|1 (text format), prefill=1|0 and max_tokens= (gen: 100 new
+ * tokens with the prefill, 256 without).
  */
 #include "config.h"
 
@@ -55,6 +60,7 @@
 
 #include "mcutil.h"
 #include "qp.h"
+#include "ucase.h"
 
 #define HS_MAGIC	0x68737731u
 #define MAX_CHOICES	MC_MAX_CHOICES
@@ -83,6 +89,7 @@ struct hs {
 	int			 nshot;
 	int			 max_tokens;
 	int			 capitalize;
+	int			 prefill;	/* gen: lm-eval's recipe */
 	struct set		 test;
 	struct set		 train;
 	size_t			 count;
@@ -95,6 +102,7 @@ struct hs {
 	uint8_t			 gold_greedy[MAX_CHOICES];
 	struct qp_buf		 detail;
 	struct qp_buf		 reason;
+	struct qp_buf		 ext;
 	char			 extracted[24];
 };
 
@@ -110,8 +118,9 @@ static const struct qeval_task tasks[] = {
 	  "Leaderboard v1)", files, mc_ll_metrics,
 	  QEVAL_TF_LOGLIK | QEVAL_TF_COMPLETION_ONLY },
 	{ "hellaswag_gen", "HellaSwag (generative)", "Commonsense NLI",
-	  "qeval lettered-ending recipe, no prefill", files, mc_gen_metrics,
-	  0 },
+	  "lm-evaluation-harness hellaswag_llama prompt scored as "
+	  "arc_challenge_chat (assistant prefill); prefill=0: qeval's "
+	  "letter extraction", files, mc_gen_metrics, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -185,18 +194,6 @@ preprocess(const char *s, size_t len)
 	*q = '\0';
 	free(b);
 	return (a);
-}
-
-/* Python's str.capitalize() on ASCII letters; other bytes are kept. */
-static void
-capitalize(char *s)
-{
-	if (*s >= 'a' && *s <= 'z')
-		*s = (char)(*s - 'a' + 'A');
-	if (*s != '\0')
-		for (s++; *s != '\0'; s++)
-			if (*s >= 'A' && *s <= 'Z')
-				*s = (char)(*s - 'A' + 'a');
 }
 
 /*
@@ -332,10 +329,11 @@ load_json(void *arg, const char *json, size_t len, const char *where)
 		if (it.choice[k] == NULL)
 			goto oom;
 	}
-	cb = qp_strdup(ctx_b);
+	/* str.capitalize(): title-case the first code point, lower-case
+	 * the rest, with Python's full Unicode mappings */
+	cb = ucase_capitalize(ctx_b, strlen(ctx_b), NULL);
 	if (cb == NULL)
 		goto oom;
-	capitalize(cb);
 	qp_buf_adds(&q, label);
 	qp_buf_adds(&q, ": ");
 	qp_buf_adds(&q, ctx_a);
@@ -492,6 +490,7 @@ hs_close(void *state)
 	qp_buf_free(&hs->gold);
 	qp_buf_free(&hs->detail);
 	qp_buf_free(&hs->reason);
+	qp_buf_free(&hs->ext);
 	hs->magic = 0;
 	free(hs);
 }
@@ -518,12 +517,15 @@ hs_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	    V_LOGLIK;
 	hs->chat = opts->chat;
 	hs->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
-	hs->max_tokens = MC_GEN_TOKENS;
+	hs->max_tokens = 0;	/* the recipe's: MC_CHAT_TOKENS or
+					 * MC_GEN_TOKENS */
 	hs->capitalize = 1;
 	rc = mc_check_shots(h, ctx, task->name, hs->nshot,
 	    hs->variant == V_GEN);
 	if (rc == QEVAL_OK)
 		rc = mc_opt_max_tokens(h, ctx, task->name, &hs->max_tokens);
+	if (rc == QEVAL_OK && hs->variant == V_GEN)
+		rc = mc_opt_prefill(h, ctx, task->name, &hs->prefill);
 	if (rc != QEVAL_OK)
 		goto fail;
 	v = h->opt(ctx, "capitalize");
@@ -629,6 +631,24 @@ ll_context(const struct hs *hs, const struct item *it, struct qp_buf *b)
 	qp_buf_adds(b, it->query);
 }
 
+/* lm-eval hellaswag_llama's doc_to_text (a double-quoted YAML string:
+ * real newlines).  HellaSwag items have four endings. */
+static void
+chat_prompt(const struct item *it, struct qp_buf *b)
+{
+	size_t k;
+
+	qp_buf_adds(b, "Given the following context and four candidate "
+	    "endings, choose the best ending.\nContext: ");
+	qp_buf_adds(b, it->query);
+	for (k = 0; k < it->nchoices; k++)
+		qp_buf_addf(b, "\n%c. %s", (char)('A' + k), it->choice[k]);
+	qp_buf_adds(b, "\nYour response should end with \"The best answer is "
+	    "[the_answer_letter]\" where the [the_answer_letter] is one of A, "
+	    "B, C or D.");
+}
+
+/* qeval's own lettered prompt (prefill=0). */
 static void
 gen_prompt(const struct item *it, struct qp_buf *b)
 {
@@ -660,9 +680,15 @@ hs_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		ll_context(hs, it, &hs->tmp);
 		mc_ll_request(&hs->body, &hs->tmp, it->choice, it->nchoices,
 		    "endings", req);
+	} else if (hs->prefill) {
+		chat_prompt(it, &hs->tmp);
+		mc_prefill_request(&hs->body, &hs->tmp, hs->chat,
+		    hs->max_tokens > 0 ? hs->max_tokens : MC_CHAT_TOKENS,
+		    req);
 	} else {
 		gen_prompt(it, &hs->tmp);
-		mc_gen_request(&hs->body, &hs->tmp, hs->chat, hs->max_tokens,
+		mc_gen_request(&hs->body, &hs->tmp, hs->chat,
+		    hs->max_tokens > 0 ? hs->max_tokens : MC_GEN_TOKENS,
 		    req);
 	}
 	if (!qp_buf_ok(&hs->body) || !qp_buf_ok(&hs->tmp))
@@ -708,15 +734,25 @@ score_ll(struct hs *hs, const struct item *it,
 
 static int
 score_gen(struct hs *hs, const struct item *it,
-    const struct qeval_response *r, struct qeval_verdict *out)
+    const struct qeval_exchange *ex, struct qeval_verdict *out)
 {
-	const char *rule;
+	const char *rule = "lm-eval exact_match";
+	char target[2];
 
 	qp_buf_reset(&hs->detail);
 	qp_buf_reset(&hs->reason);
 	out->category = it->category;
-	mc_score_letter(&hs->rules, hs->host, r, it->nchoices, it->gold,
-	    &hs->reason, hs->extracted, sizeof(hs->extracted), out, &rule);
+	if (mc_is_prefilled(&ex->req)) {
+		target[0] = (char)('A' + it->gold);
+		target[1] = '\0';
+		mc_score_em(&ex->resp, it->nchoices, target, &hs->reason,
+		    &hs->ext, out);
+		if (!qp_buf_ok(&hs->ext))
+			hs->reason.oom = 1;	/* hs_score() reports it */
+	} else
+		mc_score_letter(&hs->rules, hs->host, &ex->resp,
+		    it->nchoices, it->gold, &hs->reason, hs->extracted,
+		    sizeof(hs->extracted), out, &rule);
 	qp_buf_adds(&hs->detail, "{\"rule\":");
 	qp_buf_json_str(&hs->detail, rule);
 	qp_buf_addf(&hs->detail, ",\"gold\":\"%c\"}",
@@ -741,7 +777,7 @@ hs_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	if (hs->variant == V_LOGLIK)
 		rc = score_ll(hs, &hs->test.v[i], &ex[0].resp, out);
 	else
-		rc = score_gen(hs, &hs->test.v[i], &ex[0].resp, out);
+		rc = score_gen(hs, &hs->test.v[i], &ex[0], out);
 	if (rc == QEVAL_OK && (!qp_buf_ok(&hs->detail) ||
 	    !qp_buf_ok(&hs->reason)))
 		return (hs->host->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
@@ -766,8 +802,8 @@ hs_gold(void *state, struct qeval_ctx *ctx, size_t i,
 		    "sample %zu", i));
 	it = &hs->test.v[i];
 	win = corrupt ? (it->gold + 1) % it->nchoices : it->gold;
-	if (mc_gold(req, it->nchoices, win, hs->gold_lp, hs->gold_greedy,
-	    &hs->gold, out) != 0)
+	if (mc_gold(req, it->nchoices, win, NULL, hs->gold_lp,
+	    hs->gold_greedy, &hs->gold, out) != 0)
 		return (hs->host->fail(ctx, QEVAL_ENOMEM, "hellaswag: out of "
 		    "memory"));
 	return (QEVAL_OK);

@@ -19,7 +19,14 @@
  * The program of mbpp, mbpp_instruct and mbpp_sanitized is lm-eval's
  * ("from __future__ import annotations\n" + code + "\n" + tests) with
  * the dataset's test_setup_code (or test_imports) added, which lm-eval
- * leaves out (setup_code=0 leaves it out too); 3.0 s.
+ * leaves out (setup_code=0 leaves it out too); 3.0 s.  The code is
+ * what lm-eval's extract_code_blocks() takes from the answer (its regex,
+ * lmeval_extract()); rescue=1 takes qeval's instead (rescue_extract():
+ * the first block of an answer that opens with a fence, else the text
+ * before the first fence).  Where the two differ, the other one is run
+ * too when it could change the verdict: metric "rescuable" counts the
+ * answers lm-eval scores 0 and the rescue would pass, "rescued" (with
+ * rescue=1) those that pass only thanks to it.
  * docs/CODE_TASKS.md describes every deviation.
  */
 #include "config.h"
@@ -66,6 +73,9 @@ struct mbpp {
 	int			 prefill;
 	int			 base_only;
 	int			 setup_code;	/* run test_setup_code */
+	int			 rescue;	/* qeval's extraction */
+	int			 custom;	/* file= names a user's file */
+	int			 warned;	/* the console was told */
 	int			 nshot;
 	struct codeutil_limits	 lim;
 	char			*file;
@@ -86,8 +96,13 @@ static const char *const plus_files[] = { "mbpp_plus/MbppPlus.jsonl.gz",
 
 static const struct qeval_metric_desc metrics[] = {
 	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },
+	/* answers lm-eval's extraction scores 0 and the rescue would pass */
+	{ "rescuable", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
+	/* with rescue=1: answers that pass only thanks to the rescue */
+	{ "rescued", QEVAL_MF_RATE },
 	{ NULL, 0 }
 };
+enum { M_RESCUABLE = 1, M_RESCUED = 2 };
 
 static const struct qeval_metric_desc plus_metrics[] = {
 	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },	/* base+extra */
@@ -98,15 +113,17 @@ static const struct qeval_metric_desc plus_metrics[] = {
 static const struct qeval_task tasks[] = {
 	{ "mbpp", "MBPP", "Code Generation",
 	  "lm-evaluation-harness mbpp (3-shot Austin et al. prompt, "
-	  "[BEGIN]/[DONE], test split 11-510; setup code run)",
+	  "[BEGIN]/[DONE], test split 11-510, lm-eval's code extraction; "
+	  "setup code run); rescue=1: qeval's extraction",
 	  mbpp_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_COMPLETION_ONLY },
 	{ "mbpp_instruct", "MBPP", "Code Generation",
 	  "lm-evaluation-harness mbpp_instruct (3-shot chat, prefill "
-	  "\"```python\"; setup code run; fixed fence extraction)",
+	  "\"```python\", lm-eval's code extraction; setup code run); "
+	  "rescue=1: qeval's extraction",
 	  mbpp_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_CHAT_ONLY },
 	{ "mbpp_sanitized", "MBPP (sanitized)", "Code Generation",
 	  "lm-evaluation-harness mbpp prompt over sanitized-mbpp.json "
-	  "(257 test-split tasks)",
+	  "(257 test-split tasks); rescue=1: qeval's extraction",
 	  san_files, metrics, QEVAL_TF_EXEC | QEVAL_TF_COMPLETION_ONLY },
 	{ "mbpp_plus", "MBPP+", "Code Generation",
 	  "evalplus MBPP+ v0.2.0 (base and base+extra, differential, "
@@ -153,6 +170,13 @@ struct load {
 	struct mbpp		*m;
 	struct qeval_ctx	*ctx;
 };
+
+/* Is task id num one of the first n few-shot ids (2, 3, 4)? */
+static int
+is_shot_id(int num, int n)
+{
+	return (num >= 2 && num < 2 + n);
+}
 
 /* Joins a JSON array of strings with "\n" (at most max, 0: all). */
 static char *
@@ -291,10 +315,19 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 		    "sanitized-mbpp.json" : "mbpp.jsonl");
 		goto out;
 	}
+	if (num != floor(num) || num < 0 || num > 1e9) {
+		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: task_id must be a "
+		    "whole number", where);
+		goto out;
+	}
 	it.num = (int)num;
-	if (!((it.num >= 2 && it.num <= 4) || (it.num >= 11 &&
+	/* The task's own file: lm-eval's test split (11-510) and its
+	 * few-shot examples (2-4); the train, prompt and validation splits
+	 * are not read.  A user's file (file=): every record, less the
+	 * few-shot examples the prompt uses (open() says which). */
+	if (!m->custom && !(is_shot_id(it.num, NSHOTS) || (it.num >= 11 &&
 	    it.num <= 510)))
-		goto out;	/* train, prompt and validation splits */
+		goto out;
 	snprintf(idbuf, sizeof(idbuf), "mbpp/%d", it.num);
 	it.id = qp_strdup(idbuf);
 	it.text = qp_strdup(text);
@@ -319,7 +352,7 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 		rc = h->fail(l->ctx, QEVAL_ENOMEM, "mbpp: out of memory");
 		goto out;
 	}
-	if (it.num <= 4) {
+	if (is_shot_id(it.num, m->custom ? m->nshot : NSHOTS)) {
 		item_free(&m->shots[it.num - 2]);
 		m->shots[it.num - 2] = it;
 		memset(&it, 0, sizeof(it));
@@ -329,6 +362,23 @@ out:
 	item_free(&it);
 	cJSON_Delete(doc);
 	return (rc);
+}
+
+/* Sample ids are journal keys: a task id may appear once. */
+static int
+check_ids(struct mbpp *m, struct qeval_ctx *ctx)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->n; i++)
+		for (j = i + 1; j < m->n; j++)
+			if (strcmp(m->items[i].id, m->items[j].id) == 0)
+				return (m->host->fail(ctx, QEVAL_EDATA, "%s: "
+				    "%s appears twice (records %zu and %zu "
+				    "of those evaluated): give each record "
+				    "its own task_id", m->file,
+				    m->items[i].id, i + 1, j + 1));
+	return (QEVAL_OK);
 }
 
 static void
@@ -394,9 +444,18 @@ mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	    m->recipe == R_INSTRUCT);
 	m->base_only = codeutil_opt_bool(h->opt(ctx, "base_only"), 0);
 	m->setup_code = codeutil_opt_bool(h->opt(ctx, "setup_code"), 1);
-	if (m->prefill < 0 || m->base_only < 0 || m->setup_code < 0) {
+	m->rescue = codeutil_opt_bool(h->opt(ctx, "rescue"), 0);
+	if (m->prefill < 0 || m->base_only < 0 || m->setup_code < 0 ||
+	    m->rescue < 0) {
 		rc = h->fail(ctx, QEVAL_EINVAL, "%s: task options prefill, "
-		    "base_only and setup_code take 0 or 1", task->name);
+		    "base_only, setup_code and rescue take 0 or 1",
+		    task->name);
+		goto fail;
+	}
+	if (m->rescue && m->recipe == R_PLUS) {
+		rc = h->fail(ctx, QEVAL_EINVAL, "%s: rescue applies to mbpp, "
+		    "mbpp_instruct and mbpp_sanitized (MBPP+ follows "
+		    "evalplus's extraction)", task->name);
 		goto fail;
 	}
 	if (m->prefill && m->recipe != R_INSTRUCT) {
@@ -414,6 +473,7 @@ mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 		goto fail;
 	}
 	v = h->opt(ctx, "file");
+	m->custom = v != NULL && strcmp(v, task->files[0]) != 0;
 	m->file = qp_strdup(v != NULL ? v : task->files[0]);
 	if (m->file == NULL) {
 		rc = h->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory");
@@ -428,14 +488,31 @@ mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	for (i = 0; i < m->nshot; i++)
 		if (m->shots[i].id == NULL) {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s: the few-shot task "
-			    "id %d is missing", m->file, i + 2);
+			    "id %d is missing (the prompt shows task ids 2-%d "
+			    "as examples): add it, or lower --num-fewshot",
+			    m->file, i + 2, 1 + m->nshot);
 			goto fail;
 		}
 	if (m->n == 0) {
-		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no test-split "
-		    "records", m->file);
+		if (m->custom)
+			rc = h->fail(ctx, QEVAL_EDATA, "%s holds no record to "
+			    "evaluate besides the few-shot examples (task ids "
+			    "2-%d): add records, or run with --num-fewshot 0 "
+			    "to evaluate those too", m->file, 1 + m->nshot);
+		else
+			rc = h->fail(ctx, QEVAL_EDATA, "%s holds no "
+			    "test-split records (task ids 11-510)", m->file);
 		goto fail;
 	}
+	if ((rc = check_ids(m, ctx)) != QEVAL_OK)
+		goto fail;
+	if (m->custom && m->recipe != R_PLUS)
+		h->log(ctx, QEVAL_LOG_INFO, "%s: %s: %zu records evaluated%s",
+		    task->name, m->file, m->n, m->nshot == 0 ? "" :
+		    m->nshot == 1 ? " (task id 2 is the few-shot example)" :
+		    m->nshot == 2 ? " (task ids 2 and 3 are the few-shot "
+		    "examples)" : " (task ids 2, 3 and 4 are the few-shot "
+		    "examples)");
 	m->count = opts->limit > 0 && opts->limit < m->n ? opts->limit : m->n;
 	*statep = m;
 	return (QEVAL_OK);
@@ -572,12 +649,127 @@ opens_with_fence(const char *text)
 	return (strncmp(text, "```", 3) == 0);
 }
 
+/* Python's \w, with every byte of a non-ASCII code point counted as a
+ * word character (a letter right after a fence, in practice). */
+static int
+is_word(unsigned char c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c >= 0x80);
+}
+
 /*
- * The code of answer `text` into m->code (MBPP recipes) or the solution
- * (MBPP+: prompt + completion) into m->sol.
+ * The first match of lm-eval's ```(?:\w+)?\n?(.*?)\n?``` (re.DOTALL) in
+ * s: 1 and the group's span, or 0.  At a fence the greedy word and
+ * newline are taken, then the group runs to the nearest "\n```" or
+ * "```"; taking less of them cannot match where this did not.
+ */
+static int
+fence_match(const char *s, size_t len, size_t *gs, size_t *ge)
+{
+	size_t i, cs, j;
+
+	for (i = 0; i + 3 <= len; i++) {
+		if (memcmp(s + i, "```", 3) != 0)
+			continue;
+		cs = i + 3;
+		while (cs < len && is_word((unsigned char)s[cs]))
+			cs++;
+		if (cs < len && s[cs] == '\n')
+			cs++;
+		for (j = cs; j + 3 <= len; j++)
+			if ((s[j] == '\n' && j + 4 <= len &&
+			    memcmp(s + j + 1, "```", 3) == 0) ||
+			    memcmp(s + j, "```", 3) == 0) {
+				*gs = cs;
+				*ge = j;
+				return (1);
+			}
+	}
+	return (0);
+}
+
+/*
+ * lm-eval's extract_code_blocks() (tasks/mbpp/utils.py), less the future
+ * import that build_program() adds: the first match of its regex in
+ * "```" + text, else in text with each "```python" turned into "```",
+ * else the whole text.  An answer that continues code and ends with a
+ * fence loses its first word to (?:\w+)? ("def square..." becomes
+ * " square..."), and one that opens with a fence gives "": lm-eval
+ * scores both 0, and rescue_extract() does not.
+ */
+static void
+lmeval_extract(const char *text, struct qp_buf *out, struct qp_buf *tmp)
+{
+	const char *p;
+	size_t a, b;
+
+	qp_buf_reset(out);
+	qp_buf_add(out, "", 0);
+	qp_buf_reset(tmp);
+	qp_buf_adds(tmp, "```");
+	qp_buf_adds(tmp, text);
+	if (qp_buf_ok(tmp) && fence_match(tmp->buf, tmp->len, &a, &b)) {
+		qp_buf_add(out, tmp->buf + a, b - a);
+		return;
+	}
+	qp_buf_reset(tmp);
+	qp_buf_add(tmp, "", 0);
+	for (p = text; *p != '\0'; ) {
+		if (strncmp(p, "```python", 9) == 0) {
+			qp_buf_adds(tmp, "```");
+			p += 9;
+		} else
+			qp_buf_add(tmp, p++, 1);
+	}
+	if (qp_buf_ok(tmp) && fence_match(tmp->buf, tmp->len, &a, &b)) {
+		qp_buf_add(out, tmp->buf + a, b - a);
+		return;
+	}
+	qp_buf_adds(out, text);
+}
+
+/*
+ * qeval's extraction (rescue=1): the first fenced block (the best one,
+ * codeutil_extract()) of an answer that opens with a fence; else the text
+ * before the first fence, trailing newlines dropped.
+ */
+static void
+rescue_extract(const char *text, struct qp_buf *out)
+{
+	if (opens_with_fence(text)) {
+		codeutil_extract(text, NULL, out);
+		return;
+	}
+	codeutil_until_fence(text, out);
+	while (out->buf != NULL && out->len > 0 &&
+	    out->buf[out->len - 1] == '\n')
+		out->buf[--out->len] = '\0';
+}
+
+/*
+ * mbpp_instruct with prefill=0 (no lm-eval counterpart): the best fenced
+ * block; when every block is empty, as with code followed by a lone
+ * closing fence, the text before the first fence.
+ */
+static void
+chat_extract(const char *text, struct qp_buf *out)
+{
+	codeutil_extract(text, NULL, out);
+	if (qp_buf_ok(out) && strspn(out->buf != NULL ? out->buf : "",
+	    " \t\r\n") == out->len && strstr(text, "```") != NULL &&
+	    strspn(text, " \t\r\n") < (size_t)(strstr(text, "```") - text))
+		rescue_extract(text, out);
+}
+
+/*
+ * The code of answer `text` into m->code (MBPP recipes: lm-eval's
+ * extraction, or qeval's with rescue=1; `other` asks for the one not
+ * chosen) or the solution (MBPP+: prompt + completion) into m->sol.
  */
 static enum codeutil_mode
-build_code(struct mbpp *m, const struct item *it, const char *text)
+build_code(struct mbpp *m, const struct item *it, const char *text,
+    int other)
 {
 	enum codeutil_mode mode = CU_OTHER;
 	const char *code;
@@ -607,17 +799,11 @@ build_code(struct mbpp *m, const struct item *it, const char *text)
 	    codeutil_stop_len(text, stops_mbpp));
 	code = qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "";
 	if (m->recipe == R_INSTRUCT && !m->prefill)
-		codeutil_extract(code, NULL, &m->code);
-	else if (opens_with_fence(code))
-		codeutil_extract(code, NULL, &m->code);
-	else {
-		/* The answer continues an open block: the code ends at the
-		 * first fence (lm-eval's regex, without its bug). */
-		codeutil_until_fence(code, &m->code);
-		while (m->code.buf != NULL && m->code.len > 0 &&
-		    m->code.buf[m->code.len - 1] == '\n')
-			m->code.buf[--m->code.len] = '\0';
-	}
+		chat_extract(code, &m->code);
+	else if (m->rescue != other)
+		rescue_extract(code, &m->code);
+	else
+		lmeval_extract(code, &m->code, &m->comp);
 	if (qp_buf_str(&m->code) == NULL || strspn(qp_buf_str(&m->code),
 	    " \t\r\n") == m->code.len)
 		mode = CU_EMPTY;
@@ -672,6 +858,52 @@ build_plus(struct mbpp *m, const struct item *it, int plus)
 	codeutil_diff_program(&m->prog, &d);
 }
 
+/* Length of s less trailing spaces, tabs, CRs and newlines. */
+static size_t
+trimmed_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]) != NULL)
+		n--;
+	return (n);
+}
+
+/*
+ * Whether the extraction not chosen (lm-eval's with rescue=1, else
+ * qeval's) must run too: it gives other code and could change the
+ * verdict (the first run failed, or with rescue=1 passed).  When it must,
+ * m->code holds that code on return.
+ */
+static int
+other_run_needed(struct mbpp *m, const struct item *it, const char *text,
+    int status)
+{
+	const char *a, *b;
+
+	if (m->recipe == R_INSTRUCT && !m->prefill)
+		return (0);
+	if (status == QEVAL_EXEC_REFUSED || (status == QEVAL_EXEC_PASSED) !=
+	    (m->rescue != 0))
+		return (0);
+	build_code(m, it, text, 0);
+	qp_buf_reset(&m->sol);
+	qp_buf_adds(&m->sol, qp_buf_str(&m->code) ? qp_buf_str(&m->code) :
+	    "");
+	build_code(m, it, text, 1);
+	if (!qp_buf_ok(&m->sol) || !qp_buf_ok(&m->code))
+		return (0);
+	/* blank lines before the code and blank space after it (which
+	 * the two extractions treat differently) do not change what the
+	 * program does: not worth a second run */
+	a = qp_buf_str(&m->sol);
+	b = qp_buf_str(&m->code);
+	a += strspn(a, "\r\n");
+	b += strspn(b, "\r\n");
+	return (trimmed_len(a) != trimmed_len(b) ||
+	    memcmp(a, b, trimmed_len(a)) != 0);
+}
+
 static int
 exec_request(struct mbpp *m, struct qeval_ctx *ctx, double timeout,
     const char *label, struct qeval_request *req)
@@ -715,7 +947,7 @@ mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
 		    "memory"));
 	if (nex == 1) {
-		build_code(m, it, text);
+		build_code(m, it, text, 0);
 		if (m->recipe == R_PLUS) {
 			build_plus(m, it, 0);
 			return (exec_request(m, ctx,
@@ -727,16 +959,59 @@ mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	}
 	if (m->recipe == R_PLUS && nex == 2 && !m->base_only &&
 	    ex[1].resp.status == QEVAL_EXEC_PASSED) {
-		build_code(m, it, text);
+		build_code(m, it, text, 0);
 		build_plus(m, it, 1);
 		return (exec_request(m, ctx, codeutil_plus_timeout(&m->lim),
 		    "plus", req));
+	}
+	if (m->recipe != R_PLUS && nex == 2 && ex[1].req.kind ==
+	    QEVAL_REQ_EXEC && other_run_needed(m, it, text,
+	    ex[1].resp.status)) {
+		/* m->code holds the other extraction's code */
+		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
+		    qp_buf_str(&m->code) : "");
+		return (exec_request(m, ctx, m->lim.timeout, m->rescue ?
+		    "lm-eval" : "rescue", req));
 	}
 	return (QEVAL_DONE);
 }
 
 /* ------------------------------------------------------------------ */
 /* Scoring                                                            */
+
+/*
+ * The rescue metrics of an MBPP verdict, from the run of the other
+ * extraction (ex[2]) if there was one, and the reason's note on it.
+ */
+static void
+score_other(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
+    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
+{
+	int other = nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC;
+	int first_ok = ex[1].resp.status == QEVAL_EXEC_PASSED;
+	int other_ok = other && ex[2].resp.status == QEVAL_EXEC_PASSED;
+
+	out->values[M_RESCUABLE] = !m->rescue && other && !first_ok &&
+	    other_ok ? 1.0 : 0.0;
+	out->values[M_RESCUED] = m->rescue && other && first_ok &&
+	    !other_ok ? 1.0 : 0.0;
+	if (ex[1].resp.status == QEVAL_EXEC_REFUSED)
+		out->values[M_RESCUABLE] = out->values[M_RESCUED] = NAN;
+	if (out->values[M_RESCUABLE] == 1.0) {
+		qp_buf_adds(&m->reason, "; lm-eval's extraction scores it 0, "
+		    "qeval's fence rescue would pass it (rescue=1)");
+		if (!m->warned++)
+			m->host->log(ctx, QEVAL_LOG_WARN, "%s: lm-eval's code "
+			    "extraction (the default) scores this answer 0 "
+			    "and qeval's fence rescue would pass it; metric "
+			    "'rescuable' counts such answers, --task-opt "
+			    "rescue=1 scores them", it->id);
+	}
+	if (out->values[M_RESCUED] == 1.0)
+		qp_buf_adds(&m->reason, "; passed thanks to rescue=1 "
+		    "(lm-eval's extraction fails)");
+	out->reason = qp_buf_str(&m->reason);
+}
 
 static int
 mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
@@ -760,10 +1035,12 @@ mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	memset(&e, 0, sizeof(e));
 	e.plus = m->recipe == R_PLUS;
 	e.base_only = m->base_only;
-	e.mode = build_code(m, it, text);
+	e.mode = build_code(m, it, text, 0);
 	e.fixed = m->fixed;
 	e.entry = it->entry;
 	codeutil_exec_verdict(&e, ex, nex, out, &m->reason);
+	if (!e.plus)
+		score_other(m, ctx, it, ex, nex, out);
 	if (e.plus)
 		out->extracted = qp_buf_str(&m->sol);
 	else {
@@ -774,6 +1051,15 @@ mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	qp_buf_reset(&m->detail);
 	qp_buf_adds(&m->detail, "{");
 	codeutil_exec_detail(&m->detail, &first, e.plus, ex, nex);
+	if (!e.plus) {
+		codeutil_json_kv(&m->detail, &first, "extraction", m->rescue ||
+		    (m->recipe == R_INSTRUCT && !m->prefill) ? "qeval" :
+		    "lm-eval");
+		if (nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC)
+			codeutil_json_kv(&m->detail, &first, m->rescue ?
+			    "lm_eval_extraction_run" : "rescue_run",
+			    codeutil_status_name(ex[2].resp.status));
+	}
 	qp_buf_adds(&m->detail, "}");
 	out->detail = qp_buf_str(&m->detail);
 	if (!qp_buf_ok(&m->reason) || !qp_buf_ok(&m->detail) ||
@@ -862,6 +1148,9 @@ mbpp_gold(void *state, struct qeval_ctx *ctx, size_t i,
 		qp_buf_adds(g, qp_buf_str(c) ? qp_buf_str(c) : "");
 		qp_buf_adds(g, "\n```\n");
 	} else if (m->prefill) {
+		/* a newline first: lm-eval's (?:\w+)? would take a leading
+		 * "def" or "import" for a language tag */
+		qp_buf_adds(g, "\n");
 		qp_buf_adds(g, qp_buf_str(c) ? qp_buf_str(c) : "");
 		qp_buf_adds(g, "\n```");
 	} else

@@ -16,8 +16,11 @@ const struct qeval_metric_desc mc_gen_metrics[] = {
 	{ "exact_match", QEVAL_MF_PRIMARY },
 	{ "invalid", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
 	{ "truncated", QEVAL_MF_RATE | QEVAL_MF_LOWER_BETTER },
+	{ "qeval_extraction", QEVAL_MF_RATE },
 	{ NULL, 0 }
 };
+
+static const char *const mc_stops[] = { "\n\n", ".", NULL };
 
 /* ------------------------------------------------------------------ */
 /* Letter extraction (the rule is in mcutil.h)                        */
@@ -130,6 +133,38 @@ mc_opt_max_tokens(const struct qeval_host *h, struct qeval_ctx *ctx,
 }
 
 int
+mc_opt_prefill(const struct qeval_host *h, struct qeval_ctx *ctx,
+    const char *task, int *prefill)
+{
+	static const char *const on[] = { "1", "on", "true", "yes", NULL };
+	static const char *const off[] = { "0", "off", "false", "no", NULL };
+	const char *v = h->opt(ctx, "prefill");
+	size_t i;
+
+	*prefill = 1;
+	if (v == NULL)
+		return (QEVAL_OK);
+	for (i = 0; on[i] != NULL; i++)
+		if (strcmp(v, on[i]) == 0)
+			return (QEVAL_OK);
+	for (i = 0; off[i] != NULL; i++)
+		if (strcmp(v, off[i]) == 0) {
+			*prefill = 0;
+			return (QEVAL_OK);
+		}
+	if (strcmp(v, "auto") == 0)
+		return (h->fail(ctx, QEVAL_EINVAL, "%s: task option "
+		    "prefill=auto is not available (a server's refusal of "
+		    "the prefilled request does not reach the plugin): use "
+		    "prefill=1 (the default, lm-eval's recipe) or prefill=0 "
+		    "(qeval's letter extraction, for servers that cannot "
+		    "continue an assistant message)", task));
+	return (h->fail(ctx, QEVAL_EINVAL, "%s: task option prefill=%s: "
+	    "expected 1 (lm-eval's prefilled recipe, the default) or 0 "
+	    "(qeval's letter extraction)", task, v));
+}
+
+int
 mc_draw_shots(struct qp_mt *mt, size_t i, size_t nsrc, int nshot, int same,
     size_t **shots)
 {
@@ -211,6 +246,186 @@ mc_gen_request(struct qp_buf *body, struct qp_buf *tmp, int chat,
 	}
 	req->max_tokens = max_tokens;
 	req->label = "answer";
+}
+
+void
+mc_prefill_request(struct qp_buf *body, struct qp_buf *tmp, int chat,
+    int max_tokens, struct qeval_request *req)
+{
+	int first = 1;
+
+	if (chat) {
+		qp_buf_adds(body, "{\"messages\":[");
+		qp_buf_chat_message(body, &first, "user", qp_buf_ok(tmp) ?
+		    tmp->buf : "");
+		qp_buf_chat_message(body, &first, "assistant", MC_PREFIX);
+		qp_buf_adds(body, "],\"continue_final_message\":true,"
+		    "\"add_generation_prompt\":false");
+		req->kind = QEVAL_REQ_CHAT;
+	} else {
+		/* target_delimiter " ", then gen_prefix */
+		qp_buf_adds(tmp, " " MC_PREFIX);
+		qp_buf_adds(body, "{\"prompt\":");
+		qp_buf_json_str(body, qp_buf_ok(tmp) ? tmp->buf : "");
+		req->kind = QEVAL_REQ_COMPLETION;
+	}
+	qp_buf_stop_list(body, mc_stops);
+	qp_buf_adds(body, "}");
+	req->max_tokens = max_tokens;
+	req->label = "answer";
+}
+
+int
+mc_is_prefilled(const struct qeval_request *req)
+{
+	/* The prefix closes a JSON string only where it was sent as the
+	 * assistant's turn or as the prompt's end: inside the instruction
+	 * it is followed by " [the_answer_letter]", and a quote that a
+	 * dataset's text holds is escaped. */
+	return (req->body != NULL &&
+	    strstr(req->body, MC_PREFIX "\"") != NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Python's whitespace and lm-eval's exact match                      */
+
+/* One code point of UTF-8 at s (len > 0 bytes); *n its length.  A byte
+ * that starts no valid sequence reads as itself (never a space). */
+static uint32_t
+utf8_next(const unsigned char *s, size_t len, size_t *n)
+{
+	uint32_t c = s[0];
+	size_t k, need;
+
+	*n = 1;
+	if (c < 0x80)
+		return (c);
+	need = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+	if (need == 0 || need >= len)
+		return (0xfffd);
+	c &= 0x3fu >> need;
+	for (k = 1; k <= need; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return (0xfffd);
+		c = (c << 6) | (s[k] & 0x3f);
+	}
+	*n = need + 1;
+	return (c);
+}
+
+/* str.isspace() of one code point (Python 3). */
+static int
+py_space(uint32_t c)
+{
+	return ((c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) ||
+	    c == 0x85 || c == 0xa0 || c == 0x1680 ||
+	    (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+	    c == 0x202f || c == 0x205f || c == 0x3000);
+}
+
+void
+mc_py_strip(const char *s, size_t len, size_t *start, size_t *end)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n, last = 0;
+
+	while (i < len && py_space(utf8_next(u + i, len - i, &n)))
+		i += n;
+	*start = i;
+	last = i;
+	while (i < len) {
+		uint32_t c = utf8_next(u + i, len - i, &n);
+
+		i += n;
+		if (!py_space(c))
+			last = i;
+	}
+	*end = last;
+}
+
+/*
+ * lower() with string.punctuation deleted, the comparison form of
+ * exact_match(ignore_case, ignore_punctuation).  ASCII is lowered here;
+ * the only other code point whose lower() is ASCII is U+212A KELVIN
+ * SIGN ("k").  Other code points are kept as they are: a target is an
+ * ASCII letter or digit, which no remaining one can equal.  Trailing
+ * NULs go, as numpy's string arrays drop them.
+ */
+static void
+em_norm(const char *s, size_t len, struct qp_buf *out)
+{
+	/* Python's string.punctuation */
+	static const char punct[] = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	qp_buf_reset(out);
+	qp_buf_add(out, "", 0);
+	while (i < len) {
+		uint32_t c = utf8_next(u + i, len - i, &n);
+
+		if (c != 0 && c < 0x80 && strchr(punct, (int)c) != NULL) {
+			i += n;		/* deleted */
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z') {
+			char lc = (char)(c - 'A' + 'a');
+
+			qp_buf_add(out, &lc, 1);
+		} else if (c == 0x212a)
+			qp_buf_add(out, "k", 1);
+		else
+			qp_buf_add(out, s + i, n);
+		i += n;
+	}
+	while (out->buf != NULL && out->len > 0 &&
+	    out->buf[out->len - 1] == '\0')
+		out->len--;
+}
+
+int
+mc_score_em(const struct qeval_response *r, size_t n, const char *target,
+    struct qp_buf *reason, struct qp_buf *ext, struct qeval_verdict *out)
+{
+	const char *text = r->text != NULL ? r->text : "";
+	struct qp_buf np = QP_BUF_INIT, nt = QP_BUF_INIT;
+	size_t len = strlen(text), k, a, b;
+	const char *f;
+	int hit, letter;
+
+	for (k = 0; mc_stops[k] != NULL; k++)
+		if ((f = strstr(text, mc_stops[k])) != NULL &&
+		    (size_t)(f - text) < len)
+			len = (size_t)(f - text);
+	mc_py_strip(text, len, &a, &b);
+	qp_buf_reset(ext);
+	qp_buf_add(ext, text + a, b - a);
+	qp_buf_add(ext, "", 0);
+	em_norm(text + a, b - a, &np);
+	em_norm(target, strlen(target), &nt);
+	hit = qp_buf_ok(&np) && qp_buf_ok(&nt) && np.len == nt.len &&
+	    memcmp(np.buf, nt.buf, np.len) == 0;
+	letter = qp_buf_ok(&np) && np.len == 1 && np.buf[0] >= 'a' &&
+	    (size_t)(np.buf[0] - 'a') < n;
+	out->values[MC_EM] = hit ? 1.0 : 0.0;
+	out->values[MC_INVALID] = letter ? 0.0 : 1.0;
+	out->values[MC_TRUNC] = 0.0;
+	out->values[MC_QEXT] = 0.0;
+	if (r->finish_reason != NULL &&
+	    strcmp(r->finish_reason, "length") == 0) {
+		out->flags |= QEVAL_VF_TRUNCATED;
+		out->values[MC_TRUNC] = 1.0;
+	}
+	if (!letter)
+		out->flags |= QEVAL_VF_INVALID;
+	out->extracted = qp_buf_str(ext);
+	qp_buf_addf(reason, "lm-eval exact match (prefill \"%s\"): "
+	    "prediction '%.40s' %s target '%s'%s", MC_PREFIX,
+	    qp_buf_ok(ext) ? ext->buf : "", hit ? "equals" : "is not",
+	    target, letter ? "" : "; not an option letter");
+	qp_buf_free(&np);
+	qp_buf_free(&nt);
+	return (hit);
 }
 
 /* ------------------------------------------------------------------ */
@@ -322,6 +537,7 @@ mc_score_letter(const struct mc_rules *rules, const struct qeval_host *h,
 	out->values[MC_EM] = got == (int)gold ? 1.0 : 0.0;
 	out->values[MC_INVALID] = got < 0 ? 1.0 : 0.0;
 	out->values[MC_TRUNC] = 0.0;
+	out->values[MC_QEXT] = 1.0;
 	if (r->finish_reason != NULL &&
 	    strcmp(r->finish_reason, "length") == 0) {
 		out->flags |= QEVAL_VF_TRUNCATED;
@@ -330,13 +546,15 @@ mc_score_letter(const struct mc_rules *rules, const struct qeval_host *h,
 	if (got < 0) {
 		out->flags |= QEVAL_VF_INVALID;
 		out->extracted = "[invalid]";
-		qp_buf_addf(reason, "no option letter found (gold %c)%s",
+		qp_buf_addf(reason, "qeval letter extraction: no option "
+		    "letter found (gold %c)%s",
 		    (char)('A' + gold), out->values[MC_TRUNC] > 0 ?
 		    "; the answer was cut at max_tokens" : "");
 	} else {
 		snprintf(ext, extsz, "%c", (char)('A' + got));
 		out->extracted = ext;
-		qp_buf_addf(reason, "answered %c (%s rule), gold %c",
+		qp_buf_addf(reason, "qeval letter extraction: answered %c "
+		    "(%s rule), gold %c",
 		    (char)('A' + got), *rule, (char)('A' + gold));
 	}
 	return (got);
@@ -346,8 +564,9 @@ mc_score_letter(const struct mc_rules *rules, const struct qeval_host *h,
 /* Gold answers                                                       */
 
 int
-mc_gold(const struct qeval_request *req, size_t n, size_t win, double *lp,
-    uint8_t *greedy, struct qp_buf *text, struct qeval_gold *out)
+mc_gold(const struct qeval_request *req, size_t n, size_t win,
+    const char *answer, double *lp, uint8_t *greedy, struct qp_buf *text,
+    struct qeval_gold *out)
 {
 	size_t k;
 
@@ -362,7 +581,16 @@ mc_gold(const struct qeval_request *req, size_t n, size_t win, double *lp,
 		return (0);
 	}
 	qp_buf_reset(text);
-	qp_buf_addf(text, "The best answer is %c.", (char)('A' + win));
+	if (mc_is_prefilled(req)) {
+		/* what the server sends back: the continuation, cut
+		 * before the stop "." */
+		if (answer != NULL)
+			qp_buf_addf(text, " %s", answer);
+		else
+			qp_buf_addf(text, " %c", (char)('A' + win));
+	} else
+		qp_buf_addf(text, "The best answer is %c.",
+		    (char)('A' + win));
 	if (!qp_buf_ok(text))
 		return (-1);
 	out->text = text->buf;

@@ -1,9 +1,10 @@
 /*
  * mcutil: what the multiple-choice plugins (arc, hellaswag) share: the
  * metric tables, lm-evaluation-harness's log-likelihood request and its
- * acc / acc_norm scoring, the few-shot draw, and qeval's lettered
- * generative recipe (prompt tail, request, letter extraction, scoring)
- * and the gold answers of both.
+ * acc / acc_norm scoring, the few-shot draw, lm-eval's
+ * arc_challenge_chat mechanics (prefilled request, exact match), qeval's
+ * own lettered recipe (prompt tail, request, letter extraction,
+ * scoring) and the gold answers of all three.
  *
  * Compiled into each of the two plugins, so nothing here is part of the
  * ABI (the link exports qeval_plugin only).  What a plugin does
@@ -24,12 +25,20 @@
 
 #define MC_MAX_CHOICES	8	/* options of one item */
 #define MC_MAX_SHOTS	100	/* --num-fewshot */
-#define MC_GEN_TOKENS	256	/* max_tokens of the generative recipe */
+#define MC_GEN_TOKENS	256	/* max_tokens of qeval's letter recipe */
+#define MC_CHAT_TOKENS	100	/* max_gen_toks of arc_challenge_chat */
+/* arc_challenge_chat's gen_prefix, the start of the assistant's turn */
+#define MC_PREFIX	"The best answer is"
 
 /* Metrics of the log-likelihood tasks (mc_ll_metrics) ... */
 enum mc_ll_metric { MC_ACC, MC_ACC_NORM };
-/* ... and of the generative ones (mc_gen_metrics). */
-enum mc_gen_metric { MC_EM, MC_INVALID, MC_TRUNC };
+/*
+ * ... and of the generative ones (mc_gen_metrics).  MC_QEXT is 1 for an
+ * answer scored by qeval's letter extraction (prefill=0), 0 for one
+ * scored as lm-eval's arc_challenge_chat scores it: the report's Notes
+ * show which of the two ran.
+ */
+enum mc_gen_metric { MC_EM, MC_INVALID, MC_TRUNC, MC_QEXT };
 
 extern const struct qeval_metric_desc mc_ll_metrics[];
 extern const struct qeval_metric_desc mc_gen_metrics[];
@@ -67,6 +76,15 @@ void	 mc_rules_free(struct mc_rules *, const struct qeval_host *);
  * ("phrase", "bare", "leading" or "none"). */
 int	 mc_extract_letter(const struct mc_rules *, const struct qeval_host *,
 	    const char *text, size_t n, const char **rule);
+
+/*
+ * Task option prefill= of the generative variants: 1 (default; also
+ * "on", "true", "yes") sends lm-eval's prefilled request, 0 ("off",
+ * "false", "no") qeval's letter recipe.  QEVAL_OK with *prefill set, or
+ * QEVAL_EINVAL after telling the host.
+ */
+int	 mc_opt_prefill(const struct qeval_host *, struct qeval_ctx *,
+	    const char *task, int *prefill);
 
 /*
  * The shared option checks of open(): --num-fewshot at most
@@ -115,6 +133,43 @@ void	 mc_gen_request(struct qp_buf *body, struct qp_buf *tmp, int chat,
 	    int max_tokens, struct qeval_request *req);
 
 /*
+ * lm-eval's arc_challenge_chat request for the prompt that tmp holds.
+ * Chat: the user turn, then an assistant turn holding MC_PREFIX that
+ * the server continues ("continue_final_message": true,
+ * "add_generation_prompt": false, vLLM's fields; llama.cpp continues a
+ * final assistant turn by itself).  Completions: the prompt + " " +
+ * MC_PREFIX (lm-eval's target_delimiter, then gen_prefix).  Both stop
+ * at "\n\n" and "."; max_tokens new tokens (MC_CHAT_TOKENS is the
+ * recipe's).  Sets req's kind, max_tokens and label ("answer").
+ */
+void	 mc_prefill_request(struct qp_buf *body, struct qp_buf *tmp,
+	    int chat, int max_tokens, struct qeval_request *req);
+/* 1 if req is such a prefilled request (read from its body, so that a
+ * rescore judges the request that was sent, whatever the options). */
+int	 mc_is_prefilled(const struct qeval_request *req);
+
+/*
+ * Python's str.strip() on UTF-8 text: the span [*start, *end) of s
+ * (len bytes) less leading and trailing str.isspace() code points.
+ */
+void	 mc_py_strip(const char *s, size_t len, size_t *start, size_t *end);
+
+/*
+ * Scores the continuation of a prefilled request as arc_challenge_chat
+ * does: the text up to the first stop ("\n\n", "."; the server has
+ * usually cut it there already), filter remove_whitespace (str.strip())
+ * and take_first, then exact_match with ignore_case and
+ * ignore_punctuation against target (lower(), string.punctuation
+ * deleted from both, then equality).  Sets exact_match, invalid (the
+ * prediction is not one option letter A to the n-th), truncated and
+ * MC_QEXT (0), the extracted prediction (into ext) and the reason.
+ * Returns 1 on a match, else 0.
+ */
+int	 mc_score_em(const struct qeval_response *, size_t n,
+	    const char *target, struct qp_buf *reason, struct qp_buf *ext,
+	    struct qeval_verdict *out);
+
+/*
  * acc and acc_norm of a log-likelihood response over the n choices
  * (acc_norm divides by the choice's length in code points; ties go to
  * the first, as numpy.argmax): sets out->values[MC_ACC] and
@@ -131,8 +186,9 @@ void	 mc_ll_detail(struct qp_buf *, const struct qeval_response *,
 	    char *const *choice, size_t n);
 
 /*
- * Scores a generative answer over n options: exact_match, invalid and
- * truncated values and flags, the extracted letter (into ext, extsz
+ * Scores a generative answer of qeval's letter recipe (prefill=0) over
+ * n options: exact_match, invalid, truncated and MC_QEXT (1) values and
+ * flags, the extracted letter (into ext, extsz
  * bytes) and the reason.  Returns the option index or -1; *rule as
  * mc_extract_letter() sets it.
  */
@@ -144,10 +200,12 @@ int	 mc_score_letter(const struct mc_rules *, const struct qeval_host *,
 /*
  * The answer of a model that picks option win: for a log-likelihood
  * request, lp and greedy (n entries, owned by the caller) favour it;
- * else "The best answer is X." into text.  0, or -1 out of memory.
+ * for a prefilled request the continuation " " + answer (answer: the
+ * target string, or the letter when NULL); else "The best answer is X."
+ * into text.  0, or -1 out of memory.
  */
 int	 mc_gold(const struct qeval_request *, size_t n, size_t win,
-	    double *lp, uint8_t *greedy, struct qp_buf *text,
-	    struct qeval_gold *out);
+	    const char *answer, double *lp, uint8_t *greedy,
+	    struct qp_buf *text, struct qeval_gold *out);
 
 #endif

@@ -100,7 +100,15 @@ codetest_cb(void *arg, size_t sample, const struct qeval_request *req,
 		return (-1);
 	h = hash(prog);
 	if (ct->collect) {
-		if (find(ct, prog, h) == NULL) {
+		if ((j = find(ct, prog, h)) != NULL && j->status >= 0) {
+			/* run in an earlier sweep: its real verdict, so that
+			 * a sweep again collects what is asked after it */
+			free(prog);
+			out->status = j->status;
+			out->text = j->detail != NULL ? j->detail : "";
+			return (0);
+		}
+		if (j == NULL) {
 			if (ct->n == ct->alloc) {
 				ct->alloc = ct->alloc ? ct->alloc * 2 : 256;
 				ct->jobs = xrealloc(ct->jobs, ct->alloc *

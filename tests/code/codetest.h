@@ -5,7 +5,10 @@
  * A sweep runs the plugin twice over the same samples: first with
  * `collect` set, when every program is recorded and answered "passed";
  * then codetest_execute() runs them all; then again with `collect`
- * clear, when each program gets its real verdict.  next() is a pure
+ * clear, when each program gets its real verdict.  A collecting pass
+ * answers a program already run with its real verdict, so sweeping
+ * again collects the programs asked only after a failure (MBPP's
+ * rescue runs).  next() is a pure
  * function of the exchanges, so the second pass asks for the same
  * programs (a "plus" program the first pass asked for may go unasked).
  *

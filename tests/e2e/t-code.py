@@ -4,7 +4,9 @@ Without data: the crafted HumanEval fixture (tests/fixtures/humaneval)
 with the reference model (gold and corrupted), a fake vLLM server whose
 candidates differ (pass@k from 4 samples, names fixed, the share of
 samples whose candidates are identical), and --no-exec refusing before
-any request.  With QEVAL_DATA_DIR: the reference model over every code
+any request; MBPP over a user's file with lm-eval's extraction (the
+default: "rescuable" counted, a warning printed) and with rescue=1
+("rescued").  With QEVAL_DATA_DIR: the reference model over every code
 task (pass@1 = 1), its corrupted answers (pass@1 = 0) and --samples 10
 (pass@10 reported)."""
 
@@ -108,6 +110,61 @@ try:
     ok(rc != 0, "--no-exec refuses a code task", se)
     ok(len(server.requests()) == before, "--no-exec sent nothing to the "
        "model")
+
+    # -- MBPP: a user's file, lm-eval's extraction and the rescue ---------
+    # tests/fixtures/mbpp/tiny.jsonl as a user's file: ids 11, 12, 600 and
+    # 1 are evaluated (2-4 are the shots), though 600 and 1 are outside
+    # lm-eval's test split.  Answers (completions, cut at [DONE]):
+    mscript = {"default": {"text": "no code here"}, "rules": [
+        # opens with a fence: lm-eval's regex gives "" (scored 0); the
+        # rescue takes the block, which passes
+        {"contains": "square a number",
+         "text": "```python\ndef square(n):\n  return n * n\n```\n"},
+        # plain code: the same for both
+        {"contains": "count the nodes",
+         "text": "class Node:\n  def __init__(self, nxt=None):\n    "
+                 "self.nxt = nxt\ndef count_nodes(h):\n  return 0 if h "
+                 "is None else 1 + count_nodes(h.nxt)\n"},
+        {"contains": "Validation split",
+         "text": "def two():\n  return 2\n"},
+        # code, then a closing fence: lm-eval's (?:\w+)? takes "def"
+        {"contains": "Outside the test split",
+         "text": "def one():\n  return 1\n```\n"},
+    ]}
+    msrv = FakeServer(tmp, mscript)
+    mtiny = ["--data-dir", FIX, "--task-opt", "file=mbpp/tiny.jsonl",
+             "--api", "completions"]
+    for rid, extra, want_pass, want_rescuable, want_rescued in (
+            ("mbpp-default", [], 0.5, 0.5, 0.0),
+            ("mbpp-rescue", ["--task-opt", "rescue=1"], 1.0, 0.0, 0.5)):
+        rc, so, se = run(["--model", "fake", "--endpoint", msrv.url,
+                          "--tasks", "mbpp", "--out", out, "--run-id", rid]
+                         + mtiny + extra)
+        ok(rc == 0, "%s: exits 0" % rid, se)
+        if rc != 0:
+            continue
+        res = results(os.path.join(out, rid))
+        t = task_of(res, "mbpp")
+        ok(t.get("samples") == 4, "%s: every record of the user's file "
+           "but the shots is evaluated (4)" % rid, json.dumps(t)[:800])
+        ok(metric(res, "mbpp", "pass@1") == want_pass and
+           metric(res, "mbpp", "rescuable") == want_rescuable and
+           metric(res, "mbpp", "rescued") == want_rescued,
+           "%s: pass@1 %g, rescuable %g, rescued %g" %
+           (rid, want_pass, want_rescuable, want_rescued),
+           json.dumps(t.get("metrics"))[:800])
+        rep = open(os.path.join(out, rid, "report.md")).read()
+        note = ("rescuable 50.0%" if want_rescuable else
+                "rescued 50.0%")
+        ok(note in rep, "%s: the report's Notes say '%s'" % (rid, note),
+           [ln for ln in rep.splitlines() if "MBPP" in ln][:3])
+        if not extra:
+            ok("rescuable" in se and "rescue=1" in se,
+               "%s: the console warns about the rescuable answers" % rid,
+               se)
+            ok("4 records evaluated" in se, "%s: the console says what "
+               "of the user's file is evaluated" % rid, se)
+    msrv.stop()
 
     # -- the real data sets ---------------------------------------------
     if DATA:

@@ -10,8 +10,11 @@ qeval binary and the fake server:
   b. a llama.cpp-shaped server (no prompt log-probabilities): the run
      stops after the probe, exits non-zero, names arc_challenge_gen, and
      leaves no score behind;
-  c. arc_challenge_gen against that server: scripted letter answers give
-     the expected exact_match and invalid rate;
+  c. arc_challenge_gen against that server and a vLLM-shaped one:
+     lm-eval's arc_challenge_chat by default (prefilled requests,
+     continuations scored as lm-eval scores them), qeval's letter
+     extraction with --task-opt prefill=0, each run's qeval_extraction
+     metric and recipe saying which;
   d. hellaswag on synthetic sets in the llama.cpp text format (bz2) and
      in the official jsonl, through the fake server;
   e. with QEVAL_DATA_DIR: the reference model on the full ARC-Challenge
@@ -167,6 +170,14 @@ HS_JSON = [
           "She stops.", "She eats."], "label": "0"},
      "Painting: A woman dips a brush in paint hsj1.",
      [-6.0, -4.0, -9.0, -9.0], 0, 1),
+    # Python's capitalize(): full title case first ("ß" -> "Ss"), full
+    # lower case after it ("NAMES" -> "names", "Σ" final -> "ς")
+    ({"activity_label": "Street signs", "ctx_a": "A sign reads hsj2.",
+      "ctx_b": "\u00dftra\u00dfe NAMES \u039f\u0394\u039f\u03a3",
+      "endings": ["is a long word.", "no.", "xy.", "zw."], "label": 0},
+     "Street signs: A sign reads hsj2. Sstra\u00dfe names "
+     "\u03bf\u03b4\u03bf\u03c2",
+     [-2.0, -3.0, -9.0, -9.0], 1, 1),
 ]
 
 
@@ -324,7 +335,21 @@ try:
        "only the probe asked, no score left")
 
     # -- c. arc_challenge_gen works against it -------------------------------
-    # (answer, counts as right, counts as invalid)
+    # By default lm-eval's arc_challenge_chat: the server continues the
+    # assistant turn "The best answer is"; the scripted text is that
+    # continuation (the server cuts it at the stops "\n\n" and ".").
+    # lm-eval's verdict: strip(), then exact_match ignoring case and
+    # punctuation against the target ('ABCD'[k-1] for labels 1-4).
+    # (continuation, counts as right, counts as invalid)
+    CHAT = [
+        (" B", 1, 0),                          # gold B
+        (" (A).", 0, 0),                       # "(A)" -> "a", gold B
+        (" a", 1, 0),                          # label "1": target A
+        (" I am not sure", 0, 1),              # no letter
+        (" C", 0, 1),                          # beyond 2 options
+        (" **B**\n\nBecause it has eight.", 1, 0),  # cut at "\n\n"
+    ]
+    # prefill=0: qeval's letter extraction on a free answer
     GEN = [
         ("Plants use it. The best answer is B.", 1, 0),   # phrase
         ("The answer is (A).", 0, 0),                     # wrong letter
@@ -333,34 +358,73 @@ try:
         ("Answer: C", 0, 1),                              # beyond 2 options
         ("B. Because it has eight letters.", 1, 0),       # leading
     ]
+    # lm-eval's prompt holds "\n" as a backslash and an n; qeval's own
+    # prompt (prefill=0) a newline: one server answers both.
     gen_rules = [{"contains": "Question: " + stem + "\n", "text": ans}
                  for (stem, _, _, _, _, _), (ans, _, _) in zip(ARC, GEN)]
-    gsrv = FakeServer(tmp, {"rules": gen_rules,
-                            "default": {"text": "no rule"}},
-                      ["--flavor", "llamacpp"])
-    servers.append(gsrv)
-    rc, so, se = run(["--model", "fake-model", "--endpoint", gsrv.url,
-                      "--tasks", "arc_challenge_gen", "--out", out,
-                      "--run-id", "gen", "-q", "--preset-file",
-                      fast_preset()], env=env)
-    ok(rc == 0, "arc_challenge_gen against the llama.cpp-shaped server "
-       "exits 0", se)
-    if rc == 0:
-        r = results(os.path.join(out, "gen"))
-        em = metric(r, "arc_challenge_gen", "exact_match")
-        inv = metric(r, "arc_challenge_gen", "invalid")
-        want_em = sum(g[1] for g in GEN) / len(GEN)
-        want_inv = sum(g[2] for g in GEN) / len(GEN)
-        ok(em is not None and abs(em - want_em) < EPS,
-           "exact_match = %g" % want_em, "got %s" % em)
-        ok(inv is not None and abs(inv - want_inv) < EPS,
-           "invalid rate = %g" % want_inv, "got %s" % inv)
-    greqs = gsrv.requests()
-    ok(len(greqs) == len(ARC) and not any(
-        (q.get("body") or {}).get("echo") for q in greqs) and all(
-        "Question: " in json.dumps(q.get("body")) for q in greqs),
-       "one generation request per item, no probe, no echo",
-       [q.get("path") for q in greqs])
+    gen_rules += [{"contains": "Question: " + stem + "\\n", "text": ans}
+                  for (stem, _, _, _, _, _), (ans, _, _) in zip(ARC, CHAT)]
+    for flavor in ("llamacpp", "vllm"):
+        gsrv = FakeServer(tmp, {"rules": gen_rules,
+                                "default": {"text": "no rule"}},
+                          ["--flavor", flavor])
+        servers.append(gsrv)
+        for opt, want, qext in ((None, CHAT, 0), ("prefill=0", GEN, 1)):
+            if flavor == "vllm" and opt is not None:
+                continue
+            rid = "gen-%s-%s" % (flavor, opt or "default")
+            n0 = len(gsrv.requests())
+            extra = ["--task-opt", opt] if opt else []
+            rc, so, se = run(["--model", "fake-model", "--endpoint",
+                              gsrv.url, "--tasks", "arc_challenge_gen",
+                              "--out", out, "--run-id", rid, "-q",
+                              "--preset-file", fast_preset()] + extra,
+                             env=env)
+            what = "arc_challenge_gen (%s, %s server)" % (
+                opt or "default: lm-eval's prefill", flavor)
+            ok(rc == 0, what + " exits 0", se)
+            if rc == 0:
+                r = results(os.path.join(out, rid))
+                em = metric(r, "arc_challenge_gen", "exact_match")
+                inv = metric(r, "arc_challenge_gen", "invalid")
+                qx = metric(r, "arc_challenge_gen", "qeval_extraction")
+                want_em = sum(g[1] for g in want) / len(want)
+                want_inv = sum(g[2] for g in want) / len(want)
+                ok(em is not None and abs(em - want_em) < EPS and
+                   inv is not None and abs(inv - want_inv) < EPS,
+                   "%s: exact_match = %g, invalid = %g" %
+                   (what, want_em, want_inv), "got %s %s" % (em, inv))
+                ok(qx == qext, "%s: qeval_extraction = %d (which "
+                   "extraction scored, in the report's Notes)" %
+                   (what, qext), "got %s" % qx)
+                t = [x for x in r["tasks"]
+                     if x["name"] == "arc_challenge_gen"]
+                ok(t and "arc_challenge_chat" in t[0]["recipe"] and
+                   "qeval's letter extraction" in t[0]["recipe"],
+                   "%s: the recipe names lm-eval's and qeval's modes" %
+                   what, t[0]["recipe"] if t else r["tasks"])
+            greqs = [q.get("body") or {} for q in gsrv.requests()[n0:]]
+            if opt is None:
+                good = all(
+                    b.get("messages", [{}])[-1] == {
+                        "role": "assistant",
+                        "content": "The best answer is"} and
+                    b.get("continue_final_message") is True and
+                    b.get("add_generation_prompt") is False and
+                    b.get("stop") == ["\n\n", "."] and
+                    b.get("max_tokens") == 100 and
+                    "\\nA. " in b["messages"][0]["content"]
+                    for b in greqs)
+                ok(len(greqs) == len(ARC) and good, "%s: one prefilled "
+                   "request per item, stops and 100 tokens as lm-eval's"
+                   % what, greqs[:1])
+            else:
+                ok(len(greqs) == len(ARC) and not any(
+                    b.get("echo") or b.get("continue_final_message")
+                    for b in greqs) and all(
+                    "Question: " in json.dumps(b) for b in greqs),
+                   "%s: one free generation per item, no prefill, no "
+                   "probe" % what, greqs[:1])
 
     # -- d. hellaswag: text format (bz2) and jsonl -----------------------------
     rules = []
@@ -418,7 +482,8 @@ try:
     got = sorted((q.get("body") or {}).get("prompt")
                  for q in hsrv.requests()[n0:])
     ok(got == sorted([PROBE] + hj_expected), "hellaswag jsonl: prompts "
-       "use ctx_b.capitalize() (\"then He ADDS\" -> \"Then he adds\")",
+       "use Python's ctx_b.capitalize() (\"then He ADDS\" -> \"Then he "
+       "adds\", \"\u00dftra\u00dfe\" -> \"Sstra\u00dfe\")",
        [p for p in got if p not in hj_expected][:3])
 
     # -- e. the reference model on the real sets ------------------------------

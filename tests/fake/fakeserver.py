@@ -29,6 +29,10 @@ Command line:
   --latency-ms N          sleep N ms before every completion answer
   --api-key KEY           answer 401 unless "Authorization: Bearer KEY"
 
+Chat requests with "continue_final_message": true (vLLM flavor) need
+"add_generation_prompt": false and a final assistant message, else HTTP
+400 as vLLM answers; the scripted text is then the continuation.
+
 Endpoints: POST /v1/chat/completions, POST /v1/completions (stream true or
 false; stream_options.include_usage), GET /v1/models, GET /health,
 GET /metrics (Prometheus text), GET /stats (JSON counters: requests,
@@ -473,6 +477,19 @@ class Handler(BaseHTTPRequestHandler):
                                      "ChatCompletionRequest: messages: "
                                      "Field required")
                 return 400
+            if body.get("continue_final_message") and not llama:
+                # vLLM's checks; the answer's text is the continuation
+                if body.get("add_generation_prompt", True):
+                    self.send_error_body(400, "Cannot set both "
+                                         "`continue_final_message` and "
+                                         "`add_generation_prompt` to True.")
+                    return 400
+                last = msgs[-1]
+                if not isinstance(last, dict) or \
+                        last.get("role") != "assistant":
+                    self.send_error_body(400, "continue_final_message "
+                                         "needs a final assistant message")
+                    return 400
             needle = ""
             for m in reversed(msgs):
                 if isinstance(m, dict) and m.get("role") == "user":

@@ -202,6 +202,10 @@ test_fewshot(void)
 	plugtest_close(&pt);
 }
 
+/*
+ * prefill=0: qeval's letter extraction (docs/LOGLIK.md lists these
+ * cases, the issue's among them).
+ */
 static void
 test_gen(void)
 {
@@ -211,6 +215,11 @@ test_gen(void)
 		double		 em, invalid;
 		const char	*extracted;
 	} cases[] = {
+		/* the issue's examples (sample 0: four options, gold B) */
+		{ "The answer is (E).", "stop", 0, 1, "[invalid]" },
+		{ "Choice: (B)", "stop", 0, 1, "[invalid]" },
+		{ "a much longer answer text", "stop", 0, 1, "[invalid]" },
+		{ "(D) is tempting but the answer is C", "stop", 0, 0, "C" },
 		/* sample 0: gold B */
 		{ "The answer is (B).", "stop", 1, 0, "B" },
 		{ "b", "stop", 1, 0, "B" },
@@ -226,7 +235,7 @@ test_gen(void)
 		{ "Let me think about a", "length", 0, 1, "[invalid]" },
 	};
 	const struct qeval_kv kv[] = { { "test_file", "arc/mini.jsonl" },
-	    { NULL, NULL } };
+	    { "prefill", "0" }, { NULL, NULL } };
 	const struct qeval_exchange *ex;
 	struct qeval_verdict v;
 	struct plugtest pt;
@@ -235,7 +244,7 @@ test_gen(void)
 
 	rc = plugtest_open(&pt, "arc", "arc_challenge_gen", fixtures, kv, 1,
 	    0);
-	is_int(rc, 0, "open arc_challenge_gen (%s)", pt.err.buf);
+	is_int(rc, 0, "open arc_challenge_gen prefill=0 (%s)", pt.err.buf);
 	if (rc != 0) {
 		plugtest_close(&pt);
 		return;
@@ -249,9 +258,11 @@ test_gen(void)
 		ok(v.values[0] == cases[i].em && v.values[1] ==
 		    cases[i].invalid && strcmp(v.extracted, cases[i].extracted)
 		    == 0 && ((v.flags & QEVAL_VF_INVALID) != 0) ==
-		    (cases[i].invalid > 0), "gen '%s': em %g invalid %g "
-		    "extracted %s (%s)", cases[i].text, v.values[0],
-		    v.values[1], v.extracted, v.reason);
+		    (cases[i].invalid > 0) && v.values[3] == 1 &&
+		    strstr(v.reason, "qeval letter extraction") != NULL,
+		    "gen '%s': em %g invalid %g extracted %s (%s)",
+		    cases[i].text, v.values[0], v.values[1], v.extracted,
+		    v.reason);
 	}
 	ok((v.flags & QEVAL_VF_TRUNCATED) && v.values[2] == 1,
 	    "finish_reason length: truncated");
@@ -279,6 +290,135 @@ test_gen(void)
 		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
 		ok(v.values[0] == 0 && v.values[1] == 0, "gen corrupt %zu", i);
 	}
+	plugtest_close(&pt);
+}
+
+/*
+ * The default: lm-eval's arc_challenge_chat.  Expected verdicts are what
+ * lm-eval computes: strip() (filter remove_whitespace), then
+ * exact_match(ignore_case=True, ignore_punctuation=True) against
+ * doc_to_target; e.g. in Python
+ *   p = " **b**".strip().lower().translate(str.maketrans("", "",
+ *       string.punctuation))   ->  "b" == "b"
+ */
+static void
+test_chat(void)
+{
+	static const struct {
+		size_t		 sample;
+		const char	*text;
+		double		 em, invalid;
+		const char	*extracted;
+	} cases[] = {
+		/* sample 0: gold B */
+		{ 0, " B", 1, 0, "B" },
+		{ 0, " b", 1, 0, "b" },
+		{ 0, " (B)", 1, 0, "(B)" },
+		{ 0, " **B**", 1, 0, "**B**" },
+		/* NO-BREAK SPACE, EM SPACE: str.isspace() */
+		{ 0, "\xc2\xa0" "B" "\xe2\x80\x83", 1, 0, "B" },
+		{ 0, " B\n\nBecause it is longer", 1, 0, "B" },
+		{ 0, " B. Because it is longer", 1, 0, "B" },	/* stop "." */
+		{ 0, " B: a much longer answer text", 0, 1,
+		  "B: a much longer answer text" },
+		{ 0, " B)", 1, 0, "B)" },
+		{ 0, " C", 0, 0, "C" },
+		{ 0, " E", 0, 1, "E" },		/* not one of A-D */
+		{ 0, "", 0, 1, "" },
+		{ 0, " option B", 0, 1, "option B" },
+		/* sample 1: labels 1-4, answerKey "2": target 'ABCD'[1] */
+		{ 1, " B", 1, 0, "B" },
+		{ 1, " 2", 0, 1, "2" },
+		/* sample 3: five choices, answerKey E (the prompt shows A-D) */
+		{ 3, " E", 1, 0, "E" },
+	};
+	const struct qeval_kv kv[] = { { "test_file", "arc/mini.jsonl" },
+	    { NULL, NULL } };
+	const struct qeval_kv kv1[] = { { "test_file", "arc/mini.jsonl" },
+	    { "prefill", "on" }, { "max_tokens", "50" }, { NULL, NULL } };
+	const struct qeval_kv bad[] = { { "test_file", "arc/mini.jsonl" },
+	    { "prefill", "auto" }, { NULL, NULL } };
+	const struct qeval_exchange *ex;
+	struct qeval_verdict v;
+	struct plugtest pt;
+	size_t i, n;
+	int rc;
+
+	rc = plugtest_open(&pt, "arc", "arc_challenge_gen", fixtures, kv, 1,
+	    0);
+	is_int(rc, 0, "open arc_challenge_gen (%s)", pt.err.buf);
+	if (rc != 0) {
+		plugtest_close(&pt);
+		return;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gen_text = cases[i].text;
+		gen_finish = "stop";
+		rc = plugtest_run(&pt, cases[i].sample, 0, PLUGTEST_CALLBACK,
+		    answer_text, NULL, &v);
+		ok(rc == 0 && v.values[0] == cases[i].em && v.values[1] ==
+		    cases[i].invalid && v.values[3] == 0 &&
+		    strcmp(v.extracted, cases[i].extracted) == 0,
+		    "chat %zu '%s': em %g invalid %g extracted '%s' (%s)",
+		    cases[i].sample, cases[i].text, v.values[0], v.values[1],
+		    v.extracted, v.reason);
+	}
+	ex = plugtest_exchanges(&n);
+	ok(ex[0].req.kind == QEVAL_REQ_CHAT && ex[0].req.temperature == 0 &&
+	    ex[0].req.max_tokens == 100, "chat: greedy, 100 tokens");
+	plugtest_run(&pt, 0, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+	ex = plugtest_exchanges(&n);
+	/* lm-eval's prompt: "\\n" is a backslash and an n (a YAML
+	 * single-quoted string), the question stripped. */
+	is_str(ex[0].req.body, "{\"messages\":[{\"role\":\"user\","
+	    "\"content\":\"Given the following question and four candidate "
+	    "answers (A, B, C and D), choose the best answer.\\\\nQuestion: "
+	    "Is the answer short?\\\\nA. Yes\\\\nB. a much longer answer "
+	    "text\\\\nC. No\\\\nD. Maybe\\\\nYour response should end "
+	    "with \\\"The best answer is [the_answer_letter]\\\" where the "
+	    "[the_answer_letter] is one of A, B, C or D.\"},{\"role\":"
+	    "\"assistant\",\"content\":\"The best answer is\"}],"
+	    "\"continue_final_message\":true,\"add_generation_prompt\":"
+	    "false,\"stop\":[\"\\n\\n\",\".\"]}",
+	    "arc_challenge_chat request, byte for byte");
+	ok(v.values[0] == 1 && strcmp(v.extracted, "B") == 0,
+	    "gold answers the continuation ' B'");
+	plugtest_run(&pt, 2, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+	ex = plugtest_exchanges(&n);
+	ok(strstr(ex[0].req.body, "\\\\nC. rock\\\\nYour response") != NULL,
+	    "three choices: no D line (lm-eval's {%% if %%})");
+	plugtest_run(&pt, 3, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+	ex = plugtest_exchanges(&n);
+	ok(strstr(ex[0].req.body, "\\\\nD. four\\\\nYour") != NULL &&
+	    strstr(ex[0].req.body, "five") == NULL && v.values[0] == 1,
+	    "five choices: A-D shown, gold E still scores");
+	for (i = 0; i < 4; i++) {
+		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+		ok(v.values[0] == 1 && v.values[1] == 0, "chat gold %zu", i);
+		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
+		ok(v.values[0] == 0, "chat corrupt %zu", i);
+	}
+	plugtest_close(&pt);
+
+	/* over completions: the prompt + " " + gen_prefix */
+	rc = plugtest_open(&pt, "arc", "arc_easy_gen", fixtures, kv1, 0, 0);
+	is_int(rc, 0, "open arc_easy_gen prefill=on, completions (%s)",
+	    pt.err.buf);
+	if (rc == 0) {
+		plugtest_run(&pt, 0, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+		ex = plugtest_exchanges(&n);
+		ok(ex[0].req.kind == QEVAL_REQ_COMPLETION && strstr(
+		    ex[0].req.body, "one of A, B, C or D. The best answer "
+		    "is\",\"stop\":[\"\\n\\n\",\".\"]}") != NULL &&
+		    v.values[0] == 1, "completions: prompt ends \" The best "
+		    "answer is\": %s", ex[0].req.body);
+		is_int(ex[0].req.max_tokens, 50, "max_tokens=50 overrides "
+		    "the recipe's 100");
+	}
+	plugtest_close(&pt);
+	rc = plugtest_open(&pt, "arc", "arc_easy_gen", fixtures, bad, 1, 0);
+	ok(rc == QEVAL_EINVAL && strstr(pt.err.buf, "prefill=auto") != NULL,
+	    "prefill=auto is refused with a reason: %s", pt.err.buf);
 	plugtest_close(&pt);
 }
 
@@ -393,6 +533,7 @@ main(void)
 	test_requests();
 	test_fewshot();
 	test_gen();
+	test_chat();
 	test_errors();
 	if (getenv("QEVAL_DATA_DIR") == NULL || *getenv("QEVAL_DATA_DIR") ==
 	    '\0')

@@ -95,6 +95,43 @@ static const char wall_body[] = "{\"context\":\"Home and Garden: How to "
     "\"continuations\":[\"  Use a roller.\",\" Paint it a  lot.\",\" Call "
     "a painter [now.\",\" Leave.\"]}";
 
+/*
+ * ctx_b.capitalize() with Python's Unicode case mappings.  Each want is
+ * lm-eval's query as Python 3.11 computes it: preprocess(activity_label
+ * + ": " + ctx_a + " " + ctx_b.capitalize()) for the records of
+ * tests/fixtures/hellaswag/unicode.jsonl.
+ */
+static void
+test_unicode(void)
+{
+	static const char *const want[] = {
+		"\"Skiing: A woman skis down a slope. \u00c9lan vital carries "
+		"her down.\"",
+		"\"Street names: The sign reads. Sstra\u00dfe names are "
+		"long.\"",
+		"\"Greek: The letters spell \u039f\u03b4\u03bf\u03c2 "
+		"\u03ba\u03b1\u03b9 \u03c3\u03bf\u03c6\u03b9\u03b1 on the "
+		"wall.\"",
+		"\"Ligatures: He writes Ffix \u01c6 \u0149 i\u0307.\"",
+	};
+	const struct qeval_kv kv[] = { { "test_file",
+	    "hellaswag/unicode.jsonl" }, { NULL, NULL } };
+	struct plugtest pt;
+	size_t i;
+	char *b;
+	int rc;
+
+	rc = plugtest_open(&pt, "hellaswag", "hellaswag", fixtures, kv, 0, 0);
+	is_int(rc, 0, "open unicode.jsonl (%s)", pt.err.buf);
+	for (i = 0; rc == 0 && i < sizeof(want) / sizeof(want[0]); i++) {
+		b = body_of(&pt, i);
+		ok(b != NULL && strstr(b, want[i]) != NULL, "capitalize() as "
+		    "Python's: %s in %s", want[i], b ? b : "(null)");
+		free(b);
+	}
+	plugtest_close(&pt);
+}
+
 static void
 test_readers(void)
 {
@@ -159,6 +196,8 @@ test_readers(void)
 	}
 	plugtest_close(&pt);
 
+	test_unicode();
+
 	rc = plugtest_open(&pt, "hellaswag", "hellaswag", fixtures, txt0, 0,
 	    0);
 	is_int(rc, 0, "open the text fixture, capitalize=0");
@@ -175,7 +214,7 @@ static void
 test_gen(void)
 {
 	const struct qeval_kv kv[] = { { "test_file", "hellaswag/val.jsonl" },
-	    { NULL, NULL } };
+	    { "prefill", "0" }, { NULL, NULL } };
 	const struct qeval_exchange *ex;
 	struct qeval_verdict v;
 	struct plugtest pt;
@@ -212,6 +251,58 @@ test_gen(void)
 		ok(v.values[0] == 1, "gen gold %zu", i);
 		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
 		ok(v.values[0] == 0 && v.values[1] == 0, "gen corrupt %zu", i);
+	}
+	plugtest_close(&pt);
+}
+
+/* The default: hellaswag_llama's prompt scored as arc_challenge_chat. */
+static void
+test_chat(void)
+{
+	const struct qeval_kv kv[] = { { "test_file", "hellaswag/val.jsonl" },
+	    { NULL, NULL } };
+	const struct qeval_exchange *ex;
+	struct qeval_verdict v;
+	struct plugtest pt;
+	size_t i, n;
+	int rc;
+
+	rc = plugtest_open(&pt, "hellaswag", "hellaswag_gen", fixtures, kv, 1,
+	    0);
+	is_int(rc, 0, "open hellaswag_gen (%s)", pt.err.buf);
+	if (rc != 0) {
+		plugtest_close(&pt);
+		return;
+	}
+	/* " d".strip().lower().translate(no punctuation) == "d" */
+	gen_text = " d";
+	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	ok(v.values[0] == 1 && v.values[1] == 0 && v.values[3] == 0,
+	    "chat: ' d' is gold 3 (%s)", v.reason);
+	gen_text = " D, because he starts pulling";
+	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	ok(v.values[0] == 0 && v.values[1] == 1, "chat: 'D because he "
+	    "starts pulling' is not 'd'");
+	ex = plugtest_exchanges(&n);
+	is_str(ex[0].req.body, "{\"messages\":[{\"role\":\"user\",\"content\":"
+	    "\"Given the following context and four candidate endings, choose "
+	    "the best ending.\\nContext: Roof shingle removal: A man is "
+	    "sitting on a roof. He\\nA. is using wrap to wrap a pair of skis."
+	    "\\nB. is ripping level tiles off.\\nC. is holding a rubik's "
+	    "cube.\\nD. starts pulling up roofing on a roof.\\nYour response "
+	    "should end with \\\"The best answer is [the_answer_letter]\\\" "
+	    "where the [the_answer_letter] is one of A, B, C or D.\"},"
+	    "{\"role\":\"assistant\",\"content\":\"The best answer is\"}],"
+	    "\"continue_final_message\":true,\"add_generation_prompt\":"
+	    "false,\"stop\":[\"\\n\\n\",\".\"]}", "hellaswag_llama prompt, "
+	    "prefilled");
+	ok(ex[0].req.max_tokens == 100, "chat: 100 tokens");
+	for (i = 0; i < 3; i++) {
+		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+		ok(v.values[0] == 1 && v.values[1] == 0, "chat gold %zu", i);
+		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
+		ok(v.values[0] == 0 && v.values[1] == 0, "chat corrupt %zu",
+		    i);
 	}
 	plugtest_close(&pt);
 }
@@ -329,6 +420,7 @@ main(void)
 	    src ? src : ".");
 	test_readers();
 	test_gen();
+	test_chat();
 	test_errors();
 	if (getenv("QEVAL_DATA_DIR") == NULL || *getenv("QEVAL_DATA_DIR") ==
 	    '\0')

@@ -37,8 +37,10 @@ struct mcase {
 	const char	*answer;
 	const char	*program;	/* expected, or NULL */
 	double		 pass;
-	double		 base;		/* MBPP+ only (NAN: not checked) */
+	double		 base;		/* values[1]: MBPP+'s base, MBPP's
+					 * rescuable (NAN: not checked) */
 	unsigned	 flags;
+	double		 rescued;	/* MBPP's values[2] */
 };
 
 static const char *
@@ -79,8 +81,10 @@ run_cases(const char *task, int chat, const struct qeval_kv *kv,
 		plugtest_close(&pt);
 		return;
 	}
-	for (pass = 0; pass < 2; pass++) {
-		ct.collect = pass == 0;
+	/* collect, run, collect what the verdicts ask for next (the other
+	 * extraction's program), run, then score */
+	for (pass = 0; pass < 3; pass++) {
+		ct.collect = pass < 2;
 		for (i = 0; i < n; i++) {
 			char *prog;
 
@@ -90,6 +94,8 @@ run_cases(const char *task, int chat, const struct qeval_kv *kv,
 				ok(0, "%s case %zu: %s", task, i, pt.err.buf);
 				continue;
 			}
+			if (pass == 1)
+				continue;
 			if (pass == 0) {
 				if (c[i].program == NULL)
 					continue;
@@ -106,8 +112,11 @@ run_cases(const char *task, int chat, const struct qeval_kv *kv,
 				    "%s case %zu: base", task, i);
 			is_int(v.flags, c[i].flags, "%s case %zu: flags", task,
 			    i);
+			if (strcmp(task, "mbpp_plus") != 0)
+				is_dbl(v.values[2], c[i].rescued, 0, "%s case "
+				    "%zu: rescued", task, i);
 		}
-		if (pass == 0 && codetest_execute(&ct, WORKERS, &err) != 0)
+		if (pass < 2 && codetest_execute(&ct, WORKERS, &err) != 0)
 			ok(0, "execute: %s", err.buf);
 	}
 	codetest_release(&ct);
@@ -187,8 +196,16 @@ test_prompts(void)
 	rc = plugtest_open(&pt, "mbpp", "mbpp", fixtures, kv, 0, 0);
 	ok(rc == 0, "mbpp opens the fixture (%s)", pt.err.buf);
 	if (rc == 0) {
-		is_int(pt.plugin.desc->count(pt.state), 2, "test split only: "
-		    "ids 11 and 12");
+		/* file= names a user's file: every record is evaluated
+		 * but the few-shot examples (ids 2-4), even ids outside
+		 * lm-eval's test split (600, 1) */
+		is_int(pt.plugin.desc->count(pt.state), 4, "file=: ids 11, "
+		    "12, 600 and 1 evaluated, 2-4 are the shots");
+		is_str(pt.plugin.desc->sample_id(pt.state, 3), "mbpp/1",
+		    "file=: id 1 evaluated");
+		ok(strstr(pt.log.buf, "4 records evaluated (task ids 2, 3 "
+		    "and 4 are the few-shot examples)") != NULL, "file=: the "
+		    "log says what is evaluated: %s", pt.log.buf);
 		is_str(pt.plugin.desc->sample_id(pt.state, 1), "mbpp/12",
 		    "sample id");
 		rc = pt.plugin.desc->next(pt.state, &pt.ctx, 0, 0, NULL, 0,
@@ -214,6 +231,17 @@ test_prompts(void)
 	plugtest_close(&pt);
 }
 
+/*
+ * MBPP's extraction.  By default lm-eval's extract_code_blocks(): in
+ * Python (tasks/mbpp/utils.py)
+ *   re.findall(r"```(?:\w+)?\n?(.*?)\n?```", "```" + answer, re.DOTALL)
+ * gives for "def square(n):\n  return n * n\n```\nThat is all." the
+ * match " square(n):\n  return n * n" (the word "def" taken for a
+ * language tag), for "```python\ndef square(n): ...```" the match "",
+ * and for an answer without a fence nothing, when the whole answer is
+ * the code.  rescue=1: qeval's extraction.  values[1] is "rescuable",
+ * values[2] "rescued".
+ */
 static void
 test_mbpp_cases(void)
 {
@@ -225,57 +253,98 @@ test_mbpp_cases(void)
 	static const struct qeval_kv noprefill[] = {
 		{ "file", "mbpp/tiny.jsonl" }, { "prefill", "0" },
 		{ NULL, NULL } };
-	char p0[512], p1[512], p2[512], p3[1024], p4[1024];
-	struct mcase c[6], ci[3], cn[1], cp[1];
+	static const struct qeval_kv rescue[] = {
+		{ "file", "mbpp/tiny.jsonl" }, { "rescue", "1" },
+		{ NULL, NULL } };
+	char p0[512], p1[512], p1n[512], p1s[512], p2[512], p3[1024];
+	char p4[1024], p4s[1024], pe[512];
+	struct mcase c[6], ci[4], cn[2];
 
-	snprintf(p0, sizeof(p0), "%sdef square(n):\n  return n ** 2\n%s",
+	snprintf(p0, sizeof(p0), "%sdef square(n):\n  return n ** 2\n\n%s",
 	    FUT, TESTS11);
 	snprintf(p1, sizeof(p1), "%sdef square(n):\n  return n * n\n%s", FUT,
 	    TESTS11);
+	snprintf(p1n, sizeof(p1n), "%sdef square(n):\n  return n * n\n\n%s",
+	    FUT, TESTS11);
+	snprintf(p1s, sizeof(p1s), "%s square(n):\n  return n * n\n%s", FUT,
+	    TESTS11);
 	snprintf(p2, sizeof(p2), "%sdef square(n):\n  return n*n\n%s", FUT,
 	    TESTS11);
+	snprintf(pe, sizeof(pe), "%s\n%s", FUT, TESTS11);
 	snprintf(p3, sizeof(p3), "%sclass Node:\n  def __init__(self, nxt="
 	    "None):\n    self.nxt = nxt\ndef count_nodes(h):\n  return 0 if h "
-	    "is None else 1 + count_nodes(h.nxt)\nchain = Node(Node(Node()))\n"
-	    "assert count_nodes(chain) == 3\nassert count_nodes(None) == 0\n"
-	    "assert count_nodes(Node()) == 1", FUT);
+	    "is None else 1 + count_nodes(h.nxt)\n\nchain = "
+	    "Node(Node(Node()))\nassert count_nodes(chain) == 3\nassert "
+	    "count_nodes(None) == 0\nassert count_nodes(Node()) == 1", FUT);
 	snprintf(p4, sizeof(p4), "%simport math\ndef square(n):\n  return "
 	    "int(math.pow(n, 2))\n%s", FUT, TESTS11);
-	/* mbpp: completions */
+	snprintf(p4s, sizeof(p4s), "%s math\ndef square(n):\n  return "
+	    "int(math.pow(n, 2))\n%s", FUT, TESTS11);
+	/* mbpp: completions; the answer cut at [DONE], kept as it is */
 	c[0] = (struct mcase){ 0, "def square(n):\n  return n ** 2\n[DONE]\n"
-	    "junk", p0, 1, NAN, 0 };
-	/* lm-eval's regex would take "def" for a language tag here */
+	    "junk", p0, 1, 0, 0 };
+	/* lm-eval's regex takes "def" for a language tag: a syntax error;
+	 * the rescue's code (p1) passes */
 	c[1] = (struct mcase){ 0, "def square(n):\n  return n * n\n```\nThat "
-	    "is all.", p1, 1, NAN, 0 };
+	    "is all.", p1s, 0, 1, 0 };
+	/* the issue's case: an answer that opens with a fence is "" for
+	 * lm-eval, no code; the rescue takes the block (p2) */
 	c[2] = (struct mcase){ 0, "```python\ndef square(n):\n  return n*n\n"
-	    "```", p2, 1, NAN, 0 };
+	    "```", pe, 0, 1, QEVAL_VF_INVALID };
+	/* wrong either way: one run (no other code to try) */
 	c[3] = (struct mcase){ 0, "def square(n):\n  return n + n", NULL, 0,
-	    NAN, 0 };
+	    0, 0 };
 	/* the setup code builds `chain` from the answer's class */
 	c[4] = (struct mcase){ 1, "class Node:\n  def __init__(self, nxt=None)"
 	    ":\n    self.nxt = nxt\ndef count_nodes(h):\n  return 0 if h is "
-	    "None else 1 + count_nodes(h.nxt)\n", p3, 1, NAN, 0 };
-	c[5] = (struct mcase){ 0, "", NULL, 0, NAN, QEVAL_VF_INVALID };
+	    "None else 1 + count_nodes(h.nxt)\n", p3, 1, 0, 0 };
+	c[5] = (struct mcase){ 0, "", NULL, 0, 0, QEVAL_VF_INVALID };
 	run_cases("mbpp", 0, kv, c, 6);
+	/* rescue=1: qeval's extraction; "rescued" where lm-eval's fails */
+	c[0].program = NULL;
+	c[1].program = p1;
+	c[1].pass = 1;
+	c[1].base = 0;
+	c[1].rescued = 1;
+	c[2].program = p2;
+	c[2].pass = 1;
+	c[2].base = 0;
+	c[2].rescued = 1;
+	c[2].flags = 0;
+	run_cases("mbpp", 0, rescue, c, 4);
 	/* without the setup code (lm-eval) task 12 cannot pass */
 	c[0] = c[4];
 	c[0].program = NULL;
 	c[0].pass = 0;
 	run_cases("mbpp", 0, nosetup, c, 1);
-	/* mbpp_instruct: the answer continues "```python\n" */
+	/* mbpp_instruct: the answer continues "```python\n"; lm-eval's
+	 * regex breaks the usual continuation (a word, then code) */
 	ci[0] = (struct mcase){ 0, "def square(n):\n  return n * n\n```\n"
-	    "This squares.", p1, 1, NAN, 0 };
+	    "This squares.", p1s, 0, 1, 0 };
 	ci[1] = (struct mcase){ 0, "import math\ndef square(n):\n  return "
-	    "int(math.pow(n, 2))\n```", p4, 1, NAN, 0 };
-	ci[2] = (struct mcase){ 0, "def square(n):\n  return n * n\n", p1, 1,
-	    NAN, 0 };
-	run_cases("mbpp_instruct", 1, kv, ci, 3);
+	    "int(math.pow(n, 2))\n```", p4s, 0, 1, 0 };
+	ci[2] = (struct mcase){ 0, "def square(n):\n  return n * n\n", p1n, 1,
+	    0, 0 };
+	/* a newline first: lm-eval's \n? takes it, the match is the code */
+	ci[3] = (struct mcase){ 0, "\ndef square(n):\n  return n * n\n```",
+	    p1, 1, 0, 0 };
+	run_cases("mbpp_instruct", 1, kv, ci, 4);
+	ci[0].program = p1;
+	ci[0].pass = 1;
+	ci[0].base = 0;
+	ci[0].rescued = 1;
+	ci[1].program = p4;
+	ci[1].pass = 1;
+	ci[1].base = 0;
+	ci[1].rescued = 1;
+	run_cases("mbpp_instruct", 1, rescue, ci, 2);
+	/* prefill=0 (no lm-eval counterpart): the fenced block; code then
+	 * a lone closing fence (its opening was the prompt's) is code */
 	cn[0] = (struct mcase){ 0, "Here:\n```python\ndef square(n):\n  "
-	    "return n * n\n```\n", p1, 1, NAN, 0 };
-	run_cases("mbpp_instruct", 1, noprefill, cn, 1);
-	cp[0] = (struct mcase){ 0, "def square(n):\n  return n * n\n", NULL,
-	    1, NAN, 0 };
-	(void)cp;
+	    "return n * n\n```\n", p1, 1, 0, 0 };
+	cn[1] = (struct mcase){ 0, "def square(n):\n  return n * n\n```\n",
+	    p1, 1, 0, 0 };
+	run_cases("mbpp_instruct", 1, noprefill, cn, 2);
 }
 
 static void
@@ -353,8 +422,10 @@ sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit,
 		return (-1);
 	}
 	n = pt.plugin.desc->count(pt.state);
-	for (pass = 0; pass < 2; pass++) {
-		ct.collect = pass == 0;
+	/* collect, run, collect what the verdicts ask for next (the other
+	 * extraction's program), run, then score */
+	for (pass = 0; pass < 3; pass++) {
+		ct.collect = pass < 2;
 		for (mode = 0; mode < 1 + corrupt; mode++)
 			for (i = 0; i < n; i++) {
 				double a, b;
@@ -367,7 +438,7 @@ sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit,
 					rc = -1;
 					continue;
 				}
-				if (pass == 0)
+				if (pass < 2)
 					continue;
 				a = v.values[0];
 				b = v.values[1];
@@ -387,7 +458,7 @@ sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit,
 					    v.reason);
 				}
 			}
-		if (pass == 0 && codetest_execute(&ct, WORKERS, &err) != 0) {
+		if (pass < 2 && codetest_execute(&ct, WORKERS, &err) != 0) {
 			ok(0, "execute: %s", err.buf);
 			rc = -1;
 		}
