@@ -674,8 +674,12 @@ static const struct qeval_option options[] = {
 	  "to the data dir", NULL, NULL },
 	{ "fewshot_file", QEVAL_OPT_STRING, NULL, "another few-shot file, "
 	  "relative to the data dir", NULL, NULL },
-	{ "max_tokens", QEVAL_OPT_INT, "256", "most tokens of a "
-	  "generative answer", NULL, "arc_challenge_gen,arc_easy_gen" },
+	{ "prefill", QEVAL_OPT_BOOL, "1", "1: lm-eval's arc_challenge_chat "
+	  "(assistant turn prefilled with 'The best answer is'); 0: qeval's "
+	  "letter extraction", NULL, "arc_challenge_gen,arc_easy_gen" },
+	{ "max_tokens", QEVAL_OPT_INT, "100", "most tokens of a "
+	  "generative answer (default 256 with prefill=0)", NULL,
+	  "arc_challenge_gen,arc_easy_gen" },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
 

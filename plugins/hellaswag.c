@@ -817,8 +817,12 @@ static const struct qeval_option options[] = {
 	  "relative to the data dir (default: the test file)", NULL, NULL },
 	{ "capitalize", QEVAL_OPT_ENUM, "1", "ctx_b.capitalize() as lm-eval "
 	  "(0: keep the text's case)", "0|1", NULL },
-	{ "max_tokens", QEVAL_OPT_INT, "256", "most tokens of a "
-	  "generative answer", NULL, "hellaswag_gen" },
+	{ "prefill", QEVAL_OPT_BOOL, "1", "1: lm-eval's chat recipe "
+	  "(assistant turn prefilled with 'The best answer is'); 0: qeval's "
+	  "letter extraction", NULL, "hellaswag_gen" },
+	{ "max_tokens", QEVAL_OPT_INT, "100", "most tokens of a "
+	  "generative answer (default 256 with prefill=0)", NULL,
+	  "hellaswag_gen" },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -1179,8 +1179,12 @@ static const struct qeval_option options[] = {
 	{ "setup_code", QEVAL_OPT_BOOL, "1", "run the task's "
 	  "test_setup_code / test_imports", NULL,
 	  "mbpp,mbpp_instruct,mbpp_sanitized" },
+	{ "rescue", QEVAL_OPT_BOOL, "0", "1: qeval's code extraction "
+	  "instead of lm-eval's regex (metrics rescuable/rescued say what "
+	  "it changes)", NULL, "mbpp,mbpp_instruct,mbpp_sanitized" },
 	{ "file", QEVAL_OPT_STRING, NULL, "another problem file, relative "
-	  "to the data dir", NULL, NULL },
+	  "to the data dir: every record is evaluated but the few-shot ids",
+	  NULL, NULL },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
 
