@@ -66,10 +66,10 @@ mc_rules_free(struct mc_rules *r, const struct qeval_host *h)
 
 int
 mc_extract_letter(const struct mc_rules *r, const struct qeval_host *h,
-    const char *text, size_t n, const char **rule)
+    const char *text, size_t len, size_t n, const char **rule)
 {
 	struct qeval_match m;
-	size_t len = strlen(text), off = 0;
+	size_t off = 0;
 	int found = -1;
 	char c;
 
@@ -389,14 +389,19 @@ mc_score_em(const struct qeval_response *r, size_t n, const char *target,
 {
 	const char *text = r->text != NULL ? r->text : "";
 	struct qp_buf np = QP_BUF_INIT, nt = QP_BUF_INIT;
-	size_t len = strlen(text), k, a, b;
-	const char *f;
+	size_t len = r->text != NULL ? QEVAL_RESP_TEXT_LEN(r) : 0, k, a, b;
+	size_t f, sl;
 	int hit, letter;
 
-	for (k = 0; mc_stops[k] != NULL; k++)
-		if ((f = strstr(text, mc_stops[k])) != NULL &&
-		    (size_t)(f - text) < len)
-			len = (size_t)(f - text);
+	/* The answer is data: it may hold NUL, so search by length. */
+	for (k = 0; mc_stops[k] != NULL; k++) {
+		sl = strlen(mc_stops[k]);
+		for (f = 0; f + sl <= len; f++)
+			if (memcmp(text + f, mc_stops[k], sl) == 0) {
+				len = f;
+				break;
+			}
+	}
 	mc_py_strip(text, len, &a, &b);
 	qp_buf_reset(ext);
 	qp_buf_add(ext, text + a, b - a);
@@ -533,7 +538,8 @@ mc_score_letter(const struct mc_rules *rules, const struct qeval_host *h,
 	const char *text = r->text != NULL ? r->text : "";
 	int got;
 
-	got = mc_extract_letter(rules, h, text, n, rule);
+	got = mc_extract_letter(rules, h, text,
+	    r->text != NULL ? QEVAL_RESP_TEXT_LEN(r) : 0, n, rule);
 	out->values[MC_EM] = got == (int)gold ? 1.0 : 0.0;
 	out->values[MC_INVALID] = got < 0 ? 1.0 : 0.0;
 	out->values[MC_TRUNC] = 0.0;

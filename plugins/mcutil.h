@@ -72,10 +72,11 @@ struct mc_rules {
 int	 mc_rules_compile(struct mc_rules *, const struct qeval_host *,
 	    struct qeval_ctx *);
 void	 mc_rules_free(struct mc_rules *, const struct qeval_host *);
-/* The option index (0 to n-1), or -1; *rule names the rule that hit
- * ("phrase", "bare", "leading" or "none"). */
+/* The option index (0 to n-1) in the len bytes of text (which may hold
+ * NUL), or -1; *rule names the rule that hit ("phrase", "bare",
+ * "leading" or "none"). */
 int	 mc_extract_letter(const struct mc_rules *, const struct qeval_host *,
-	    const char *text, size_t n, const char **rule);
+	    const char *text, size_t len, size_t n, const char **rule);
 
 /*
  * Task option prefill= of the generative variants: 1 (default; also

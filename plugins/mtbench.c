@@ -148,7 +148,7 @@ needs_ref(const char *c)
  */
 static int
 format_template(struct qp_buf *out, const char *t, const char *const *keys,
-    const char *const *vals, size_t n, struct qp_buf *err)
+    const char *const *vals, const size_t *lens, size_t n, struct qp_buf *err)
 {
 	const char *p = t;
 	size_t i;
@@ -185,7 +185,7 @@ format_template(struct qp_buf *out, const char *t, const char *const *keys,
 			    (int)(p - b - 1), b + 1);
 			return (-1);
 		}
-		qp_buf_adds(out, vals[i]);
+		qp_buf_add(out, vals[i], lens[i]);
 		p++;
 	}
 	return (0);
@@ -390,6 +390,7 @@ check_templates(struct mtbench *m, struct qeval_ctx *ctx, const char *file)
 	static const char *const k2[] = { "question_1", "question_2",
 	    "answer_1", "answer_2", "ref_answer_1", "ref_answer_2" };
 	static const char *const v[] = { "", "", "", "", "", "" };
+	static const size_t vl[] = { 0, 0, 0, 0, 0, 0 };
 	struct qp_buf out = QP_BUF_INIT, err = QP_BUF_INIT;
 	int j, rc = QEVAL_OK;
 
@@ -405,7 +406,7 @@ check_templates(struct mtbench *m, struct qeval_ctx *ctx, const char *file)
 		}
 		qp_buf_reset(&err);
 		qp_buf_reset(&out);
-		if (format_template(&out, m->jp[j].tmpl, mt ? k2 : k1, v,
+		if (format_template(&out, m->jp[j].tmpl, mt ? k2 : k1, v, vl,
 		    mt ? (math ? 6 : 4) : (math ? 4 : 2), &err) < 0)
 			rc = m->host->fail(ctx, QEVAL_EDATA, "%s: judge prompt "
 			    "'%s': %s", file, judge_names[j],
@@ -544,6 +545,19 @@ resp_text(const struct qeval_exchange *e)
 	return (e->resp.text != NULL ? e->resp.text : "");
 }
 
+/* An answer as data: its bytes and length (it may hold NUL). */
+static const char *
+resp_str(const struct qeval_response *r)
+{
+	return (r->text != NULL ? r->text : "");
+}
+
+static size_t
+resp_len(const struct qeval_response *r)
+{
+	return (r->text != NULL ? QEVAL_RESP_TEXT_LEN(r) : 0);
+}
+
 /* Which judge prompt a turn uses. */
 static enum judge
 judge_of(const struct question *q, int turn)
@@ -556,36 +570,45 @@ judge_of(const struct question *q, int turn)
 /* The judge's user prompt for turn t (0 or 1) into out. */
 static int
 judge_prompt(struct mtbench *m, const struct question *q, int t,
-    const char *a1, const char *a2, struct qp_buf *out)
+    const struct qeval_response *a1, const struct qeval_response *a2,
+    struct qp_buf *out)
 {
 	struct qp_buf err = QP_BUF_INIT;
 	const struct judge_prompt *jp = &m->jp[judge_of(q, t)];
 	const char *keys[6], *vals[6];
-	size_t n = 0;
+	size_t lens[6], n = 0;
 	int rc;
 
 	if (t == 0) {
 		keys[n] = "question";
+		lens[n] = strlen(q->turn[0]);
 		vals[n++] = q->turn[0];
 		keys[n] = "answer";
-		vals[n++] = a1;
+		lens[n] = resp_len(a1);
+		vals[n++] = resp_str(a1);
 	} else {
 		keys[n] = "question_1";
+		lens[n] = strlen(q->turn[0]);
 		vals[n++] = q->turn[0];
 		keys[n] = "question_2";
+		lens[n] = strlen(q->turn[1]);
 		vals[n++] = q->turn[1];
 		keys[n] = "answer_1";
-		vals[n++] = a1;
+		lens[n] = resp_len(a1);
+		vals[n++] = resp_str(a1);
 		keys[n] = "answer_2";
-		vals[n++] = a2;
+		lens[n] = resp_len(a2);
+		vals[n++] = resp_str(a2);
 	}
 	if (q->need_ref && q->ref[0] != NULL) {
 		keys[n] = "ref_answer_1";
+		lens[n] = strlen(q->ref[0]);
 		vals[n++] = q->ref[0];
 		keys[n] = "ref_answer_2";
+		lens[n] = strlen(q->ref[1]);
 		vals[n++] = q->ref[1];
 	}
-	rc = format_template(out, jp->tmpl, keys, vals, n, &err);
+	rc = format_template(out, jp->tmpl, keys, vals, lens, n, &err);
 	qp_buf_free(&err);
 	return (rc);
 }
@@ -615,8 +638,8 @@ mtbench_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 			    m->system_prompt);
 		qp_buf_chat_message(b, &first, "user", q->turn[0]);
 		if (nex == 1) {
-			qp_buf_chat_message(b, &first, "assistant",
-			    resp_text(&ex[0]));
+			qp_buf_chat_message_n(b, &first, "assistant",
+			    resp_str(&ex[0].resp), resp_len(&ex[0].resp));
 			qp_buf_chat_message(b, &first, "user", q->turn[1]);
 		}
 		req->target = QEVAL_TARGET_MODEL;
@@ -628,15 +651,15 @@ mtbench_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		int t = (int)nex - 2;
 
 		qp_buf_reset(&m->tmp);
-		if (judge_prompt(m, q, t, resp_text(&ex[0]), resp_text(&ex[1]),
+		if (judge_prompt(m, q, t, &ex[0].resp, &ex[1].resp,
 		    &m->tmp) < 0)
 			return (m->host->fail(ctx, QEVAL_EINTERNAL, "mtbench: "
 			    "cannot fill judge prompt %s",
 			    judge_names[judge_of(q, t)]));
 		qp_buf_chat_message(b, &first, "system",
 		    m->jp[judge_of(q, t)].system);
-		qp_buf_chat_message(b, &first, "user", qp_buf_str(&m->tmp) ?
-		    qp_buf_str(&m->tmp) : "");
+		qp_buf_chat_message_n(b, &first, "user", qp_buf_str(&m->tmp) ?
+		    qp_buf_str(&m->tmp) : "", m->tmp.len);
 		if (!qp_buf_ok(&m->tmp))
 			b->oom = 1;
 		req->target = QEVAL_TARGET_JUDGE;
@@ -712,11 +735,11 @@ literal_number(const char *s, size_t n, double *v, struct qp_buf *why)
  * R_LITERAL why holds the matched text and literal_eval's complaint.
  */
 static enum rating
-parse_rating(const struct mtbench *m, const char *text, double *v,
-    struct qp_buf *why)
+parse_rating(const struct mtbench *m, const char *text, size_t len,
+    double *v, struct qp_buf *why)
 {
 	struct qeval_match mt;
-	size_t len = strlen(text), n;
+	size_t n;
 
 	if (m->host->rx_match(m->rx1, text, len, 0, &mt) != 1 &&
 	    m->host->rx_match(m->rx2, text, len, 0, &mt) != 1)
@@ -763,7 +786,8 @@ mtbench_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		double v = NAN;
 
 		qp_buf_reset(&why);
-		st[t] = parse_rating(m, resp_text(&ex[2 + t]), &v, &why);
+		st[t] = parse_rating(m, resp_str(&ex[2 + t].resp),
+		    resp_len(&ex[2 + t].resp), &v, &why);
 		if (st[t] == R_OK) {
 			r[t] = v;
 			sum += v;

@@ -97,11 +97,17 @@ qp_buf_addf(struct qp_buf *b, const char *fmt, ...)
 void
 qp_buf_json_str(struct qp_buf *b, const char *s)
 {
+	qp_buf_json_strn(b, s, strlen(s));
+}
+
+void
+qp_buf_json_strn(struct qp_buf *b, const char *s, size_t n)
+{
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
+	const unsigned char *p, *end = (const unsigned char *)s + n;
 
 	qp_buf_add(b, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (p = (const unsigned char *)s; p < end; p++) {
 		switch (*p) {
 		case '"':  qp_buf_add(b, "\\\"", 2); break;
 		case '\\': qp_buf_add(b, "\\\\", 2); break;
@@ -124,13 +130,21 @@ void
 qp_buf_chat_message(struct qp_buf *b, int *first, const char *role,
     const char *content)
 {
+	qp_buf_chat_message_n(b, first, role, content != NULL ? content : "",
+	    content != NULL ? strlen(content) : 0);
+}
+
+void
+qp_buf_chat_message_n(struct qp_buf *b, int *first, const char *role,
+    const char *content, size_t len)
+{
 	if (!*first)
 		qp_buf_adds(b, ",");
 	*first = 0;
 	qp_buf_adds(b, "{\"role\":");
 	qp_buf_json_str(b, role);
 	qp_buf_adds(b, ",\"content\":");
-	qp_buf_json_str(b, content != NULL ? content : "");
+	qp_buf_json_strn(b, content != NULL ? content : "", len);
 	qp_buf_adds(b, "}");
 }
 

@@ -36,6 +36,8 @@ void	 qp_buf_addf(struct qp_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal (quotes included). */
 void	 qp_buf_json_str(struct qp_buf *, const char *s);
+/* The same for n bytes that may hold NUL (written as \u0000). */
+void	 qp_buf_json_strn(struct qp_buf *, const char *s, size_t n);
 /*
  * Appends one chat message, {"role":role,"content":content}, to a JSON
  * array under construction: a ',' first unless *first, which is then
@@ -43,6 +45,9 @@ void	 qp_buf_json_str(struct qp_buf *, const char *s);
  */
 void	 qp_buf_chat_message(struct qp_buf *, int *first, const char *role,
 	    const char *content);
+/* The same with a content of len bytes (a model's answer may hold NUL). */
+void	 qp_buf_chat_message_n(struct qp_buf *, int *first, const char *role,
+	    const char *content, size_t len);
 /*
  * Appends ,"stop":[...] (the NULL-terminated stops, as JSON strings) to
  * a request object under construction.

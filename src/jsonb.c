@@ -1,6 +1,7 @@
 #include "config.h"
 #include "jsonb.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -432,4 +433,89 @@ jsonb_has_nonfinite(const char *s, size_t len)
 		i++;
 	}
 	return (0);
+}
+
+/* Noncharacters that stand in for U+0000 around a cJSON round trip. */
+static const struct {
+	const char	*esc;		/* its JSON escape, lower case */
+	const char	 utf8[5];
+} nul_stand[] = {
+	{ "\\udbff\\udfff", "\xf4\x8f\xbf\xbf" },
+	{ "\\udbff\\udffe", "\xf4\x8f\xbf\xbe" },
+	{ "\\udbbf\\udfff", "\xf3\xbf\xbf\xbf" },
+	{ "\\udbbf\\udffe", "\xf3\xbf\xbf\xbe" },
+};
+
+/* 1 if json holds the code point raw or as an escape (any case). */
+static int
+holds(const char *json, size_t len, size_t k)
+{
+	size_t i, j;
+
+	for (i = 0; i + 4 <= len; i++) {
+		if (memcmp(json + i, nul_stand[k].utf8, 4) == 0)
+			return (1);
+		if (i + 12 > len || json[i] != '\\')
+			continue;
+		for (j = 0; j < 12; j++)
+			if (tolower((unsigned char)json[i + j]) !=
+			    nul_stand[k].esc[j])
+				break;
+		if (j == 12)
+			return (1);
+	}
+	return (0);
+}
+
+int
+jsonb_nul_hide(struct strbuf *out, const char *json, size_t len)
+{
+	size_t i, k, n = sizeof(nul_stand) / sizeof(nul_stand[0]);
+	int any = 0;
+
+	/* Only a backslash that starts an escape counts: "\\u0000" is a
+	 * backslash and the text u0000. */
+	for (i = 0; i + 1 < len; i++)
+		if (json[i] == '\\') {
+			if (i + 6 <= len && memcmp(json + i, "\\u0000", 6) == 0)
+				any = 1;
+			i++;
+		}
+	if (!any)
+		return (-1);
+	for (k = 0; k < n; k++)
+		if (!holds(json, len, k))
+			break;
+	if (k == n)
+		return (-2);
+	for (i = 0; i < len; i++) {
+		if (json[i] == '\\' && i + 1 < len) {
+			if (i + 6 <= len && memcmp(json + i, "\\u0000", 6) == 0) {
+				strbuf_add(out, nul_stand[k].esc, 12);
+				i += 5;
+			} else {
+				strbuf_add(out, json + i, 2);
+				i++;
+			}
+			continue;
+		}
+		strbuf_add(out, json + i, 1);
+	}
+	return ((int)k);
+}
+
+void
+jsonb_nul_restore(struct strbuf *out, const char *s, size_t len, int which)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (which >= 0 && i + 4 <= len &&
+		    memcmp(s + i, nul_stand[which].utf8, 4) == 0) {
+			strbuf_add(out, "\\u0000", 6);
+			i += 3;
+			continue;
+		}
+		strbuf_add(out, s + i, 1);
+	}
 }

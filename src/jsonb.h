@@ -57,5 +57,20 @@ int	 jsonb_str(const char *json, size_t len, const char *const *path,
  * does not allow.
  */
 int	 jsonb_has_nonfinite(const char *json, size_t len);
+/*
+ * cJSON ends a string at a decoded U+0000, so a JSON text whose strings
+ * hold "\u0000" loses bytes in a parse and print round trip.  Around
+ * such a round trip: jsonb_nul_hide() copies json to out with every
+ * "\u0000" escape replaced by the escape of a noncharacter that the
+ * text does not hold (U+10FFFF, else U+10FFFE, U+FFFFF, U+FFFFE) and
+ * returns its index (0-3), or -1 when the text holds no "\u0000" (out
+ * is then untouched), or -2 when it holds every candidate.  After the
+ * parse and print (cJSON prints that code point as raw UTF-8),
+ * jsonb_nul_restore() rewrites its UTF-8 bytes in s back to "\u0000"
+ * into out.
+ */
+int	 jsonb_nul_hide(struct strbuf *out, const char *json, size_t len);
+void	 jsonb_nul_restore(struct strbuf *out, const char *s, size_t len,
+	    int which);
 
 #endif

@@ -524,10 +524,24 @@ http_body(struct run *R, const struct qeval_request *req, int *streamp,
 	const struct preset *p = R->cfg->preset;
 	const char *model = req->target == QEVAL_TARGET_JUDGE ?
 	    R->cfg->judge_model : R->cfg->model;
-	cJSON *b = cJSON_Parse(req->body ? req->body : "{}");
-	int stream;
+	const char *body = req->body ? req->body : "{}";
+	struct strbuf hid = STRBUF_INIT, back = STRBUF_INIT;
+	cJSON *b;
+	int stream, nul;
 	char *txt;
 
+	/* A model's answer carried into a request (a second turn, a judge
+	 * prompt) may hold "\u0000", which cJSON would cut: it crosses the
+	 * round trip as a stand-in noncharacter. */
+	nul = jsonb_nul_hide(&hid, body, strlen(body));
+	if (nul == -2) {
+		strbuf_release(&hid);
+		strbuf_addf(err, "plugin produced a request body with NUL "
+		    "bytes and every stand-in noncharacter: not sent");
+		return (NULL);
+	}
+	b = cJSON_Parse(nul >= 0 ? hid.buf : body);
+	strbuf_release(&hid);
 	if (b == NULL || !cJSON_IsObject(b)) {
 		cJSON_Delete(b);
 		strbuf_addf(err, "plugin produced a request body that is not "
@@ -569,6 +583,11 @@ http_body(struct run *R, const struct qeval_request *req, int *streamp,
 	cJSON_Delete(b);
 	if (txt == NULL)
 		xalloc_die();
+	if (nul >= 0) {
+		jsonb_nul_restore(&back, txt, strlen(txt), nul);
+		free(txt);
+		txt = strbuf_detach(&back, NULL);
+	}
 	*streamp = stream;
 	return (txt);
 }

@@ -274,6 +274,68 @@ try:
                       "--preset-file", preset("nan", 1)], env=env)
     ok(rc != 0 and "NaN or Infinity" in se, "NaN in logprobs: the message "
        "says so", se)
+
+    # -- a NUL byte in letter answers and in MT-Bench's conversation -------
+    # lm-eval: " B\x00x".strip() is "B\x00x", which is not "B" even with
+    # ignore_punctuation (NUL is not in string.punctuation; numpy drops
+    # only trailing NULs): scored 0.  Cut at the NUL, it would read "B".
+    with open(os.path.join(FIX, "arc", "mini.jsonl")) as f, \
+            open(os.path.join(ad, "ARC-Challenge-Test.jsonl"), "w") as g:
+        g.write(f.readline())
+    gen = FakeServer(tmp, {"default": {"text": " B\u0000x"}})
+    servers.append(gen)
+    rc, so, se = run(["--model", "m", "--endpoint", gen.url, "--tasks",
+                      "arc_challenge_gen", "--limit", "1", "--out", out,
+                      "--run-id", "nulgen", "-q",
+                      "--preset-file", preset("nulgen", 1)], env=env)
+    r = results(os.path.join(out, "nulgen")) or {}
+    em = [m.get("value") for t in r.get("tasks", [])
+          for m in t.get("metrics", []) if m.get("name") == "exact_match"]
+    ok(rc == 0 and em == [0.0], "arc_challenge_gen: ' B\\x00x' is not "
+       "'B' (lm-eval compares the whole stripped answer)", (em, se))
+    # qeval's own letter rule reads past the NUL.
+    gen2 = FakeServer(tmp, {"default": {
+        "text": "Hmm.\u0000 The answer is (B)"}})
+    servers.append(gen2)
+    rc, so, se = run(["--model", "m", "--endpoint", gen2.url, "--tasks",
+                      "arc_challenge_gen", "--limit", "1", "--out", out,
+                      "--run-id", "nulgen1", "-q", "--task-opt",
+                      "prefill=0", "--preset-file", preset("nulgen1", 1)],
+                     env=env)
+    r = results(os.path.join(out, "nulgen1")) or {}
+    em = [m.get("value") for t in r.get("tasks", [])
+          for m in t.get("metrics", []) if m.get("name") == "exact_match"]
+    ok(rc == 0 and em == [1.0], "prefill=0: the letter after a NUL byte "
+       "is extracted", (em, se))
+
+    # MT-Bench: turn 2 carries turn 1's answer whole, and the judge's
+    # rating after a NUL byte is read (FastChat's re.search sees it).
+    model = FakeServer(tmp, {"default": {"text": "one\u0000two"}})
+    judge = FakeServer(tmp, {"default": {"text": "\u0000Rating: [[7]]"}},
+                       extra=["--model", "judge-model"])
+    servers += [model, judge]
+    rc, so, se = run(["--model", "m", "--endpoint", model.url,
+                      "--judge-endpoint", judge.url, "--judge-model",
+                      "judge-model", "--tasks", "mtbench", "--limit", "1",
+                      "--task-opt", "data_subdir=mtbench/fx",
+                      "--data-dir", FIX, "--out", out, "--run-id", "nulmt",
+                      "-q", "--preset-file", preset("nulmt", 1)],
+                     env={"QEVAL_MANIFEST_DIR": "none"})
+    bodies = [q.get("body") or {} for q in model.requests()]
+    t2 = [b for b in bodies if len(b.get("messages", [])) >= 3]
+    ok(len(t2) == 1 and t2[0]["messages"][-2]["content"] == "one\u0000two",
+       "MT-Bench turn 2 carries turn 1's answer with its NUL byte",
+       [b.get("messages") for b in bodies])
+    jb = [q.get("body") or {} for q in judge.requests()]
+    ok(len(jb) == 2 and all("one\u0000two" in b["messages"][-1]["content"]
+                            for b in jb),
+       "the judge prompt holds the answer with its NUL byte",
+       [b.get("messages") for b in jb][:1])
+    r = results(os.path.join(out, "nulmt")) or {}
+    sc = [m.get("value") for t in r.get("tasks", [])
+          for m in t.get("metrics", []) if m.get("name") == "score"]
+    ok(rc == 0 and sc == [7.0], "the judge's rating after a NUL byte is "
+       "read: score 7", (sc, se))
 finally:
     for x in servers:
         x.stop()

@@ -98,5 +98,30 @@ main(void)
 		ok(n == sizeof(t2) - 1, "unclosed block after a NUL kept");
 	}
 	strbuf_release(&sb);
+	/* The NUL stand-in around a cJSON round trip. */
+	{
+		static const char j1[] = "{\"a\":\"x\\u0000y\",\"b\":\"\\\\u0000\"}";
+		static const char j2[] = "{\"a\":\"\\u0000 \xf4\x8f\xbf\xbf "
+		    "\\uDBFF\\uDFFE\"}";
+		static const char j3[] = "{\"a\":\"\\\\u0000\"}";
+		struct strbuf h = STRBUF_INIT, r = STRBUF_INIT;
+
+		rc = jsonb_nul_hide(&h, j1, sizeof(j1) - 1);
+		is_int(rc, 0, "nul_hide: U+10FFFF stands in");
+		is_str(h.buf, "{\"a\":\"x\\udbff\\udfffy\",\"b\":\"\\\\u0000\"}",
+		    "only the real escape is replaced, not \\\\u0000");
+		jsonb_nul_restore(&r, "x\xf4\x8f\xbf\xbfy", 6, rc);
+		is_str(r.buf, "x\\u0000y", "nul_restore writes \\u0000 back");
+		strbuf_reset(&h);
+		rc = jsonb_nul_hide(&h, j2, sizeof(j2) - 1);
+		is_int(rc, 2, "a text holding U+10FFFF (raw) and U+10FFFE "
+		    "(escaped) gets U+FFFFF");
+		strbuf_reset(&h);
+		is_int(jsonb_nul_hide(&h, j3, sizeof(j3) - 1), -1,
+		    "no \\u0000 escape: nothing to hide");
+		is_int((long long)h.len, 0, "and nothing written");
+		strbuf_release(&h);
+		strbuf_release(&r);
+	}
 	return (tap_done());
 }
