@@ -2,7 +2,7 @@
 vLLM server on the 32-prompt fixture (tests/fixtures/ifeval), with scripted
 answers whose strict and loose verdicts are worked out by hand below;
 the four metrics (instruction-level pooled over instructions, as lm-eval
-does), the not-scorable share, the per-sample verdict of each
+does), the not-scorable share, results.json's agent block, the per-sample verdict of each
 instruction, the request sent, and `qeval rescore` giving the same
 numbers.  With QEVAL_DATA_DIR, the reference model on the 541 prompts
 (gold and corrupted) and `qeval selftest`'s figures."""
@@ -91,6 +91,20 @@ try:
     ok(close(grp, 2 / 7), "per-group: detectable_format 2/7", grp)
     ok(metric(res, "ifeval", "inst_level_strict_acc,language") is None,
        "per-group: language has nothing scorable (n/a)")
+
+    agent = {a["name"]: a for a in res.get("agent", [])}
+    inf = agent.get("Instruction Following", {})
+    ok(inf.get("task") == "ifeval" and
+       inf.get("metric") == "prompt_level_strict_acc" and
+       close(inf.get("value"), STRICT_PROMPTS / SCORABLE_PROMPTS) and
+       inf.get("n") == SCORABLE_PROMPTS,
+       "results.json agent block: Instruction Following is IFEval's "
+       "prompt-level strict, n = scored prompts", inf)
+    fc = agent.get("Function Calling Accuracy", {})
+    ok(len(agent) == 6 and fc.get("value") is None and
+       fc.get("note") == "task not run",
+       "results.json agent block: six lines, n/a where the task did not run",
+       res.get("agent"))
 
     reqs = model.requests()
     chat = [r for r in reqs if r.get("path", "").endswith("/chat/completions")]
