@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "ifeval.h"
 
 const struct ife_type_desc ife_types[T_NTYPES] = {
@@ -458,14 +456,172 @@ check_highlights(struct ifeval *g, const struct ife_inst *in,
 	return (n >= in->n ? R_YES : R_NO);
 }
 
+/*
+ * Python's json.loads() as a yes/no: RFC 8259 plus NaN, Infinity and
+ * -Infinity, no control characters inside strings, only " \t\n\r" as
+ * whitespace.  (cJSON alone also takes "01", "1." and raw tabs.)
+ */
+struct jp {
+	const char	*s, *e;
+	int		 depth;
+};
+
+static void
+jp_ws(struct jp *p)
+{
+	while (p->s < p->e && (*p->s == ' ' || *p->s == '\t' ||
+	    *p->s == '\n' || *p->s == '\r'))
+		p->s++;
+}
+
+static int
+jp_lit(struct jp *p, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(p->e - p->s) < n || memcmp(p->s, w, n) != 0)
+		return (0);
+	p->s += n;
+	return (1);
+}
+
+static int
+jp_digits(struct jp *p)
+{
+	const char *a = p->s;
+
+	while (p->s < p->e && *p->s >= '0' && *p->s <= '9')
+		p->s++;
+	return (p->s > a);
+}
+
+static int
+jp_number(struct jp *p)
+{
+	if (p->s < p->e && *p->s == '-') {
+		p->s++;
+		if (jp_lit(p, "Infinity"))
+			return (1);
+	}
+	if (p->s < p->e && *p->s == '0')
+		p->s++;
+	else if (!jp_digits(p))
+		return (0);
+	if (p->s < p->e && *p->s == '.') {
+		p->s++;
+		if (!jp_digits(p))
+			return (0);
+	}
+	if (p->s < p->e && (*p->s == 'e' || *p->s == 'E')) {
+		p->s++;
+		if (p->s < p->e && (*p->s == '+' || *p->s == '-'))
+			p->s++;
+		if (!jp_digits(p))
+			return (0);
+	}
+	return (1);
+}
+
+static int
+jp_string(struct jp *p)
+{
+	int k;
+
+	p->s++;				/* the opening quote */
+	while (p->s < p->e) {
+		unsigned char c = (unsigned char)*p->s++;
+
+		if (c == '"')
+			return (1);
+		if (c < 0x20)
+			return (0);
+		if (c != '\\')
+			continue;
+		if (p->s >= p->e)
+			return (0);
+		c = (unsigned char)*p->s++;
+		if (c == 'u') {
+			for (k = 0; k < 4; k++, p->s++)
+				if (p->s >= p->e ||
+				    strchr("0123456789abcdefABCDEF", *p->s) ==
+				    NULL || *p->s == '\0')
+					return (0);
+		} else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0')
+			return (0);
+	}
+	return (0);
+}
+
+static int
+jp_value(struct jp *p)
+{
+	int ok = 0;
+
+	if (++p->depth > 512)
+		return (0);
+	jp_ws(p);
+	if (p->s >= p->e)
+		ok = 0;
+	else if (*p->s == '"')
+		ok = jp_string(p);
+	else if (*p->s == '{' || *p->s == '[') {
+		char close = *p->s == '{' ? '}' : ']';
+		int obj = close == '}';
+
+		p->s++;
+		jp_ws(p);
+		if (p->s < p->e && *p->s == close) {
+			p->s++;
+			ok = 1;
+		} else
+			for (;;) {
+				if (obj) {
+					jp_ws(p);
+					if (p->s >= p->e || *p->s != '"' ||
+					    !jp_string(p))
+						break;
+					jp_ws(p);
+					if (p->s >= p->e || *p->s++ != ':')
+						break;
+				}
+				if (!jp_value(p))
+					break;
+				jp_ws(p);
+				if (p->s < p->e && *p->s == ',') {
+					p->s++;
+					continue;
+				}
+				if (p->s < p->e && *p->s == close) {
+					p->s++;
+					ok = 1;
+				}
+				break;
+			}
+	} else
+		ok = jp_lit(p, "true") || jp_lit(p, "false") ||
+		    jp_lit(p, "null") || jp_lit(p, "NaN") ||
+		    jp_lit(p, "Infinity") || jp_number(p);
+	p->depth--;
+	return (ok);
+}
+
+static int
+py_json(const char *s, size_t len)
+{
+	struct jp p = { s, s + len, 0 };
+
+	if (!jp_value(&p))
+		return (0);
+	jp_ws(&p);
+	return (p.s == p.e);
+}
+
 static enum ife_res
 check_json(const char *s, size_t len, struct qp_buf *why)
 {
 	static const char *const pre[] = { "```json", "```Json", "```JSON",
 	    "```", NULL };
-	const char *end = NULL;
 	size_t a, b, i;
-	cJSON *j;
 
 	ife_strip(s, len, &a, &b);
 	s += a;
@@ -483,13 +639,10 @@ check_json(const char *s, size_t len, struct qp_buf *why)
 	ife_strip(s, len, &a, &b);
 	s += a;
 	len = b - a;
-	j = len > 0 ? cJSON_ParseWithLengthOpts(s, len, &end, 0) : NULL;
-	if (j == NULL || end != s + len) {
-		cJSON_Delete(j);
+	if (!py_json(s, len)) {
 		qp_buf_adds(why, "not valid JSON");
 		return (R_NO);
 	}
-	cJSON_Delete(j);
 	qp_buf_adds(why, "valid JSON");
 	return (R_YES);
 }
