@@ -574,6 +574,52 @@ out:
 	return (rc);
 }
 
+/*
+ * Prompts no answer can follow strictly: the text that must open the
+ * answer (combination:repeat_prompt) already breaks an instruction that
+ * more text cannot mend (a comma, a letter or keyword already used too
+ * often; a forbidden word not at the very end, where more letters could
+ * still turn it into another word).  Returns how many there are.
+ */
+static size_t
+conflicts(struct ifeval *g)
+{
+	size_t i, k, r, n = 0;
+
+	for (i = 0; i < g->count; i++) {
+		struct ife_item *it = &g->items[i];
+
+		it->conflict = -1;
+		for (r = 0; r < it->ninst; r++)
+			if (it->inst[r].type == T_REPEAT)
+				break;
+		if (r == it->ninst)
+			continue;
+		for (k = 0; k < it->ninst && it->conflict < 0; k++) {
+			const struct ife_inst *in = &it->inst[k];
+			const char *p = it->inst[r].s;
+			size_t len = strlen(p);
+			size_t a, b;
+
+			ife_strip(p, len, &a, &b);
+			if (!((in->type == T_NOCOMMA) ||
+			    (in->type == T_KW_FREQ && in->lt) ||
+			    (in->type == T_KW_LETTER && in->lt) ||
+			    in->type == T_KW_FORBID))
+				continue;
+			qp_buf_reset(&g->why);
+			/* the forbidden word must not end the text */
+			if (in->type == T_KW_FORBID)
+				b = b > 0 ? b - 1 : b;
+			if (ife_check(g, it, in, p + a, b - a, &g->why) ==
+			    R_NO)
+				it->conflict = (int)k;
+		}
+		n += it->conflict >= 0;
+	}
+	return (n);
+}
+
 /* Weights: see the comment at the top and docs/IFEVAL.md. */
 static void
 weights(struct ifeval *g, size_t *unscorable)
@@ -622,7 +668,7 @@ ifeval_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 {
 	struct ifeval *g;
 	struct load l;
-	size_t i, unscorable;
+	size_t i, unscorable, nconf;
 	int rc;
 
 	(void)task;
@@ -677,6 +723,12 @@ ifeval_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	g->count = opts->limit > 0 && opts->limit < g->n ? opts->limit :
 	    g->n;
 	weights(g, &unscorable);
+	nconf = conflicts(g);
+	if (nconf > 0)
+		h->log(ctx, QEVAL_LOG_INFO, "%zu prompts cannot be followed "
+		    "strictly by any answer: the request to repeat already "
+		    "breaks another of their instructions (scored as the "
+		    "reference scores them; docs/IFEVAL.md)", nconf);
 	if (unscorable > 0)
 		h->log(ctx, QEVAL_LOG_WARN, "%zu instructions are not "
 		    "scorable here and are left out of every metric (prompts "
@@ -849,6 +901,10 @@ ifeval_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	    "%zu/%zu (loose)", ns, nsc, nl, nsc);
 	if (nun > 0)
 		qp_buf_addf(&g->body, ", %zu not scorable", nun);
+	if (it->conflict >= 0)
+		qp_buf_addf(&g->body, "; no answer can follow it strictly: "
+		    "the request to repeat already breaks %s",
+		    ife_types[it->inst[it->conflict].type].id);
 	qp_buf_adds(&g->body, qp_buf_str(&g->reason) ?
 	    qp_buf_str(&g->reason) : "");
 	if (!qp_buf_ok(&g->detail) || !qp_buf_ok(&g->body) ||

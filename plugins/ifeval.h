@@ -74,6 +74,9 @@ struct ife_item {
 	size_t		 ninst;
 	int		 scorable;	/* no instruction needs a missing
 					 * part */
+	int		 conflict;	/* index of an instruction the
+					 * request to repeat already breaks,
+					 * or -1 */
 };
 
 /* Verdict of one instruction on one response. */

@@ -1,5 +1,5 @@
 """End to end on IFEval with the real qeval binary: a run against the fake
-vLLM server on the 32-prompt fixture (tests/fixtures/ifeval), with scripted
+vLLM server on the 33-prompt fixture (tests/fixtures/ifeval), with scripted
 answers whose strict and loose verdicts are worked out by hand below;
 the four metrics (instruction-level pooled over instructions, as lm-eval
 does), the not-scorable share, results.json's agent block, the per-sample verdict of each
@@ -31,10 +31,11 @@ MODEL = {"default": {"text": "ok"}, "rules": [
     # three bullets: strict breaks, loose (first line dropped) follows
     {"contains": "Fixture prompt 15:", "text": "* a\n* b\n* c"},
 ]}
-SCORABLE_PROMPTS = 27       # 32 less 6, 7, 27, 28, 31
-SCORABLE_INST = 29          # 34 less 5
+SCORABLE_PROMPTS = 28       # 33 less 6, 7, 27, 28, 31
+SCORABLE_INST = 31          # 36 less 5
 STRICT_PROMPTS = 9          # 0 2 3 5 9 20 26 29 30
-STRICT_INST = 11            # those 8 single ones, both of 30, 31's comma
+STRICT_INST = 12            # those 8 single ones, both of 30, the
+                            # commas of 31 and 32
 LOOSE_EXTRA = 1             # prompt 15
 
 
@@ -59,7 +60,7 @@ def check_metrics(res, what):
             (STRICT_PROMPTS + LOOSE_EXTRA) / SCORABLE_PROMPTS,
         "inst_level_strict_acc": STRICT_INST / SCORABLE_INST,
         "inst_level_loose_acc": (STRICT_INST + LOOSE_EXTRA) / SCORABLE_INST,
-        "not_scorable": 5 / 34,
+        "not_scorable": 5 / 36,
     }
     for name, v in want.items():
         got = metric(res, "ifeval", name)
@@ -108,7 +109,7 @@ try:
 
     reqs = model.requests()
     chat = [r for r in reqs if r.get("path", "").endswith("/chat/completions")]
-    ok(len(chat) == 32, "32 chat requests", len(chat))
+    ok(len(chat) == 33, "33 chat requests", len(chat))
     body = chat[0].get("body", {}) if chat else {}
     ok(body.get("temperature") == 0 and body.get("max_tokens") == 1280 and
        "stop" not in body and len(body.get("messages", [])) == 1,

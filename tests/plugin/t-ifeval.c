@@ -223,6 +223,8 @@ static const struct row rows[] = {
 	{ 30, "<<T>> a, b", 0, 0, "prompt level: one broken" },
 	{ 31, "a b", NAN_, NAN_, "prompt level: a not-scorable instruction "
 	  "leaves the prompt out" },
+	{ 32, "Say hi, twice.\nHello", 0, 1, "repeat + no comma: the request "
+	  "holds a comma, loose drops it" },
 };
 
 static void
@@ -283,22 +285,30 @@ details(struct plugtest *pt)
 	 * samples is the pooled mean over instructions: 34 instructions,
 	 * 29 scorable, in 28 samples that hold a scorable one.
 	 */
-	is_int((long long)cnt, 32, "32 fixture prompts");
-	ok(fabs(v.values[I_STRICT] - 1.0 * 28.0 / 29.0) < 1e-12,
-	    "inst-level strict: 1 followed x 28/29 (got %.15g)",
+	is_int((long long)cnt, 33, "33 fixture prompts");
+	ok(fabs(v.values[I_STRICT] - 1.0 * 29.0 / 31.0) < 1e-12,
+	    "inst-level strict: 1 followed x 29/31 (got %.15g)",
 	    v.values[I_STRICT]);
 	ok(fabs(v.values[NOT_SCORABLE]) < 1e-12, "no instruction of it "
 	    "is unscorable");
 	c.text = "a b";
 	plugtest_run(pt, 31, 0, PLUGTEST_CALLBACK, answer, &c, &v);
-	ok(fabs(v.values[NOT_SCORABLE] - 32.0 / 34.0) < 1e-12 &&
-	    fabs(v.values[I_STRICT] - 28.0 / 29.0) < 1e-12,
-	    "not-scorable share 1 x 32/34, inst-level counts the other "
+	ok(fabs(v.values[NOT_SCORABLE] - 33.0 / 36.0) < 1e-12 &&
+	    fabs(v.values[I_STRICT] - 29.0 / 31.0) < 1e-12,
+	    "not-scorable share 1 x 33/36, inst-level counts the other "
 	    "(got %.15g %.15g)", v.values[NOT_SCORABLE], v.values[I_STRICT]);
 	ok(strstr(pt->log.buf ? pt->log.buf : "", "5 instructions are not "
 	    "scorable") != NULL && strstr(pt->log.buf, "Punkt") != NULL &&
 	    strstr(pt->log.buf, "langdetect") != NULL,
 	    "open() warns, naming the missing parts");
+	c.text = "Say hi, twice.\nHello";
+	plugtest_run(pt, 32, 0, PLUGTEST_CALLBACK, answer, &c, &v);
+	ok(v.reason != NULL && strstr(v.reason, "no answer can follow it "
+	    "strictly: the request to repeat already breaks "
+	    "punctuation:no_comma") != NULL, "a prompt no answer can follow "
+	    "strictly says so (%s)", v.reason ? v.reason : "");
+	ok(strstr(pt->log.buf, "1 prompts cannot be followed strictly") !=
+	    NULL, "open() counts such prompts");
 }
 
 int
@@ -324,12 +334,13 @@ main(void)
 	if (plugtest_open(&pt, "ifeval", "ifeval", fx.buf, NULL, 0, 0) != 0)
 		return (tap_bail("open: %s", pt.err.buf));
 	requests(&pt, 0);
-	/* gold and corrupt on the fixture too */
+	/* gold and corrupt on the fixture too (32 cannot be followed
+	 * strictly) */
 	for (i = 0; i < pt.plugin.desc->count(pt.state); i++) {
 		double gs, gl;
 
 		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		gs = v.values[P_STRICT];
+		gs = v.values[P_STRICT] + (i == 32);
 		gl = v.values[P_LOOSE];
 		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
 		ok((isnan(gs) && isnan(v.values[P_STRICT])) || (gs == 1.0 &&
