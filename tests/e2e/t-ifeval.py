@@ -154,6 +154,11 @@ try:
             ok(close(lv, 1.0 if want else 0.0),
                "%s: prompt-level loose %s" % (model_name,
                                               "1" if want else "0"), lv)
+        rc, so, se = run(["selftest", "--tasks", "ifeval", "--data-dir",
+                          DATA])
+        line = [x for x in so.splitlines() if x.startswith("ifeval ")]
+        ok(len(line) == 1 and "98.8%" in line[0] and "0.0%" in line[0],
+           "qeval selftest: gold 98.8% (400/405), corrupted 0.0%", so + se)
     else:
         skip("QEVAL_DATA_DIR not set: the 541-prompt runs")
 finally:
