@@ -9,10 +9,13 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plugtest.h"
 #include "tap.h"
@@ -311,6 +314,41 @@ details(struct plugtest *pt)
 	    NULL, "open() counts such prompts");
 }
 
+/* A data dir holding one bad input_data.jsonl; open() must refuse it
+ * with the file, the line and what is wrong. */
+static void
+bad_data(const char *record, const char *want, const char *what)
+{
+	char dir[] = "/tmp/t-ifeval-XXXXXX";
+	struct strbuf p = STRBUF_INIT;
+	struct plugtest pt;
+	FILE *fp;
+	int rc;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "%s: mkdtemp", what);
+		return;
+	}
+	strbuf_addf(&p, "%s/ifeval", dir);
+	(void)mkdir(p.buf, 0700);
+	strbuf_adds(&p, "/input_data.jsonl");
+	fp = fopen(p.buf, "w");
+	if (fp != NULL) {
+		fprintf(fp, "%s\n", record);
+		fclose(fp);
+	}
+	rc = plugtest_open(&pt, "ifeval", "ifeval", dir, NULL, 1, 0);
+	ok(rc != 0 && strstr(pt.err.buf, "input_data.jsonl") != NULL &&
+	    strstr(pt.err.buf, want) != NULL, "%s (%s)", what, pt.err.buf);
+	plugtest_close(&pt);
+	(void)unlink(p.buf);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/ifeval", dir);
+	(void)rmdir(p.buf);
+	(void)rmdir(dir);
+	strbuf_release(&p);
+}
+
 int
 main(void)
 {
@@ -350,6 +388,17 @@ main(void)
 		    v.values[P_STRICT], v.values[P_LOOSE]);
 	}
 	plugtest_close(&pt);
+	bad_data("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": "
+	    "[\"keywords:sparkle\"], \"kwargs\": [{}]}",
+	    "unknown instruction id 'keywords:sparkle'", "an unknown "
+	    "instruction is refused, naming file and id");
+	bad_data("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": "
+	    "[\"length_constraints:number_words\"], \"kwargs\": "
+	    "[{\"num_words\": 5}]}", "'relation' must be \"less than\" or "
+	    "\"at least\"", "a missing relation is refused, naming the key");
+	bad_data("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": "
+	    "[\"detectable_format:title\"], \"kwargs\": []}",
+	    "lists of one length", "kwargs of another length are refused");
 	unsetenv("QEVAL_MANIFEST_DIR");
 
 	if (data == NULL) {
