@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include <assert.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,9 @@ ifeval_close(void *state)
 	for (i = 0; g->tb != NULL && i < g->ntb; i++)
 		g->host->rx_free(g->tb[i]);
 	free(g->tb);
+	g->host->rx_free(g->rx_url);
+	g->host->rx_free(g->rx_mail);
+	ife_lang_free(g->lang);
 	qp_buf_free(&g->body);
 	qp_buf_free(&g->gold);
 	qp_buf_free(&g->detail);
@@ -661,6 +665,67 @@ weights(struct ifeval *g, size_t *unscorable)
 	*unscorable = u;
 }
 
+/*
+ * langdetect's data: task option langdetect_dir=DIR (an error if it is
+ * not there), else where Debian's or Fedora's python3-langdetect puts
+ * it; langdetect=off does without (the instructions that need it are
+ * then not scorable, as when the data is missing).
+ */
+static int
+open_langdetect(struct ifeval *g, const struct qeval_host *h,
+    struct qeval_ctx *ctx)
+{
+	static const char *const defaults[] = {
+		"/usr/lib/python3/dist-packages/langdetect",
+		"/usr/local/lib/python3/dist-packages/langdetect",
+		"/usr/lib/python3*/site-packages/langdetect",
+		"/usr/local/lib/python3*/site-packages/langdetect", NULL
+	};
+	const char *opt = h->opt(ctx, "langdetect_dir");
+	const char *off = h->opt(ctx, "langdetect");
+	struct qp_buf err = QP_BUF_INIT;
+	size_t i, k;
+
+	if (off != NULL && strcmp(off, "off") != 0 && strcmp(off, "on") != 0)
+		return (h->fail(ctx, QEVAL_EINVAL, "ifeval: task option "
+		    "langdetect=%s: use on or off", off));
+	if (off != NULL && strcmp(off, "off") == 0)
+		return (QEVAL_OK);
+	for (i = 0; opt == NULL && defaults[i] != NULL && g->lang == NULL;
+	    i++) {
+		glob_t gl;
+
+		if (glob(defaults[i], 0, NULL, &gl) != 0)
+			continue;
+		for (k = 0; k < gl.gl_pathc && g->lang == NULL; k++) {
+			qp_buf_reset(&err);
+			g->lang = ife_lang_open(gl.gl_pathv[k], &err);
+		}
+		globfree(&gl);
+	}
+	if (opt != NULL && (g->lang = ife_lang_open(opt, &err)) == NULL) {
+		int rc = h->fail(ctx, QEVAL_ENOENT, "ifeval: task option "
+		    "langdetect_dir=%s: %s (point it at the langdetect "
+		    "package's directory, the one holding profiles/ and "
+		    "utils/messages.properties)", opt, qp_buf_str(&err) ?
+		    qp_buf_str(&err) : "out of memory");
+
+		qp_buf_free(&err);
+		return (rc);
+	}
+	qp_buf_free(&err);
+	if (g->lang == NULL)
+		return (QEVAL_OK);
+	g->rx_url = compile3(g, "https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}",
+	    "", "", 0);
+	g->rx_mail = compile3(g, "[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}",
+	    "[-_.0-9A-Za-z]{1,255}", "", 0);
+	if (g->rx_url == NULL || g->rx_mail == NULL)
+		return (QEVAL_EINTERNAL);
+	g->missing &= ~(unsigned)NEED_LANGDETECT;
+	return (QEVAL_OK);
+}
+
 static int
 ifeval_open(const struct qeval_host *h, struct qeval_ctx *ctx,
     const struct qeval_task *task, const struct qeval_opts *opts,
@@ -686,6 +751,9 @@ ifeval_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 		h->log(ctx, QEVAL_LOG_WARN, "the C.UTF-8 locale is missing: "
 		    "letter case outside ASCII is not recognised");
 	g->missing = NEED_PUNKT | NEED_LANGDETECT;
+	rc = open_langdetect(g, h, ctx);
+	if (rc != QEVAL_OK)
+		goto fail;
 	g->rx_word = compile3(g, "\\w+", "", "", 0);
 	g->rx_place = compile3(g, "\\[.*?\\]", "", "", 0);
 	g->rx_bul1 = compile3(g, "^\\s*\\*[^\\*].*$", "", "",
@@ -732,12 +800,19 @@ ifeval_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	if (unscorable > 0)
 		h->log(ctx, QEVAL_LOG_WARN, "%zu instructions are not "
 		    "scorable here and are left out of every metric (prompts "
-		    "holding one are left out of the prompt-level ones): "
+		    "holding one are left out of the prompt-level ones): %s%s%s"
+		    " (docs/IFEVAL.md)", unscorable, g->missing & NEED_PUNKT ?
 		    "length_constraints:number_sentences needs NLTK's Punkt "
-		    "English model; language:response_language and "
+		    "English model, which qeval does not carry" : "",
+		    (g->missing & NEED_PUNKT) && (g->missing &
+		    NEED_LANGDETECT) ? "; " : "", g->missing &
+		    NEED_LANGDETECT ? "language:response_language and "
 		    "change_case:english_capital/english_lowercase need "
-		    "langdetect; qeval carries neither (docs/IFEVAL.md)",
-		    unscorable);
+		    "langdetect's data (Debian's python3-langdetect, or task "
+		    "option langdetect_dir=DIR)" : "");
+	if (g->lang != NULL)
+		h->log(ctx, QEVAL_LOG_INFO, "langdetect's profiles found: "
+		    "language checks on (seeded with 0)");
 	*statep = g;
 	return (QEVAL_OK);
 fail:

@@ -82,6 +82,8 @@ struct ife_item {
 /* Verdict of one instruction on one response. */
 enum ife_res { R_NO = 0, R_YES = 1, R_UNSCORABLE = -1, R_ERR = -2 };
 
+struct ife_lang;
+
 struct ifeval {
 	unsigned		 magic;
 	const struct qeval_host	*host;
@@ -95,6 +97,8 @@ struct ifeval {
 	struct qeval_regex	*rx_word, *rx_place, *rx_bul1, *rx_bul2;
 	struct qeval_regex	*rx_hl1, *rx_hl2, *rx_title, *rx_para;
 	struct qeval_regex	**tb;		/* word tokenizer rules */
+	struct qeval_regex	*rx_url, *rx_mail;	/* langdetect's */
+	struct ife_lang		*lang;		/* NULL: no langdetect data */
 	size_t			 ntb;
 	/* per-sample weights that turn means over samples into means over
 	 * instructions (see docs/IFEVAL.md) */
@@ -131,7 +135,22 @@ void	ife_lower(const struct ifeval *, const char *s, size_t len,
 void	ife_upper(const struct ifeval *, const char *s, size_t len,
 	    struct qp_buf *out);
 int	ife_isupper(const struct ifeval *, const char *s, size_t len);
+int	ife_isupper_cp(const struct ifeval *, uint32_t cp);
 int	ife_islower(const struct ifeval *, const char *s, size_t len);
 void	ife_strip(const char *s, size_t len, size_t *a, size_t *b);
+
+/*
+ * Language detection with langdetect's data (ifeval_lang.c).  open
+ * returns NULL with err set when dir lacks it.  detect: 1 and out set,
+ * 0 when the text has no features (langdetect raises), -1 on error; the
+ * caller blanks URLs and e-mail addresses first.
+ */
+struct ife_lang *ife_lang_open(const char *dir, struct qp_buf *err);
+void	ife_lang_free(struct ife_lang *);
+int	ife_lang_detect(const struct ifeval *, const struct ife_lang *,
+	    const char *s, size_t len, char *out, size_t outsz);
+/* The most telling three-letter n-grams of a language, as words. */
+int	ife_lang_words(const struct ife_lang *, const char *lang,
+	    size_t want, struct qp_buf *out);
 
 #endif

@@ -723,6 +723,44 @@ check_two(const char *s, size_t len, struct qp_buf *why)
 	return (R_YES);
 }
 
+/* langdetect.detect(s): 1 and out set, 0 "no features", -1 error. */
+static int
+detect(struct ifeval *g, const char *s, size_t len, char *out, size_t sz)
+{
+	struct qp_buf *a = &g->t1, *b = &g->t2;
+
+	qp_buf_reset(a);
+	qp_buf_add(a, s, len);
+	if (rx_sub(g, g->rx_url, " ", a, b) != 0 ||
+	    rx_sub(g, g->rx_mail, " ", a, b) != 0 || qp_buf_str(a) == NULL)
+		return (-1);
+	return (ife_lang_detect(g, g->lang, qp_buf_str(a), a->len, out, sz));
+}
+
+/* "... and in English" of the two change_case checks. */
+static enum ife_res
+english(struct ifeval *g, const char *s, size_t len, const char *cased,
+    struct qp_buf *why)
+{
+	char lang[16];
+	int d;
+
+	if (g->lang == NULL) {
+		qp_buf_addf(why, "%s; the English check needs langdetect",
+		    cased);
+		return (R_UNSCORABLE);
+	}
+	if ((d = detect(g, s, len, lang, sizeof(lang))) < 0)
+		return (R_ERR);
+	if (d == 0) {
+		qp_buf_addf(why, "%s; no language features (counted as "
+		    "followed, as the reference does)", cased);
+		return (R_YES);
+	}
+	qp_buf_addf(why, "%s; langdetect says %s", cased, lang);
+	return (strcmp(lang, "en") == 0 ? R_YES : R_NO);
+}
+
 enum ife_res
 ife_check(struct ifeval *g, const struct ife_item *it,
     const struct ife_inst *in, const char *s, size_t len,
@@ -784,9 +822,24 @@ ife_check(struct ifeval *g, const struct ife_item *it,
 		qp_buf_addf(why, "letter %s %ld times (want %s %ld)", in->s, n,
 		    rel(in->lt), in->n);
 		return (compare(in->lt, n, in->n) ? R_YES : R_NO);
-	case T_LANG:
-		qp_buf_adds(why, "needs langdetect");
-		return (R_UNSCORABLE);
+	case T_LANG: {
+		char lang[16];
+		int d;
+
+		if (g->lang == NULL) {
+			qp_buf_adds(why, "needs langdetect");
+			return (R_UNSCORABLE);
+		}
+		if ((d = detect(g, s, len, lang, sizeof(lang))) < 0)
+			return (R_ERR);
+		if (d == 0) {
+			qp_buf_adds(why, "no language features (counted as "
+			    "followed, as the reference does)");
+			return (R_YES);
+		}
+		qp_buf_addf(why, "langdetect says %s (want %s)", lang, in->s);
+		return (strcmp(lang, in->s) == 0 ? R_YES : R_NO);
+	}
 	case T_NSENT:
 		qp_buf_adds(why, "needs NLTK's Punkt English model");
 		return (R_UNSCORABLE);
@@ -911,17 +964,13 @@ ife_check(struct ifeval *g, const struct ife_item *it,
 			qp_buf_adds(why, "not all capital letters");
 			return (R_NO);
 		}
-		qp_buf_adds(why, "all capital letters; the English check "
-		    "needs langdetect");
-		return (R_UNSCORABLE);
+		return (english(g, s, len, "all capital letters", why));
 	case T_LOWER:
 		if (!ife_islower(g, s, len)) {
 			qp_buf_adds(why, "not all lower-case letters");
 			return (R_NO);
 		}
-		qp_buf_adds(why, "all lower-case letters; the English check "
-		    "needs langdetect");
-		return (R_UNSCORABLE);
+		return (english(g, s, len, "all lower-case letters", why));
 	case T_NOCOMMA:
 		n = 0;
 		for (i = 0; i < len; i++)

@@ -26,7 +26,15 @@ static const char *const vocab[] = {
 	"kiwi", "tutu", "puppy", "vivid", "cocoa", "radar", NULL
 };
 
+static const char *const vocab_en[] = {
+	"the", "that", "this", "with", "which", "there", "their", "would",
+	"about", "these", "other", "should", "through", "where", "when",
+	"what", "have", "from", "they", "will", "been", "into", "more",
+	"some", "than", "them", "then", "very", "just", "only", NULL
+};
+
 #define MAXW	64
+#define MAXV	64
 
 struct plan {
 	const char	*repeat;
@@ -52,6 +60,10 @@ struct plan {
 	long		 caps, words_min, words_max, sent_min;
 	int		 cap_avoid;
 	int		 lean;		/* one-word sentences */
+	const char	*vocab[MAXV];		/* filler words, or vocab[] */
+	size_t		 nvocab;
+	const char	*lang;			/* response_language */
+	int		 english;		/* english_capital/lowercase */
 	/* violations that go in the middle lines */
 	const char	*mid_kw;
 	long		 mid_kw_times;
@@ -103,7 +115,10 @@ filler(const struct plan *p, size_t k)
 	size_t n = 0, i;
 	const char *ok[64];
 
-	for (i = 0; vocab[i] != NULL && n < 64; i++)
+	for (i = 0; i < p->nvocab && n < 64; i++)
+		if (word_ok(p, p->vocab[i]))
+			ok[n++] = p->vocab[i];
+	for (i = 0; p->nvocab == 0 && vocab[i] != NULL && n < 64; i++)
 		if (word_ok(p, vocab[i]))
 			ok[n++] = vocab[i];
 	if (n == 0)
@@ -269,18 +284,42 @@ make_plan(const struct ife_item *it, int v, struct plan *p)
 			break;
 		case T_UPPER:
 			p->upper = 1;
+			p->english = 1;
 			break;
 		case T_LOWER:
 			p->lower = 1;
+			p->english = 1;
 			break;
 		case T_NOCOMMA:
 			p->commas = bad;
 			break;
 		case T_LANG:
+			p->lang = in->s;
+			break;
 		case T_NTYPES:
 			break;
 		}
 	}
+}
+
+/* Filler words in the answer's language: English words, or the
+ * language's own n-grams when response_language asks for another. */
+static void
+plan_vocab(struct ifeval *g, struct plan *p, struct qp_buf *words)
+{
+	size_t i;
+	char *w, *save = NULL;
+
+	if (p->lang != NULL && strcmp(p->lang, "en") != 0 &&
+	    g->lang != NULL && ife_lang_words(g->lang, p->lang, 40,
+	    words) == 0 && words->buf != NULL) {
+		for (w = strtok_r(words->buf, " ", &save); w != NULL &&
+		    p->nvocab < MAXV; w = strtok_r(NULL, " ", &save))
+			p->vocab[p->nvocab++] = w;
+	} else if (p->english || (p->lang != NULL &&
+	    strcmp(p->lang, "en") == 0))
+		for (i = 0; vocab_en[i] != NULL && p->nvocab < MAXV; i++)
+			p->vocab[p->nvocab++] = vocab_en[i];
 }
 
 /* The lines that carry the instructions' items, for paragraph 0. */
@@ -472,19 +511,41 @@ count_words(struct ifeval *g, const struct qp_buf *b)
 	return (n);
 }
 
+/* 1 if text follows every scorable instruction of it strictly. */
+static int
+follows(struct ifeval *g, const struct ife_item *it, const char *text)
+{
+	int strict[64], loose[64];
+	size_t k;
+
+	if (it->ninst > 64 || ife_score(g, it, text, strict, loose) != 0)
+		return (0);
+	for (k = 0; k < it->ninst; k++)
+		if (strict[k] == R_NO)
+			return (0);
+	return (1);
+}
+
 int
 ife_compose(struct ifeval *g, const struct ife_item *it, int violate,
     struct qp_buf *out)
 {
+	static const long more[] = { 0, 3, 8, 16, 32 };
 	struct plan p;
-	long extra = 0, want, have, rounds;
+	struct qp_buf words = QP_BUF_INIT;
+	long extra = 0, want, have, rounds, base;
+	size_t m;
+	int rc = 0;
 
 	make_plan(it, violate, &p);
+	plan_vocab(g, &p, &words);
 	want = p.words_min;
 	if (p.words_max > 0) {
 		compose_once(g, &p, 0, out);
-		if (!qp_buf_ok(out))
-			return (R_ERR);
+		if (!qp_buf_ok(out)) {
+			rc = R_ERR;
+			goto done;
+		}
 		if (count_words(g, out) >= p.words_max)
 			p.lean = 1;
 	}
@@ -493,12 +554,29 @@ ife_compose(struct ifeval *g, const struct ife_item *it, int violate,
 		extra = p.sent_min;
 	for (rounds = 0; rounds < 64; rounds++) {
 		compose_once(g, &p, extra, out);
-		if (!qp_buf_ok(out))
-			return (R_ERR);
+		if (!qp_buf_ok(out)) {
+			rc = R_ERR;
+			goto done;
+		}
 		have = count_words(g, out);
 		if (have >= want)
 			break;
 		extra += (want - have) / 5 + 1;
 	}
-	return (0);
+	/* language detection may want more text: try a little more */
+	base = extra;
+	for (m = 0; violate < 0 && m < sizeof(more) / sizeof(more[0]) &&
+	    !follows(g, it, qp_buf_str(out) ? qp_buf_str(out) : ""); m++) {
+		compose_once(g, &p, base + more[m], out);
+		if (!qp_buf_ok(out)) {
+			rc = R_ERR;
+			goto done;
+		}
+	}
+	if (violate < 0 && !follows(g, it, qp_buf_str(out) ?
+	    qp_buf_str(out) : ""))
+		compose_once(g, &p, base, out);
+done:
+	qp_buf_free(&words);
+	return (rc);
 }

@@ -151,6 +151,13 @@ cp_islower(const struct ifeval *g, uint32_t c)
 	return (g->loc != (locale_t)0 && iswlower_l((wint_t)c, g->loc));
 }
 
+/* Python's str.isupper() on one character. */
+int
+ife_isupper_cp(const struct ifeval *g, uint32_t c)
+{
+	return (cp_isupper(g, c));
+}
+
 void
 ife_lower(const struct ifeval *g, const char *s, size_t len,
     struct qp_buf *out)

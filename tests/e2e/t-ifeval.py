@@ -53,6 +53,96 @@ def close(a, b):
     return a is not None and abs(a - b) < 1e-9
 
 
+# Short texts in many scripts, mixed, capitals, a URL, nothing at all:
+# what the comparison with the langdetect package runs on.
+LD_TEXTS = [
+    "The quick brown fox jumps over the lazy dog near the river bank.",
+    "Le renard brun saute par-dessus le chien paresseux pr\u00e8s de la "
+    "rivi\u00e8re.",
+    "Der schnelle braune Fuchs springt \u00fcber den faulen Hund.",
+    "El r\u00e1pido zorro marr\u00f3n salta sobre el perro perezoso.",
+    "La volpe marrone veloce salta sopra il cane pigro.",
+    "A r\u00e1pida raposa marrom pula sobre o c\u00e3o pregui\u00e7oso.",
+    "\u0411\u044b\u0441\u0442\u0440\u0430\u044f \u043a\u043e\u0440"
+    "\u0438\u0447\u043d\u0435\u0432\u0430\u044f \u043b\u0438\u0441"
+    "\u0430 \u043f\u0440\u044b\u0433\u0430\u0435\u0442.",
+    "\u0628\u0633\u0631\u0639\u0629 \u0642\u0641\u0632 \u0627\u0644"
+    "\u062b\u0639\u0644\u0628 \u0641\u0648\u0642 \u0627\u0644\u0643"
+    "\u0644\u0628",
+    "\u0924\u0947\u091c \u092d\u0942\u0930\u0940 \u0932\u094b\u092e"
+    "\u0921\u093c\u0940 \u0906\u0932\u0938\u0940 \u0915\u0941\u0924"
+    "\u094d\u0924\u0947 \u0915\u0947 \u090a\u092a\u0930",
+    "\u3053\u3093\u306b\u3061\u306f\u4e16\u754c\u3002\u4eca\u65e5"
+    "\u306f\u3044\u3044\u5929\u6c17\u3067\u3059\u306d\u3002",
+    "\uc548\ub155\ud558\uc138\uc694 \uc138\uacc4. \uc624\ub298\uc740 "
+    "\ub0a0\uc528\uac00 \uc88b\ub124\uc694.",
+    "\u4f60\u597d\uff0c\u4e16\u754c\u3002\u4eca\u5929\u5929\u6c14"
+    "\u5f88\u597d\u3002",
+    "Ti\u1ebfng Vi\u1ec7t c\u00f3 d\u1ea5u r\u1ea5t \u0111\u1eb9p.",
+    "Tie\u0302\u0301ng Vie\u0323\u0302t",
+    "Hyv\u00e4\u00e4 huomenta, mit\u00e4 kuuluu t\u00e4n\u00e4\u00e4n?",
+    "Habari za asubuhi, rafiki yangu mpendwa.",
+    "HELLO THERE MY FRIEND, HOW ARE YOU TODAY?",
+    "BONJOUR TOUT LE MONDE ET MERCI BEAUCOUP",
+    "hello there my friend, how are you today?",
+    "Visit https://example.com/a?b=c or mail me at someone@example.org",
+    "Ciao come stai? I am fine, thank you very much.",
+    "OK", "12345 !!!", "der die das", "\u00dcBER ALLES",
+]
+
+
+def langdetect_module():
+    """The langdetect package (Debian's python3-langdetect), or None."""
+    for extra in ([], ["/usr/lib/python3/dist-packages"]):
+        sys.path[:0] = extra
+        try:
+            import langdetect
+            return langdetect
+        except ImportError:
+            pass
+        finally:
+            for e in extra:
+                sys.path.remove(e)
+    return None
+
+
+def check_langdetect(ld, model):
+    from langdetect import DetectorFactory, LangDetectException
+    DetectorFactory.seed = 0
+    data = os.path.join(tmp, "ld")
+    os.makedirs(os.path.join(data, "ifeval"))
+    with open(os.path.join(data, "ifeval", "input_data.jsonl"), "w") as f:
+        for i, t in enumerate(LD_TEXTS):
+            f.write(json.dumps({"key": i, "prompt": "LD %03d." % i,
+                                "instruction_id_list":
+                                    ["language:response_language"],
+                                "kwargs": [{"language": "en"}]}) + "\n")
+    srv = FakeServer(tmp, {"default": {"text": "zz"}, "rules": [
+        {"contains": "LD %03d." % i, "text": t}
+        for i, t in enumerate(LD_TEXTS)]})
+    servers.append(srv)
+    rc, so, se = run(["--model", "fake-model", "--endpoint", srv.url,
+                      "--tasks", "ifeval", "--data-dir", data, "--out",
+                      out, "--run-id", "ld", "-q", "--preset-file",
+                      preset()], env=env)
+    ok(rc == 0 and "langdetect's profiles found" in se,
+       "a run with langdetect's data", se)
+    bad = []
+    for s in samples(os.path.join(out, "ld"), "ifeval"):
+        i = int(s["id"].split("/")[1])
+        why = s["detail"]["instructions"][0]["why"]
+        try:
+            ref = ld.detect(LD_TEXTS[i])
+        except LangDetectException:
+            ref = None
+        mine = None if "no language features" in why else \
+            why.split("langdetect says ")[1].split(" ")[0]
+        if ref != mine:
+            bad.append((i, ref, mine))
+    ok(not bad, "%d texts: qeval's language detection equals langdetect "
+       "1.0.9's with DetectorFactory.seed = 0" % len(LD_TEXTS), bad)
+
+
 def check_metrics(res, what):
     want = {
         "prompt_level_strict_acc": STRICT_PROMPTS / SCORABLE_PROMPTS,
@@ -76,7 +166,7 @@ try:
     rc, so, se = run(["--model", "fake-model", "--endpoint", model.url,
                       "--tasks", "ifeval", "--data-dir", fixtures, "--out",
                       out, "--run-id", "fake", "-q", "--preset-file",
-                      preset()], env=env)
+                      preset(), "--task-opt", "langdetect=off"], env=env)
     run_dir = os.path.join(out, "fake")
     ok(rc == 0, "run against the fake server exits 0", se)
     ok("5 instructions are not scorable" in se and "Punkt" in se and
@@ -133,29 +223,47 @@ try:
     ok(inst.get("strict") is None and "not scorable" in inst.get("why", ""),
        "sample detail: a not-scorable instruction says what it needs", s6)
 
-    rc, so, se = run(["rescore", run_dir, "--data-dir", fixtures, "-q"],
-                     env=env)
+    rc, so, se = run(["rescore", run_dir, "--data-dir", fixtures, "-q",
+                      "--task-opt", "langdetect=off"], env=env)
     ok(rc == 0, "rescore exits 0", se)
     check_metrics(results(run_dir), "rescore")
 
+    # langdetect: qeval's port against the package itself, seeded 0
+    ld = langdetect_module()
+    if ld is None:
+        skip("no langdetect package: the language-detection comparison")
+    else:
+        check_langdetect(ld, model)
+
     if DATA:
         ref = os.path.join(tmp, "ref")
-        for model_name, want in (("reference", 400 / 405),
-                                 ("reference:corrupt", 0.0)):
-            rc, so, se = run(["--model", model_name, "--tasks", "ifeval",
-                              "--data-dir", DATA, "--out", ref, "--run-id",
-                              model_name.replace(":", "-"), "-q"])
-            r = results(os.path.join(ref, model_name.replace(":", "-")))
-            v = metric(r, "ifeval", "prompt_level_strict_acc")
-            ok(rc == 0 and close(v, want),
-               "%s on the 541 prompts: prompt-level strict %.4f (5 prompts "
-               "cannot be followed strictly)" % (model_name, want), (v, se))
-            lv = metric(r, "ifeval", "prompt_level_loose_acc")
-            ok(close(lv, 1.0 if want else 0.0),
-               "%s: prompt-level loose %s" % (model_name,
-                                              "1" if want else "0"), lv)
+        for opt, scorable in (("langdetect=off", 405),
+                              ("langdetect=on", 495)):
+            if opt == "langdetect=on" and ld is None:
+                skip("no langdetect: the 541-prompt runs with it")
+                continue
+            for model_name in ("reference", "reference:corrupt"):
+                rid = model_name.replace(":", "-") + "-" + opt[11:]
+                want = (scorable - 5) / scorable if model_name == \
+                    "reference" else 0.0
+                rc, so, se = run(["--model", model_name, "--tasks",
+                                  "ifeval", "--data-dir", DATA, "--out", ref,
+                                  "--run-id", rid, "-q", "--task-opt", opt])
+                r = results(os.path.join(ref, rid))
+                v = metric(r, "ifeval", "prompt_level_strict_acc")
+                n = [m for t in r["tasks"] for m in t["metrics"]
+                     if m["name"] == "prompt_level_strict_acc"][0]["n"]
+                ok(rc == 0 and n == scorable and close(v, want),
+                   "%s, %s: prompt-level strict %d/%d (5 prompts cannot "
+                   "be followed strictly)" % (model_name, opt,
+                                              round(want * scorable),
+                                              scorable), (v, n, se))
+                lv = metric(r, "ifeval", "prompt_level_loose_acc")
+                ok(close(lv, 1.0 if want else 0.0),
+                   "%s, %s: prompt-level loose %s" % (
+                       model_name, opt, "1" if want else "0"), lv)
         rc, so, se = run(["selftest", "--tasks", "ifeval", "--data-dir",
-                          DATA])
+                          DATA, "--task-opt", "langdetect=off"])
         line = [x for x in so.splitlines() if x.startswith("ifeval ")]
         ok(len(line) == 1 and "98.8%" in line[0] and "0.0%" in line[0],
            "qeval selftest: gold 98.8% (400/405), corrupted 0.0%", so + se)

@@ -230,6 +230,31 @@ static const struct row rows[] = {
 	  "holds a comma, loose drops it" },
 };
 
+static const struct qeval_kv ld_off[] = { { "langdetect", "off" },
+	{ NULL, NULL } };
+
+/* With langdetect's data (Debian's python3-langdetect): expectations
+ * checked against langdetect 1.0.9 with DetectorFactory.seed = 0. */
+static const struct row ld_rows[] = {
+	{ 6, "Bonjour tout le monde, je suis tr\xc3\xa8s content de vous voir "
+	  "aujourd'hui.", 1, 1, "response_language fr: French" },
+	{ 6, "Hello everyone, I am very happy to see you today.", 0, 0,
+	  "response_language fr: English" },
+	{ 6, "12345 !!!", 1, 1, "response_language: no features, counted as "
+	  "followed (the reference catches langdetect's exception)" },
+	{ 27, "HELLO THERE MY FRIEND, HOW ARE YOU TODAY?", 1, 1,
+	  "english_capital" },
+	{ 27, "BONJOUR TOUT LE MONDE ET MERCI BEAUCOUP", 1, 1,
+	  "english_capital: capitals hide most n-grams, so French passes "
+	  "(as in the reference)" },
+	{ 27, "Hello there", 0, 0, "english_capital: not all capitals" },
+	{ 28, "hello there my friend, how are you today?", 1, 1,
+	  "english_lowercase" },
+	{ 28, "hola amigo, que tal estas hoy en la ciudad", 0, 0,
+	  "english_lowercase: Spanish" },
+	{ 31, "a b", NAN_, NAN_, "number_sentences stays not scorable" },
+};
+
 static void
 table(struct plugtest *pt)
 {
@@ -349,6 +374,63 @@ bad_data(const char *record, const char *want, const char *what)
 	strbuf_release(&p);
 }
 
+/*
+ * All 541 prompts: gold follows every prompt but the 5 no answer can
+ * follow strictly, and loosely all; corrupted breaks all.  `scorable`
+ * is 405 without langdetect, 495 with it (Punkt stays missing).
+ */
+static void
+full(const char *data, const struct qeval_kv *kv, size_t scorable)
+{
+	static const char *const unsat[] = { "ifeval/374", "ifeval/1627",
+	    "ifeval/3369", "ifeval/3371", "ifeval/3718", NULL };
+	struct plugtest pt;
+	struct qeval_verdict v;
+	size_t cnt, i, k, gold = 0, loose = 0, bad = 0, scored = 0, miss = 0;
+	const char *mode = kv != NULL ? "without langdetect" :
+	    "with langdetect";
+
+	if (plugtest_open(&pt, "ifeval", "ifeval", data, kv, 1, 0) != 0) {
+		ok(0, "open: %s", pt.err.buf);
+		return;
+	}
+	if (kv == NULL && strstr(pt.log.buf ? pt.log.buf : "",
+	    "langdetect's profiles found") == NULL) {
+		tap_skip("no langdetect data: the 541 prompts with it");
+		plugtest_close(&pt);
+		return;
+	}
+	cnt = pt.plugin.desc->count(pt.state);
+	for (i = 0; i < cnt; i++) {
+		const char *id = pt.plugin.desc->sample_id(pt.state, i);
+		int u = 0;
+
+		for (k = 0; unsat[k] != NULL; k++)
+			u |= strcmp(id, unsat[k]) == 0;
+		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+		if (isnan(v.values[P_STRICT]))
+			continue;
+		scored++;
+		if (v.values[P_STRICT] == (u ? 0.0 : 1.0))
+			gold++;
+		else if (miss++ < 5)
+			tap_diag("gold %s: %s", id, v.reason);
+		loose += v.values[P_LOOSE] == 1.0;
+		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
+		bad += v.values[P_STRICT] == 0.0 && v.values[P_LOOSE] == 0.0;
+	}
+	is_int((long long)cnt, 541, "%s: 541 prompts", mode);
+	is_int((long long)scored, (long long)scorable, "%s: %zu prompts hold "
+	    "no instruction that needs a missing part", mode, scorable);
+	is_int((long long)gold, (long long)scored, "%s: gold follows every "
+	    "prompt strictly but the 5 that cannot be", mode);
+	is_int((long long)loose, (long long)scored, "%s: gold follows every "
+	    "prompt loosely", mode);
+	is_int((long long)bad, (long long)scored, "%s: corrupted breaks "
+	    "every prompt, strict and loose", mode);
+	plugtest_close(&pt);
+}
+
 int
 main(void)
 {
@@ -363,13 +445,13 @@ main(void)
 		return (tap_bail("QEVAL_SRCDIR is not set"));
 	setenv("QEVAL_MANIFEST_DIR", "none", 1);
 	strbuf_addf(&fx, "%s/tests/fixtures/ifeval", src);
-	if (plugtest_open(&pt, "ifeval", "ifeval", fx.buf, NULL, 1, 0) != 0)
+	if (plugtest_open(&pt, "ifeval", "ifeval", fx.buf, ld_off, 1, 0) != 0)
 		return (tap_bail("open: %s", pt.err.buf));
 	table(&pt);
 	requests(&pt, 1);
 	details(&pt);
 	plugtest_close(&pt);
-	if (plugtest_open(&pt, "ifeval", "ifeval", fx.buf, NULL, 0, 0) != 0)
+	if (plugtest_open(&pt, "ifeval", "ifeval", fx.buf, ld_off, 0, 0) != 0)
 		return (tap_bail("open: %s", pt.err.buf));
 	requests(&pt, 0);
 	/* gold and corrupt on the fixture too (32 cannot be followed
@@ -388,6 +470,37 @@ main(void)
 		    v.values[P_STRICT], v.values[P_LOOSE]);
 	}
 	plugtest_close(&pt);
+	/* langdetect on, where its data is */
+	if (plugtest_open(&pt, "ifeval", "ifeval", fx.buf, NULL, 1, 0) != 0)
+		return (tap_bail("open: %s", pt.err.buf));
+	if (strstr(pt.log.buf ? pt.log.buf : "", "langdetect's profiles "
+	    "found") == NULL)
+		tap_skip("no langdetect data (python3-langdetect): language "
+		    "checks");
+	else {
+		size_t r;
+
+		for (r = 0; r < sizeof(ld_rows) / sizeof(ld_rows[0]); r++)
+			check(&pt, ld_rows[r].i, ld_rows[r].text,
+			    ld_rows[r].strict, ld_rows[r].loose,
+			    ld_rows[r].what);
+		for (i = 0; i < pt.plugin.desc->count(pt.state); i++) {
+			double gs;
+
+			plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+			gs = v.values[P_STRICT] + (i == 32);
+			plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL,
+			    &v);
+			if (!((isnan(gs) && isnan(v.values[P_STRICT])) ||
+			    (gs == 1.0 && v.values[P_STRICT] == 0.0 &&
+			    v.values[P_LOOSE] == 0.0)))
+				break;
+		}
+		ok(i == pt.plugin.desc->count(pt.state), "with langdetect: "
+		    "gold follows and corrupted breaks every fixture prompt "
+		    "(stopped at %zu)", i);
+	}
+	plugtest_close(&pt);
 	bad_data("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": "
 	    "[\"keywords:sparkle\"], \"kwargs\": [{}]}",
 	    "unknown instruction id 'keywords:sparkle'", "an unknown "
@@ -401,51 +514,11 @@ main(void)
 	    "lists of one length", "kwargs of another length are refused");
 	unsetenv("QEVAL_MANIFEST_DIR");
 
-	if (data == NULL) {
+	if (data == NULL)
 		tap_skip("QEVAL_DATA_DIR not set: IFEval's 541 prompts");
-	} else if (plugtest_open(&pt, "ifeval", "ifeval", data, NULL, 1,
-	    0) != 0) {
-		ok(0, "open: %s", pt.err.buf);
-	} else {
-		/* strict-unsatisfiable: the request to repeat breaks
-		 * another instruction of the same prompt */
-		static const char *const unsat[] = { "ifeval/374",
-		    "ifeval/1627", "ifeval/3369", "ifeval/3371",
-		    "ifeval/3718", NULL };
-		size_t cnt = pt.plugin.desc->count(pt.state), k;
-		size_t gold = 0, loose = 0, bad = 0, scored = 0, miss = 0;
-
-		for (i = 0; i < cnt; i++) {
-			const char *id = pt.plugin.desc->sample_id(pt.state,
-			    i);
-			int u = 0;
-
-			for (k = 0; unsat[k] != NULL; k++)
-				u |= strcmp(id, unsat[k]) == 0;
-			plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-			if (isnan(v.values[P_STRICT]))
-				continue;
-			scored++;
-			if (v.values[P_STRICT] == (u ? 0.0 : 1.0))
-				gold++;
-			else if (miss++ < 5)
-				tap_diag("gold %s: %s", id, v.reason);
-			loose += v.values[P_LOOSE] == 1.0;
-			plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL,
-			    &v);
-			bad += v.values[P_STRICT] == 0.0 &&
-			    v.values[P_LOOSE] == 0.0;
-		}
-		is_int((long long)cnt, 541, "541 prompts");
-		is_int((long long)scored, 405, "405 prompts hold no "
-		    "instruction that needs Punkt or langdetect");
-		is_int((long long)gold, (long long)scored, "gold: every "
-		    "prompt followed strictly but the 5 that cannot be");
-		is_int((long long)loose, (long long)scored, "gold: every "
-		    "prompt followed loosely");
-		is_int((long long)bad, (long long)scored, "corrupted: every "
-		    "prompt broken, strict and loose");
-		plugtest_close(&pt);
+	else {
+		full(data, ld_off, 405);
+		full(data, NULL, 495);
 	}
 	strbuf_release(&fx);
 	return (tap_done());
