@@ -2,10 +2,13 @@
 vLLM server on the 33-prompt fixture (tests/fixtures/ifeval), with scripted
 answers whose strict and loose verdicts are worked out by hand below;
 the four metrics (instruction-level pooled over instructions, as lm-eval
-does), the not-scorable share, results.json's agent block, the per-sample verdict of each
-instruction, the request sent, and `qeval rescore` giving the same
-numbers.  With QEVAL_DATA_DIR, the reference model on the 541 prompts
-(gold and corrupted) and `qeval selftest`'s figures."""
+does), the not-scorable share, results.json's agent block, the
+per-sample verdict of each instruction, the request sent, and `qeval
+rescore` giving the same numbers.  Where the langdetect package is
+installed, qeval's language detection against it on texts in a dozen
+scripts.  With QEVAL_DATA_DIR, the reference model on the 541 prompts
+(gold and corrupted, with and without langdetect's data) and `qeval
+selftest`'s figures."""
 
 import json
 import os
