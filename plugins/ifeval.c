@@ -18,12 +18,14 @@
  * instructions times (scored samples / scored instructions): the mean of
  * those is the pooled accuracy (docs/IFEVAL.md).
  *
- * Three checkers of the reference need outside help that qeval does not
- * carry: NLTK's Punkt English model (number_sentences) and langdetect
- * (response_language, english_capital, english_lowercase).  Their
- * instructions are reported as not scorable, counted, and left out of
- * every metric; a prompt that holds one is left out of the prompt-level
- * metrics.  open() says so once, naming the missing parts.
+ * Three checkers of the reference need outside help.  Language
+ * detection is langdetect's algorithm in C (ifeval_lang.c) over the
+ * langdetect package's own profiles, found where Debian installs them.
+ * NLTK's Punkt English model (number_sentences) is not carried, nor are
+ * the profiles on a machine without them: those instructions are
+ * reported as not scorable, counted, and left out of every metric; a
+ * prompt that holds one is left out of the prompt-level metrics.
+ * open() says so once, naming the missing parts.
  */
 #include "config.h"
 
