@@ -3,8 +3,9 @@
 # gold and the 541 corrupted answers (every instruction, strict and
 # loose) with no network.  Usage: sh bench/ifeval/run.sh BUILDDIR
 # (QEVAL_DATA_DIR must point at the dataset mirror).  Prints the best of
-# five wall times; there is no peer to compare with on this machine (the
-# reference's checkers need NLTK's Punkt model and langdetect).
+# five wall times; docs/IFEVAL.md gives CPU times.  There is no peer to
+# compare with on this machine (the reference's checkers need NLTK's
+# Punkt model).
 set -eu
 b=${1:-.}
 : "${QEVAL_DATA_DIR:?set QEVAL_DATA_DIR to the dataset mirror}"
