@@ -14,9 +14,9 @@
  *
  * Instruction-level metrics pool the instructions of all prompts, as
  * lm-eval's agg_inst_level_acc does.  The core averages per-sample
- * values, so a sample's instruction-level value is its count of followed
- * instructions times (scored samples / scored instructions): the mean of
- * those is the pooled accuracy (docs/IFEVAL.md).
+ * values, so a sample's instruction-level value is 1 minus its count of
+ * failed instructions times (scored samples / scored instructions): the
+ * mean of those is the pooled accuracy (docs/IFEVAL.md).
  *
  * Three checkers of the reference need outside help.  Language
  * detection is langdetect's algorithm in C (ifeval_lang.c) over the
@@ -961,13 +961,17 @@ ifeval_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	    NAN;
 	out->values[M_PLOOSE] = it->scorable ? (nl == nsc ? 1.0 : 0.0) :
 	    NAN;
-	out->values[M_ISTRICT] = nsc ? (double)ns * g->w_inst : NAN;
-	out->values[M_ILOOSE] = nsc ? (double)nl * g->w_inst : NAN;
+	/* 1 - failed x S/T: the mean over samples is the pooled
+	 * accuracy, and a sample that follows everything reads 1 */
+	out->values[M_ISTRICT] = nsc ? 1.0 - (double)(nsc - ns) * g->w_inst :
+	    NAN;
+	out->values[M_ILOOSE] = nsc ? 1.0 - (double)(nsc - nl) * g->w_inst :
+	    NAN;
 	out->values[M_UNSCORABLE] = (double)nun * g->w_unsc;
 	out->values[M_TRUNC] = 0.0;
 	for (gr = 0; gr < G_NGROUPS; gr++)
-		out->values[M_GROUP0 + gr] = gn[gr] ? (double)gy[gr] *
-		    g->w_grp[gr] : NAN;
+		out->values[M_GROUP0 + gr] = gn[gr] ? 1.0 -
+		    (double)(gn[gr] - gy[gr]) * g->w_grp[gr] : NAN;
 	if (ex[0].resp.finish_reason != NULL &&
 	    strcmp(ex[0].resp.finish_reason, "length") == 0) {
 		out->flags |= QEVAL_VF_TRUNCATED;

@@ -309,20 +309,21 @@ details(struct plugtest *pt)
 	    "reason names the failed instruction (%s)",
 	    v.reason ? v.reason : "");
 	/*
-	 * Instruction-level values are weighted so that their mean over
-	 * samples is the pooled mean over instructions: 34 instructions,
-	 * 29 scorable, in 28 samples that hold a scorable one.
+	 * Instruction-level values are 1 - failed x S/T, so that their
+	 * mean over samples is the pooled mean over instructions: 36
+	 * instructions, 31 scorable, in 29 samples that hold one.
 	 */
+
 	is_int((long long)cnt, 33, "33 fixture prompts");
-	ok(fabs(v.values[I_STRICT] - 1.0 * 29.0 / 31.0) < 1e-12,
-	    "inst-level strict: 1 followed x 29/31 (got %.15g)",
+	ok(fabs(v.values[I_STRICT] - (1.0 - 1.0 * 29.0 / 31.0)) < 1e-12,
+	    "inst-level strict: 1 - 1 failed x 29/31 (got %.15g)",
 	    v.values[I_STRICT]);
 	ok(fabs(v.values[NOT_SCORABLE]) < 1e-12, "no instruction of it "
 	    "is unscorable");
 	c.text = "a b";
 	plugtest_run(pt, 31, 0, PLUGTEST_CALLBACK, answer, &c, &v);
 	ok(fabs(v.values[NOT_SCORABLE] - 33.0 / 36.0) < 1e-12 &&
-	    fabs(v.values[I_STRICT] - 29.0 / 31.0) < 1e-12,
+	    v.values[I_STRICT] == 1.0,
 	    "not-scorable share 1 x 33/36, inst-level counts the other "
 	    "(got %.15g %.15g)", v.values[NOT_SCORABLE], v.values[I_STRICT]);
 	ok(strstr(pt->log.buf ? pt->log.buf : "", "5 instructions are not "
