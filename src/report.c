@@ -899,6 +899,29 @@ add_count_rate(struct strbuf *sb, const char *what, double c, double of)
 		strbuf_addf(sb, " (%.1f%%)", tidy(c / of * 100.0, 1));
 }
 
+/*
+ * A breakdown metric: "family,part" where the task also reports the
+ * plain "family" (IFEval's per-group accuracies); shown in a table of
+ * its own rather than in Notes.
+ */
+static int
+is_breakdown(const cJSON *t, const cJSON *m)
+{
+	const char *n = sval(m, "name"), *comma;
+	const cJSON *x;
+
+	if (n == NULL || (comma = strchr(n, ',')) == NULL)
+		return (0);
+	cJSON_ArrayForEach(x, oval(t, "metrics")) {
+		const char *xn = sval(x, "name");
+
+		if (xn != NULL && strlen(xn) == (size_t)(comma - n) &&
+		    strncmp(xn, n, (size_t)(comma - n)) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* The Notes cell, built unescaped; the caller escapes it. */
 static void
 task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
@@ -927,7 +950,7 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 			strbuf_adds(sb, " (lower is better)");
 	}
 	cJSON_ArrayForEach(m, oval(t, "metrics")) {
-		if (m == ti->primary)
+		if (m == ti->primary || is_breakdown(t, m))
 			continue;
 		sep(sb, &first);
 		strbuf_addf(sb, "%s ", sval(m, "name"));
@@ -1402,6 +1425,7 @@ json_pretty(struct strbuf *sb, const cJSON *it, int depth)
 }
 
 static void	render_agent(struct strbuf *, const struct group *);
+static void	render_breakdown(struct strbuf *, const cJSON *);
 
 static void
 render_group(struct strbuf *sb, const struct group *g)
@@ -1488,8 +1512,10 @@ render_group(struct strbuf *sb, const struct group *g)
 	}
 	if (g->ntasks > 0)
 		strbuf_adds(sb, "\n");
-	for (i = 0; i < g->ntasks; i++)
+	for (i = 0; i < g->ntasks; i++) {
 		render_categories(sb, g->tasks[i].task);
+		render_breakdown(sb, g->tasks[i].task);
+	}
 	render_agent(sb, g);
 
 	for (i = 0; i < g->nruns; i++) {
@@ -1522,6 +1548,43 @@ render_group(struct strbuf *sb, const struct group *g)
 	json_pretty(sb, latest->preset_obj, 0);
 	strbuf_adds(sb, "\n```\n\n---\n\n");
 	strbuf_release(&notes);
+}
+
+/* The breakdown metrics of a task (is_breakdown), as a table. */
+static void
+render_breakdown(struct strbuf *sb, const cJSON *t)
+{
+	const cJSON *m;
+	int any = 0;
+
+	cJSON_ArrayForEach(m, oval(t, "metrics")) {
+		const char *n = sval(m, "name");
+
+		if (!is_breakdown(t, m))
+			continue;
+		if (!any) {
+			strbuf_adds(sb, "##### **Breakdown: ");
+			add_inline(sb, task_dataset(t));
+			strbuf_adds(sb, "**\n\n| Metric | Part | Score | "
+			    "Samples |\n|--------|------|-------|---------|"
+			    "\n");
+			any = 1;
+		}
+		strbuf_adds(sb, "| ");
+		add_cell(sb, n);
+		/* the family, then the part after the comma */
+		sb->len -= strlen(strchr(n, ','));
+		sb->buf[sb->len] = '\0';
+		strbuf_adds(sb, " | ");
+		add_cell(sb, strchr(n, ',') + 1);
+		strbuf_adds(sb, " | ");
+		add_metric(sb, m, 0);
+		strbuf_adds(sb, " | ");
+		add_count(sb, nval(m, "n"));
+		strbuf_adds(sb, " |\n");
+	}
+	if (any)
+		strbuf_adds(sb, "\n");
 }
 
 /* Agent block (issue 14): one line per seed metric, from public tasks. */

@@ -4,7 +4,8 @@
  * and GSM8K; performance with IFEval, MT-Bench and ARC-Challenge only):
  * results_agent()'s lines, sources and n; the report's "Agent Evaluation
  * Results" under each preset and its "Agent Capabilities" table with
- * deltas against the first column.
+ * deltas against the first column; and the breakdown table that per-part
+ * metrics ("family,part" beside "family": IFEval's groups) get.
  */
 #include "config.h"
 
@@ -165,6 +166,14 @@ test_report(const cJSON *bal, const cJSON *perf)
 	ok(p != NULL && strstr(p, "| **Function Calling Accuracy** | n/a | "
 	    "62.5% | BFCL overall accuracy |\n") != NULL,
 	    "table: n/a where a run lacks the task");
+	p = strstr(out.buf, "##### **Breakdown: IFEval**\n");
+	ok(p != NULL && strstr(p, "| inst_level_strict_acc | keywords | "
+	    "80.0% ± 3.0% | 150 |\n") != NULL, "a per-group metric goes to "
+	    "the breakdown table");
+	ok(strstr(out.buf, "inst_level_strict_acc,keywords") == NULL,
+	    "and not to the Notes cell");
+	ok(strstr(out.buf, "##### **Breakdown: GSM8K**") == NULL,
+	    "GSM8K's filters (no plain exact_match) stay in Notes");
 	strbuf_release(&out);
 	strbuf_release(&err);
 }
