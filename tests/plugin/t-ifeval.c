@@ -502,6 +502,28 @@ main(void)
 		    "(stopped at %zu)", i);
 	}
 	plugtest_close(&pt);
+	{
+		static const struct qeval_kv bad_dir[] = {
+			{ "langdetect_dir", "/nonexistent/langdetect" },
+			{ NULL, NULL } };
+		static const struct qeval_kv bad_on[] = {
+			{ "langdetect", "maybe" }, { NULL, NULL } };
+		int rc;
+
+		rc = plugtest_open(&pt, "ifeval", "ifeval", fx.buf, bad_dir,
+		    1, 0);
+		ok(rc != 0 && strstr(pt.err.buf, "langdetect_dir="
+		    "/nonexistent/langdetect") != NULL && strstr(pt.err.buf,
+		    "messages.properties") != NULL, "langdetect_dir without "
+		    "the data is an error that says what to point it at (%s)",
+		    pt.err.buf);
+		plugtest_close(&pt);
+		rc = plugtest_open(&pt, "ifeval", "ifeval", fx.buf, bad_on, 1,
+		    0);
+		ok(rc != 0 && strstr(pt.err.buf, "use on or off") != NULL,
+		    "langdetect=maybe is refused (%s)", pt.err.buf);
+		plugtest_close(&pt);
+	}
 	bad_data("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": "
 	    "[\"keywords:sparkle\"], \"kwargs\": [{}]}",
 	    "unknown instruction id 'keywords:sparkle'", "an unknown "
