@@ -1559,6 +1559,8 @@ render_breakdown(struct strbuf *sb, const cJSON *t)
 
 	cJSON_ArrayForEach(m, oval(t, "metrics")) {
 		const char *n = sval(m, "name");
+		char fam[128];
+		size_t fl;
 
 		if (!is_breakdown(t, m))
 			continue;
@@ -1570,11 +1572,14 @@ render_breakdown(struct strbuf *sb, const cJSON *t)
 			    "\n");
 			any = 1;
 		}
-		strbuf_adds(sb, "| ");
-		add_cell(sb, n);
 		/* the family, then the part after the comma */
-		sb->len -= strlen(strchr(n, ','));
-		sb->buf[sb->len] = '\0';
+		fl = (size_t)(strchr(n, ',') - n);
+		if (fl >= sizeof(fam))
+			fl = sizeof(fam) - 1;
+		memcpy(fam, n, fl);
+		fam[fl] = '\0';
+		strbuf_adds(sb, "| ");
+		add_cell(sb, fam);
 		strbuf_adds(sb, " | ");
 		add_cell(sb, strchr(n, ',') + 1);
 		strbuf_adds(sb, " | ");
