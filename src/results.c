@@ -418,7 +418,7 @@ results_agent(const cJSON *const *tasks, size_t n)
 	for (d = 0; d < sizeof(agent_defs) / sizeof(agent_defs[0]); d++) {
 		const struct agent_def *def = &agent_defs[d];
 		const cJSON *m = NULL, *t = NULL, *seen = NULL;
-		const struct agent_src *src = NULL;
+		const struct agent_src *src = NULL, *seen_src = NULL;
 		cJSON *x = cJSON_CreateObject();
 		char note[160];
 
@@ -427,8 +427,10 @@ results_agent(const cJSON *const *tasks, size_t n)
 			t = NULL;
 			m = agent_find(tasks, n, def->src[k].task,
 			    def->src[k].metric, &t);
-			if (t != NULL && seen == NULL)
+			if (t != NULL && seen == NULL) {
 				seen = t;
+				seen_src = &def->src[k];
+			}
 			src = &def->src[k];
 		}
 		cJSON_AddStringToObject(x, "name", def->name);
@@ -458,10 +460,9 @@ results_agent(const cJSON *const *tasks, size_t n)
 		} else {
 			if (def->none != NULL)
 				snprintf(note, sizeof(note), "%s", def->none);
-			else if (seen != NULL)
+			else if (seen_src != NULL)
 				snprintf(note, sizeof(note), "%s has no value "
-				    "for %s", def->src[0].task,
-				    def->src[0].metric);
+				    "for %s", seen_src->task, seen_src->metric);
 			else
 				snprintf(note, sizeof(note), "task not run");
 			cJSON_AddNullToObject(x, "task");
