@@ -1717,7 +1717,9 @@ cmd_selftest(const struct opts *o)
 			const struct run_task_outcome *tb = &b.tasks[0];
 			double gv = tg->value / tg->scale;
 			double bv = tb->value / tb->scale;
-			int ok = gv >= 0.99 && bv <= 0.10 + 1e-9;
+			/* gold at 98% or more: IFEval's five prompts that no
+			 * answer can follow strictly cap it at 98.8-99.0% */
+			int ok = gv >= 0.98 && bv <= 0.10 + 1e-9;
 
 			char gs[16], bs[16];
 

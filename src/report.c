@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "results.h"
 #include "xalloc.h"
 
 /*
@@ -898,6 +899,29 @@ add_count_rate(struct strbuf *sb, const char *what, double c, double of)
 		strbuf_addf(sb, " (%.1f%%)", tidy(c / of * 100.0, 1));
 }
 
+/*
+ * A breakdown metric: "family,part" where the task also reports the
+ * plain "family" (IFEval's per-group accuracies); shown in a table of
+ * its own rather than in Notes.
+ */
+static int
+is_breakdown(const cJSON *t, const cJSON *m)
+{
+	const char *n = sval(m, "name"), *comma;
+	const cJSON *x;
+
+	if (n == NULL || (comma = strchr(n, ',')) == NULL)
+		return (0);
+	cJSON_ArrayForEach(x, oval(t, "metrics")) {
+		const char *xn = sval(x, "name");
+
+		if (xn != NULL && strlen(xn) == (size_t)(comma - n) &&
+		    strncmp(xn, n, (size_t)(comma - n)) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* The Notes cell, built unescaped; the caller escapes it. */
 static void
 task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
@@ -930,7 +954,7 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 			strbuf_adds(sb, " (lower is better)");
 	}
 	cJSON_ArrayForEach(m, oval(t, "metrics")) {
-		if (m == ti->primary)
+		if (m == ti->primary || is_breakdown(t, m))
 			continue;
 		/* A rate no sample reported (an option's count while the
 		 * option is off): nothing to say. */
@@ -1448,6 +1472,9 @@ add_overrides(struct strbuf *sb, const cJSON *ov)
 	strbuf_adds(sb, n ? ".\n" : "none.\n");
 }
 
+static void	render_agent(struct strbuf *, const struct group *);
+static void	render_breakdown(struct strbuf *, const cJSON *);
+
 static void
 render_group(struct strbuf *sb, const struct group *g)
 {
@@ -1533,8 +1560,11 @@ render_group(struct strbuf *sb, const struct group *g)
 	}
 	if (g->ntasks > 0)
 		strbuf_adds(sb, "\n");
-	for (i = 0; i < g->ntasks; i++)
+	for (i = 0; i < g->ntasks; i++) {
 		render_categories(sb, g->tasks[i].task);
+		render_breakdown(sb, g->tasks[i].task);
+	}
+	render_agent(sb, g);
 
 	for (i = 0; i < g->nruns; i++) {
 		const cJSON *c;
@@ -1569,6 +1599,187 @@ render_group(struct strbuf *sb, const struct group *g)
 	    "overrides"));
 	strbuf_adds(sb, "\n---\n\n");
 	strbuf_release(&notes);
+}
+
+/* The breakdown metrics of a task (is_breakdown), as a table. */
+static void
+render_breakdown(struct strbuf *sb, const cJSON *t)
+{
+	const cJSON *m;
+	int any = 0;
+
+	cJSON_ArrayForEach(m, oval(t, "metrics")) {
+		const char *n = sval(m, "name");
+		char fam[128];
+		size_t fl;
+
+		if (!is_breakdown(t, m))
+			continue;
+		if (!any) {
+			strbuf_adds(sb, "##### **Breakdown: ");
+			add_inline(sb, task_dataset(t));
+			strbuf_adds(sb, "**\n\n| Metric | Part | Score | "
+			    "Samples |\n|--------|------|-------|---------|"
+			    "\n");
+			any = 1;
+		}
+		/* the family, then the part after the comma */
+		fl = (size_t)(strchr(n, ',') - n);
+		if (fl >= sizeof(fam))
+			fl = sizeof(fam) - 1;
+		memcpy(fam, n, fl);
+		fam[fl] = '\0';
+		strbuf_adds(sb, "| ");
+		add_cell(sb, fam);
+		strbuf_adds(sb, " | ");
+		add_cell(sb, strchr(n, ',') + 1);
+		strbuf_adds(sb, " | ");
+		add_metric(sb, m, 0);
+		strbuf_adds(sb, " | ");
+		add_count(sb, nval(m, "n"));
+		strbuf_adds(sb, " |\n");
+	}
+	if (any)
+		strbuf_adds(sb, "\n");
+}
+
+/* Agent block (issue 14): one line per seed metric, from public tasks. */
+
+static cJSON *
+group_agent(const struct group *g)
+{
+	const cJSON **tv = xcalloc(g->ntasks + 1, sizeof(*tv));
+	cJSON *a;
+	size_t i;
+
+	for (i = 0; i < g->ntasks; i++)
+		tv[i] = g->tasks[i].task;
+	a = results_agent(tv, g->ntasks);
+	free(tv);
+	return (a);
+}
+
+static void
+render_agent(struct strbuf *sb, const struct group *g)
+{
+	cJSON *a = group_agent(g);
+	const cJSON *x;
+
+	strbuf_adds(sb, "##### **Agent Evaluation Results**\n");
+	cJSON_ArrayForEach(x, a) {
+		strbuf_adds(sb, "- **");
+		add_inline(sb, sval(x, "name"));
+		strbuf_adds(sb, ":** ");
+		if (sval(x, "task") == NULL) {
+			strbuf_adds(sb, "n/a (");
+			add_inline(sb, sval(x, "note"));
+			strbuf_adds(sb, ")\n");
+			continue;
+		}
+		add_score(sb, nval(x, "value"), nval(x, "stderr"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x,
+		    "scale10")), 0);
+		strbuf_adds(sb, " (");
+		add_inline(sb, sval(x, "source"));
+		strbuf_adds(sb, ", ");
+		add_code(sb, sval(x, "task"), 0);
+		strbuf_adds(sb, ", n = ");
+		add_count(sb, nval(x, "n"));
+		strbuf_adds(sb, ")\n");
+	}
+	strbuf_adds(sb, "\n");
+	cJSON_Delete(a);
+}
+
+/* "Agent Capabilities": one column per (model, preset), deltas against
+ * the first. */
+static void
+render_agent_cmp(struct strbuf *sb, const struct report *rp)
+{
+	cJSON **a = xcalloc(rp->ngroups + 1, sizeof(*a));
+	const cJSON *row;
+	size_t i, r;
+
+	for (i = 0; i < rp->ngroups; i++)
+		a[i] = group_agent(&rp->groups[i]);
+	strbuf_adds(sb, "### Agent Capabilities\n\n");
+	if (rp->ngroups > 1)
+		strbuf_adds(sb, "Deltas are against the first column, where "
+		    "it measured the same task (scores in percentage "
+		    "points).\n\n");
+	strbuf_adds(sb, "| Capability |");
+	for (i = 0; i < rp->ngroups; i++) {
+		struct strbuf t = STRBUF_INIT;
+
+		strbuf_adds(sb, " ");
+		add_code(sb, rp->models[rp->groups[i].model], 1);
+		strbuf_adds(sb, " · ");
+		add_preset_title(&t, rp->groups[i].preset);
+		add_cell(sb, t.buf);
+		strbuf_release(&t);
+		strbuf_adds(sb, " |");
+	}
+	strbuf_adds(sb, " Measured by |\n|------------|");
+	for (i = 0; i < rp->ngroups; i++)
+		strbuf_adds(sb, "------|");
+	strbuf_adds(sb, "-------------|\n");
+	r = 0;
+	cJSON_ArrayForEach(row, a[0]) {
+		const cJSON *b = NULL, *x;
+		const char *src = NULL, *task = NULL, *note = NULL;
+
+		/* the row's source: the first column that measured it */
+		for (i = 0; i < rp->ngroups && task == NULL; i++) {
+			x = cJSON_GetArrayItem(a[i], (int)r);
+			if (sval(x, "task") != NULL) {
+				b = x;
+				task = sval(x, "task");
+				src = sval(x, "source");
+			} else if (note == NULL)
+				note = sval(x, "note");
+		}
+		strbuf_adds(sb, "| **");
+		add_cell(sb, sval(row, "name"));
+		strbuf_adds(sb, "** |");
+		for (i = 0; i < rp->ngroups; i++) {
+			double v, bv = nval(b, "value");
+			int s10;
+
+			x = cJSON_GetArrayItem(a[i], (int)r);
+			strbuf_adds(sb, " ");
+			if (sval(x, "task") == NULL) {
+				strbuf_adds(sb, "n/a |");
+				continue;
+			}
+			v = nval(x, "value");
+			s10 = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x,
+			    "scale10"));
+			add_score(sb, v, NAN, s10, 0);
+			if (strcmp(sval(x, "task"), task) != 0) {
+				strbuf_adds(sb, " (");
+				add_code(sb, sval(x, "task"), 1);
+				strbuf_adds(sb, ")");
+			} else if (x != b && i > 0 && !isnan(v) && !isnan(bv) &&
+			    sval(cJSON_GetArrayItem(a[0], (int)r), "task") !=
+			    NULL) {
+				if (s10)
+					strbuf_addf(sb, " (%+.2f)",
+					    tidy(v - bv, 2));
+				else
+					strbuf_addf(sb, " (%+.1f pp)",
+					    tidy((v - bv) * 100.0, 1));
+			}
+			strbuf_adds(sb, " |");
+		}
+		strbuf_adds(sb, " ");
+		add_cell(sb, src != NULL ? src : note != NULL ? note : "-");
+		strbuf_adds(sb, " |\n");
+		r++;
+	}
+	strbuf_adds(sb, "\n");
+	for (i = 0; i < rp->ngroups; i++)
+		cJSON_Delete(a[i]);
+	free(a);
 }
 
 /* Comparative analysis. */
@@ -1948,6 +2159,7 @@ render_comparisons(struct strbuf *sb, const struct report *rp)
 	if (!any)
 		strbuf_adds(sb, "No comparison: each model was run with one "
 		    "preset and each preset with one model.\n\n");
+	render_agent_cmp(sb, rp);
 	strbuf_adds(sb, "### Regression Notes\n\n");
 	for (i = 0; i < rp->ngroups; i++)
 		lines += render_regressions(sb, rp, &rp->groups[i]);

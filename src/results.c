@@ -384,6 +384,166 @@ add_url(cJSON *arr, const char *url)
 	free(clean);
 }
 
+/*
+ * The seed tracker's "Agent Evaluation Results", each line measured by a
+ * public benchmark (docs/RESULTS.md, "agent").  Sources are tried in
+ * order; the first task of the run that has the metric with a value
+ * wins.  A structured-output task's validity goes ahead of BFCL's for
+ * JSON Output Validity once qeval has one.
+ */
+struct agent_src {
+	const char	*task, *metric, *what;
+};
+
+static const struct agent_def {
+	const char		*name;
+	const char		*none;	/* why there is no source yet */
+	struct agent_src	 src[4];
+} agent_defs[] = {
+	{ "Function Calling Accuracy", NULL,
+	  { { "bfcl", "accuracy", "BFCL overall accuracy" } } },
+	{ "Instruction Following", NULL,
+	  { { "ifeval", "prompt_level_strict_acc",
+	      "IFEval prompt-level strict accuracy" } } },
+	{ "Multi-turn Coherence", NULL,
+	  { { "mtbench", "score_turn2", "MT-Bench second-turn score" } } },
+	{ "Tool Use Success", "no executable multi-turn tool-use task in "
+	  "qeval yet", { { NULL, NULL, NULL } } },
+	{ "Reasoning Quality", NULL,
+	  { { "gsm8k", "exact_match,flexible-extract",
+	      "GSM8K flexible-extract" },
+	    { "arc_challenge", "acc_norm", "ARC-Challenge acc_norm" },
+	    { "arc_challenge_gen", "exact_match",
+	      "ARC-Challenge (generative) exact match" } } },
+	{ "JSON Output Validity", NULL,
+	  { { "bfcl", "tool_call_validity", "BFCL tool-call validity" } } },
+};
+
+static const cJSON *
+agent_find(const cJSON *const *tasks, size_t n, const char *task,
+    const char *metric, const cJSON **tp)
+{
+	const cJSON *m;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(tasks[i],
+		    "name");
+
+		if (!cJSON_IsString(nm) || strcmp(nm->valuestring, task) != 0)
+			continue;
+		*tp = tasks[i];
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(
+		    tasks[i], "metrics")) {
+			const cJSON *mn = cJSON_GetObjectItemCaseSensitive(m,
+			    "name");
+
+			if (cJSON_IsString(mn) &&
+			    strcmp(mn->valuestring, metric) == 0 &&
+			    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m,
+			    "value")))
+				return (m);
+		}
+	}
+	return (NULL);
+}
+
+static int
+agent_scale10(const cJSON *m)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(m, "flags"))
+		if (cJSON_IsString(f) && strcmp(f->valuestring, "scale10") == 0)
+			return (1);
+	return (0);
+}
+
+cJSON *
+results_agent(const cJSON *const *tasks, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t d, k;
+
+	for (d = 0; d < sizeof(agent_defs) / sizeof(agent_defs[0]); d++) {
+		const struct agent_def *def = &agent_defs[d];
+		const cJSON *m = NULL, *t = NULL, *seen = NULL;
+		const struct agent_src *src = NULL, *seen_src = NULL;
+		cJSON *x = cJSON_CreateObject();
+		char note[160];
+
+		for (k = 0; k < 4 && def->src[k].task != NULL && m == NULL;
+		    k++) {
+			t = NULL;
+			m = agent_find(tasks, n, def->src[k].task,
+			    def->src[k].metric, &t);
+			if (t != NULL && seen == NULL) {
+				seen = t;
+				seen_src = &def->src[k];
+			}
+			src = &def->src[k];
+		}
+		cJSON_AddStringToObject(x, "name", def->name);
+		if (m != NULL) {
+			const cJSON *se = cJSON_GetObjectItemCaseSensitive(m,
+			    "stderr"), *nn = cJSON_GetObjectItemCaseSensitive(m,
+			    "n"), *ds = cJSON_GetObjectItemCaseSensitive(t,
+			    "dataset");
+
+			cJSON_AddStringToObject(x, "task", src->task);
+			cJSON_AddStringToObject(x, "dataset",
+			    cJSON_IsString(ds) ? ds->valuestring : src->task);
+			cJSON_AddStringToObject(x, "metric", src->metric);
+			cJSON_AddStringToObject(x, "source", src->what);
+			cJSON_AddNumberToObject(x, "value",
+			    cJSON_GetObjectItemCaseSensitive(m,
+			    "value")->valuedouble);
+			add_num_or_null(x, "stderr", cJSON_IsNumber(se) ?
+			    se->valuedouble : NAN);
+			if (!cJSON_IsNumber(nn))
+				nn = cJSON_GetObjectItemCaseSensitive(t,
+				    "scored");
+			add_num_or_null(x, "n", cJSON_IsNumber(nn) ?
+			    nn->valuedouble : NAN);
+			cJSON_AddBoolToObject(x, "scale10", agent_scale10(m));
+			cJSON_AddNullToObject(x, "note");
+		} else {
+			if (def->none != NULL)
+				snprintf(note, sizeof(note), "%s", def->none);
+			else if (seen_src != NULL)
+				snprintf(note, sizeof(note), "%s has no value "
+				    "for %s", seen_src->task, seen_src->metric);
+			else
+				snprintf(note, sizeof(note), "task not run");
+			cJSON_AddNullToObject(x, "task");
+			cJSON_AddNullToObject(x, "dataset");
+			cJSON_AddNullToObject(x, "metric");
+			cJSON_AddNullToObject(x, "source");
+			cJSON_AddNullToObject(x, "value");
+			cJSON_AddNullToObject(x, "stderr");
+			cJSON_AddNullToObject(x, "n");
+			cJSON_AddBoolToObject(x, "scale10", 0);
+			cJSON_AddStringToObject(x, "note", note);
+		}
+		cJSON_AddItemToArray(arr, x);
+	}
+	return (arr);
+}
+
+/* results.json's "agent" block, from its "tasks" array. */
+static void
+add_agent(cJSON *o, const cJSON *tasks)
+{
+	const cJSON **tv, *t;
+	size_t n = 0;
+
+	tv = xcalloc((size_t)cJSON_GetArraySize(tasks) + 1, sizeof(*tv));
+	cJSON_ArrayForEach(t, tasks)
+		tv[n++] = t;
+	cJSON_AddItemToObject(o, "agent", results_agent(tv, n));
+	free(tv);
+}
+
 char *
 results_build(const struct results_input *in)
 {
@@ -470,6 +630,7 @@ results_build(const struct results_input *in)
 	a = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; i < in->ntasks; i++)
 		build_task(a, &in->tasks[i]);
+	add_agent(o, a);
 	sys = cJSON_AddObjectToObject(o, "system");
 	add_num_or_null(sys, "wall_s", in->wall_s);
 	cJSON_AddNumberToObject(sys, "requests", (double)in->requests);

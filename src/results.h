@@ -71,6 +71,12 @@ struct results_input {
 };
 
 char	*results_build(const struct results_input *);
+/*
+ * The "agent" block (docs/RESULTS.md) from n results.json task objects:
+ * a cJSON array the caller owns (cJSON_Delete).
+ */
+struct cJSON;
+struct cJSON *results_agent(const struct cJSON *const *tasks, size_t n);
 /* url without a user:password@ part (malloc'd): what may be written. */
 char	*results_redact_url(const char *url);
 
