@@ -1506,6 +1506,14 @@ init_main(struct xstate *X, int ctl)
 	snprintf(name, sizeof(name), "qsbx-%ld", (long)X->self);
 	name[15] = '\0';
 	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	/* Without root, the executor may open our namespace only if we
+	 * are dumpable (it lacks CAP_SYS_PTRACE where our memory was
+	 * made).  We hold nothing of a program's, and no program can
+	 * trace us (seccomp) or see us (no /proc).  Then: ready. */
+	if (!X->root)
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (write(ctl, &c, 1) != 1)
+		_exit(0);
 	for (;;) {
 		ssize_t n = read(ctl, &c, 1);
 
@@ -1549,6 +1557,17 @@ slot_init(struct xstate *X, struct kid *k)
 		close(sv[0]);
 		return (-1);
 	}
+	k->init_pid = pid;
+	k->init_ctl = sv[0];
+	{
+		struct pollfd pfd = { sv[0], POLLIN, 0 };
+		char c;
+
+		if (poll(&pfd, 1, 10000) != 1 || read(sv[0], &c, 1) != 1) {
+			slot_init_stop(k);
+			return (-1);
+		}
+	}
 	snprintf(path, sizeof(path), "%ld/ns/pid", (long)pid);
 	k->init_ns = X->procfd >= 0 ? openat(X->procfd, path,
 	    O_RDONLY | O_CLOEXEC) : -1;
@@ -1556,8 +1575,6 @@ slot_init(struct xstate *X, struct kid *k)
 	if (k->init_ns < 0)	/* setns() takes a pidfd since Linux 5.8 */
 		k->init_ns = (int)syscall(SYS_pidfd_open, pid, 0);
 #endif
-	k->init_pid = pid;
-	k->init_ctl = sv[0];
 	if (k->init_ns < 0) {
 		slot_init_stop(k);
 		return (-1);
