@@ -2,25 +2,26 @@
  * exec: the sandboxed Python executor (contract in exec.h, layers in
  * docs/SANDBOX.md).
  *
- * Three kinds of process take part:
+ * Four kinds of process take part:
  *
  *   core      calls exec_*; talks to the executor over a socketpair.
  *   executor  forked by exec_start() and re-executed from /proc/self/exe
  *             (a fresh image: nothing of the core's memory, no
  *             environment but a short whitelist); holds one initialised
- *             interpreter; runs an event loop over the socket and its
- *             children.
- *   child     per program, two processes: "A" (forked from the
- *             executor) starts a session, unshares PID and mount
- *             namespaces and forks "B", pid 1 of the new namespace,
- *             which locks itself down and runs the program.  A only
- *             waits for B and dies the way B died, so the executor sees
- *             B's fate in A's wait status; when B (the namespace's init)
- *             dies, the kernel kills everything else in the namespace.
+ *             interpreter; lives in a minimal root of its own
+ *             (sbx_minroot()); runs an event loop over the socket and
+ *             its children.
+ *   init      one per worker slot, made once: pid 1 of that slot's PID
+ *             namespace, holding nothing, waiting for the executor.
+ *   child     per program, forked by the executor into its slot's PID
+ *             namespace (not as its init, so that a signal it sends
+ *             itself ends it): takes a mount and an IPC namespace of its
+ *             own, locks itself down and runs the program.
  *
- * B reports its verdict through a pipe (fd 3) as one record shorter
- * than PIPE_BUF; stdout and stderr share a second pipe that the executor
- * drains and keeps the first output_max bytes of.
+ * The child reports its verdict through a pipe (fd 3) as one record
+ * shorter than PIPE_BUF, tagged with a nonce that no Python object holds;
+ * stdout and stderr share a second pipe that the executor drains and
+ * keeps the first output_max bytes of.
  */
 #define PY_SSIZE_T_CLEAN
 #include "config.h"

