@@ -441,7 +441,8 @@ mirror(struct rootb *rb, const char *path, int depth, char *out)
 /*
  * Shows host path p (a directory or a file) read-only in the root;
  * dev: a device node, which keeps working.  A path that does not
- * exist is left out: not every host has every file.
+ * exist, or that this process may not reach, is left out: not every
+ * host has every file.
  */
 static int
 expose(struct rootb *rb, const char *p, int dev)
@@ -451,8 +452,9 @@ expose(struct rootb *rb, const char *p, int dev)
 	int r;
 
 	r = mirror(rb, p, 0, host);
-	if (r < 0 && errno == ENOENT)
-		return (0);
+	if (r < 0 && (errno == ENOENT || errno == EACCES ||
+	    errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG))
+		return (0);	/* not there, or not ours to show */
 	if (r != 0)
 		return (r < 0 ? -1 : 0);
 	if (strcmp(host, "/") == 0 || stat(host, &st) != 0 ||
