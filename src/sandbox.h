@@ -60,8 +60,9 @@ void	 sbx_close_from(int lowfd, int keep);
  * Base directories: "qeval-exec-<pid>-XXXXXX" in /dev/shm or $TMPDIR.
  * sbx_base_dir() makes one for this process (mode 0711) in dir;
  * sbx_clean_stale() removes, in dir, those of ours (same owner) whose
- * process is gone (kill(pid, 0) says ESRCH): what an executor killed
- * with SIGKILL could not remove.  Returns how many it removed.
+ * process is gone (kill(pid, 0) says ESRCH, or it is a zombie): what an
+ * executor killed with SIGKILL could not remove.  Returns how many it
+ * removed.
  */
 int	 sbx_base_dir(const char *dir, char *buf, size_t len);
 int	 sbx_clean_stale(const char *dir);
@@ -82,8 +83,9 @@ struct sbx_root {
  * small read-only tmpfs (mounted on base, which must be an empty
  * directory of ours) holding only what r lists, the shared library
  * directories this process maps, /etc/ld.so.cache, the time zone
- * files, the device nodes null, zero, urandom and random, and empty
- * mount points /tmp and /work; then pivot_root (chroot where the
+ * files, the symbolic links of /, the device nodes null, zero, urandom
+ * and random, /dev/shm linked to /tmp, and empty mount points /tmp and
+ * /work; then pivot_root (chroot where the
  * old root is not a mount point).  Everything else of the host is gone
  * from this process and every child it forks.  *what names the step
  * that failed; the process may then be left in a half-built namespace
