@@ -54,6 +54,7 @@
 #include "exec.h"
 #include "forkmem.h"
 #include "qeval/plugin.h"
+#include "sandbox.h"
 #include "strbuf.h"
 #include "tap.h"
 #include "xalloc.h"
@@ -1232,6 +1233,61 @@ stale_test(pid_t live)
 	strbuf_release(&err);
 }
 
+/*
+ * sbx_clean_stale() removes only a directory of ours named after a
+ * process that is gone: not a live process's, not a name that only
+ * looks like one (a short suffix, the pid-less names of older
+ * versions), not a file.
+ */
+static void
+stale_names_test(void)
+{
+	char dir[] = "/tmp/qeval-t-stale-XXXXXX";
+	char p[5][PATH_MAX], inner[PATH_MAX + 8];
+	pid_t dead;
+	int st, n, i, fd;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a directory for the stale-name test: %s",
+		    strerror(errno));
+		return;
+	}
+	fflush(NULL);
+	if ((dead = fork()) == 0)
+		_exit(0);
+	(void)waitpid(dead, &st, 0);
+	snprintf(p[0], sizeof(p[0]), "%s/qeval-exec-%ld-aaaaaa", dir,
+	    (long)dead);
+	snprintf(p[1], sizeof(p[1]), "%s/qeval-exec-%ld-bbbbbb", dir,
+	    (long)getpid());
+	snprintf(p[2], sizeof(p[2]), "%s/qeval-exec-%ld-cc", dir, (long)dead);
+	snprintf(p[3], sizeof(p[3]), "%s/qeval-exec-%ld-dddddd", dir,
+	    (long)dead);
+	snprintf(p[4], sizeof(p[4]), "%s/qeval-exec-eeeeee", dir);
+	for (i = 0; i < 5; i++) {
+		if (i == 3) {
+			fd = open(p[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			if (fd >= 0)
+				close(fd);
+		} else
+			(void)mkdir(p[i], 0700);
+	}
+	snprintf(inner, sizeof(inner), "%s/file", p[0]);
+	if ((fd = open(inner, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	n = sbx_clean_stale(dir);
+	ok(n == 1 && access(p[0], F_OK) != 0 && access(p[1], F_OK) == 0 &&
+	    access(p[2], F_OK) == 0 && access(p[3], F_OK) == 0 &&
+	    access(p[4], F_OK) == 0, "a stale base directory goes, a live "
+	    "one, look-alikes and files stay (%d removed)", n);
+	for (i = 0; i < 5; i++)
+		if (rmdir(p[i]) != 0)
+			(void)unlink(p[i]);
+	(void)unlink(inner);
+	(void)rmdir(p[0]);
+	(void)rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -1299,6 +1355,7 @@ main(void)
 #endif
 	leftovers_test(x, xi);
 	stale_test(xpid);
+	stale_names_test();
 	ok(listener_idle(), "the listener never saw a connection");
 	ok(unix_idle(), "the unix listeners never saw a connection");
 	ok(canary_intact(env.canary1) && canary_intact(env.canary2),
