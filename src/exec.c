@@ -73,7 +73,7 @@
 #define PROGRAM_MAX	(64u << 20)	/* bytes per program */
 #define DETAIL_MAX	1024
 #define FSIZE_MAX	(16l << 20)	/* RLIMIT_FSIZE */
-#define WORKDIR_MB	64		/* tmpfs for the working directory */
+#define WORKDIR_MB	64		/* the child's /tmp, its work dir in it */
 #define CHILD_NOFILE	64
 #define CHILD_NPROC	64		/* threads, with a uid per worker */
 #define SETUP_FAILED	121		/* A's or B's exit status */
@@ -1637,7 +1637,7 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 		return (-1);
 	}
 	/* In the minimal root the working directory is a tmpfs of the
-	 * child's own on SBX_WORKDIR; otherwise a directory of the base. */
+	 * child's own (SBX_WORKDIR); otherwise a directory of the base. */
 	k->dir[0] = '\0';
 	if (!X->minroot) {
 		snprintf(k->dir, sizeof(k->dir), "%s/XXXXXX", X->basedir);

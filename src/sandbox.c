@@ -620,9 +620,7 @@ sbx_minroot(const char *base, const struct sbx_root *r, const char **what)
 		goto out;
 	close(fd);
 	if (in_root(rb, "/tmp", tmp) != 0 ||
-	    (mkdir(tmp, 01777) != 0 && errno != EEXIST) ||
-	    in_root(rb, SBX_WORKDIR, tmp) != 0 ||
-	    (mkdir(tmp, 0755) != 0 && errno != EEXIST))
+	    (mkdir(tmp, 01777) != 0 && errno != EEXIST))
 		goto out;
 	*what = "hiding modules";
 	for (i = 0; r->mask != NULL && r->mask[i] != NULL; i++)
@@ -659,23 +657,22 @@ sbx_child_mounts(uid_t uid, gid_t gid, long size_mb, int proc,
 {
 	char opts[128];
 
-	/* The working directory: a capped tmpfs that disappears with the
-	 * namespace; size and inode count bound what a program can
-	 * leave, and the kernel frees it however the child ends. */
-	snprintf(opts, sizeof(opts), "size=%ldm,nr_inodes=4096,mode=0700,"
-	    "uid=%u,gid=%u", size_mb, (unsigned)uid, (unsigned)gid);
-	*what = "mounting the working directory";
-	if (mount("tmpfs", SBX_WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV |
+	/* One capped tmpfs on /tmp, which disappears with the namespace:
+	 * size and inode count bound what a program can leave, and the
+	 * kernel frees it however the child ends.  It holds the working
+	 * directory (as under human-eval, a directory in /tmp), what
+	 * tempfile makes, and POSIX shared memory (/dev/shm links here). */
+	snprintf(opts, sizeof(opts), "size=%ldm,nr_inodes=4096,mode=1777",
+	    size_mb);
+	*what = "mounting /tmp";
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV |
 	    MS_NOEXEC, opts) != 0)
+		return (-1);
+	*what = "making the working directory";
+	if (mkdir(SBX_WORKDIR, 0700) != 0 || chown(SBX_WORKDIR, uid, gid) != 0)
 		return (-1);
 	*what = "entering the working directory";
 	if (chdir(SBX_WORKDIR) != 0)
-		return (-1);
-	/* tempfile wants a writable /tmp, as under human-eval; POSIX
-	 * shared memory (/dev/shm links here) lands there too. */
-	*what = "/tmp";
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV |
-	    MS_NOEXEC, "size=1m,nr_inodes=64,mode=1777") != 0)
 		return (-1);
 	if (proc)
 		(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |

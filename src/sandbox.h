@@ -84,8 +84,8 @@ struct sbx_root {
  * directory of ours) holding only what r lists, the shared library
  * directories this process maps, /etc/ld.so.cache, the time zone
  * files, the symbolic links of /, the device nodes null, zero, urandom
- * and random, /dev/shm linked to /tmp, and empty mount points /tmp and
- * /work; then pivot_root (chroot where the
+ * and random, /dev/shm linked to /tmp, and an empty mount point /tmp;
+ * then pivot_root (chroot where the
  * old root is not a mount point).  Everything else of the host is gone
  * from this process and every child it forks.  *what names the step
  * that failed; the process may then be left in a half-built namespace
@@ -94,14 +94,14 @@ struct sbx_root {
 int	 sbx_minroot(const char *base, const struct sbx_root *r,
 	    const char **what);
 
-/* The child's working directory in the minimal root. */
-#define SBX_WORKDIR	"/work"
+/* The child's working directory in the minimal root (in its /tmp). */
+#define SBX_WORKDIR	"/tmp/work"
 
 /*
  * In a child, in a mount namespace of its own copied from the minimal
- * root: a size-capped tmpfs owned by uid/gid on SBX_WORKDIR, which
- * becomes the current directory, and a small one on /tmp; with proc
- * (tests only), a /proc of its PID namespace where the kernel allows.
+ * root: a size-capped tmpfs on /tmp holding SBX_WORKDIR, owned by
+ * uid/gid, which becomes the current directory; with proc (tests
+ * only), a /proc of its PID namespace where the kernel allows.
  */
 int	 sbx_child_mounts(uid_t uid, gid_t gid, long size_mb, int proc,
 	    const char **what);
