@@ -2343,9 +2343,30 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	}
 	{
 		struct sbx_root r = { (const char *const *)X.expose,
-		    X.introspect ? NULL : (const char *const *)X.mask };
+		    X.introspect ? NULL : (const char *const *)X.mask,
+		    NULL, NULL };
+		struct strbuf pw = STRBUF_INIT, gr = STRBUF_INIT;
 		const char *what = "?";
 
+		/* Who the sandbox's users are, and only them: pwd and
+		 * getpass work, and the host's users stay unknown. */
+		strbuf_addf(&pw, "root:x:0:0:root:/root:/bin/false\n");
+		strbuf_addf(&gr, "root:x:0:\n");
+		for (i = 0; X.root && i < workers; i++) {
+			strbuf_addf(&pw, "qeval%d:x:%u:%u::" SBX_WORKDIR
+			    ":/bin/false\n", i, SBX_UID_BASE + (unsigned)i,
+			    SBX_UID_BASE + (unsigned)i);
+			strbuf_addf(&gr, "qeval%d:x:%u:\n", i,
+			    SBX_UID_BASE + (unsigned)i);
+		}
+		if (!X.root && getuid() != 0) {
+			strbuf_addf(&pw, "qeval:x:%u:%u::" SBX_WORKDIR
+			    ":/bin/false\n", (unsigned)getuid(),
+			    (unsigned)getgid());
+			strbuf_addf(&gr, "qeval:x:%u:\n", (unsigned)getgid());
+		}
+		r.passwd = pw.buf;
+		r.group = gr.buf;
 		if (sbx_minroot(X.basedir, &r, &what) == 0) {
 			X.minroot = 1;
 			X.base |= SBX_MINROOT | SBX_ROFS;
@@ -2353,6 +2374,8 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 			fprintf(stderr, "qeval-executor: no minimal root "
 			    "(%s: %s): programs can read the host's files\n",
 			    what, strerror(errno));
+		strbuf_release(&pw);
+		strbuf_release(&gr);
 	}
 	/* One PID namespace per worker slot, each with an init of its
 	 * own, all made before the first setns() into one of them. */

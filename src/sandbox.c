@@ -533,6 +533,30 @@ library_dirs(char dirs[][PATH_MAX], size_t max)
 	return (n);
 }
 
+/* A file of the root's own at host path p with text (none if NULL). */
+static int
+own_file(struct rootb *rb, const char *p, const char *text)
+{
+	char rp[PATH_MAX];
+	size_t len;
+	int fd;
+
+	if (text == NULL)
+		return (0);
+	len = strlen(text);
+	if (in_root(rb, "/etc", rp) != 0 ||
+	    (mkdir(rp, 0755) != 0 && errno != EEXIST) ||
+	    in_root(rb, p, rp) != 0 ||
+	    (fd = open(rp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0444)) < 0)
+		return (-1);
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return (-1);
+	}
+	return (close(fd));
+}
+
 /* The symbolic links in / (lib -> usr/lib), as they are. */
 static int
 root_links(struct rootb *rb)
@@ -621,6 +645,10 @@ sbx_minroot(const char *base, const struct sbx_root *r, const char **what)
 	close(fd);
 	if (in_root(rb, "/tmp", tmp) != 0 ||
 	    (mkdir(tmp, 01777) != 0 && errno != EEXIST))
+		goto out;
+	*what = "/etc/passwd";
+	if (own_file(rb, "/etc/passwd", r->passwd) != 0 ||
+	    own_file(rb, "/etc/group", r->group) != 0)
 		goto out;
 	*what = "hiding modules";
 	for (i = 0; r->mask != NULL && r->mask[i] != NULL; i++)

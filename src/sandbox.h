@@ -76,12 +76,15 @@ int	 sbx_clean_stale(const char *dir);
 struct sbx_root {
 	const char *const *expose;
 	const char *const *mask;
+	const char	*passwd;	/* /etc/passwd and /etc/group of */
+	const char	*group;		/* the root's own, or NULL */
 };
 
 /*
  * Once, in the executor: a mount namespace of its own whose root is a
  * small read-only tmpfs (mounted on base, which must be an empty
- * directory of ours) holding only what r lists, the shared library
+ * directory of ours) holding only what r lists (and r's own passwd and
+ * group files, which name only the sandbox's users), the shared library
  * directories this process maps, /etc/ld.so.cache, the time zone
  * files, the symbolic links of /, the device nodes null, zero, urandom
  * and random, /dev/shm linked to /tmp, and an empty mount point /tmp;
