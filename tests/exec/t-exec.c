@@ -8,13 +8,21 @@
  *   #: timeout S          wall-clock limit (default 3)
  *   #: memory MB          address-space limit (default 1024)
  *   #: check WHAT         also: listener-idle, canary, no-key, no-marker,
- *                         output-bounded, runner-alive
+ *                         output-bounded, runner-alive, unix-idle
  *   #: asan skip          not under AddressSanitizer (RLIMIT_AS is off)
  *   #: root only          only when the test runs as root
+ *   #: introspect         on an executor whose programs have ctypes and
+ *                         /proc (QEVAL_EXEC_INTROSPECT=1): what the
+ *                         layers below the Python level still stop, for
+ *                         a program that can read and write raw memory
  *
  * and may use @RUNNER_PID@, @EXECUTOR_PID@, @PORT@ (a listener this
- * process owns), @CANARY1@, @CANARY2@ (files that must stay unchanged)
- * and @MARKER@ (a string no process may carry afterwards).  Byte-level
+ * process owns), @CANARY1@, @CANARY2@ (files that must stay unchanged),
+ * @MARKER@ (a string no process may carry afterwards, and part of the
+ * name of files planted where no program may find them), @UNIXSOCK@,
+ * @UNIXDGRAM@ (unix listeners on the host), @ABSTRACT@ (an abstract
+ * unix name this process listens on), @JOURNAL@ (a file like a run's
+ * journal), @DATADIR@, @SRCDIR@, @BUILDDIR@.  Byte-level
  * cases (NUL, BOM, line endings, bad UTF-8) are in the table below.
  * Then: the runner is intact, the executor still answers, nothing is
  * left behind, and a killed executor yields crashed verdicts.
@@ -37,13 +45,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "exec.h"
 #include "forkmem.h"
 #include "qeval/plugin.h"
+#include "sandbox.h"
 #include "strbuf.h"
 #include "tap.h"
 #include "xalloc.h"
@@ -60,6 +71,7 @@ struct tcase {
 	long		 memory;
 	char		*checks;
 	int		 skip;
+	int		 introspect;
 	/* the verdict */
 	int		 done;
 	int		 status;
@@ -81,8 +93,17 @@ static struct {
 	char	 canary1[512];
 	char	 canary2[512];
 	char	 dir[64];
+	char	 planted[2][512];	/* files named after the marker */
+	char	 journal[512];
+	char	 unixsock[512];
+	char	 unixdgram[512];
+	char	 abstract[64];
+	char	 datadir[512];
+	char	 srcdir[512];
+	char	 builddir[512];
 	int	 lfd;
 	int	 port;
+	int	 ufd[4];		/* stream, dgram, abstract x 2 */
 } env;
 
 static unsigned
@@ -105,13 +126,19 @@ parse_expect(const char *s)
 static void
 subst(struct strbuf *out, const char *text, size_t len, pid_t xpid)
 {
+	const char *tok[] = { "@RUNNER_PID@", "@EXECUTOR_PID@", "@PORT@",
+	    "@CANARY1@", "@CANARY2@", "@MARKER@", "@UNIXSOCK@",
+	    "@UNIXDGRAM@", "@ABSTRACT@", "@JOURNAL@", "@DATADIR@",
+	    "@SRCDIR@", "@BUILDDIR@" };
+	const char *val[] = { NULL, NULL, NULL, env.canary1, env.canary2,
+	    env.marker, env.unixsock, env.unixdgram, env.abstract,
+	    env.journal, env.datadir, env.srcdir, env.builddir };
+	const size_t ntok = sizeof(tok) / sizeof(tok[0]);
 	size_t i = 0;
 
 	while (i < len) {
 		const char *at = memchr(text + i, '@', len - i);
-		const char *tok[] = { "@RUNNER_PID@", "@EXECUTOR_PID@",
-		    "@PORT@", "@CANARY1@", "@CANARY2@", "@MARKER@" };
-		size_t t, n;
+		size_t t, n = 0;
 
 		if (at == NULL) {
 			strbuf_add(out, text + i, len - i);
@@ -119,35 +146,24 @@ subst(struct strbuf *out, const char *text, size_t len, pid_t xpid)
 		}
 		strbuf_add(out, text + i, (size_t)(at - (text + i)));
 		i = (size_t)(at - text);
-		for (t = 0; t < 6; t++) {
+		for (t = 0; t < ntok; t++) {
 			n = strlen(tok[t]);
 			if (len - i >= n && memcmp(text + i, tok[t], n) == 0)
 				break;
 		}
-		switch (t) {
-		case 0:
-			strbuf_addf(out, "%ld", (long)getpid());
-			break;
-		case 1:
-			strbuf_addf(out, "%ld", (long)xpid);
-			break;
-		case 2:
-			strbuf_addf(out, "%d", env.port);
-			break;
-		case 3:
-			strbuf_adds(out, env.canary1);
-			break;
-		case 4:
-			strbuf_adds(out, env.canary2);
-			break;
-		case 5:
-			strbuf_adds(out, env.marker);
-			break;
-		default:
+		if (t == ntok) {
 			strbuf_addch(out, '@');
 			i++;
 			continue;
 		}
+		if (t == 0)
+			strbuf_addf(out, "%ld", (long)getpid());
+		else if (t == 1)
+			strbuf_addf(out, "%ld", (long)xpid);
+		else if (t == 2)
+			strbuf_addf(out, "%d", env.port);
+		else
+			strbuf_adds(out, val[t]);
 		i += n;
 	}
 }
@@ -176,7 +192,7 @@ by_name(const void *a, const void *b)
 }
 
 static int
-load_hostile(const char *dir, pid_t xpid)
+load_hostile(const char *dir, pid_t xpid, pid_t xipid)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -234,10 +250,12 @@ load_hostile(const char *dir, pid_t xpid)
 #endif
 			else if (strcmp(v, "root only") == 0 && geteuid() != 0)
 				c->skip = 1;
+			else if (strcmp(v, "introspect") == 0)
+				c->introspect = 1;
 			*nl = '\n';
 			line = nl + 1;
 		}
-		subst(&c->prog, text, len, xpid);
+		subst(&c->prog, text, len, c->introspect ? xipid : xpid);
 		free(text);
 		free(names[i]);
 	}
@@ -335,6 +353,34 @@ listener_idle(void)
 	return (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+/* The unix listeners of setup_env() got no connection and no datagram. */
+static int
+unix_idle(void)
+{
+	char buf[64];
+	int i, fd;
+
+	for (i = 0; i < 4; i++) {
+		if (env.ufd[i] < 0)
+			return (0);
+		if (i == 1 || i == 3) {
+			if (recv(env.ufd[i], buf, sizeof(buf),
+			    MSG_DONTWAIT) >= 0 || (errno != EAGAIN &&
+			    errno != EWOULDBLOCK))
+				return (0);
+			continue;
+		}
+		fd = accept(env.ufd[i], NULL, NULL);
+		if (fd >= 0) {
+			close(fd);
+			return (0);
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return (0);
+	}
+	return (1);
+}
+
 static int
 canary_intact(const char *path)
 {
@@ -346,7 +392,30 @@ canary_intact(const char *path)
 	return (ok);
 }
 
-/* Processes whose command line or name holds s. */
+/* 1 if process pid (a /proc name) is a zombie: dead, only unreaped. */
+static int
+zombie(const char *pid)
+{
+	char path[300], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (1);
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return (1);
+	buf[len] = '\0';
+	p = strrchr(buf, ')');
+	return (p != NULL && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+/*
+ * Live processes whose command line or name holds s.  A zombie is dead;
+ * who reaps it (pid 1, once the executor is gone) and when is not ours.
+ */
 static int
 count_procs(const char *s)
 {
@@ -380,7 +449,7 @@ count_procs(const char *s)
 					buf[i] = ' ';
 			buf[len] = '\0';
 			if (strstr(buf, s) != NULL) {
-				n++;
+				n += !zombie(e->d_name);
 				break;
 			}
 		}
@@ -411,6 +480,55 @@ kids_gone(pid_t xpid)
 
 	snprintf(s, sizeof(s), "qsbx-%ld ", (long)xpid);
 	return (procs_gone(s));
+}
+
+/*
+ * Unix listeners a program must not reach: a stream and a datagram
+ * socket on the host's file system, world-writable, and the same two
+ * on an abstract name.
+ */
+static void
+unix_listeners(void)
+{
+	struct sockaddr_un sa;
+	socklen_t sl;
+	int i;
+
+	snprintf(env.unixsock, sizeof(env.unixsock), "%s/stream.sock",
+	    env.dir);
+	snprintf(env.unixdgram, sizeof(env.unixdgram), "%s/dgram.sock",
+	    env.dir);
+	snprintf(env.abstract, sizeof(env.abstract), "qeval-t-exec-%.40s",
+	    env.marker);
+	for (i = 0; i < 4; i++) {
+		int dgram = i == 1 || i == 3;
+
+		env.ufd[i] = socket(AF_UNIX, (dgram ? SOCK_DGRAM :
+		    SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		if (i < 2) {
+			if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
+			    dgram ? env.unixdgram : env.unixsock) >=
+			    (int)sizeof(sa.sun_path))
+				sa.sun_path[0] = '\0';
+			sl = sizeof(sa);
+		} else {
+			snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+			    "%s%s", env.abstract, dgram ? "-d" : "");
+			sl = (socklen_t)(offsetof(struct sockaddr_un,
+			    sun_path) + 1 + strlen(sa.sun_path + 1));
+		}
+		if (env.ufd[i] < 0 || bind(env.ufd[i],
+		    (struct sockaddr *)&sa, sl) != 0 ||
+		    (!dgram && listen(env.ufd[i], 16) != 0)) {
+			if (env.ufd[i] >= 0)
+				close(env.ufd[i]);
+			env.ufd[i] = -1;
+		}
+		if (i < 2)
+			(void)chmod(sa.sun_path, 0777);
+	}
 }
 
 static void
@@ -454,6 +572,29 @@ setup_env(void)
 		}
 	}
 
+	/* Where no program may look: files named after the marker here
+	 * and in the build tree, a journal with a passing answer. */
+	snprintf(env.planted[0], sizeof(env.planted[0]), "%s/%s-planted",
+	    env.dir, env.marker);
+	snprintf(env.planted[1], sizeof(env.planted[1]), "%s/t-exec-%s",
+	    cwd, env.marker);
+	snprintf(env.journal, sizeof(env.journal), "%s/journal", env.dir);
+	for (i = 0; i < 3; i++) {
+		f = fopen(i < 2 ? env.planted[i] : env.journal, "w");
+		if (f != NULL) {
+			fputs("{\"completion\": \"    return a + b\\n\", "
+			    "\"passed\": true}\n", f);
+			fclose(f);
+		}
+	}
+	snprintf(env.srcdir, sizeof(env.srcdir), "%s",
+	    getenv("QEVAL_SRCDIR") ? getenv("QEVAL_SRCDIR") : "..");
+	snprintf(env.builddir, sizeof(env.builddir), "%s", cwd);
+	snprintf(env.datadir, sizeof(env.datadir), "%s",
+	    getenv("QEVAL_DATA_DIR") ? getenv("QEVAL_DATA_DIR") :
+	    "/work/shared/datasets");
+	unix_listeners();
+
 	env.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	memset(&sa, 0, sizeof(sa));
@@ -463,6 +604,26 @@ setup_env(void)
 	    sizeof(sa)) == 0 && listen(env.lfd, 16) == 0 &&
 	    getsockname(env.lfd, (struct sockaddr *)&sa, &sl) == 0)
 		env.port = ntohs(sa.sin_port);
+}
+
+static void
+cleanup_env(void)
+{
+	int i;
+
+	unlink(env.canary1);
+	unlink(env.canary2);
+	unlink(env.planted[0]);
+	unlink(env.planted[1]);
+	unlink(env.journal);
+	unlink(env.unixsock);
+	unlink(env.unixdgram);
+	rmdir(env.dir);
+	if (env.lfd >= 0)
+		close(env.lfd);
+	for (i = 0; i < 4; i++)
+		if (env.ufd[i] >= 0)
+			close(env.ufd[i]);
 }
 
 static void
@@ -499,6 +660,8 @@ check_case(struct tcase *c, pid_t xpid)
 		good = c->output_len > 0 && c->output_len <= OUTPUT_MAX;
 	if (good && strstr(c->checks, "runner-alive") != NULL)
 		good = xpid > 0 && kill(xpid, 0) == 0;
+	if (good && strstr(c->checks, "unix-idle") != NULL)
+		good = unix_idle();
 	for (i = 0; i < 6; i++)
 		if (c->expect & (1u << i)) {
 			want = status_names[i];
@@ -772,6 +935,7 @@ forkmem_test(struct exec *x)
 			tap_skip("libpython's text cannot move here");
 	}
 	setenv("QEVAL_FORKMEM", "0", 1);
+	setenv("QEVAL_EXEC_INTROSPECT", "1", 1);
 	if (exec_start(&y, &o, &err) != 0)
 		ok(0, "an executor with QEVAL_FORKMEM=0: %s", err.buf);
 	else {
@@ -781,6 +945,7 @@ forkmem_test(struct exec *x)
 		exec_stop(y);
 	}
 	unsetenv("QEVAL_FORKMEM");
+	unsetenv("QEVAL_EXEC_INTROSPECT");
 	strbuf_release(&err);
 }
 
@@ -873,44 +1038,306 @@ stop_test(void)
 	strbuf_release(&err);
 }
 
+/* Runs prog on x after everything before it; its case, or NULL. */
+static const struct tcase *
+run_after(struct exec *x, const char *name, const char *prog, unsigned want)
+{
+	struct tcase *c = add_case(name);
+	size_t id = ncases - 1;
+
+	strbuf_adds(&c->prog, prog);
+	c->expect = want;
+	if (exec_submit(x, id, c->prog.buf, c->prog.len, 10, 0) != 0)
+		return (NULL);
+	(void)drain_all(x, 60);
+	c = &cases[id];
+	if (!c->done || !(want & (1u << c->status))) {
+		tap_diag("%s: %s (output: %s)", name, c->done ? c->got_detail :
+		    "no verdict", c->done ? c->output : "");
+		return (NULL);
+	}
+	return (c);
+}
+
+/*
+ * Nothing a program leaves behind survives it.  One program leaves
+ * files in its working directory and in /tmp and a POSIX shared memory
+ * object; the next finds none of them, and the host's /dev/shm has no
+ * such entry.  SysV IPC (through ctypes, on the introspecting executor):
+ * a message queue, 768 MiB of shared memory and a semaphore set cannot
+ * be made, and the next program finds none.  Each program has an IPC
+ * namespace of its own.
+ */
+static void
+leftovers_test(struct exec *x, struct exec *xi)
+{
+	struct strbuf leave = STRBUF_INIT, find = STRBUF_INIT;
+	const struct tcase *a, *b;
+	char name[96], host[160];
+	static const char ipc[] =
+	    "import ctypes\n"
+	    "libc = ctypes.CDLL(None, use_errno=True)\n"
+	    "key, flags = 0x51455643, %s\n"
+	    "got = [libc.msgget(key, flags), libc.shmget(key, 768 << 20, "
+	    "flags),\n"
+	    "       libc.semget(key, 1, flags)]\n"
+	    "assert got == [-1, -1, -1], got\n";
+	static const char ns[] =
+	    "import os\nprint(os.readlink('/proc/self/ns/ipc'))\n";
+	char buf[sizeof(ipc) + 16];
+
+	snprintf(name, sizeof(name), "qeval-left-%s", env.marker);
+	strbuf_addf(&leave,
+	    "import _posixshmem, os\n"
+	    "fd = _posixshmem.shm_open('/%s', os.O_CREAT | os.O_RDWR, 0o666)\n"
+	    "os.write(fd, b'passed')\n"
+	    "for p in ('/tmp/%s', '%s'):\n"
+	    "    with open(p, 'w') as f:\n"
+	    "        f.write('passed')\n"
+	    "assert os.path.exists('/dev/shm/%s')\n", name, name, name, name);
+	strbuf_addf(&find,
+	    "import _posixshmem, os\n"
+	    "found = [p for p in ('/tmp/%s', '%s', '/dev/shm/%s')\n"
+	    "         if os.path.exists(p)]\n"
+	    "try:\n"
+	    "    _posixshmem.shm_open('/%s', os.O_RDWR, 0)\n"
+	    "    found.append('shm')\n"
+	    "except OSError:\n"
+	    "    pass\n"
+	    "assert not found, found\n", name, name, name, name);
+	snprintf(host, sizeof(host), "/dev/shm/%s", name);
+	a = run_after(x, "leave files and shm", leave.buf, P);
+	b = a != NULL ? run_after(x, "find them", find.buf, P) : NULL;
+	ok(a != NULL && b != NULL && access(host, F_OK) != 0,
+	    "files, /tmp and POSIX shared memory die with the program");
+	snprintf(buf, sizeof(buf), ipc, "0o1666");
+	a = run_after(xi, "make SysV IPC objects", buf, P);
+	snprintf(buf, sizeof(buf), ipc, "0");
+	b = a != NULL ? run_after(xi, "find SysV IPC objects", buf, P) : NULL;
+	ok(a != NULL && b != NULL, "no SysV message queue, shared memory or "
+	    "semaphore can be made, nor found by the next program");
+	a = run_after(xi, "ipc ns 1", ns, P);
+	b = run_after(xi, "ipc ns 2", ns, P);
+	ok(a != NULL && b != NULL && a->output_len > 4 &&
+	    strcmp(a->output, b->output) != 0,
+	    "each program has an IPC namespace of its own (%.*s)",
+	    a != NULL ? (int)a->output_len - 1 : 0, a != NULL ? a->output :
+	    "");
+	strbuf_release(&leave);
+	strbuf_release(&find);
+}
+
+/*
+ * The base directory of executor pid, "qeval-exec-<pid>-XXXXXX", in
+ * /dev/shm or $TMPDIR; 1 if there is one.
+ */
+static int
+base_of(pid_t pid, char *buf, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *dirs[] = { "/dev/shm", tmp != NULL ? tmp : "/tmp" };
+	char prefix[64];
+	size_t i;
+
+	snprintf(prefix, sizeof(prefix), "qeval-exec-%ld-", (long)pid);
+	for (i = 0; i < 2; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+
+		if (d == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL)
+			if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+				snprintf(buf, len, "%s/%s", dirs[i], e->d_name);
+				closedir(d);
+				return (1);
+			}
+		closedir(d);
+	}
+	return (0);
+}
+
+/* Waits until process pid is gone, zombie or not; 1 if it went. */
+static int
+proc_gone(pid_t pid)
+{
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	for (i = 0; i < 1000; i++) {
+		if (access(path, F_OK) != 0)
+			return (1);
+		if (i > 0 && zombie(path + 6))
+			return (1);
+		usleep(10000);
+	}
+	return (0);
+}
+
+/*
+ * kill -9 of qeval during a code run: its executor dies by its
+ * parent-death signal with no chance to clean up, and its base
+ * directory stays behind.  The next executor to start removes it, and
+ * leaves the directory of one still running (live) alone.
+ */
+static void
+stale_test(pid_t live)
+{
+	char dead[PATH_MAX], mine[PATH_MAX];
+	struct exec_opts o = { 1, 10.0, 0, 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct exec *z;
+	int p[2], st;
+	pid_t core, xp = -1;
+
+	if (pipe(p) != 0)
+		return;
+	fflush(NULL);
+	core = fork();
+	if (core == 0) {
+		struct exec *y;
+
+		close(p[0]);
+		if (exec_start(&y, &o, &err) != 0)
+			_exit(1);
+		xp = exec_pid(y);
+		(void)exec_submit(y, 1, "import time\ntime.sleep(30)\n", 27,
+		    0, 0);
+		(void)write(p[1], &xp, sizeof(xp));
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (core < 0 || read(p[0], &xp, sizeof(xp)) != sizeof(xp))
+		xp = -1;
+	close(p[0]);
+	usleep(300000);
+	if (core > 0) {
+		(void)kill(core, SIGKILL);
+		(void)waitpid(core, &st, 0);
+	}
+	ok(xp > 0 && proc_gone(xp) && base_of(xp, dead, sizeof(dead)),
+	    "kill -9 of the core leaves its executor's base directory");
+	ok(base_of(live, mine, sizeof(mine)), "a running executor has one");
+	if (exec_start(&z, &o, &err) != 0) {
+		ok(0, "an executor starts after a kill -9: %s", err.buf);
+		strbuf_release(&err);
+		return;
+	}
+	ok(xp > 0 && !base_of(xp, dead, sizeof(dead)),
+	    "the next start removes the dead one's directory");
+	ok(base_of(live, mine, sizeof(mine)) && access(mine, F_OK) == 0,
+	    "and leaves a running executor's alone");
+	exec_stop(z);
+	strbuf_release(&err);
+}
+
+/*
+ * sbx_clean_stale() removes only a directory of ours named after a
+ * process that is gone: not a live process's, not a name that only
+ * looks like one (a short suffix, the pid-less names of older
+ * versions), not a file.
+ */
+static void
+stale_names_test(void)
+{
+	char dir[] = "/tmp/qeval-t-stale-XXXXXX";
+	char p[5][PATH_MAX], inner[PATH_MAX + 8];
+	pid_t dead;
+	int st, n, i, fd;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a directory for the stale-name test: %s",
+		    strerror(errno));
+		return;
+	}
+	fflush(NULL);
+	if ((dead = fork()) == 0)
+		_exit(0);
+	(void)waitpid(dead, &st, 0);
+	snprintf(p[0], sizeof(p[0]), "%s/qeval-exec-%ld-aaaaaa", dir,
+	    (long)dead);
+	snprintf(p[1], sizeof(p[1]), "%s/qeval-exec-%ld-bbbbbb", dir,
+	    (long)getpid());
+	snprintf(p[2], sizeof(p[2]), "%s/qeval-exec-%ld-cc", dir, (long)dead);
+	snprintf(p[3], sizeof(p[3]), "%s/qeval-exec-%ld-dddddd", dir,
+	    (long)dead);
+	snprintf(p[4], sizeof(p[4]), "%s/qeval-exec-eeeeee", dir);
+	for (i = 0; i < 5; i++) {
+		if (i == 3) {
+			fd = open(p[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			if (fd >= 0)
+				close(fd);
+		} else
+			(void)mkdir(p[i], 0700);
+	}
+	snprintf(inner, sizeof(inner), "%s/file", p[0]);
+	if ((fd = open(inner, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	n = sbx_clean_stale(dir);
+	ok(n == 1 && access(p[0], F_OK) != 0 && access(p[1], F_OK) == 0 &&
+	    access(p[2], F_OK) == 0 && access(p[3], F_OK) == 0 &&
+	    access(p[4], F_OK) == 0, "a stale base directory goes, a live "
+	    "one, look-alikes and files stay (%d removed)", n);
+	for (i = 0; i < 5; i++)
+		if (rmdir(p[i]) != 0)
+			(void)unlink(p[i]);
+	(void)unlink(inner);
+	(void)rmdir(p[0]);
+	(void)rmdir(dir);
+}
+
 int
 main(void)
 {
 	struct exec_opts o = { 2, 3.0, 1024, OUTPUT_MAX };
+	struct exec_opts oi = { 1, 3.0, 1024, OUTPUT_MAX };
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
 	const char *src = getenv("QEVAL_SRCDIR");
-	struct exec *x;
-	pid_t xpid;
+	struct exec *x, *xi = NULL;
+	pid_t xpid, xipid;
 	size_t i, nsuite;
 	int n;
 
 	signal(SIGPIPE, SIG_IGN);
 	setup_env();
-	if (exec_start(&x, &o, &err) != 0) {
-		unlink(env.canary1);
-		unlink(env.canary2);
-		rmdir(env.dir);
+	if (exec_start(&x, &o, &err) == 0) {
+		/* The second one's programs get ctypes and /proc. */
+		setenv("QEVAL_EXEC_INTROSPECT", "1", 1);
+		if (exec_start(&xi, &oi, &err) != 0)
+			exec_stop(x);
+		unsetenv("QEVAL_EXEC_INTROSPECT");
+	}
+	if (xi == NULL) {
+		cleanup_env();
 		return (tap_bail("exec_start: %s", err.buf));
 	}
 	xpid = exec_pid(x);
+	xipid = exec_pid(xi);
 	tap_diag("isolation layers: %s", exec_layers(x));
 	ok(strstr(exec_layers(x), "rlimits") != NULL, "executor is up (%s)",
 	    exec_layers(x));
+	ok(strstr(exec_layers(x), "introspect") == NULL &&
+	    strstr(exec_layers(xi), "introspect") != NULL,
+	    "only the second executor introspects (%s)", exec_layers(xi));
 	strbuf_addf(&dir, "%s/tests/exec/hostile", src ? src : "..");
-	n = load_hostile(dir.buf, xpid);
+	n = load_hostile(dir.buf, xpid, xipid);
 	ok(n >= 30, "%d hostile programs in %s", n, dir.buf);
 	add_byte_cases();
 	nsuite = ncases;
 	for (i = 0; i < nsuite; i++) {
 		if (cases[i].skip)
 			continue;
-		if (exec_submit(x, i, cases[i].prog.buf, cases[i].prog.len,
-		    cases[i].timeout, cases[i].memory) != 0)
+		if (exec_submit(cases[i].introspect ? xi : x, i,
+		    cases[i].prog.buf, cases[i].prog.len, cases[i].timeout,
+		    cases[i].memory) != 0)
 			tap_diag("submit %s failed", cases[i].name);
 	}
-	ok(drain_all(x, 300) == 0, "every program got a verdict");
+	ok(drain_all(x, 300) == 0 && drain_all(xi, 300) == 0,
+	    "every program got a verdict");
 	for (i = 0; i < nsuite; i++)
-		check_case(&cases[i], xpid);
+		check_case(&cases[i], cases[i].introspect ? xipid : xpid);
 
 	ok(getenv("QEVAL_API_KEY") != NULL &&
 	    strcmp(getenv("QEVAL_API_KEY"), env.key) == 0,
@@ -919,29 +1346,32 @@ main(void)
 	    "the executor survived the suite");
 	ok(still_answers(x, "after-suite"), "the executor still answers");
 	ok(reseeded(x), "each program gets its own random seed");
-	forkmem_test(x);
+	forkmem_test(xi);
 #if defined(__SANITIZE_ADDRESS__)
 	tap_skip("programs cannot see each other's text: not under ASan");
 #else
-	ok(siblings_unseen(x), "a program finds no other program's text in "
+	ok(siblings_unseen(xi), "a program finds no other program's text in "
 	    "its memory (running, queued or earlier)");
 #endif
+	leftovers_test(x, xi);
+	stale_test(xpid);
+	stale_names_test();
 	ok(listener_idle(), "the listener never saw a connection");
+	ok(unix_idle(), "the unix listeners never saw a connection");
 	ok(canary_intact(env.canary1) && canary_intact(env.canary2),
 	    "canary files unchanged");
 	ok(procs_gone(env.marker), "no process carries the marker");
+	exec_stop(xi);
 	exec_stop(x);
-	ok(kids_gone(xpid), "no sandboxed process remains");
+	ok(kids_gone(xpid) && kids_gone(xipid), "no sandboxed process remains");
+	ok(!base_of(xpid, dir.buf, 0) && !base_of(xipid, dir.buf, 0),
+	    "the executors' base directories are gone");
 
 	death_test();
 	stop_test();
 	image_test();
 
-	unlink(env.canary1);
-	unlink(env.canary2);
-	rmdir(env.dir);
-	if (env.lfd >= 0)
-		close(env.lfd);
+	cleanup_env();
 	for (i = 0; i < ncases; i++) {
 		free(cases[i].name);
 		free(cases[i].detail);

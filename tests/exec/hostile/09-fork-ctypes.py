@@ -1,4 +1,5 @@
 #: expect passed
+#: introspect
 # libc's fork() straight through ctypes: every call must fail.
 import ctypes
 

@@ -1,4 +1,5 @@
 #: expect passed
+#: introspect
 import ctypes
 
 libc = ctypes.CDLL(None, use_errno=True)

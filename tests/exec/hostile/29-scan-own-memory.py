@@ -1,6 +1,7 @@
 #: expect passed
 #: check no-key
 #: asan skip
+#: introspect
 # The executor is a fresh image: no copy of the core's memory to scan.
 # (Not under ASan: its interceptors object to reading poisoned memory.)
 import ctypes

@@ -1,5 +1,6 @@
 #: expect crashed
 #: detail SIGSEGV
+#: introspect
 import ctypes
 
 ctypes.string_at(0)

@@ -1,5 +1,6 @@
 #: expect passed
 #: check no-marker
+#: introspect
 # Every way to leave a process behind must fail.
 import ctypes
 import posix

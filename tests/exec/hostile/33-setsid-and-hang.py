@@ -1,6 +1,7 @@
 #: expect timeout
 #: timeout 1
 #: check no-marker
+#: introspect
 # Leaves the process group the executor kills; the parent-death signal
 # and the PID namespace still end it.
 import ctypes

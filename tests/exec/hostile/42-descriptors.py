@@ -1,4 +1,5 @@
 #: expect passed
+#: introspect
 import os
 
 fds = sorted(int(x) for x in os.listdir("/proc/self/fd"))

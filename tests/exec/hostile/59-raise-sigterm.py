@@ -1,0 +1,5 @@
+#: expect crashed
+#: detail killed by signal 15 (SIGTERM)
+import signal
+
+signal.raise_signal(signal.SIGTERM)
