@@ -1,0 +1,284 @@
+"""The report's SVG charts, end to end: `qeval report RUN... -o F` over two
+fixture runs (one with a hostile model and task name, one with latency
+percentiles, TTFT and a GPU time series) writes charts/ beside F, links
+each from F, and every chart is well-formed XML with the expected marks:
+one bar per task and run, error bars, a <title> per chart and per mark,
+axis labels, text with an explicit fill and no background.  Then headless
+Chromium draws the scores chart on a light page and, through <img> as
+GitHub shows it, on a dark one; the pictures must hold the chart's
+colours (decoded by hand: zlib and the PNG filters, no PIL).  Chromium is
+not a build dependency (about 80 MB): without it that part is skipped
+and says why."""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from core import QEVAL, SRC, ok, skip, done  # noqa: E402
+
+NS = "{http://www.w3.org/2000/svg}"
+FIX = os.path.join(SRC, "tests", "fixtures", "charts")
+PALETTE0 = (0x4E, 0x79, 0xA7)   # the first series' colour (svg.c)
+PALETTE1 = (0xD1, 0x63, 0x2A)
+
+
+def marks(root, tag, cls):
+    return [e for e in root.iter(NS + tag) if e.get("class") == cls]
+
+
+def titled(e):
+    t = e.find(NS + "title")
+    return t is not None and (t.text or "").strip() != ""
+
+
+def png_pixels(path):
+    """(width, height, rows of (r, g, b)) of an 8-bit RGB/RGBA PNG."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(
+                ">IIBBBBB", body)
+            if depth != 8 or ctype not in (2, 6) or interlace:
+                raise ValueError("PNG kind not handled: depth %d type %d"
+                                 % (depth, ctype))
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    rows, prev, i = [], bytearray(stride), 0
+    for _ in range(h):
+        ft, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if ft == 1:
+                line[x] = (line[x] + a) & 255
+            elif ft == 2:
+                line[x] = (line[x] + b) & 255
+            elif ft == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif ft == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[x] = (line[x] + pr) & 255
+        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp)])
+        prev = line
+    return w, h, rows
+
+
+def near(px, col, tol=6):
+    return all(abs(px[k] - col[k]) <= tol for k in range(3))
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+def shoot(browser, url, png, tmp):
+    """Screenshot url with headless Chromium; True when a PNG came out."""
+    cmd = [browser, "--headless", "--disable-gpu", "--hide-scrollbars",
+           "--no-first-run", "--user-data-dir=" + os.path.join(tmp, "prof"),
+           "--window-size=800,600", "--screenshot=" + png, url]
+    if os.geteuid() == 0:
+        cmd.insert(1, "--no-sandbox")
+    try:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
+    except subprocess.TimeoutExpired:
+        return False
+    return os.path.exists(png) and os.path.getsize(png) > 0
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="qeval-charts-")
+    out = os.path.join(tmp, "tracker.md")
+    runs = [os.path.join(FIX, "hostile.json"),
+            os.path.join(FIX, "balanced.json")]
+    p = subprocess.run([QEVAL, "report"] + runs + ["-o", out],
+                       capture_output=True, text=True)
+    if not ok(p.returncode == 0, "qeval report -o writes the report",
+              p.stderr):
+        done()
+    md = open(out, encoding="utf-8").read()
+    links = re.findall(r"^!\[([^\]]*)\]\(([^)]*)\)$", md, re.M)
+    names = [os.path.basename(l[1]) for l in links]
+    ok(names == ["tracker-scores.svg", "tracker-latency.svg",
+                 "tracker-ttft.svg", "tracker-gpu-memory.svg",
+                 "tracker-gpu-util.svg"],
+       "the report links five charts under charts/", names)
+    ok(all(l[1].startswith("charts/") and
+           os.path.isfile(os.path.join(tmp, l[1])) for l in links),
+       "every linked chart exists beside the report")
+    ok(md.index("## Charts") < md.index("## Changelog"),
+       "the Charts section comes before the Changelog")
+
+    svgs = {}
+    for _, rel in links:
+        path = os.path.join(tmp, rel)
+        try:
+            svgs[os.path.basename(rel)] = ET.parse(path).getroot()
+        except ET.ParseError as e:
+            ok(False, "%s is well-formed XML" % rel, str(e))
+    ok(len(svgs) == 5, "all five parse as XML")
+    good = True
+    for name, root in svgs.items():
+        w = float(root.get("width", "0"))
+        h = float(root.get("height", "0"))
+        first = list(root)[0] if len(root) else None
+        if (root.tag != NS + "svg" or first is None or
+                first.tag != NS + "title" or not (first.text or "") or
+                root.get("role") != "img" or not 0 < w <= 1000 or
+                not 0 < h <= 2000):
+            good = False
+            print("# %s: root or title or size wrong" % name)
+        for t in root.iter(NS + "text"):
+            if t.get("fill") in (None, "currentColor"):
+                good = False
+                print("# %s: text without an explicit fill" % name)
+        for r in root.iter(NS + "rect"):
+            if (r.get("x"), r.get("y")) == ("0", "0") and \
+                    r.get("width") == root.get("width"):
+                good = False
+                print("# %s: a background rectangle" % name)
+        if any(e.tag in (NS + "script", NS + "img", NS + "b")
+               for e in root.iter()):
+            good = False
+            print("# %s: an element came from a label" % name)
+    ok(good, "each chart: <svg role=img> with a <title> first, bounded "
+       "size, explicit text fill, transparent background, no element "
+       "from a label")
+
+    sc = svgs.get("tracker-scores.svg")
+    if sc is not None:
+        bars = marks(sc, "rect", "bar")
+        # 4 tasks x 2 runs, less MT-Bench and the custom task each
+        # missing from one run
+        ok(len(bars) == 6, "scores: 6 bars (4 tasks x 2 runs, 2 not run)",
+           len(bars))
+        errs = marks(sc, "g", "err")
+        ok(len(errs) == 6 and all(len(e.findall(NS + "line")) == 3
+                                  for e in errs),
+           "an error bar (line and two caps) per bar")
+        ok(all(titled(e) for e in bars + errs),
+           "a <title> on every bar and error bar")
+        texts = [t.text or "" for t in sc.iter(NS + "text")]
+        ok("Score (% of maximum)" in texts and "0%" in texts and
+           "100%" in texts, "axis title and tick labels")
+        ok(sum(1 for t in texts if t == "not run") == 2,
+           "the two missing tasks read 'not run'")
+        titles = [e.find(NS + "title").text or "" for e in bars]
+        # the report turns the BEL into a space, the SVG drops the C1
+        ok(any(t.startswith("evil</text><script>alert(1)</script>&amp;"
+                            " [31m\"'<b> · Performance — GSM8K: 70.0%")
+               for t in titles) and
+           any(t.startswith("evil</text><script>alert(1)</script>&am\u2026")
+               for t in texts),
+           "the hostile model name is text, escaped (not markup), whole "
+           "in titles and cut with an ellipsis in the legend")
+        ok(not any("\x07" in t or "\x9b" in t or "\x01" in t
+                   for t in texts + titles),
+           "control characters are stripped")
+        ok(any(" — <img src=x onerror=alert(1)> & co: 40.0%" in t
+               for t in titles) and
+           "<img src=x onerror=alert(1)\u2026" in texts,
+           "the hostile task name is text too")
+        ok(any("MT-Bench: 7.81/10 ± 0.18" in (e.find(NS + "title").text)
+               for e in bars), "the 0–10 score keeps its scale in its title")
+    lat = svgs.get("tracker-latency.svg")
+    if lat is not None:
+        boxes = marks(lat, "g", "box")
+        ok(len(boxes) == 2 and all(titled(b) for b in boxes),
+           "latency: a titled box per run")
+        ok(len(boxes) == 2 and len(boxes[0].findall(NS + "rect")) == 1 and
+           len(boxes[1].findall(NS + "rect")) == 0,
+           "a p25–p75 box where percentiles were recorded, a min–max "
+           "line where only the summary was")
+    tt = svgs.get("tracker-ttft.svg")
+    if tt is not None:
+        texts = [t.text or "" for t in tt.iter(NS + "text")]
+        ok(len(marks(tt, "g", "box")) == 1 and "not measured" in texts,
+           "ttft: the run that did not stream says 'not measured'")
+    for name, unit in (("tracker-gpu-memory.svg", "GiB"),
+                       ("tracker-gpu-util.svg", "%")):
+        g = svgs.get(name)
+        if g is None:
+            continue
+        lines = marks(g, "polyline", "series")
+        pts = lines[0].get("points").split() if lines else []
+        ok(len(lines) == 1 and len(pts) == 120 and titled(lines[0]),
+           "%s: one titled line of the 120 recorded points" % name)
+        keys = marks(g, "rect", "key")
+        ok(len(keys) == 1, "%s: only the sampled run in the legend" % name)
+        texts = [t.text or "" for t in g.iter(NS + "text")]
+        ok(unit in texts and "seconds since the run started" in texts,
+           "%s: both axes labelled" % name)
+
+    # A report to standard output has nowhere to put charts.
+    p = subprocess.run([QEVAL, "report"] + runs, capture_output=True,
+                       text=True)
+    ok(p.returncode == 0 and "## Charts" not in p.stdout,
+       "report to stdout: no Charts section")
+
+    browser = chromium()
+    if browser is None:
+        for _ in range(4):
+            skip("headless Chromium not installed (Debian: apt-get install "
+                 "chromium; ~80 MB, so not in scripts/install-deps)")
+        shutil.rmtree(tmp)
+        done()
+    svg = os.path.join(tmp, "charts", "tracker-scores.svg")
+    light = os.path.join(tmp, "light.png")
+    if ok(shoot(browser, "file://" + svg, light, tmp),
+          "chromium draws the scores chart"):
+        w, h, rows = png_pixels(light)
+        bg = rows[0][0]
+        drawn = sum(1 for r in rows for px in r if not near(px, bg, 8))
+        blue = sum(1 for r in rows for px in r if near(px, PALETTE0))
+        orange = sum(1 for r in rows for px in r if near(px, PALETTE1))
+        ok(drawn > w * h // 50 and blue > 500 and orange > 500,
+           "the picture is not blank: %d of %d pixels drawn, %d in the "
+           "first series' colour, %d in the second's" %
+           (drawn, w * h, blue, orange))
+    page = os.path.join(tmp, "dark.html")
+    with open(page, "w") as f:
+        f.write('<!doctype html><html><body style="margin:0;'
+                'background:#0d1117"><img src="charts/tracker-scores.svg">'
+                '</body></html>')
+    dark = os.path.join(tmp, "dark.png")
+    if ok(shoot(browser, "file://" + page, dark, tmp),
+          "chromium draws it through <img> on a dark page"):
+        w, h, rows = png_pixels(dark)
+        grey = sum(1 for r in rows for px in r
+                   if near(px, (0x80, 0x80, 0x80), 40))
+        blue = sum(1 for r in rows for px in r if near(px, PALETTE0))
+        ok(near(rows[h - 1][w - 1], (0x0d, 0x11, 0x17)) and grey > 200 and
+           blue > 500, "on the dark page the background shows through and "
+           "the grey text (%d px) and bars (%d px) are drawn" %
+           (grey, blue))
+    shutil.rmtree(tmp)
+    done()
+
+
+main()
