@@ -21,7 +21,8 @@ import xml.etree.ElementTree as ET
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from core import QEVAL, SRC, ok, skip, done  # noqa: E402
+from core import (QEVAL, SRC, FakeServer, done, ok, results,  # noqa: E402
+                  run, skip)
 
 NS = "{http://www.w3.org/2000/svg}"
 FIX = os.path.join(SRC, "tests", "fixtures", "charts")
@@ -240,6 +241,48 @@ def main():
                        text=True)
     ok(p.returncode == 0 and "## Charts" not in p.stdout,
        "report to stdout: no Charts section")
+
+    # A real run (the speed probe, streamed, on the fake server): its
+    # results.json records the percentiles the charts read, and its own
+    # report.md links the charts written into the run directory.
+    srv = FakeServer(tmp, {"default": {"text": "one two three four"}})
+    try:
+        outd = os.path.join(tmp, "out")
+        rc, so, se = run(["--model", "m", "--endpoint", srv.url, "--tasks",
+                          "speed", "--task-opt", "samples=7", "--task-opt",
+                          "max_tokens=4", "--out", outd, "--run-id", "r",
+                          "-q"])
+    finally:
+        srv.stop()
+    if ok(rc == 0, "a streamed run on the fake server", se):
+        rd = os.path.join(outd, "r")
+        sysm = results(rd)["system"]
+        good = True
+        for key in ("latency_s", "ttft_s"):
+            d = sysm.get(key) or {}
+            p = d.get("percentiles") or []
+            if not (len(p) == 101 and d.get("n") == 7 and
+                    all(p[i] <= p[i + 1] for i in range(100)) and
+                    abs(p[0] - d["min"]) < 2e-6 and
+                    abs(p[100] - d["max"]) < 2e-6 and
+                    abs(p[50] - d["median"]) < 2e-6):
+                good = False
+                print("# %s: %r" % (key, d))
+        ok(good, "results.json: latency and TTFT carry 101 ordered "
+           "percentiles from min through median to max")
+        rep = open(os.path.join(rd, "report.md"), encoding="utf-8").read()
+        ok("](charts/report-latency.svg)" in rep and
+           "](charts/report-ttft.svg)" in rep and
+           os.path.isfile(os.path.join(rd, "charts", "report-ttft.svg")),
+           "the run's report.md links the charts in the run directory")
+        try:
+            box = marks(ET.parse(os.path.join(rd, "charts",
+                                              "report-latency.svg"))
+                        .getroot(), "g", "box")
+        except (OSError, ET.ParseError):
+            box = []
+        ok(len(box) == 1 and len(box[0].findall(NS + "rect")) == 1,
+           "its latency chart draws the p25–p75 box")
 
     browser = chromium()
     if browser is None:
