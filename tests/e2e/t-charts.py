@@ -236,6 +236,16 @@ def main():
         ok(unit in texts and "seconds since the run started" in texts,
            "%s: both axes labelled" % name)
 
+    # A file name that would break a markdown link is percent-encoded.
+    odd = os.path.join(tmp, "my (1).md")
+    p = subprocess.run([QEVAL, "report", runs[1], "-o", odd],
+                       capture_output=True, text=True)
+    txt = open(odd, encoding="utf-8").read() if p.returncode == 0 else ""
+    ok("![Scores per task](charts/my%20%281%29-scores.svg)" in txt and
+       os.path.isfile(os.path.join(tmp, "charts", "my (1)-scores.svg")),
+       "-o 'my (1).md': charts/my (1)-scores.svg, linked percent-encoded",
+       p.stderr)
+
     # A report to standard output has nowhere to put charts.
     p = subprocess.run([QEVAL, "report"] + runs, capture_output=True,
                        text=True)
