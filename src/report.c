@@ -308,6 +308,30 @@ check_task(struct vctx *v, const cJSON *t, int ti)
 	return (0);
 }
 
+/* An optional array of numbers (for the charts); nulls if allowed. */
+static int
+check_num_array(struct vctx *v, const cJSON *obj, const char *key,
+    int nulls)
+{
+	const cJSON *arr, *e;
+	int i = 0;
+
+	if (get(v, obj, key, J_ARR | J_NULL, 0, &arr) < 0)
+		return (-1);
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsNumber(e) && !(nulls && cJSON_IsNull(e))) {
+			strbuf_addf(v->err, "%s: key '%s%s[%d]' is ", v->label,
+			    v->path, key, i);
+			add_type_name(v->err, jtype(e));
+			strbuf_adds(v->err, nulls ? ", expected a number or "
+			    "null" : ", expected a number");
+			return (-1);
+		}
+		i++;
+	}
+	return (0);
+}
+
 static int
 check_system(struct vctx *v, const cJSON *s)
 {
@@ -331,7 +355,8 @@ check_system(struct vctx *v, const cJSON *s)
 		if (get(v, s, *k, J_OBJ | J_NULL, 1, &it) < 0)
 			return (-1);
 		snprintf(v->path, sizeof(v->path), "system.%s.", *k);
-		if (it != NULL && need_nums(v, it, dist, 0) < 0)
+		if (it != NULL && (need_nums(v, it, dist, 0) < 0 ||
+		    check_num_array(v, it, "percentiles", 0) < 0))
 			return (-1);
 	}
 	snprintf(v->path, sizeof(v->path), "system.");
@@ -342,7 +367,13 @@ check_system(struct vctx *v, const cJSON *s)
 
 		snprintf(v->path, sizeof(v->path), "system.gpu.");
 		if (get(v, it, "name", J_STR | J_NULL, 0, &name) < 0 ||
-		    need_nums(v, it, gpu, 0) < 0)
+		    need_nums(v, it, gpu, 0) < 0 ||
+		    get(v, it, "series", J_OBJ | J_NULL, 0, &it) < 0)
+			return (-1);
+		snprintf(v->path, sizeof(v->path), "system.gpu.series.");
+		if (it != NULL && (check_num_array(v, it, "t_s", 0) < 0 ||
+		    check_num_array(v, it, "memory_used_gb", 0) < 0 ||
+		    check_num_array(v, it, "utilization_pct", 1) < 0))
 			return (-1);
 	}
 	return (0);

@@ -324,6 +324,19 @@ test_malformed(void)
 	malformed("\"per_sample\": 0.000535", "\"per_sample\": \"$1\"", want,
 	    "string cost");
 
+	snprintf(want, sizeof(want), "%s: key 'system.latency_s."
+	    "percentiles[1]' is a string, expected a number", label);
+	malformed("\"max\": 11.0 }", "\"max\": 11.0, \"percentiles\": "
+	    "[0.5, \"1\"] }", want, "a percentile that is a string");
+	snprintf(want, sizeof(want), "%s: key 'system.gpu.series' is an "
+	    "array, expected an object or null", label);
+	malformed("\"memory_pct\": 17.8", "\"memory_pct\": 17.8, "
+	    "\"series\": []", want, "a GPU series that is an array");
+	snprintf(want, sizeof(want), "%s: key 'system.gpu.series.t_s[0]' "
+	    "is null, expected a number", label);
+	malformed("\"memory_pct\": 17.8", "\"memory_pct\": 17.8, "
+	    "\"series\": {\"t_s\": [null]}", want, "a null time");
+
 	is_int(render_text("[1, 2]", &out, &err), -1, "an array document");
 	is_str(err.buf, "run 1: results document is not a JSON object",
 	    "names the run when it has no run_id");
