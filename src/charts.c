@@ -455,7 +455,8 @@ chart_gpu(const struct chart_input *in, struct chart_set *set,
 		double *px, *py;
 
 		top = heading(&b, title, "Sampled every 0.5 s on the host "
-		    "qeval ran on; one line per run.");
+		    "qeval ran on (long runs: merged to at most 240 points); "
+		    "one line per run.");
 		top = legend(&b, in->series, ns, mask, top) + 4;
 		bottom = top + 220;
 		if (strcmp(unit, "%") == 0)
