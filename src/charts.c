@@ -34,8 +34,8 @@ cp_len(const char *s, size_t max)
 	return (n < max ? n : max);
 }
 
-static void
-chart_add(struct chart_set *set, const char *name, const char *alt,
+void
+charts_add(struct chart_set *set, const char *name, const char *alt,
     struct strbuf *svg)
 {
 	struct chart *c;
@@ -158,7 +158,7 @@ finish(struct chart_set *set, const char *name, const char *title,
 	svg_begin(&doc, W, h, title, desc);
 	strbuf_add(&doc, body->buf, body->len);
 	svg_end(&doc);
-	chart_add(set, name, title, &doc);
+	charts_add(set, name, title, &doc);
 	strbuf_release(body);
 }
 
@@ -501,8 +501,9 @@ chart_gpu(const struct chart_input *in, struct chart_set *set,
 	strbuf_release(&t);
 }
 
+/* "agent": for the agent block's chart, once the report draws it. */
 const char *const charts_names[] = { "scores", "latency", "ttft",
-    "gpu-memory", "gpu-util", NULL };
+    "gpu-memory", "gpu-util", "agent", NULL };
 
 void
 charts_build(const struct chart_input *in, struct chart_set *set)

@@ -69,6 +69,13 @@ extern const char *const charts_names[];
 
 void	 charts_build(const struct chart_input *, struct chart_set *);
 void	 charts_release(struct chart_set *);
+/*
+ * Appends a chart drawn elsewhere (charts_agent()): name must be one of
+ * charts_names (the report writer deletes the ones a report has not);
+ * takes svg's buffer, leaving it empty.
+ */
+void	 charts_add(struct chart_set *, const char *name, const char *alt,
+	    struct strbuf *svg);
 
 /*
  * The agent block as one chart (issue 14): one bar per row, value on a

@@ -275,6 +275,21 @@ test_agent(void)
 	ok(strncmp(svg.buf, "<svg ", 5) == 0 &&
 	    strcmp(svg.buf + svg.len - 7, "</svg>\n") == 0,
 	    "a whole SVG document");
+	{
+		struct chart_set set = { NULL, 0, 0 };
+		size_t len = svg.len, i;
+		int known = 0;
+
+		charts_add(&set, "agent", "Agent Evaluation Results", &svg);
+		ok(set.n == 1 && set.v[0].len == len && svg.len == 0 &&
+		    strcmp(set.v[0].name, "agent") == 0,
+		    "charts_add() hands the chart to the report's set");
+		for (i = 0; charts_names[i] != NULL; i++)
+			if (strcmp(charts_names[i], "agent") == 0)
+				known = 1;
+		ok(known, "'agent' is a chart name the writer knows");
+		charts_release(&set);
+	}
 	strbuf_release(&svg);
 }
 
