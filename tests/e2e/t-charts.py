@@ -8,8 +8,12 @@ Chromium draws the scores chart on a light page and, through <img> as
 GitHub shows it, on a dark one; the pictures must hold the chart's
 colours (decoded by hand: zlib and the PNG filters, no PIL).  Chromium is
 not a build dependency (about 80 MB): without it that part is skipped
-and says why."""
+and says why.  Real runs on the fake server check what results.json
+records for the charts (percentiles; the GPU series, with
+tests/fake/nvml.c standing in for NVML) and that a run's report.md links
+its charts."""
 
+import json
 import os
 import re
 import shutil
@@ -293,6 +297,53 @@ def main():
             box = []
         ok(len(box) == 1 and len(box[0].findall(NS + "rect")) == 1,
            "its latency chart draws the p25–p75 box")
+
+    # The GPU path, with tests/fake/nvml.c standing in for NVML.
+    fake = os.path.join(os.environ.get("QEVAL_BUILDDIR", "."), "tests",
+                        "fake", ".libs", "nvml.so")
+    libdir = os.path.join(tmp, "nvml")
+    os.makedirs(libdir)
+    os.symlink(fake, os.path.join(libdir, "libnvidia-ml.so.1"))
+    env = {"LD_LIBRARY_PATH": libdir + ":" +
+           os.environ.get("LD_LIBRARY_PATH", ""), "QEVAL_NO_GPU": "0",
+           "CUDA_VISIBLE_DEVICES": "0"}
+    srv = FakeServer(tmp, {"default": {"text": "one two three four",
+                                       "delay_ms": 400}})
+    try:
+        rc, so, se = run(["--model", "m", "--endpoint", srv.url, "--tasks",
+                          "speed", "--task-opt", "samples=4", "--task-opt",
+                          "max_tokens=4", "--concurrency", "1", "--out",
+                          outd, "--run-id", "g", "-q"], env=env)
+    finally:
+        srv.stop()
+    if ok(rc == 0 and os.path.exists(fake), "a run with the stand-in NVML",
+          se):
+        rd = os.path.join(outd, "g")
+        g = results(rd)["system"]["gpu"] or {}
+        ser = g.get("series") or {}
+        t, m, u = (ser.get(k) or [] for k in ("t_s", "memory_used_gb",
+                                               "utilization_pct"))
+        ok(g.get("name") == "Fake NVML GPU" and len(t) >= 3 and
+           len(t) == len(m) == len(u) == g.get("samples") and
+           all(t[i] <= t[i + 1] for i in range(len(t) - 1)) and t[-1] > 0 and
+           # gpu_open() read the memory once, for the total
+           m == [float(i + 1) for i in range(len(m))] and
+           u[:3] == [0, 10, 20],
+           "results.json: system.gpu.series holds every sample in order",
+           json.dumps(g))
+        ok(g.get("memory_used_gb") == max(m),
+           "its peak is the summary's memory_used_gb")
+        rep = open(os.path.join(rd, "report.md"), encoding="utf-8").read()
+        try:
+            lines = marks(ET.parse(os.path.join(rd, "charts",
+                                                "report-gpu-memory.svg"))
+                          .getroot(), "polyline", "series")
+        except (OSError, ET.ParseError):
+            lines = []
+        ok("](charts/report-gpu-memory.svg)" in rep and
+           "](charts/report-gpu-util.svg)" in rep and len(lines) == 1 and
+           len(lines[0].get("points").split()) == len(t),
+           "the run's report links GPU charts drawing every point")
 
     browser = chromium()
     if browser is None:
