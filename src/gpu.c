@@ -2,10 +2,12 @@
 #include "gpu.h"
 
 #include <dlfcn.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "xalloc.h"
 
 /*
@@ -43,9 +45,65 @@ struct gpu {
 	size_t			 util_n;
 	double			 util_peak;
 	size_t			 samples;
+	double			 t0;
+	struct gpu_series	 series;
 };
 
 static const double GIB = 1024.0 * 1024.0 * 1024.0;
+
+static void
+series_push(struct gpu_series *s)
+{
+	size_t i;
+
+	if (s->bn == 0)
+		return;
+	if (s->n == GPU_SERIES_MAX) {
+		for (i = 0; i < GPU_SERIES_MAX / 2; i++) {
+			double u1 = s->util[2 * i], u2 = s->util[2 * i + 1];
+
+			s->t[i] = s->t[2 * i];
+			s->mem[i] = fmax(s->mem[2 * i], s->mem[2 * i + 1]);
+			s->util[i] = isnan(u1) ? u2 : isnan(u2) ? u1 :
+			    (u1 + u2) / 2;
+		}
+		s->n = GPU_SERIES_MAX / 2;
+		s->stride = (s->stride ? s->stride : 1) * 2;
+	}
+	s->t[s->n] = s->bt;
+	s->mem[s->n] = s->bmem;
+	s->util[s->n] = s->butil;
+	s->n++;
+	s->bn = 0;
+}
+
+void
+gpu_series_add(struct gpu_series *s, double t, double mem_gb,
+    double util_pct)
+{
+	if (s->bn == 0) {
+		s->bt = t;
+		s->bmem = mem_gb;
+		s->butil = util_pct;
+	} else {
+		s->bmem = fmax(s->bmem, mem_gb);
+		/* a running mean over the point's samples */
+		if (isnan(s->butil))
+			s->butil = util_pct;
+		else if (!isnan(util_pct))
+			s->butil += (util_pct - s->butil) /
+			    (double)(s->bn + 1);
+	}
+	s->bn++;
+	if (s->bn >= (s->stride ? s->stride : 1))
+		series_push(s);
+}
+
+void
+gpu_series_flush(struct gpu_series *s)
+{
+	series_push(s);
+}
 
 /* CUDA_VISIBLE_DEVICES as a list of indices; -1 if it is not one. */
 static int
@@ -151,8 +209,8 @@ gpu_open(struct strbuf *why)
 void
 gpu_sample(struct gpu *g)
 {
-	double used = 0;
-	int i, ok = 0;
+	double used = 0, usum = 0, now = clock_now();
+	int i, ok = 0, un = 0;
 
 	if (g == NULL || g->magic != GPU_MAGIC)
 		return;
@@ -167,14 +225,20 @@ gpu_sample(struct gpu *g)
 		if (g->util(g->dev[i], &u) == 0) {
 			g->util_sum += u.gpu;
 			g->util_n++;
+			usum += u.gpu;
+			un++;
 			if (u.gpu > g->util_peak)
 				g->util_peak = u.gpu;
 		}
 	}
 	if (!ok)
 		return;
-	if (g->samples == 0)
+	if (g->samples == 0) {
 		g->start_gb = used;
+		g->t0 = now;
+	}
+	gpu_series_add(&g->series, now - g->t0, used, un > 0 ?
+	    usum / un : NAN);
 	if (used > g->peak_gb)
 		g->peak_gb = used;
 	g->samples++;
@@ -196,6 +260,8 @@ gpu_summary(const struct gpu *g, struct gpu_summary *s)
 	    0;
 	s->utilization_peak_pct = g->util_peak;
 	s->samples = g->samples;
+	s->series = g->series;
+	gpu_series_flush(&s->series);
 }
 
 void

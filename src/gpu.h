@@ -25,6 +25,31 @@
 
 struct gpu;
 
+/*
+ * The samples over time, for the report's charts, bounded: at most
+ * GPU_SERIES_MAX points.  When full, neighbouring points are merged in
+ * pairs (memory: the larger, so no peak is lost; utilisation: the mean;
+ * time: the first) and each later point stands for twice as many
+ * samples as before.
+ */
+#define GPU_SERIES_MAX	240
+
+struct gpu_series {
+	double	 t[GPU_SERIES_MAX];	/* seconds since the first sample */
+	double	 mem[GPU_SERIES_MAX];	/* summed used memory, GiB */
+	double	 util[GPU_SERIES_MAX];	/* mean over devices, % */
+	size_t	 n;
+	size_t	 stride;		/* samples per point (0 means 1) */
+	double	 bt, bmem, butil;	/* the point being filled */
+	size_t	 bn;
+};
+
+/* Adds one sample; util may be NaN (not measured). */
+void	 gpu_series_add(struct gpu_series *, double t, double mem_gb,
+	    double util_pct);
+/* Ends the point being filled, so that the last samples show. */
+void	 gpu_series_flush(struct gpu_series *);
+
 struct gpu_summary {
 	int	 available;		/* 0: nothing could be measured */
 	int	 devices;
@@ -35,6 +60,7 @@ struct gpu_summary {
 	double	 utilization_mean_pct;	/* mean over samples and devices */
 	double	 utilization_peak_pct;
 	size_t	 samples;
+	struct gpu_series series;	/* flushed */
 };
 
 /*

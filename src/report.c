@@ -1,6 +1,7 @@
 #include "config.h"
 #include "report.h"
 
+#include "charts.h"
 #include "fileio.h"
 
 #include <sys/stat.h>
@@ -308,6 +309,30 @@ check_task(struct vctx *v, const cJSON *t, int ti)
 	return (0);
 }
 
+/* An optional array of numbers (for the charts); nulls if allowed. */
+static int
+check_num_array(struct vctx *v, const cJSON *obj, const char *key,
+    int nulls)
+{
+	const cJSON *arr, *e;
+	int i = 0;
+
+	if (get(v, obj, key, J_ARR | J_NULL, 0, &arr) < 0)
+		return (-1);
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsNumber(e) && !(nulls && cJSON_IsNull(e))) {
+			strbuf_addf(v->err, "%s: key '%s%s[%d]' is ", v->label,
+			    v->path, key, i);
+			add_type_name(v->err, jtype(e));
+			strbuf_adds(v->err, nulls ? ", expected a number or "
+			    "null" : ", expected a number");
+			return (-1);
+		}
+		i++;
+	}
+	return (0);
+}
+
 static int
 check_system(struct vctx *v, const cJSON *s)
 {
@@ -331,7 +356,8 @@ check_system(struct vctx *v, const cJSON *s)
 		if (get(v, s, *k, J_OBJ | J_NULL, 1, &it) < 0)
 			return (-1);
 		snprintf(v->path, sizeof(v->path), "system.%s.", *k);
-		if (it != NULL && need_nums(v, it, dist, 0) < 0)
+		if (it != NULL && (need_nums(v, it, dist, 0) < 0 ||
+		    check_num_array(v, it, "percentiles", 0) < 0))
 			return (-1);
 	}
 	snprintf(v->path, sizeof(v->path), "system.");
@@ -342,7 +368,13 @@ check_system(struct vctx *v, const cJSON *s)
 
 		snprintf(v->path, sizeof(v->path), "system.gpu.");
 		if (get(v, it, "name", J_STR | J_NULL, 0, &name) < 0 ||
-		    need_nums(v, it, gpu, 0) < 0)
+		    need_nums(v, it, gpu, 0) < 0 ||
+		    get(v, it, "series", J_OBJ | J_NULL, 0, &it) < 0)
+			return (-1);
+		snprintf(v->path, sizeof(v->path), "system.gpu.series.");
+		if (it != NULL && (check_num_array(v, it, "t_s", 0) < 0 ||
+		    check_num_array(v, it, "memory_used_gb", 0) < 0 ||
+		    check_num_array(v, it, "utilization_pct", 1) < 0))
 			return (-1);
 	}
 	return (0);
@@ -2095,6 +2127,98 @@ render_regressions(struct strbuf *sb, const struct report *rp,
 	return (lines);
 }
 
+/*
+ * Runs side by side (issue 14 item 3): one column per model × preset
+ * (its latest run, as the sections above), the primary score of every
+ * task, and each column's change against the first.
+ */
+static void
+side_cell(struct strbuf *sb, const cJSON *t, const cJSON *bt, int is_base)
+{
+	const cJSON *m = t != NULL ? primary_metric(t) : NULL;
+	const cJSON *bm = bt != NULL ? primary_metric(bt) : NULL;
+	int s10 = m != NULL && has_flag(m, "scale10");
+	double v = nval(m, "value"), bv = nval(bm, "value");
+
+	if (t == NULL) {
+		strbuf_adds(sb, "not run");
+		return;
+	}
+	add_score(sb, v, NAN, s10, 0);
+	if (is_base || bm == NULL || isnan(v) || isnan(bv) ||
+	    s10 != has_flag(bm, "scale10") ||
+	    strcmp(sval(m, "name"), sval(bm, "name")) != 0)
+		return;
+	if (s10)
+		strbuf_addf(sb, " (%+.2f)", tidy(v - bv, 2));
+	else
+		strbuf_addf(sb, " (%+.1f pp)", tidy((v - bv) * 100.0, 1));
+}
+
+static void
+render_side_by_side(struct strbuf *sb, const struct report *rp)
+{
+	const struct group **cols;
+	const char **names = NULL;
+	size_t nnames = 0, anames = 0, n = rp->ngroups, i, j, k;
+
+	if (n < 2)
+		return;
+	cols = xcalloc(n, sizeof(*cols));
+	for (i = 0; i < n; i++)
+		cols[i] = &rp->groups[i];
+	strbuf_adds(sb, "### Runs Side by Side\n\nOne column per model and "
+	    "preset (its latest run); changes are against the first column "
+	    "(percentage points; points for 0–10 scores).\n\n| Task |");
+	for (i = 0; i < n; i++) {
+		struct strbuf t = STRBUF_INIT;
+
+		strbuf_adds(sb, " ");
+		add_code(sb, rp->models[cols[i]->model], 1);
+		strbuf_adds(sb, " · ");
+		add_preset_title(&t, cols[i]->preset);
+		add_cell(sb, t.buf);
+		strbuf_release(&t);
+		strbuf_adds(sb, i == 0 ? " (baseline) |" : " |");
+	}
+	strbuf_adds(sb, "\n|------|");
+	for (i = 0; i < n; i++)
+		strbuf_adds(sb, "------|");
+	strbuf_adds(sb, "\n");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i]->ntasks; j++) {
+			const char *tn = sval(cols[i]->tasks[j].task, "name");
+
+			for (k = 0; k < nnames; k++)
+				if (strcmp(names[k], tn) == 0)
+					break;
+			if (k == nnames) {
+				names = xgrow(names, nnames + 1,
+				    sizeof(*names), &anames);
+				names[nnames++] = tn;
+			}
+		}
+	for (k = 0; k < nnames; k++) {
+		const cJSON *bt = group_task(cols[0], names[k]), *lab = NULL;
+
+		for (i = 0; i < n && lab == NULL; i++)
+			lab = group_task(cols[i], names[k]);
+		strbuf_adds(sb, "| **");
+		add_cell(sb, task_dataset(lab));
+		strbuf_adds(sb, "** |");
+		for (i = 0; i < n; i++) {
+			strbuf_adds(sb, " ");
+			side_cell(sb, group_task(cols[i], names[k]), bt,
+			    i == 0);
+			strbuf_adds(sb, " |");
+		}
+		strbuf_adds(sb, "\n");
+	}
+	strbuf_adds(sb, "\n");
+	free(names);
+	free(cols);
+}
+
 static void
 render_comparisons(struct strbuf *sb, const struct report *rp)
 {
@@ -2159,6 +2283,7 @@ render_comparisons(struct strbuf *sb, const struct report *rp)
 	if (!any)
 		strbuf_adds(sb, "No comparison: each model was run with one "
 		    "preset and each preset with one model.\n\n");
+	render_side_by_side(sb, rp);
 	render_agent_cmp(sb, rp);
 	strbuf_adds(sb, "### Regression Notes\n\n");
 	for (i = 0; i < rp->ngroups; i++)
@@ -2216,10 +2341,170 @@ render_changelog(struct strbuf *sb, const struct report *rp)
 	}
 }
 
-/* labels[i] names run i in errors (a path); NULL: "run N (run_id)". */
+/*
+ * The agent block of the first model × preset as one chart, when it has
+ * a measured line at all.  MT-Bench's 0-10 is drawn on the 0-1 scale.
+ */
+static void
+agent_chart(const struct report *rp, struct chart_set *set)
+{
+	struct chart_row rows[16];
+	struct strbuf svg = STRBUF_INIT, title = STRBUF_INIT, lab[16];
+	const struct group *g;
+	const cJSON *x;
+	cJSON *a;
+	size_t n = 0, i;
+	int any = 0;
+
+	for (i = 0; i < 16; i++)
+		strbuf_init(&lab[i], 0);
+
+	if (rp->ngroups == 0)
+		return;
+	g = &rp->groups[0];
+	a = group_agent(g);
+	cJSON_ArrayForEach(x, a) {
+		double v = nval(x, "value");
+
+		if (n == sizeof(rows) / sizeof(rows[0]))
+			break;
+		rows[n].label = sval(x, "name") ? sval(x, "name") : "?";
+		if (!isnan(v) && cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(x, "scale10"))) {
+			v /= 10.0;
+			/* a 0-10 score: say so where it reads as a share */
+			strbuf_reset(&lab[n]);
+			strbuf_addf(&lab[n], "%s (0-10 score / 10)",
+			    rows[n].label);
+			rows[n].label = lab[n].buf;
+		}
+		any |= !isnan(v);
+		rows[n].value = v;
+		rows[n].n = nval(x, "n");
+		n++;
+	}
+	if (any) {
+		strbuf_adds(&title, "Agent Evaluation Results: ");
+		strbuf_adds(&title, rp->models[g->model]);
+		strbuf_adds(&title, " · ");
+		add_preset_title(&title, g->preset);
+		charts_agent(&svg, title.buf, rows, n);
+		charts_add(set, "agent", title.buf, &svg);
+	}
+	strbuf_release(&svg);
+	strbuf_release(&title);
+	for (i = 0; i < 16; i++)
+		strbuf_release(&lab[i]);
+	cJSON_Delete(a);
+}
+
+/*
+ * Charts (docs/REPORT.md): one series per model × preset (its latest
+ * run), one row per task, drawn by charts.c; the section links each
+ * chart as prefix + name + ".svg" (the writer puts the files there).
+ */
+static void
+render_charts(struct strbuf *sb, const struct report *rp,
+    const char *prefix, struct chart_set *set)
+{
+	struct chart_series *series;
+	struct chart_score *scores;
+	const char **names = NULL, **labels;
+	struct chart_input in;
+	struct strbuf lab = STRBUF_INIT;
+	char **own;
+	size_t nnames = 0, anames = 0, n = rp->ngroups, i, j, k;
+
+	series = xcalloc(n + 1, sizeof(*series));
+	own = xcalloc(n + 1, sizeof(*own));
+	for (i = 0; i < n; i++) {
+		const struct group *g = &rp->groups[i];
+
+		strbuf_reset(&lab);
+		add_inline(&lab, rp->models[g->model]);
+		strbuf_adds(&lab, " · ");
+		add_preset_title(&lab, g->preset);
+		own[i] = xstrdup(lab.buf);
+		series[i].label = own[i];
+		series[i].system = group_latest(g)->system;
+		for (j = 0; j < g->ntasks; j++) {
+			const char *tn = sval(g->tasks[j].task, "name");
+
+			for (k = 0; k < nnames; k++)
+				if (strcmp(names[k], tn) == 0)
+					break;
+			if (k == nnames) {
+				names = xgrow(names, nnames + 1,
+				    sizeof(*names), &anames);
+				names[nnames++] = tn;
+			}
+		}
+	}
+	labels = xcalloc(nnames + 1, sizeof(*labels));
+	scores = xcalloc(nnames * n + 1, sizeof(*scores));
+	for (k = 0; k < nnames; k++)
+		for (i = 0; i < n; i++) {
+			const cJSON *t = group_task(&rp->groups[i], names[k]);
+			const cJSON *m = t != NULL ? primary_metric(t) : NULL;
+			struct chart_score *sc = &scores[k * n + i];
+
+			if (t != NULL && labels[k] == NULL)
+				labels[k] = task_dataset(t);
+			sc->value = nval(m, "value");
+			sc->stderr_ = nval(m, "stderr");
+			sc->n = nval(m, "n");
+			if (isnan(sc->n))
+				sc->n = nval(t, "scored");
+			sc->scale10 = m != NULL && has_flag(m, "scale10");
+		}
+	memset(&in, 0, sizeof(in));
+	in.series = series;
+	in.nseries = n;
+	in.tasks = labels;
+	in.ntasks = nnames;
+	in.scores = scores;
+	charts_build(&in, set);
+	agent_chart(rp, set);
+	if (set->n > 0) {
+		strbuf_adds(sb, "## Charts\n\n");
+		for (i = 0; i < set->n; i++) {
+			const char *p;
+
+			strbuf_adds(sb, "![");
+			add_inline(sb, set->v[i].alt);
+			strbuf_adds(sb, "](");
+			/* a path in a link: nothing that ends or splits it */
+			for (p = prefix; *p != '\0'; p++)
+				if (strchr("()<> []\\\"'`", *p) != NULL ||
+				    (unsigned char)*p < 0x21 ||
+				    (unsigned char)*p >= 0x7f)
+					strbuf_addf(sb, "%%%02X",
+					    (unsigned char)*p);
+				else
+					strbuf_addch(sb, *p);
+			strbuf_addf(sb, "%s.svg)\n\n", set->v[i].name);
+		}
+		strbuf_adds(sb, "---\n\n");
+	}
+	for (i = 0; i < n; i++)
+		free(own[i]);
+	free(own);
+	free(series);
+	free(labels);
+	free(scores);
+	free(names);
+	strbuf_release(&lab);
+}
+
+/*
+ * labels[i] names run i in errors (a path); NULL: "run N (run_id)".
+ * With a chart prefix, the charts are drawn into *charts and linked
+ * from a Charts section.
+ */
 static int
 render_runs(const struct cJSON *const *runs, const char *const *labels,
-    size_t n, struct strbuf *out, struct strbuf *err)
+    size_t n, const char *chart_prefix, struct chart_set *charts,
+    struct strbuf *out, struct strbuf *err)
 {
 	struct report rp;
 	char **own;
@@ -2265,6 +2550,8 @@ render_runs(const struct cJSON *const *runs, const char *const *labels,
 					render_group(out, &rp.groups[i]);
 		}
 		render_comparisons(out, &rp);
+		if (chart_prefix != NULL && charts != NULL)
+			render_charts(out, &rp, chart_prefix, charts);
 		render_changelog(out, &rp);
 	}
 	report_free(&rp);
@@ -2278,7 +2565,7 @@ int
 report_render(const struct cJSON *const *runs, size_t n, struct strbuf *out,
     struct strbuf *err)
 {
-	return (render_runs(runs, NULL, n, out, err));
+	return (render_runs(runs, NULL, n, NULL, NULL, out, err));
 }
 
 /* Writing. */
@@ -2315,15 +2602,89 @@ load_run(const char *arg, char **pathp, struct strbuf *err)
 	return (doc);
 }
 
+/*
+ * Where the charts of the report at out_path go: DIR/charts/STEM-NAME.svg
+ * beside DIR/STEM.md, so that two reports in one directory keep their
+ * own charts; the report links them as charts/STEM-NAME.svg.
+ */
+static void
+chart_paths(const char *out_path, struct strbuf *dir, struct strbuf *stem,
+    struct strbuf *prefix)
+{
+	const char *slash = strrchr(out_path, '/');
+	const char *base = slash != NULL ? slash + 1 : out_path;
+	size_t bl = strlen(base);
+
+	if (slash == NULL)
+		strbuf_adds(dir, ".");
+	else if (slash == out_path)
+		strbuf_adds(dir, "/");
+	else
+		strbuf_add(dir, out_path, (size_t)(slash - out_path));
+	strbuf_adds(dir, dir->buf[dir->len - 1] == '/' ? "charts" :
+	    "/charts");
+	if (bl > 3 && strcmp(base + bl - 3, ".md") == 0)
+		bl -= 3;
+	if (bl == 0)
+		strbuf_adds(stem, "report");
+	else
+		strbuf_add(stem, base, bl);
+	strbuf_addf(prefix, "charts/%s-", stem->buf);
+}
+
+static int
+write_charts(const char *dir, const char *stem, const struct chart_set *set,
+    struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT;
+	const char *const *name;
+	struct stat st;
+	size_t i;
+	int rc = 0;
+
+	if (set->n > 0 && mkdir(dir, 0777) != 0 && (errno != EEXIST ||
+	    stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		strbuf_addf(err, "cannot create the chart directory %s: %s",
+		    dir, strerror(errno != EEXIST ? errno : ENOTDIR));
+		return (-1);
+	}
+	for (i = 0; i < set->n && rc == 0; i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s-%s.svg", dir, stem, set->v[i].name);
+		rc = fileio_write_atomic(p.buf, set->v[i].svg, set->v[i].len,
+		    err);
+	}
+	/* A chart this report no longer has (no GPU this time, say) must
+	 * not be left for a reader to take as this run's. */
+	for (name = charts_names; rc == 0 && *name != NULL; name++) {
+		for (i = 0; i < set->n; i++)
+			if (strcmp(set->v[i].name, *name) == 0)
+				break;
+		if (i < set->n)
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s-%s.svg", dir, stem, *name);
+		if (unlink(p.buf) != 0 && errno != ENOENT) {
+			strbuf_addf(err, "cannot remove the old chart %s: %s",
+			    p.buf, strerror(errno));
+			rc = -1;
+		}
+	}
+	strbuf_release(&p);
+	return (rc);
+}
+
 int
 report_write_runs(const char *const *runs, size_t n, const char *out_path,
     struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, chart_dir = STRBUF_INIT;
+	struct strbuf chart_stem = STRBUF_INIT, prefix = STRBUF_INIT;
+	struct chart_set charts = { NULL, 0, 0 };
 	cJSON **docs;
 	char **paths;
 	size_t i;
-	int rc = 0;
+	int rc = 0, to_file;
 
 	if (n == 0) {
 		strbuf_adds(err, "no runs to report");
@@ -2334,11 +2695,18 @@ report_write_runs(const char *const *runs, size_t n, const char *out_path,
 	for (i = 0; i < n && rc == 0; i++)
 		if ((docs[i] = load_run(runs[i], &paths[i], err)) == NULL)
 			rc = -1;
+	to_file = out_path != NULL && strcmp(out_path, "-") != 0;
+	if (to_file)
+		chart_paths(out_path, &chart_dir, &chart_stem, &prefix);
 	if (rc == 0)
 		rc = render_runs((const cJSON *const *)docs,
-		    (const char *const *)paths, n, &text, err);
+		    (const char *const *)paths, n, to_file ? prefix.buf : NULL,
+		    &charts, &text, err);
+	/* The charts first: the report links them. */
+	if (rc == 0 && to_file)
+		rc = write_charts(chart_dir.buf, chart_stem.buf, &charts, err);
 	if (rc == 0) {
-		if (out_path == NULL || strcmp(out_path, "-") == 0) {
+		if (!to_file) {
 			if (fwrite(text.buf, 1, text.len, stdout) != text.len ||
 			    fflush(stdout) != 0) {
 				strbuf_addf(err, "cannot write the report to "
@@ -2355,6 +2723,10 @@ report_write_runs(const char *const *runs, size_t n, const char *out_path,
 	}
 	free(docs);
 	free(paths);
+	charts_release(&charts);
 	strbuf_release(&text);
+	strbuf_release(&chart_dir);
+	strbuf_release(&chart_stem);
+	strbuf_release(&prefix);
 	return (rc);
 }

@@ -24,7 +24,7 @@ add_num_or_null(cJSON *o, const char *k, double v)
 }
 
 static void
-add_summary(cJSON *o, const char *k, const double *v, size_t n)
+add_summary(cJSON *o, const char *k, const double *v, size_t n, int pct)
 {
 	struct stats_summary s;
 	cJSON *x;
@@ -41,6 +41,38 @@ add_summary(cJSON *o, const char *k, const double *v, size_t n)
 	add_num_or_null(x, "stddev", s.stddev);
 	add_num_or_null(x, "min", s.min);
 	add_num_or_null(x, "max", s.max);
+	/* For the report's distribution charts: 101 numbers, whatever n. */
+	if (pct) {
+		double p[101];
+		cJSON *a = cJSON_AddArrayToObject(x, "percentiles");
+		int i;
+
+		stats_percentiles(v, n, p);
+		for (i = 0; i <= 100; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(
+			    round(p[i] * 1e6) / 1e6));
+	}
+}
+
+/* The samples over time, rounded: small, and what a chart can show. */
+static void
+add_gpu_series(cJSON *gpu, const struct gpu_series *gs)
+{
+	cJSON *o = cJSON_AddObjectToObject(gpu, "series");
+	cJSON *t = cJSON_AddArrayToObject(o, "t_s");
+	cJSON *m = cJSON_AddArrayToObject(o, "memory_used_gb");
+	cJSON *u = cJSON_AddArrayToObject(o, "utilization_pct");
+	size_t i;
+
+	for (i = 0; i < gs->n; i++) {
+		cJSON_AddItemToArray(t, cJSON_CreateNumber(round(gs->t[i] *
+		    10) / 10));
+		cJSON_AddItemToArray(m, cJSON_CreateNumber(round(gs->mem[i] *
+		    1000) / 1000));
+		cJSON_AddItemToArray(u, isnan(gs->util[i]) ?
+		    cJSON_CreateNull() : cJSON_CreateNumber(round(gs->util[i] *
+		    10) / 10));
+	}
 }
 
 static void
@@ -684,10 +716,10 @@ results_build(const struct results_input *in)
 		cJSON_AddNullToObject(sys, "server_metrics");
 	if (in->sandbox != NULL)
 		cJSON_AddStringToObject(sys, "sandbox_layers", in->sandbox);
-	add_summary(sys, "latency_s", in->lat, in->nlat);
-	add_summary(sys, "ttft_s", in->ttft, in->nttft);
-	add_summary(sys, "decode_s", in->dec, in->ndec);
-	add_summary(sys, "tpot_s", in->tpot, in->ntpot);
+	add_summary(sys, "latency_s", in->lat, in->nlat, 1);
+	add_summary(sys, "ttft_s", in->ttft, in->nttft, 1);
+	add_summary(sys, "decode_s", in->dec, in->ndec, 0);
+	add_summary(sys, "tpot_s", in->tpot, in->ntpot, 0);
 	gpu = cJSON_AddObjectToObject(sys, "gpu");
 	if (in->gpu.available) {
 		const struct gpu_summary *g = &in->gpu;
@@ -707,6 +739,7 @@ results_build(const struct results_input *in)
 		cJSON_AddNumberToObject(gpu, "utilization_peak_pct",
 		    g->utilization_peak_pct);
 		cJSON_AddNumberToObject(gpu, "samples", (double)g->samples);
+		add_gpu_series(gpu, &g->series);
 	} else {
 		cJSON_AddNullToObject(gpu, "name");
 		cJSON_AddNullToObject(gpu, "memory_used_gb");

@@ -49,6 +49,36 @@ stats_summarise(const double *v, size_t n, struct stats_summary *s)
 	free(w);
 }
 
+size_t
+stats_percentiles(const double *v, size_t n, double out[101])
+{
+	double *w;
+	size_t i, m = 0;
+	int p;
+
+	for (p = 0; p <= 100; p++)
+		out[p] = NAN;
+	if (n == 0)
+		return (0);
+	w = xmalloc(n * sizeof(*w));
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			w[m++] = v[i];
+	if (m > 0) {
+		qsort(w, m, sizeof(*w), cmp_dbl);
+		for (p = 0; p <= 100; p++) {
+			double pos = (double)p / 100.0 * (double)(m - 1);
+			size_t lo = (size_t)floor(pos);
+			double f = pos - (double)lo;
+
+			out[p] = lo + 1 < m ? w[lo] + (w[lo + 1] - w[lo]) * f :
+			    w[lo];
+		}
+	}
+	free(w);
+	return (m);
+}
+
 double
 stats_pass_at_k(unsigned n, unsigned c, unsigned k)
 {

@@ -22,6 +22,13 @@ struct stats_summary {
 void	 stats_summarise(const double *v, size_t n, struct stats_summary *);
 
 /*
+ * The 0th to 100th percentiles of v (NaNs skipped) into out, by linear
+ * interpolation between the closest ranks (numpy's default); returns the
+ * number of values used (out all NaN when 0).
+ */
+size_t	 stats_percentiles(const double *v, size_t n, double out[101]);
+
+/*
  * The unbiased pass@k estimator of Chen et al. (2021) for one problem
  * with n candidates of which c passed: 1 - C(n-c, k) / C(n, k),
  * computed as a product so it never overflows; 1.0 when n - c < k.

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "charts.h"
 #include "report.h"
 #include "strbuf.h"
 #include "tap.h"
@@ -235,6 +236,18 @@ test_rules(void)
 	ok(a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0,
 	    "the order of the inputs does not matter");
 
+	/* Runs side by side: a column per model x preset, deltas against
+	 * the first column. */
+	ok(has(&a, "### Runs Side by Side\n"), "a side-by-side table");
+	ok(has(&a, "| Task | `Qwen/Qwen2.5-7B-Instruct` · Performance "
+	    "(baseline) | `Qwen/Qwen2.5-7B-Instruct` · Balanced | "
+	    "`meta-llama/Llama-3.1-8B-Instruct` · Balanced |"),
+	    "one column per model and preset, the first as baseline");
+	ok(has(&a, "| **GSM8K** | 70.0% | 78.0% (+8.0 pp) | 80.5% "
+	    "(+10.5 pp) |"), "changes in pp against the first column");
+	ok(has(&a, "| **ARC-Challenge** | not run | 52.0% | not run |"),
+	    "no change against a column that did not run the task");
+
 	/* Nulls read n/a. */
 	strbuf_reset(&a);
 	render(single, &a, &err);
@@ -243,6 +256,8 @@ test_rules(void)
 	ok(!has(&a, "nan") && !has(&a, "inf"), "no nan or inf printed");
 	ok(has(&a, "\"quantization\": null"), "config keeps nulls");
 	ok(!has(&a, "future_key"), "unknown keys are ignored");
+	ok(!has(&a, "Runs Side by Side"), "no side-by-side for one run");
+	ok(!has(&a, "## Charts"), "report_render() links no charts");
 
 	/* Table cells escape pipes and line breaks. */
 	strbuf_reset(&a);
@@ -309,6 +324,19 @@ test_malformed(void)
 	malformed("\"per_sample\": 0.000535", "\"per_sample\": \"$1\"", want,
 	    "string cost");
 
+	snprintf(want, sizeof(want), "%s: key 'system.latency_s."
+	    "percentiles[1]' is a string, expected a number", label);
+	malformed("\"max\": 11.0 }", "\"max\": 11.0, \"percentiles\": "
+	    "[0.5, \"1\"] }", want, "a percentile that is a string");
+	snprintf(want, sizeof(want), "%s: key 'system.gpu.series' is an "
+	    "array, expected an object or null", label);
+	malformed("\"memory_pct\": 17.8", "\"memory_pct\": 17.8, "
+	    "\"series\": []", want, "a GPU series that is an array");
+	snprintf(want, sizeof(want), "%s: key 'system.gpu.series.t_s[0]' "
+	    "is null, expected a number", label);
+	malformed("\"memory_pct\": 17.8", "\"memory_pct\": 17.8, "
+	    "\"series\": {\"t_s\": [null]}", want, "a null time");
+
 	is_int(render_text("[1, 2]", &out, &err), -1, "an array document");
 	is_str(err.buf, "run 1: results document is not a JSON object",
 	    "names the run when it has no run_id");
@@ -327,6 +355,25 @@ test_malformed(void)
 	strbuf_release(&err);
 }
 
+/*
+ * Whether a written report is the rendered one plus a "## Charts"
+ * section before the Changelog (what report_write_runs() adds).
+ */
+static int
+same_but_charts(const char *file, const char *rendered)
+{
+	const char *c = strstr(file, "## Charts\n");
+	const char *e = c != NULL ? strstr(c, "---\n\n## Changelog") : NULL;
+	size_t head;
+
+	if (c == NULL || e == NULL)
+		return (0);
+	head = (size_t)(c - file);
+	e += 5;		/* keep "## Changelog" */
+	return (strncmp(file, rendered, head) == 0 &&
+	    strcmp(e, rendered + head) == 0);
+}
+
 static void
 test_write(void)
 {
@@ -336,6 +383,7 @@ test_write(void)
 	const char *args[2];
 	char *fx = fixture_path("single.json"), *bad, *got;
 	FILE *fp;
+	size_t i;
 
 	/* A run directory holding results.json, as the run loop writes. */
 	strbuf_addf(&dir, "%s/t-report-run", builddir);
@@ -356,16 +404,40 @@ test_write(void)
 	is_int(report_write_runs(args, 1, path.buf, &err), 0,
 	    "writes the report of a run directory (%s)", err.buf);
 	got = tap_slurp(path.buf, NULL);
-	ok(got != NULL && strcmp(got, out.buf) == 0,
-	    "the file holds the rendered report");
+	ok(got != NULL && same_but_charts(got, out.buf),
+	    "the file holds the rendered report and a Charts section");
+	ok(got != NULL && strstr(got, "![Scores per task]"
+	    "(charts/report-scores.svg)\n") != NULL,
+	    "which links the scores chart");
 	free(got);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/charts/report-scores.svg", dir.buf);
+	got = tap_slurp(path.buf, NULL);
+	ok(got != NULL && strncmp(got, "<svg ", 5) == 0,
+	    "the chart is written beside the report");
+	free(got);
+	/* A chart the next report has not (no GPU now) is removed. */
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/charts/report-gpu-util.svg", dir.buf);
+	if ((fp = fopen(path.buf, "w")) != NULL) {
+		fputs("<svg/>", fp);
+		fclose(fp);
+	}
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/report.md", dir.buf);
 	/* A results.json path works too, and replaces the file. */
 	args[0] = fx;
 	is_int(report_write_runs(args, 1, path.buf, &err), 0,
 	    "writes the report of a results.json path");
 	got = tap_slurp(path.buf, NULL);
-	ok(got != NULL && strcmp(got, out.buf) == 0, "rewritten in place");
+	ok(got != NULL && same_but_charts(got, out.buf),
+	    "rewritten in place");
 	free(got);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/charts/report-gpu-util.svg", dir.buf);
+	ok(access(path.buf, F_OK) != 0, "a stale chart is removed");
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/report.md", dir.buf);
 
 	/* Errors name the file. */
 	bad = fixture_path("bad-type.json");
@@ -377,7 +449,7 @@ test_write(void)
 	    ": key 'tasks[0]' is a string") != NULL,
 	    "the error names the path and the key (%s)", err.buf);
 	got = tap_slurp(path.buf, NULL);
-	ok(got != NULL && strcmp(got, out.buf) == 0,
+	ok(got != NULL && same_but_charts(got, out.buf),
 	    "the old report is left untouched");
 	free(got);
 	strbuf_reset(&err);
@@ -405,6 +477,15 @@ test_write(void)
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/results.json", dir.buf);
 	unlink(path.buf);
+	for (i = 0; charts_names[i] != NULL; i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/charts/report-%s.svg", dir.buf,
+		    charts_names[i]);
+		unlink(path.buf);
+	}
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/charts", dir.buf);
+	rmdir(path.buf);
 	rmdir(dir.buf);
 
 	free(bad);
