@@ -1482,7 +1482,10 @@ open_tasks(struct run *R, struct strbuf *err)
 		if (rc != QEVAL_OK) {
 			strbuf_addf(err, "%s: %s", tr->task->name,
 			    host_ctx_msg(&tr->ctx));
-			return (-1);
+			/* a task file that does not hold together is a
+			 * usage error (exit 2), as a bad preset is */
+			return (rc == QEVAL_EINVAL && strcmp(tr->plugin->name,
+			    "taskfile") == 0 ? -2 : -1);
 		}
 		tr->opened = 1;
 		plugin_enter(tr->plugin, "count");
@@ -2116,7 +2119,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 	struct run R;
 	struct sigaction sa, old_int, old_term;
 	size_t i;
-	int rc = 1;
+	int rc = 1, orc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&R, 0, sizeof(R));
@@ -2130,8 +2133,10 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 	R.progress = c->progress < 0 ? isatty(2) : c->progress;
 	run_interrupted = 0;
 
-	if (open_tasks(&R, err) != 0)
+	if ((orc = open_tasks(&R, err)) != 0) {
+		out->usage = orc == -2;
 		goto out;
+	}
 	/* The executor is forked before any connection is opened and
 	 * before anything was asked of the model. */
 	if (needs(&R, QEVAL_TF_EXEC)) {
