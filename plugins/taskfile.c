@@ -415,12 +415,15 @@ load_file(const char *path)
 	    name);
 	f->task_type = qp_strdup(jstr(doc, "task_type") ?
 	    jstr(doc, "task_type") : "Task file");
-	qp_buf_addf(&rb, "task file %s", path);
-	f->recipe = rb.buf;
 	if (check_layout(doc, f, &err) != 0 || !qp_buf_ok(&err)) {
 		f->err = err.buf != NULL ? err.buf : qp_strdup("out of memory");
 		err.buf = NULL;
 	}
+	/* `qeval list tasks` shows where a task came from, and why it
+	 * cannot run (a run that selects it stops with the same words) */
+	qp_buf_addf(&rb, "task file %s%s%s", path, f->err ? ": BROKEN: " :
+	    "", f->err ? f->err : "");
+	f->recipe = rb.buf;
 	qp_buf_free(&err);
 	cJSON_Delete(doc);
 	if (f->name == NULL || f->dataset == NULL || f->task_type == NULL ||

@@ -1,0 +1,375 @@
+"""End to end on task files (docs/TASK_FILES.md) with the real qeval
+binary: where tasks come from, one run per kind against the fake server
+(generate, code, json, multiple_choice in both modes), selftest over
+every shipped task file, and every bad-file error (exit 2, the file and
+the place named, nothing sent to the server)."""
+
+import glob
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from core import (SRC, FakeServer, cleanup, done, metric, ok, results, run,
+                  samples, tmpdir)
+
+tmp = tmpdir()
+out = os.path.join(tmp, "out")
+servers = []
+# no user task files of the machine running the tests
+ENV = {"XDG_CONFIG_HOME": os.path.join(tmp, "xdg")}
+
+
+def write(name, doc):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        if isinstance(doc, str):
+            f.write(doc)
+        else:
+            json.dump(doc, f, indent=2)
+    return path
+
+
+def preset():
+    p = {"name": "fast", "client": {"concurrency": 4, "timeout_s": 20,
+                                    "retries": 1, "backoff_base_s": 0.05,
+                                    "backoff_max_s": 0.2}}
+    return write("fast.json", p)
+
+
+def qeval(args):
+    return run(args + ["-q", "--preset-file", preset()], env=ENV)
+
+
+def by_id(run_dir, task):
+    return {s["id"]: s for s in samples(run_dir, task)}
+
+
+GEN = {
+    "name": "tf_gen",
+    "kind": "generate",
+    "data": {"items": [
+        {"q": "one", "a": "#### 12"},
+        {"q": "two", "a": "#### 1,000"},
+        {"q": "three", "a": "#### 7"},
+        {"q": "four", "a": "#### 5"},
+    ]},
+    "fields": {"id": "q", "gold": "a"},
+    "gold_filter": [{"op": "regex", "pattern": "#### (.*)"}],
+    "prompt": {"system": "Be brief.", "user": "Question {{q}}?"},
+    "generation": {"max_tokens": 33, "temperature": 0, "stop": ["Q:"]},
+    "filters": [
+        {"name": "strict", "steps": [
+            {"op": "regex", "pattern": "#### (\\-?[0-9\\.\\,]+)"}]},
+        {"name": "flex", "steps": [
+            {"op": "regex", "pattern": "(-?[$0-9.,]{2,})|(-?[0-9]+)",
+             "select": "last"}]},
+    ],
+    "metrics": [
+        {"type": "exact_match", "filter": "strict", "primary": True},
+        {"type": "exact_match", "filter": "flex",
+         "regexes_to_ignore": [",", "\\$"]},
+        {"type": "numeric", "filter": "flex", "tolerance": 0.01},
+    ],
+}
+
+
+def test_generate():
+    path = write("gen.json", GEN)
+    script = {"default": {"text": "no idea"}, "rules": [
+        {"contains": "Question one", "text": "so #### 12"},
+        {"contains": "Question two", "text": "it is $1,000 in total"},
+        {"contains": "Question three", "text": "#### 7.0"},
+    ]}
+    srv = FakeServer(tmp, script)
+    servers.append(srv)
+    rc, so, se = qeval(["--task-file", path, "--model", "fake-model",
+                        "--endpoint", srv.url, "--tasks", "tf_gen",
+                        "--out", out, "--run-id", "gen"])
+    ok(rc == 0, "generate: a run against the fake server exits 0", se)
+    if rc != 0:
+        return
+    s = by_id(os.path.join(out, "gen"), "tf_gen")
+    v = {k: s[k]["verdict"] for k in s}
+    ok(v["one"] == {"exact_match,strict": 1, "exact_match,flex": 1,
+                    "numeric,flex": 1, "invalid": 0},
+       "generate: '#### 12' passes every metric", v["one"])
+    # lm-eval: the strict regex finds nothing -> [invalid]; the flexible
+    # one's tuple gives "$1,000", equal once ',' and '$' are ignored
+    ok(v["two"] == {"exact_match,strict": 0, "exact_match,flex": 1,
+                    "numeric,flex": 1, "invalid": 1},
+       "generate: regexes_to_ignore and the fallback", v["two"])
+    ok(v["three"]["exact_match,strict"] == 0 and
+       v["three"]["numeric,flex"] == 1,
+       "generate: 7.0 is not exactly 7 but numerically so", v["three"])
+    ok(v["four"]["exact_match,strict"] == 0 and v["four"]["invalid"] == 1,
+       "generate: no number is invalid", v["four"])
+    ok(s["two"]["detail"].get("strict") == "[invalid]" and
+       s["two"]["detail"].get("flex") == "$1,000",
+       "generate: the detail holds each pipeline's extraction",
+       s["two"]["detail"])
+    reqs = srv.requests()
+    body = reqs[0]["body"] if reqs else {}
+    ok(len(reqs) == 4 and body.get("max_tokens") == 33 and
+       body.get("stop") == ["Q:"] and
+       body.get("messages", [{}])[0].get("content") == "Be brief.",
+       "generate: the request carries system prompt, stop, max_tokens",
+       body)
+    m = metric(results(os.path.join(out, "gen")), "tf_gen",
+               "exact_match,strict")
+    ok(m is not None and abs(m - 0.25) < 1e-9,
+       "generate: the primary metric is the mean (1 of 4)", m)
+
+
+def test_code():
+    f18 = os.path.join(SRC, "tasks", "functions18.json")
+    script = {"default": {"text": "I cannot help."}, "rules": [
+        # the seeds' failures
+        {"contains": "`count_words`", "text":
+         "```python\ndef count_words(text):\n    n = len(text.split())\n```"},
+        {"contains": "`find_index`", "text":
+         "```python\ndef find_index(items, target):\n"
+         "    for i in range(1, len(items)):\n"
+         "        if items[i] == target:\n            return i\n"
+         "    return -1\n```"},
+        # a name mismatch, resolved
+        {"contains": "`letter_grade`", "text":
+         "```python\ndef grade(score):\n    if score >= 90: return 'A'\n"
+         "    if score >= 80: return 'B'\n    if score >= 70: return 'C'\n"
+         "    if score >= 60: return 'D'\n    return 'F'\n```"},
+        {"contains": "`filter_even`", "text":
+         "```python\ndef filter_even(numbers):\n"
+         "    return [n for n in numbers if n % 2 == 0]\n```"},
+    ]}
+    srv = FakeServer(tmp, script)
+    servers.append(srv)
+    rc, so, se = qeval(["--model", "fake-model", "--endpoint", srv.url,
+                        "--tasks", "functions18", "--out", out,
+                        "--run-id", "code"])
+    ok(rc == 0, "code: functions18 against the fake server exits 0", se)
+    if rc != 0:
+        return
+    d = os.path.join(out, "code")
+    s = by_id(d, "functions18")
+    ok(s["filter_even"]["verdict"]["pass@1"] == 1 and
+       s["filter_even"]["verdict"]["visible"] == 1,
+       "code: a right answer passes hidden and visible tests")
+    ok(s["letter_grade"]["verdict"]["pass@1"] == 1 and
+       s["letter_grade"]["detail"].get("renamed_from") == "grade",
+       "code: a function name mismatch is auto-resolved",
+       s["letter_grade"]["detail"])
+    ok(s["count_words"]["verdict"]["pass@1"] == 0 and
+       s["count_words"]["verdict"]["visible"] == 0 and
+       s["find_index"]["verdict"]["pass@1"] == 0,
+       "code: returning None and an off-by-one fail")
+    # the off-by-one passes the visible examples: only hidden tests see it
+    ok(s["find_index"]["verdict"]["visible"] == 1,
+       "code: the visible examples are run and reported apart",
+       s["find_index"]["verdict"])
+    ok(s["count_words"]["category"] == "string_manipulation" and
+       s["count_words"]["detail"].get("complexity") == "easy",
+       "code: category and complexity come from the file",
+       s["count_words"]["detail"])
+    r = results(d)
+    m = metric(r, "functions18", "pass@1")
+    ok(m is not None and abs(m - 2 / 18) < 1e-9, "code: pass@1 is 2/18", m)
+    rep = open(os.path.join(d, "report.md")).read()
+    ok("Category Breakdown" in rep and "string_manipulation" in rep,
+       "code: the report has the category breakdown")
+
+
+SCHEMA = {"type": "object", "properties": {
+    "name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
+    "required": ["name", "age"], "additionalProperties": False}
+
+
+def test_json():
+    doc = {"name": "tf_json", "kind": "json",
+           "data": {"items": [{"id": "a", "p": "alpha",
+                               "gold": {"name": "A", "age": 1}},
+                              {"id": "b", "p": "beta",
+                               "gold": {"name": "B", "age": 2}},
+                              {"id": "c", "p": "gamma",
+                               "gold": {"name": "C", "age": 3}}]},
+           "fields": {"id": "id", "gold": "gold"},
+           "prompt": {"user": "Person {{p}} as JSON."},
+           "json": {"schema": SCHEMA, "constrained": True}}
+    path = write("json.json", doc)
+    script = {"default": {"text": "sure: {not json"}, "rules": [
+        {"contains": "alpha", "text":
+         "```json\n{\"name\": \"A\", \"age\": 5}\n```"},
+        {"contains": "beta", "text": "{\"name\": \"B\", \"age\": -1}"},
+    ]}
+    srv = FakeServer(tmp, script)
+    servers.append(srv)
+    rc, so, se = qeval(["--task-file", path, "--model", "fake-model",
+                        "--endpoint", srv.url, "--tasks", "tf_json",
+                        "--out", out, "--run-id", "json"])
+    ok(rc == 0, "json: a run against the fake server exits 0", se)
+    if rc != 0:
+        return
+    s = by_id(os.path.join(out, "json"), "tf_json")
+    ok(s["a"]["verdict"] == {"json_schema_valid": 1, "json_valid": 1},
+       "json: fenced valid JSON that fits the schema", s["a"]["verdict"])
+    ok(s["b"]["verdict"] == {"json_schema_valid": 0, "json_valid": 1} and
+       "minimum" in s["b"]["reason"],
+       "json: valid JSON below the minimum fails the schema",
+       s["b"]["reason"])
+    ok(s["c"]["verdict"] == {"json_schema_valid": 0, "json_valid": 0},
+       "json: text that is not JSON is invalid", s["c"]["verdict"])
+    reqs = srv.requests()
+    rf = reqs[0]["body"].get("response_format") if reqs else None
+    ok(rf is not None and rf.get("type") == "json_schema" and
+       rf["json_schema"]["schema"] == SCHEMA,
+       "json: constrained decoding sends the schema as response_format",
+       rf)
+    rc, so, se = qeval(["--model", "reference", "--tasks",
+                        "structured_output", "--out", out, "--run-id",
+                        "so"])
+    r = results(os.path.join(out, "so")) if rc == 0 else None
+    ok(r is not None and metric(r, "structured_output", "json_valid") == 1,
+       "json: the shipped suite reports JSON validity (reference: 100%)",
+       se)
+
+
+MC = {"name": "tf_mc", "kind": "multiple_choice",
+      "data": {"items": [
+          {"id": "m1", "q": "Sky?", "choices": ["blue", "green"],
+           "label": 0},
+          {"id": "m2", "q": "Grass?", "choices": ["red", "green"],
+           "label": "B"}]},
+      "fields": {"id": "id"},
+      "prompt": {"completion": "Question: {{q}}\nAnswer:"}}
+
+
+def test_mc():
+    path = write("mc.json", MC)
+    script = {"rules": [
+        {"loglik": {" blue": -1.0, " green": -3.0}, "contains": "Sky?"},
+        {"loglik": {" red": -1.0, " green": -2.0}, "contains": "Grass?"},
+    ]}
+    srv = FakeServer(tmp, script)
+    servers.append(srv)
+    rc, so, se = qeval(["--task-file", path, "--model", "fake-model",
+                        "--endpoint", srv.url, "--tasks", "tf_mc",
+                        "--api", "completions", "--out", out,
+                        "--run-id", "mc"])
+    ok(rc == 0, "multiple_choice: a log-likelihood run exits 0", se)
+    if rc == 0:
+        s = by_id(os.path.join(out, "mc"), "tf_mc")
+        ok(s["m1"]["verdict"]["acc"] == 1 and s["m2"]["verdict"]["acc"] == 0,
+           "multiple_choice: acc picks the most likely choice",
+           [s[k]["verdict"] for k in s])
+    let = dict(MC, name="tf_mc_gen", multiple_choice={"mode": "letter"},
+               prompt={"user": "{{q}}"})
+    path = write("mcgen.json", let)
+    script = {"rules": [{"contains": "Sky?", "text": "The best answer is A"},
+                        {"contains": "Grass?", "text": "A"}]}
+    srv = FakeServer(tmp, script)
+    servers.append(srv)
+    rc, so, se = qeval(["--task-file", path, "--model", "fake-model",
+                        "--endpoint", srv.url, "--tasks", "tf_mc_gen",
+                        "--out", out, "--run-id", "mcgen"])
+    ok(rc == 0, "multiple_choice: the lettered variant exits 0", se)
+    if rc == 0:
+        s = by_id(os.path.join(out, "mcgen"), "tf_mc_gen")
+        ok(s["m1"]["verdict"]["exact_match"] == 1 and
+           s["m2"]["verdict"]["exact_match"] == 0,
+           "multiple_choice: the letter is extracted and scored",
+           [s[k]["verdict"] for k in s])
+
+
+def test_selftest():
+    files = sorted(glob.glob(os.path.join(SRC, "tasks", "*.json")))
+    ok(len(files) >= 3, "the shipped task files are found", files)
+    rc, so, se = run(["list", "tasks"], env=ENV)
+    for f in files:
+        name = json.load(open(f))["name"]
+        line = [x for x in so.splitlines() if x.split()[:1] == [name]]
+        ok(line and os.path.realpath(f) in line[0],
+           "list tasks shows %s with its file" % name, so)
+        rc, so2, se2 = run(["selftest", "--tasks", name], env=ENV)
+        ok(rc == 0 and " ok" in so2,
+           "selftest passes on %s (gold 100%%, corrupt low)" % name,
+           so2 + se2)
+
+
+def bad(label, doc, want, extra=(), data=None):
+    """A bad task file: exit 2, `want` (all of them) in stderr, and the
+    server untouched."""
+    path = write(label + ".json", doc)
+    if data is not None:
+        write(label + ".jsonl", data)
+    srv = FakeServer(tmp)
+    servers.append(srv)
+    rc, so, se = qeval(["--task-file", path] + list(extra) +
+                       ["--model", "fake-model", "--endpoint", srv.url,
+                        "--tasks", "capitals_file", "--out", out])
+    missing = [w for w in want if w not in se]
+    ok(rc == 2 and not missing and not srv.requests(),
+       "bad file (%s): exit 2 naming %s" % (label, ", ".join(want)),
+       "rc=%d missing=%r\n%s" % (rc, missing, se))
+    return path
+
+
+def test_bad_files():
+    # the task selected is a shipped one: a bad file stops everything
+    base = dict(GEN, name="tf_bad")
+    bad("syntax", '{\n  "name": "x",\n  "kind": "generate",,\n}\n',
+        ["syntax.json:3:", "JSON syntax error"])
+    d = dict(base, prompt={"user": "Question {{questio}}?"})
+    # open() errors need the task selected
+    path = write("tmpl.json", d)
+    srv = FakeServer(tmp)
+    servers.append(srv)
+    for label, doc, want in [
+        ("unknown", dict(base, generation={"max_token": 5}),
+         ["unknown.json", "$.generation.max_token",
+          "did you mean \"max_tokens\""]),
+        ("tmpl", d, ["tmpl.json", "{{questio}}", "items[0]"]),
+        ("regex", dict(base, filters=[{"name": "s", "steps": [
+            {"op": "regex", "pattern": "(unclosed"}]}], metrics=[
+            {"type": "exact_match"}]),
+         ["regex.json", "$.filters[0].steps[0].pattern", "offset",
+          "missing closing parenthesis"]),
+        ("nodata", dict(base, data={"path": "absent.jsonl"}),
+         ["nodata.json", "absent.jsonl"]),
+        ("nogold", dict(base, data={"path": "nogold.jsonl"}),
+         ["nogold.json", "nogold.jsonl:2", "no gold field"]),
+    ]:
+        path = write(label + ".json", doc)
+        if label == "nogold":
+            write("nogold.jsonl", '{"q": "x", "a": "#### 1"}\n'
+                  '{"q": "y"}\n')
+        rc, so, se = qeval(["--task-file", path, "--model", "fake-model",
+                            "--endpoint", srv.url, "--tasks", "tf_bad",
+                            "--out", out])
+        missing = [w for w in want if w not in se]
+        ok(rc == 2 and not missing and not srv.requests(),
+           "bad file (%s): exit 2 naming %s" % (label, ", ".join(want)),
+           "rc=%d missing=%r\n%s" % (rc, missing, se))
+    # a broken file does not stop a run that does not select it, and
+    # `qeval list tasks` says why it is broken
+    path = write("unknown.json", dict(base, generation={"max_token": 5}))
+    rc, so, se = run(["--task-file", path, "list", "tasks"], env=ENV)
+    ok(rc == 0 and "BROKEN" in so and "max_token" in so,
+       "list tasks shows a broken task file and why", so + se)
+    bad("builtin", dict(base, name="gsm8k"),
+        ["builtin.json", "\"gsm8k\" is already provided"])
+    p1 = write("dup1.json", dict(base, name="tf_dup"))
+    bad("dup2", dict(base, name="tf_dup"), ["dup2.json", "dup1.json"],
+        extra=["--task-file", p1])
+
+
+try:
+    test_generate()
+    test_code()
+    test_json()
+    test_mc()
+    test_selftest()
+    test_bad_files()
+finally:
+    for s in servers:
+        s.stop()
+    cleanup(tmp)
+done()
