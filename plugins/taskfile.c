@@ -75,7 +75,7 @@ static const char *const k_top[] = { "name", "dataset", "task_type",
 static const char *const k_data[] = { "file", "path", "items", NULL };
 static const char *const k_fields[] = { "id", "gold", "category",
 	"entry_point", "tests", "visible_tests", "solution", "schema",
-	"choices", "label", NULL };
+	"choices", "label", "choice_text", "choice_label", NULL };
 static const char *const k_prompt[] = { "system", "user", "completion",
 	NULL };
 static const char *const k_fewshot[] = { "n", "file", "path", "items",
@@ -508,7 +508,8 @@ struct tf {
 	/* the file's parts */
 	const char		*f_id, *f_gold, *f_entry, *f_tests,
 				*f_visible, *f_solution, *f_schema,
-				*f_choices, *f_label;
+				*f_choices, *f_label, *f_ctext,
+				*f_clabel;
 	const cJSON		*f_category;	/* string or list */
 	const char		*system, *user, *completion;
 	const char		*target, *target_delim, *shot_delim;
@@ -986,7 +987,24 @@ prepare_item(struct tf *s, struct qeval_ctx *ctx, size_t i)
 		if (v == NULL)
 			return (ferr(s, ctx, "%s: the item has no label field "
 			    "\"%s\" ($.fields.label)", it->where, s->f_label));
-		if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+		if (s->f_clabel != NULL && cJSON_IsString(v)) {
+			/* the label is one of the choices' own labels */
+			k = 0;
+			cJSON_ArrayForEach(e, ch) {
+				const cJSON *l = tf_path(e, s->f_clabel);
+
+				if (cJSON_IsString(l) && strcmp(l->valuestring,
+				    v->valuestring) == 0)
+					break;
+				k++;
+			}
+			if (k == n)
+				return (ferr(s, ctx, "%s: the label \"%s\" is "
+				    "not among the choices' labels (\"%s\")",
+				    it->where, v->valuestring, s->f_clabel));
+			it->label = k;
+			k = 0;
+		} else if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
 		    v->valuedouble < (double)n)
 			it->label = (size_t)v->valuedouble;
 		else if (cJSON_IsString(v) && strlen(v->valuestring) == 1 &&
@@ -1005,8 +1023,15 @@ prepare_item(struct tf *s, struct qeval_ctx *ctx, size_t i)
 		if (it->choices == NULL)
 			return (s->h->fail(ctx, QEVAL_ENOMEM, "out of memory"));
 		cJSON_ArrayForEach(e, ch) {
+			const cJSON *t = s->f_ctext != NULL ?
+			    tf_path(e, s->f_ctext) : e;
+
+			if (t == NULL)
+				return (ferr(s, ctx, "%s: a choice has no "
+				    "\"%s\" ($.fields.choice_text)",
+				    it->where, s->f_ctext));
 			qp_buf_reset(&s->tmp);
-			tf_value_text(&s->tmp, e);
+			tf_value_text(&s->tmp, t);
 			qp_buf_add(&s->tmp, "", 0);
 			if ((it->choices[k++] = qp_strdup(qp_buf_str(&s->tmp) ?
 			    qp_buf_str(&s->tmp) : "")) == NULL)
@@ -1146,6 +1171,8 @@ tf_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	s->f_schema = field_name(fields, "schema", "schema");
 	s->f_choices = field_name(fields, "choices", "choices");
 	s->f_label = field_name(fields, "label", "label");
+	s->f_ctext = field_name(fields, "choice_text", NULL);
+	s->f_clabel = field_name(fields, "choice_label", NULL);
 	s->f_category = cJSON_GetObjectItemCaseSensitive(fields, "category");
 	prompt = cJSON_GetObjectItemCaseSensitive(s->doc, "prompt");
 	s->system = jstr(prompt, "system");
@@ -1286,8 +1313,10 @@ tf_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 		struct qp_mt mt;
 		const cJSON *sd = cJSON_GetObjectItemCaseSensitive(fs, "seed");
 
+		/* the run's --seed (the preset's, 1234) unless the file
+		 * fixes one */
 		qp_mt_seed(&mt, cJSON_IsNumber(sd) ? (uint32_t)sd->valuedouble :
-		    1234u);
+		    (uint32_t)opts->seed);
 		for (i = 0; i < s->n; i++) {
 			struct item *it = &s->items[i];
 
@@ -1353,15 +1382,30 @@ render(const char *tmpl, const cJSON *rec, struct qp_buf *out)
 static void
 mc_shot_target(struct tf *s, const cJSON *rec, struct qp_buf *out)
 {
-	const cJSON *ch = tf_path(rec, s->f_choices);
+	const cJSON *ch = tf_path(rec, s->f_choices), *e, *c = NULL;
 	const cJSON *lb = tf_path(rec, s->f_label);
 	int k = cJSON_IsNumber(lb) ? lb->valueint : cJSON_IsString(lb) &&
 	    isupper((unsigned char)lb->valuestring[0]) ?
-	    lb->valuestring[0] - 'A' : 0;
+	    lb->valuestring[0] - 'A' : cJSON_IsString(lb) &&
+	    isdigit((unsigned char)lb->valuestring[0]) ?
+	    lb->valuestring[0] - '1' : 0;
 
+	if (s->f_clabel != NULL && cJSON_IsString(lb))
+		cJSON_ArrayForEach(e, ch) {
+			const cJSON *l = tf_path(e, s->f_clabel);
+
+			if (cJSON_IsString(l) && strcmp(l->valuestring,
+			    lb->valuestring) == 0)
+				c = e;
+		}
+	if (c == NULL)
+		c = cJSON_GetArrayItem(ch, k);
+	if (c != NULL && s->f_ctext != NULL)
+		c = tf_path(c, s->f_ctext);
 	qp_buf_reset(out);
 	qp_buf_add(out, "", 0);
-	tf_value_text(out, cJSON_GetArrayItem(ch, k));
+	if (c != NULL)
+		tf_value_text(out, c);
 }
 
 /* The text prompt (completions, and MC contexts) into s->text. */
