@@ -345,7 +345,9 @@ check_layout(const cJSON *doc, struct tf_file *f, struct qp_buf *err)
 		}
 		if (f->kind == K_CODE) {
 			f->metrics[0].flags |= QEVAL_MF_PASSK;
-			f->metrics[1].flags = QEVAL_MF_RATE;
+			/* best-of-N picks the first candidate that
+			 * passes the visible examples */
+			f->metrics[1].flags = QEVAL_MF_RATE | QEVAL_MF_SELECT;
 		}
 	}
 	return (0);

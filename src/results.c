@@ -133,6 +133,58 @@ sample_scored(const struct results_task *t, size_t s)
 	return (0);
 }
 
+/*
+ * best_of_n: per sample, the PASSK metric p of the first scored
+ * candidate whose QEVAL_MF_SELECT metric is 1 (the first scored
+ * candidate when none is), averaged over samples (docs/RESULTS.md).
+ */
+static void
+best_of_n(const struct results_task *t, size_t p, cJSON *pk)
+{
+	size_t m, s, n = 0, found = 0;
+	double sum = 0;
+	cJSON *x;
+
+	for (m = 0; m < t->nmetrics; m++)
+		if (t->task->metrics[m].flags & QEVAL_MF_SELECT)
+			break;
+	if (m == t->nmetrics)
+		return;
+	for (s = 0; s < t->count; s++) {
+		size_t u, pick = (size_t)-1;
+		unsigned c;
+
+		if (!sample_scored(t, s))
+			continue;
+		for (c = 0; c < t->ncand; c++) {
+			u = s * t->ncand + c;
+			if (t->ustate[u] != 1)
+				continue;
+			if (pick == (size_t)-1)
+				pick = u;
+			if (t->values[u * t->nmetrics + m] >= 0.5) {
+				pick = u;
+				found++;
+				break;
+			}
+		}
+		if (pick == (size_t)-1)
+			continue;
+		sum += t->values[pick * t->nmetrics + p] >= 0.5 ? 1.0 : 0.0;
+		n++;
+	}
+	if (n == 0)
+		return;
+	x = cJSON_CreateObject();
+	cJSON_AddStringToObject(x, "metric", "best_of_n");
+	cJSON_AddStringToObject(x, "of", t->task->metrics[p].name);
+	cJSON_AddStringToObject(x, "selected_by", t->task->metrics[m].name);
+	cJSON_AddNumberToObject(x, "k", t->ncand);
+	cJSON_AddNumberToObject(x, "value", sum / (double)n);
+	cJSON_AddNumberToObject(x, "selector_hits", (double)found);
+	cJSON_AddItemToArray(pk, x);
+}
+
 static void
 build_task(cJSON *arr, const struct results_task *t)
 {
@@ -190,8 +242,8 @@ build_task(cJSON *arr, const struct results_task *t)
 	/* pass@k for 0/1 metrics, where every scored sample has n >= k. */
 	if (t->ncand > 1) {
 		cJSON *pk = cJSON_AddArrayToObject(o, "passk");
-		static const unsigned ks[] = { 1, 10, 100 };
-		size_t ident = 0, multi = 0;
+		unsigned ks[4] = { 1, 10, 100, t->ncand };
+		size_t ident = 0, multi = 0, nks = 3;
 
 		for (m = 0; m < t->nmetrics; m++) {
 			const struct qeval_metric_desc *d =
@@ -200,7 +252,10 @@ build_task(cJSON *arr, const struct results_task *t)
 
 			if (!(d->flags & QEVAL_MF_PASSK))
 				continue;
-			for (ki = 0; ki < 3; ki++) {
+			/* pass@N (the oracle over all candidates) too */
+			nks = t->ncand != 1 && t->ncand != 10 &&
+			    t->ncand != 100 ? 4 : 3;
+			for (ki = 0; ki < nks; ki++) {
 				double sum = 0;
 				size_t n = 0;
 				int ok = 1;
@@ -208,7 +263,7 @@ build_task(cJSON *arr, const struct results_task *t)
 				char name[64];
 
 				if (ks[ki] > t->ncand)
-					break;
+					continue;
 				for (s = 0; s < t->count && ok; s++) {
 					unsigned c, nn = 0, cc = 0;
 
@@ -241,6 +296,7 @@ build_task(cJSON *arr, const struct results_task *t)
 				    sum / (double)n);
 				cJSON_AddItemToArray(pk, x);
 			}
+			best_of_n(t, m, pk);
 		}
 		for (s = 0; s < t->count; s++) {
 			unsigned c;

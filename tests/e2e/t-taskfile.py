@@ -10,8 +10,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from core import (SRC, FakeServer, cleanup, done, metric, ok, results, run,
-                  samples, tmpdir)
+from core import (DATA, SRC, FakeServer, cleanup, done, metric, ok, results,
+                  run, samples, skip, tmpdir)
 
 tmp = tmpdir()
 out = os.path.join(tmp, "out")
@@ -288,7 +288,12 @@ def test_selftest():
         line = [x for x in so.splitlines() if x.split()[:1] == [name]]
         ok(line and os.path.realpath(f) in line[0],
            "list tasks shows %s with its file" % name, so)
-        rc, so2, se2 = run(["selftest", "--tasks", name], env=ENV)
+        if "file" in json.load(open(f))["data"] and not DATA:
+            skip("selftest on %s needs QEVAL_DATA_DIR" % name)
+            continue
+        env = dict(ENV, QEVAL_DATA_DIR=DATA) if DATA else ENV
+        rc, so2, se2 = run(["selftest", "--tasks", name, "--limit",
+                            "300"], env=env)
         ok(rc == 0 and " ok" in so2,
            "selftest passes on %s (gold 100%%, corrupt low)" % name,
            so2 + se2)
@@ -361,9 +366,61 @@ def test_bad_files():
         extra=["--task-file", p1])
 
 
+def test_best_of_n():
+    """--samples 3 on code: pass@1, pass@3, best_of_n (the first
+    candidate that passes the visible examples), identical share."""
+    right_lg = ("```python\ndef letter_grade(s):\n    if s >= 90: return 'A'"
+                "\n    if s >= 80: return 'B'\n    if s >= 70: return 'C'\n"
+                "    if s >= 60: return 'D'\n    return 'F'\n```")
+    wrong = "```python\ndef %s(*a):\n    return 42\n```"
+    script = {"default": {"text": "no"}, "rules": [
+        {"contains": "`letter_grade`", "times": 1,
+         "text": wrong % "letter_grade"},
+        {"contains": "`letter_grade`", "times": 1, "text": right_lg},
+        {"contains": "`letter_grade`", "text": wrong % "letter_grade"},
+        {"contains": "`filter_even`", "text": wrong % "filter_even"},
+        # passes the visible examples, fails a hidden test ([0, 1])
+        {"contains": "`first_or_none`", "times": 1, "text":
+         "```python\ndef first_or_none(items):\n"
+         "    if not items or not items[0]:\n        return None\n"
+         "    return items[0]\n```"},
+        {"contains": "`first_or_none`", "text":
+         "```python\ndef first_or_none(items):\n"
+         "    return items[0] if items else None\n```"},
+    ]}
+    srv = FakeServer(tmp, script)
+    servers.append(srv)
+    rc, so, se = qeval(["--model", "fake-model", "--endpoint", srv.url,
+                        "--tasks", "functions18", "--limit", "3",
+                        "--samples", "3", "--concurrency", "1",
+                        "--out", out, "--run-id", "bon"])
+    ok(rc == 0, "best-of-N: --samples 3 runs", se)
+    if rc != 0:
+        return
+    r = results(os.path.join(out, "bon"))
+    t = [x for x in r["tasks"] if x["name"] == "functions18"][0]
+    pk = {x["metric"]: x["value"] for x in t.get("passk", [])}
+    ok(abs(pk.get("pass@1", -1) - 1 / 3) < 1e-9 and
+       abs(pk.get("pass@3", -1) - 2 / 3) < 1e-9,
+       "best-of-N: pass@1 1/3 and pass@3 (oracle) 2/3", pk)
+    # letter_grade: the 2nd candidate is picked and passes; filter_even:
+    # none passes; first_or_none: the 1st passes the examples only
+    ok(abs(pk.get("best_of_n", -1) - 1 / 3) < 1e-9,
+       "best-of-N: the selector keeps the first candidate passing the "
+       "visible examples (1/3)", pk)
+    ok(abs(t.get("identical_candidates", -1) - 1 / 3) < 1e-9,
+       "best-of-N: the identical-candidate share (1/3)",
+       t.get("identical_candidates"))
+    rep = open(os.path.join(out, "bon", "report.md")).read()
+    ok("best_of_n 33.3%" in rep and "pass@3 66.7%" in rep,
+       "best-of-N: the report shows best_of_n next to pass@3",
+       [l for l in rep.splitlines() if "Functions" in l])
+
+
 try:
     test_generate()
     test_code()
+    test_best_of_n()
     test_json()
     test_mc()
     test_selftest()
