@@ -119,6 +119,15 @@ def test_generate():
                "exact_match,strict")
     ok(m is not None and abs(m - 0.25) < 1e-9,
        "generate: the primary metric is the mean (1 of 4)", m)
+    # rescore replays the journal through the task file: no request
+    before = len(srv.requests())
+    rc, so, se = run(["rescore", os.path.join(out, "gen"), "--task-file",
+                      path, "-q"], env=ENV)
+    m2 = metric(results(os.path.join(out, "gen")), "tf_gen",
+                "exact_match,flex") if rc == 0 else None
+    ok(rc == 0 and m2 is not None and abs(m2 - 0.5) < 1e-9 and
+       len(srv.requests()) == before,
+       "generate: rescore with the same --task-file asks nothing", se)
 
 
 def test_code():
