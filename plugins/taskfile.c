@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <qeval/plugin.h>
@@ -72,13 +73,15 @@ static const char *const k_top[] = { "name", "dataset", "task_type",
 	"description", "version", "kind", "data", "fields", "prompt",
 	"fewshot", "generation", "filters", "metrics", "code", "json",
 	"multiple_choice", "gold_filter", "corrupt", "$schema", NULL };
-static const char *const k_data[] = { "file", "path", "items", NULL };
+static const char *const k_data[] = { "file", "path", "items", "sha256",
+	NULL };
 static const char *const k_fields[] = { "id", "gold", "category",
 	"entry_point", "tests", "visible_tests", "solution", "schema",
 	"choices", "label", "choice_text", "choice_label", NULL };
 static const char *const k_prompt[] = { "system", "user", "completion",
 	NULL };
 static const char *const k_fewshot[] = { "n", "file", "path", "items",
+	"sha256",
 	"sampler", "seed", "target", "target_delimiter",
 	"fewshot_delimiter", NULL };
 static const char *const k_gen[] = { "max_tokens", "temperature",
@@ -815,10 +818,16 @@ read_spec(struct tf *s, struct qeval_ctx *ctx, const cJSON *spec,
 		}
 		return (QEVAL_OK);
 	}
+	if (jstr(spec, "sha256") != NULL && rel == NULL)
+		return (ferr(s, ctx, "%s.sha256: only a \"path\" is checked "
+		    "this way; a data-dir \"file\" is verified through its "
+		    "manifest (datasets/*.json)", path));
 	if (file != NULL) {
 		rc = s->h->records(ctx, file, on_record, &r);
 	} else if (rel != NULL) {
 		struct qp_buf p = QP_BUF_INIT;
+		const char *want = jstr(spec, "sha256");
+		char got[65];
 
 		if (rel[0] == '/')
 			qp_buf_adds(&p, rel);
@@ -826,6 +835,19 @@ read_spec(struct tf *s, struct qeval_ctx *ctx, const cJSON *spec,
 			qp_buf_addf(&p, "%s/%s", s->f->dir, rel);
 		if (!qp_buf_ok(&p))
 			return (s->h->fail(ctx, QEVAL_ENOMEM, "out of memory"));
+		if (want != NULL && tf_sha256_file(p.buf, got) != 0) {
+			rc = ferr(s, ctx, "%s: %s: %s", path, p.buf,
+			    strerror(errno));
+			qp_buf_free(&p);
+			return (rc);
+		}
+		if (want != NULL && strcasecmp(want, got) != 0) {
+			rc = ferr(s, ctx, "%s: %s has sha256 %s, the file says "
+			    "%s: the data changed (or the sum is wrong)", path,
+			    p.buf, got, want);
+			qp_buf_free(&p);
+			return (rc);
+		}
 		rc = s->h->records(ctx, p.buf, on_record, &r);
 		qp_buf_free(&p);
 	} else

@@ -111,6 +111,12 @@ int	 tf_schema_valid(const struct cJSON *schema, const struct cJSON *v,
 int	 tf_schema_check(const struct cJSON *schema, const char *path,
 	    struct qp_buf *why);
 
+/*
+ * SHA-256 of a file's bytes as 64 lowercase hex digits into out[65]
+ * (FIPS 180-4).  0, or -1 with errno set when the file cannot be read.
+ */
+int	 tf_sha256_file(const char *path, char out[65]);
+
 /* Damerau-free edit distance, for "did you mean". */
 size_t	 tf_edit_distance(const char *a, const char *b);
 

@@ -75,7 +75,12 @@ GEN = {
 
 
 def test_generate():
-    path = write("gen.json", GEN)
+    import hashlib
+    lines = "".join(json.dumps(x) + "\n" for x in GEN["data"]["items"])
+    write("gen.jsonl", lines)
+    doc = dict(GEN, data={"path": "gen.jsonl", "sha256":
+                          hashlib.sha256(lines.encode()).hexdigest()})
+    path = write("gen.json", doc)
     script = {"default": {"text": "no idea"}, "rules": [
         {"contains": "Question one", "text": "so #### 12"},
         {"contains": "Question two", "text": "it is $1,000 in total"},
@@ -350,6 +355,9 @@ def test_bad_files():
          ["nodata.json", "absent.jsonl"]),
         ("nogold", dict(base, data={"path": "nogold.jsonl"}),
          ["nogold.json", "nogold.jsonl:2", "no gold field"]),
+        ("sha", dict(base, data={"path": "nogold.jsonl",
+                                 "sha256": "0" * 64}),
+         ["sha.json", "nogold.jsonl has sha256 ", "the file says 000"]),
     ]:
         path = write(label + ".json", doc)
         if label == "nogold":

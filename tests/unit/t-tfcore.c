@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -273,6 +274,39 @@ test_schema(void)
 	    "edit distance for \"did you mean\"");
 }
 
+static void
+test_sha256(void)
+{
+	static const struct { size_t n; const char *want; } t[] = {
+		{ 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ 1000, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3" },
+		{ 76800, "f8b0585eb91f58c007a5634362c9f90d8543822c113f702523bc7b73408a9392" },
+	};
+	char path[] = "/tmp/t-tfcore.XXXXXX", got[65];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int fd = mkstemp(path);
+		FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+
+		if (fp == NULL) {
+			ok(0, "sha256: temporary file");
+			continue;
+		}
+		for (k = 0; k < t[i].n; k++)
+			fputc(t[i].n == 3 ? "abc"[k] : t[i].n == 1000 ? 'a' :
+			    (int)(k % 256), fp);
+		fclose(fp);
+		ok(tf_sha256_file(path, got) == 0 && strcmp(got,
+		    t[i].want) == 0, "sha256 of %zu bytes (%s)", t[i].n, got);
+		unlink(path);
+		strcpy(path, "/tmp/t-tfcore.XXXXXX");
+	}
+	ok(tf_sha256_file("/nonexistent/x", got) == -1, "sha256: a missing "
+	    "file is an error");
+}
+
 int
 main(void)
 {
@@ -281,5 +315,6 @@ main(void)
 	test_filters();
 	test_metrics();
 	test_schema();
+	test_sha256();
 	return (tap_done());
 }
