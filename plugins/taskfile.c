@@ -52,13 +52,13 @@ struct tf_file {
 	char			*dataset;
 	char			*task_type;
 	char			*recipe;	/* "task file PATH" */
-	char			*err;		/* why it cannot run, or NULL */
+	char			*err;		/* why it cannot run */
 	enum tf_kind		 kind;
-	int			 letter;	/* MC: the generative variant */
+	int			 letter;	/* MC: lettered variant */
 	struct qeval_metric_desc *metrics;
 	char			**metric_names;
 	const char		*files[2];
-	char			*data_file;	/* data-dir relative, or NULL */
+	char			*data_file;	/* data-dir relative */
 };
 
 static struct qeval_task tf_tasks[TF_MAX_TASKS + 1];
@@ -446,7 +446,7 @@ load_file(const char *path)
 	else if (f->metrics != NULL && f->metrics[0].name != NULL)
 		t->metrics = f->metrics;
 	else
-		t->metrics = mc_gen_metrics;	/* a broken file: never run */
+		t->metrics = mc_gen_metrics;	/* broken: never run */
 	t->flags = f->kind == K_CODE ? QEVAL_TF_EXEC :
 	    f->kind == K_MC && !f->letter ? QEVAL_TF_LOGLIK : 0;
 	tf_nfiles++;

@@ -214,7 +214,8 @@ regex_step(const struct qeval_host *h, const struct tf_step *st,
 			    pick.start[1]);
 		return;
 	}
-	for (int g = 1; g < pick.ngroups; g++)	/* a tuple: first non-empty */
+	/* a tuple: the first non-empty group */
+	for (int g = 1; g < pick.ngroups; g++)
 		if (pick.start[g] != QEVAL_RX_UNSET &&
 		    pick.end[g] > pick.start[g]) {
 			add_stripped(out, s + pick.start[g], pick.end[g] -

@@ -47,7 +47,7 @@ enum tf_op {
 struct tf_step {
 	enum tf_op		 op;
 	struct qeval_regex	*rx;		/* TF_REGEX */
-	int			 group;		/* -1: lm-eval's rule */
+	int			 group;		/* -1: lm-eval's */
 	int			 select;	/* match index; < 0 from
 						 * the end */
 	char			*fallback;	/* "[invalid]" */

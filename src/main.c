@@ -79,7 +79,7 @@ struct opts {
 	const char	*data_dir;
 	char		**plugin_dirs;
 	size_t		 n_plugin_dirs, plugin_dirs_alloc;
-	char		**task_files;	/* --task-file, NULL-terminated */
+	char		**task_files;	/* --task-file */
 	size_t		 n_task_files, task_files_alloc;
 	char		**task_dirs;	/* --task-dir */
 	size_t		 n_task_dirs, task_dirs_alloc;
