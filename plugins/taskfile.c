@@ -413,6 +413,9 @@ load_file(const char *path)
 	if (name == NULL) {
 		/* the core checked it before: it changed meanwhile */
 		cJSON_Delete(doc);
+		free(f->path);
+		free(f->dir);
+		memset(f, 0, sizeof(*f));
 		return;
 	}
 	f->name = qp_strdup(name);
@@ -450,6 +453,34 @@ load_file(const char *path)
 	t->flags = f->kind == K_CODE ? QEVAL_TF_EXEC :
 	    f->kind == K_MC && !f->letter ? QEVAL_TF_LOGLIK : 0;
 	tf_nfiles++;
+}
+
+/* What tf_init() built, freed when the plugin is unloaded. */
+__attribute__((destructor)) static void
+tf_fini(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < TF_MAX_TASKS; i++) {
+		struct tf_file *f = &tf_files[i];
+
+		free(f->path);
+		free(f->dir);
+		free(f->name);
+		free(f->dataset);
+		free(f->task_type);
+		free(f->recipe);
+		free(f->err);
+		free(f->data_file);
+		free(f->metrics);
+		for (k = 0; f->metric_names != NULL &&
+		    f->metric_names[k] != NULL; k++)
+			free(f->metric_names[k]);
+		free(f->metric_names);
+		memset(f, 0, sizeof(*f));
+	}
+	memset(tf_tasks, 0, sizeof(tf_tasks));
+	tf_nfiles = 0;
 }
 
 __attribute__((constructor)) static void
