@@ -1694,11 +1694,28 @@ detail_open(struct tf *s, const struct item *it, int *first)
 {
 	const cJSON *e;
 
+	int gfirst = 1;
+
 	qp_buf_reset(&s->detail);
 	qp_buf_adds(&s->detail, "{");
 	*first = 1;
-	if (!cJSON_IsArray(s->f_category))
+	if (s->f_category == NULL)
 		return;
+	/* the groupings, also as "groups": the report's per-test table */
+	qp_buf_adds(&s->detail, "\"groups\":{");
+	*first = 0;
+	if (cJSON_IsString(s->f_category) && field_text(it->rec,
+	    s->f_category->valuestring, &s->tmp) == 0)
+		codeutil_json_kv(&s->detail, &gfirst,
+		    s->f_category->valuestring, qp_buf_str(&s->tmp));
+	cJSON_ArrayForEach(e, s->f_category) {
+		if (!cJSON_IsString(e) || field_text(it->rec, e->valuestring,
+		    &s->tmp) != 0)
+			continue;
+		codeutil_json_kv(&s->detail, &gfirst, e->valuestring,
+		    qp_buf_str(&s->tmp));
+	}
+	qp_buf_adds(&s->detail, "}");
 	cJSON_ArrayForEach(e, s->f_category) {
 		if (!cJSON_IsString(e) || field_text(it->rec, e->valuestring,
 		    &s->tmp) != 0)

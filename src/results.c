@@ -185,8 +185,51 @@ best_of_n(const struct results_task *t, size_t p, cJSON *pk)
 	cJSON_AddItemToArray(pk, x);
 }
 
+/*
+ * "tests": one row per sample for a small task whose plugin groups its
+ * samples (detail.groups: the seeds' per-test table): id, groups, the
+ * model's time and its cost at price_h per GPU-hour (gpus), the primary
+ * verdict of the first candidate, flags and reason.
+ */
 static void
-build_task(cJSON *arr, const struct results_task *t)
+build_tests(cJSON *o, const struct results_task *t, double price_h,
+    double gpus)
+{
+	cJSON *arr = NULL;
+	size_t s, m, prim = 0;
+
+	for (m = 0; m < t->nmetrics; m++)
+		if (t->task->metrics[m].flags & QEVAL_MF_PRIMARY)
+			prim = m;
+	for (s = 0; t->row != NULL && s < t->count; s++) {
+		cJSON *r = t->row[s] != NULL ? cJSON_Parse(t->row[s]) : NULL;
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(r,
+		    "time_s");
+		double v;
+
+		if (r == NULL || !cJSON_HasObjectItem(r, "groups")) {
+			cJSON_Delete(r);
+			continue;
+		}
+		if (arr == NULL)
+			arr = cJSON_AddArrayToObject(o, "tests");
+		v = t->values[s * t->ncand * t->nmetrics + prim];
+		if (isnan(v))
+			cJSON_AddNullToObject(r, "value");
+		else
+			cJSON_AddNumberToObject(r, "value", v);
+		if (price_h > 0 && cJSON_IsNumber(ts))
+			cJSON_AddNumberToObject(r, "cost", price_h * gpus *
+			    ts->valuedouble / 3600.0);
+		else
+			cJSON_AddNullToObject(r, "cost");
+		cJSON_AddItemToArray(arr, r);
+	}
+}
+
+static void
+build_task(cJSON *arr, const struct results_task *t, double price_h,
+    double gpus)
 {
 	cJSON *o = cJSON_CreateObject(), *ms, *cnt, *ds;
 	double *col = xmalloc((t->count + 1) * sizeof(double));
@@ -394,6 +437,7 @@ build_task(cJSON *arr, const struct results_task *t)
 		}
 		free(names);
 	}
+	build_tests(o, t, price_h, gpus);
 	ds = cJSON_AddArrayToObject(o, "datasets");
 	for (f = t->task->files; f != NULL && *f != NULL; f++) {
 		cJSON *x = cJSON_CreateObject();
@@ -525,7 +569,8 @@ results_build(const struct results_input *in)
 	}
 	a = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; i < in->ntasks; i++)
-		build_task(a, &in->tasks[i]);
+		build_task(a, &in->tasks[i], c->gpu_price,
+		    c->gpus > 0 ? c->gpus : 1);
 	sys = cJSON_AddObjectToObject(o, "system");
 	add_num_or_null(sys, "wall_s", in->wall_s);
 	cJSON_AddNumberToObject(sys, "requests", (double)in->requests);

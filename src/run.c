@@ -112,6 +112,8 @@ struct task_run {
 	uint8_t			*ustate;	/* 0 todo, 1 scored, 2 error */
 	uint64_t		*ahash;		/* per unit: answers' hash */
 	char		       **category;	/* per sample */
+	char		       **row;		/* per sample: the first
+						 * candidate's test row */
 	FILE			*samples;
 	double			 t_first;
 	double			 t_last;
@@ -800,6 +802,52 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 	unit_release_slot(R, u);
 }
 
+/*
+ * The report's per-test row of a sample (small tasks only): its id,
+ * the plugin's groups (detail.groups), the model's time, the verdict's
+ * flags and reason (docs/RESULTS.md, "tests").
+ */
+static void
+test_row(struct task_run *tr, const struct unit *u,
+    const struct qeval_verdict *v)
+{
+	cJSON *o = cJSON_CreateObject(), *d;
+	double t = 0;
+	size_t i;
+	int any = 0;
+	char *txt;
+
+	if (o == NULL)
+		xalloc_die();
+	cJSON_AddStringToObject(o, "id", plugin_sample_id(tr->plugin,
+	    tr->state, u->sample));
+	d = v->detail != NULL ? cJSON_Parse(v->detail) : NULL;
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "groups")))
+		cJSON_AddItemToObject(o, "groups", cJSON_DetachItemFromObject(
+		    d, "groups"));
+	cJSON_Delete(d);
+	for (i = 0; i < u->nex; i++)
+		if (u->ex[i].req.kind != QEVAL_REQ_EXEC &&
+		    !isnan(u->own[i].latency)) {
+			t += u->own[i].latency;
+			any = 1;
+		}
+	if (any)
+		cJSON_AddNumberToObject(o, "time_s", t);
+	else
+		cJSON_AddNullToObject(o, "time_s");
+	cJSON_AddNumberToObject(o, "flags", v->flags);
+	if (v->reason != NULL)
+		cJSON_AddStringToObject(o, "reason", v->reason);
+	txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (txt == NULL)
+		xalloc_die();
+	free(tr->row[u->sample]);
+	tr->row[u->sample] = xstrdup(txt);
+	cJSON_free(txt);
+}
+
 static void
 unit_finish(struct run *R, struct unit *u)
 {
@@ -843,6 +891,8 @@ unit_finish(struct run *R, struct unit *u)
 	tr->ahash[u->uidx] = ah;
 	if (v.category != NULL && tr->category[u->sample] == NULL)
 		tr->category[u->sample] = xstrdup(v.category);
+	if (u->cand == 0 && tr->count <= RESULTS_MAX_TESTS)
+		test_row(tr, u, &v);
 	write_sample(R, u, &v, NULL);
 	tr->done++;
 	R->done_units++;
@@ -1504,6 +1554,7 @@ open_tasks(struct run *R, struct strbuf *err)
 		tr->ustate = xcalloc(tr->nunits + 1, 1);
 		tr->ahash = xcalloc(tr->nunits + 1, sizeof(uint64_t));
 		tr->category = xcalloc(tr->count + 1, sizeof(char *));
+		tr->row = xcalloc(tr->count + 1, sizeof(char *));
 		/* Shards own every shard_n-th sample. */
 		if (c->shard_n > 1)
 			for (size_t u = 0; u < tr->nunits; u++)
@@ -2261,6 +2312,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 			t->ustate = tr->ustate;
 			t->ahash = tr->ahash;
 			t->category = tr->category;
+			t->row = tr->row;
 			t->errors = tr->errors;
 			t->unparseable = tr->unparseable;
 			t->bad_utf8 = tr->bad_utf8;
@@ -2333,6 +2385,9 @@ out:
 		for (size_t k = 0; tr->category && k < tr->count; k++)
 			free(tr->category[k]);
 		free(tr->category);
+		for (size_t k = 0; tr->row && k < tr->count; k++)
+			free(tr->row[k]);
+		free(tr->row);
 	}
 	free(R.trs);
 	free(R.lat);

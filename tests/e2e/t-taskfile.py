@@ -159,7 +159,7 @@ def test_code():
     servers.append(srv)
     rc, so, se = qeval(["--model", "fake-model", "--endpoint", srv.url,
                         "--tasks", "functions18", "--out", out,
-                        "--run-id", "code"])
+                        "--run-id", "code", "--gpu-price", "3.6"])
     ok(rc == 0, "code: functions18 against the fake server exits 0", se)
     if rc != 0:
         return
@@ -190,6 +190,28 @@ def test_code():
     rep = open(os.path.join(d, "report.md")).read()
     ok("Category Breakdown" in rep and "string_manipulation" in rep,
        "code: the report has the category breakdown")
+    # the seeds' per-test table
+    t = [x for x in r["tasks"] if x["name"] == "functions18"][0]
+    rows = {x["id"]: x for x in t.get("tests", [])}
+    lg = rows.get("letter_grade", {})
+    ok(len(rows) == 18 and lg.get("groups") == {
+        "category": "control_flow", "complexity": "medium"} and
+       isinstance(lg.get("time_s"), (int, float)) and
+       abs(lg.get("cost", -1) - lg["time_s"] / 1000) < 1e-12 and
+       lg.get("value") == 1,
+       "code: results.json has a row per test (groups, time, cost)", lg)
+    line = [x for x in rep.splitlines()
+            if x.startswith("| letter_grade |")]
+    ok("Per Test: Functions-18" in rep and line and
+       "| control_flow | medium |" in line[0] and "pass" in line[0] and
+       "function name mismatch (auto-resolved)" in line[0],
+       "code: the report's per-test table (Test, Category, Complexity, "
+       "Time, Cost, Notes)", line)
+    cw = [x for x in rep.splitlines() if x.startswith("| count_words |")]
+    ok(cw and "| string_manipulation | easy |" in cw[0] and
+       "fail" in cw[0] and "Cost per test: $" in rep and
+       "per passing test: $" in rep,
+       "code: a failing test's row and the cost per (passing) test", cw)
 
 
 SCHEMA = {"type": "object", "properties": {
