@@ -37,6 +37,7 @@
 #include "serve.h"
 #include "shard.h"
 #include "strbuf.h"
+#include "taskfiles.h"
 #include "xalloc.h"
 
 #ifndef QEVAL_PLUGINDIR
@@ -78,6 +79,10 @@ struct opts {
 	const char	*data_dir;
 	char		**plugin_dirs;
 	size_t		 n_plugin_dirs, plugin_dirs_alloc;
+	char		**task_files;	/* --task-file */
+	size_t		 n_task_files, task_files_alloc;
+	char		**task_dirs;	/* --task-dir */
+	size_t		 n_task_dirs, task_dirs_alloc;
 	struct qeval_kv	*kv;
 	size_t		 n_kv, kv_alloc;
 	int		 concurrency;
@@ -184,6 +189,8 @@ usage(FILE *f)
 "  --resume              continue the newest matching run in --out\n"
 "  --data-dir D          offline dataset mirror (or QEVAL_DATA_DIR)\n"
 "  --plugin-dir D        extra plugin directory (repeatable)\n"
+"  --task-file F         a task file (docs/TASK_FILES.md; repeatable)\n"
+"  --task-dir D          every *.json task file of D (repeatable)\n"
 "  --shard K/N           evaluate every N-th sample starting at K (1..N)\n"
 "  --shard auto[/N]      K/N from a Slurm array or a Kubernetes Indexed Job\n"
 "  --no-exec             refuse tasks that run model-written code\n"
@@ -277,7 +284,7 @@ enum {
 	O_NO_STREAM, O_PROGRESS, O_NO_PROGRESS, O_GPU_PRICE, O_GPUS,
 	O_WORKERS, O_SHARD, O_VERSION, O_SERVE, O_BASELINE, O_REG_WARN,
 	O_REG_FAIL, O_SERVE_TIMEOUT, O_CHAT, O_TEMPERATURE, O_TOP_P,
-	O_MAX_TOKENS, O_TIMEOUT, O_RETRIES
+	O_MAX_TOKENS, O_TIMEOUT, O_RETRIES, O_TASK_FILE, O_TASK_DIR
 };
 
 static const struct option longopts[] = {
@@ -300,6 +307,8 @@ static const struct option longopts[] = {
 	{ "resume", no_argument, NULL, O_RESUME },
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "plugin-dir", required_argument, NULL, O_PLUGIN_DIR },
+	{ "task-file", required_argument, NULL, O_TASK_FILE },
+	{ "task-dir", required_argument, NULL, O_TASK_DIR },
 	{ "task-opt", required_argument, NULL, O_TASK_OPT },
 	{ "concurrency", required_argument, NULL, O_CONC },
 	{ "no-exec", no_argument, NULL, O_NO_EXEC },
@@ -453,6 +462,20 @@ parse_opts(int argc, char **argv, struct opts *o)
 			    &o->plugin_dirs_alloc);
 			o->plugin_dirs[o->n_plugin_dirs++] = optarg;
 			o->plugin_dirs[o->n_plugin_dirs] = NULL;
+			break;
+		case O_TASK_FILE:
+			o->task_files = xgrow(o->task_files,
+			    o->n_task_files + 2, sizeof(char *),
+			    &o->task_files_alloc);
+			o->task_files[o->n_task_files++] = optarg;
+			o->task_files[o->n_task_files] = NULL;
+			break;
+		case O_TASK_DIR:
+			o->task_dirs = xgrow(o->task_dirs,
+			    o->n_task_dirs + 2, sizeof(char *),
+			    &o->task_dirs_alloc);
+			o->task_dirs[o->n_task_dirs++] = optarg;
+			o->task_dirs[o->n_task_dirs] = NULL;
 			break;
 		case O_TASK_OPT: {
 			char *eq = strchr(optarg, '=');
@@ -622,6 +645,8 @@ opts_release(struct opts *o)
 	free(o->kv);
 	free(o->endpoints);
 	free(o->plugin_dirs);
+	free(o->task_files);
+	free(o->task_dirs);
 	shard_sched_release(&o->sched);
 }
 
@@ -745,11 +770,24 @@ env_init(struct env *e, const struct opts *o, int need_preset,
 			setenv("QEVAL_PLUGIN_PATH", builtin, 1);
 	}
 #endif
+	/* task files first: the generic plugin reads the list as it
+	 * loads (a bad file is a usage error) */
+	share_dir(&dir, "tasks");
+	if (taskfiles_setup((const char *const *)o->task_files,
+	    (const char *const *)o->task_dirs, dir.buf, err) != 0) {
+		strbuf_release(&dir);
+		strbuf_release(&warn);
+		return (EXIT_USAGE);
+	}
 	rc = plugin_set_scan(&e->plugins, (const char *const *)o->plugin_dirs,
 	    builtin, &warn);
 	print_lines("warning: ", warn.buf);
 	strbuf_release(&warn);
 	(void)rc;
+	if (taskfiles_check(&e->plugins, err) != 0) {
+		strbuf_release(&dir);
+		return (EXIT_USAGE);
+	}
 	share_dir(&dir, "datasets");
 	e->manifest_dir = xstrdup(getenv("QEVAL_MANIFEST_DIR") ?
 	    getenv("QEVAL_MANIFEST_DIR") : dir.buf);
@@ -1442,7 +1480,8 @@ cmd_run(const struct opts *o, int argc, char **argv)
 	if (o->serve && start_server(o, &e, &c, serve_ep, &srv, &srv_log,
 	    &err) != 0)
 		goto out;
-	rc = run_execute(&c, &oc, &err) == 0 ? 0 : EXIT_RUN;
+	rc = run_execute(&c, &oc, &err) == 0 ? 0 : oc.usage ? EXIT_USAGE :
+	    EXIT_RUN;
 	if (srv != NULL) {
 		serve_stop(srv);
 		/* The server's log goes with the run it served. */
@@ -1510,12 +1549,13 @@ cmd_list(const struct opts *o, const char *what)
 	struct strbuf err = STRBUF_INIT;
 	struct env e;
 	size_t i;
+	int rc;
 
-	if (env_init(&e, o, 0, &err) != 0) {
+	if ((rc = env_init(&e, o, 0, &err)) != 0) {
 		print_lines("", err.buf);
 		env_release(&e);
 		strbuf_release(&err);
-		return (EXIT_RUN);
+		return (rc == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN);
 	}
 	{
 		struct strbuf warn = STRBUF_INIT;
@@ -1584,11 +1624,11 @@ cmd_fetch(const struct opts *o, int n, char **names)
 	struct env e;
 	int i, rc;
 
-	if (env_init(&e, o, 0, &err) != 0) {
+	if ((rc = env_init(&e, o, 0, &err)) != 0) {
 		print_lines("", err.buf);
 		env_release(&e);
 		strbuf_release(&err);
-		return (EXIT_RUN);
+		return (rc == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN);
 	}
 	{
 		struct strbuf warn = STRBUF_INIT;
@@ -1873,7 +1913,8 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 	}
 	cmd = command_line(argc, argv);
 	c.command_line = cmd;
-	rc = run_execute(&c, &oc, &err) == 0 ? 0 : EXIT_RUN;
+	rc = run_execute(&c, &oc, &err) == 0 ? 0 : oc.usage ? EXIT_USAGE :
+	    EXIT_RUN;
 	if (!o.quiet)
 		print_outcome(&oc, 0);
 	if (err.len > 0)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <qeval/plugin.h>
 
 #include "results.h"
 #include "xalloc.h"
@@ -1388,6 +1389,84 @@ render_categories(struct strbuf *sb, const cJSON *t)
 	free(keys);
 }
 
+/*
+ * The seeds' per-test table, from a task's "tests" (small tasks whose
+ * plugin groups its samples): Test, each group, Time (s), Cost ($),
+ * Result, Notes; then the cost per test and per passing test.
+ */
+static void
+render_tests(struct strbuf *sb, const cJSON *t)
+{
+	const cJSON *tests = oval(t, "tests"), *r, *g, *first;
+	double cost = 0, npass = 0, ntest = 0;
+	int have_cost = 0;
+
+	if (tests == NULL || (first = tests->child) == NULL)
+		return;
+	strbuf_adds(sb, "##### **Per Test: ");
+	add_inline(sb, task_dataset(t));
+	strbuf_adds(sb, "**\n\n| Test |");
+	cJSON_ArrayForEach(g, oval(first, "groups")) {
+		strbuf_adds(sb, " ");
+		add_cell(sb, g->string);
+		strbuf_adds(sb, " |");
+	}
+	strbuf_adds(sb, " Time (s) | Cost ($) | Result | Notes |\n|------|");
+	cJSON_ArrayForEach(g, oval(first, "groups"))
+		strbuf_adds(sb, "------|");
+	strbuf_adds(sb, "------|------|------|------|\n");
+	cJSON_ArrayForEach(r, tests) {
+		double v = nval(r, "value"), c = nval(r, "cost");
+		double fl = nval(r, "flags");
+		unsigned f = isnan(fl) ? 0 : (unsigned)fl;
+		struct strbuf notes = STRBUF_INIT;
+
+		strbuf_adds(sb, "| ");
+		add_cell(sb, sval(r, "id"));
+		strbuf_adds(sb, " |");
+		cJSON_ArrayForEach(g, oval(first, "groups")) {
+			strbuf_adds(sb, " ");
+			add_cell(sb, sval(oval(r, "groups"), g->string));
+			strbuf_adds(sb, " |");
+		}
+		strbuf_adds(sb, " ");
+		add_num(sb, nval(r, "time_s"), 2, "");
+		strbuf_adds(sb, " | ");
+		add_money(sb, c);
+		strbuf_adds(sb, isnan(v) ? " | n/a | " : v >= 0.5 ?
+		    " | ✅ pass | " : " | ❌ fail | ");
+		if (f & QEVAL_VF_NAME_FIXED)
+			strbuf_adds(&notes, "function name mismatch "
+			    "(auto-resolved); ");
+		if (f & QEVAL_VF_TIMEOUT)
+			strbuf_adds(&notes, "timed out; ");
+		if (f & QEVAL_VF_TRUNCATED)
+			strbuf_adds(&notes, "truncated; ");
+		if (!(v >= 0.5) && sval(r, "reason") != NULL)
+			strbuf_addf(&notes, "%.100s; ", sval(r, "reason"));
+		if (notes.len >= 2)
+			strbuf_setlen(&notes, notes.len - 2);
+		add_cell(sb, notes.len > 0 ? notes.buf : "-");
+		strbuf_release(&notes);
+		strbuf_adds(sb, " |\n");
+		ntest++;
+		if (v >= 0.5)
+			npass++;
+		if (!isnan(c)) {
+			cost += c;
+			have_cost = 1;
+		}
+	}
+	strbuf_adds(sb, "\n");
+	if (have_cost) {
+		strbuf_adds(sb, "Cost per test: ");
+		add_money(sb, cost / ntest);
+		strbuf_adds(sb, "; per passing test: ");
+		add_money(sb, npass > 0 ? cost / npass : NAN);
+		strbuf_adds(sb, " (model time at the GPU price)\n\n");
+	}
+}
+
 static void
 json_num(struct strbuf *sb, double v)
 {
@@ -1595,6 +1674,7 @@ render_group(struct strbuf *sb, const struct group *g)
 	for (i = 0; i < g->ntasks; i++) {
 		render_categories(sb, g->tasks[i].task);
 		render_breakdown(sb, g->tasks[i].task);
+		render_tests(sb, g->tasks[i].task);
 	}
 	render_agent(sb, g);
 

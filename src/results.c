@@ -165,8 +165,103 @@ sample_scored(const struct results_task *t, size_t s)
 	return (0);
 }
 
+/*
+ * best_of_n: per sample, the PASSK metric p of the first scored
+ * candidate whose QEVAL_MF_SELECT metric is 1 (the first scored
+ * candidate when none is), averaged over samples (docs/RESULTS.md).
+ */
 static void
-build_task(cJSON *arr, const struct results_task *t)
+best_of_n(const struct results_task *t, size_t p, cJSON *pk)
+{
+	size_t m, s, n = 0, found = 0;
+	double sum = 0;
+	cJSON *x;
+
+	for (m = 0; m < t->nmetrics; m++)
+		if (t->task->metrics[m].flags & QEVAL_MF_SELECT)
+			break;
+	if (m == t->nmetrics)
+		return;
+	for (s = 0; s < t->count; s++) {
+		size_t u, pick = (size_t)-1;
+		unsigned c;
+
+		if (!sample_scored(t, s))
+			continue;
+		for (c = 0; c < t->ncand; c++) {
+			u = s * t->ncand + c;
+			if (t->ustate[u] != 1)
+				continue;
+			if (pick == (size_t)-1)
+				pick = u;
+			if (t->values[u * t->nmetrics + m] >= 0.5) {
+				pick = u;
+				found++;
+				break;
+			}
+		}
+		if (pick == (size_t)-1)
+			continue;
+		sum += t->values[pick * t->nmetrics + p] >= 0.5 ? 1.0 : 0.0;
+		n++;
+	}
+	if (n == 0)
+		return;
+	x = cJSON_CreateObject();
+	cJSON_AddStringToObject(x, "metric", "best_of_n");
+	cJSON_AddStringToObject(x, "of", t->task->metrics[p].name);
+	cJSON_AddStringToObject(x, "selected_by", t->task->metrics[m].name);
+	cJSON_AddNumberToObject(x, "k", t->ncand);
+	cJSON_AddNumberToObject(x, "value", sum / (double)n);
+	cJSON_AddNumberToObject(x, "selector_hits", (double)found);
+	cJSON_AddItemToArray(pk, x);
+}
+
+/*
+ * "tests": one row per sample for a small task whose plugin groups its
+ * samples (detail.groups: the seeds' per-test table): id, groups, the
+ * model's time and its cost at price_h per GPU-hour (gpus), the primary
+ * verdict of the first candidate, flags and reason.
+ */
+static void
+build_tests(cJSON *o, const struct results_task *t, double price_h,
+    double gpus)
+{
+	cJSON *arr = NULL;
+	size_t s, m, prim = 0;
+
+	for (m = 0; m < t->nmetrics; m++)
+		if (t->task->metrics[m].flags & QEVAL_MF_PRIMARY)
+			prim = m;
+	for (s = 0; t->row != NULL && s < t->count; s++) {
+		cJSON *r = t->row[s] != NULL ? cJSON_Parse(t->row[s]) : NULL;
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(r,
+		    "time_s");
+		double v;
+
+		if (r == NULL || !cJSON_HasObjectItem(r, "groups")) {
+			cJSON_Delete(r);
+			continue;
+		}
+		if (arr == NULL)
+			arr = cJSON_AddArrayToObject(o, "tests");
+		v = t->values[s * t->ncand * t->nmetrics + prim];
+		if (isnan(v))
+			cJSON_AddNullToObject(r, "value");
+		else
+			cJSON_AddNumberToObject(r, "value", v);
+		if (price_h > 0 && cJSON_IsNumber(ts))
+			cJSON_AddNumberToObject(r, "cost", price_h * gpus *
+			    ts->valuedouble / 3600.0);
+		else
+			cJSON_AddNullToObject(r, "cost");
+		cJSON_AddItemToArray(arr, r);
+	}
+}
+
+static void
+build_task(cJSON *arr, const struct results_task *t, double price_h,
+    double gpus)
 {
 	cJSON *o = cJSON_CreateObject(), *ms, *cnt, *ds;
 	double *col = xmalloc((t->count + 1) * sizeof(double));
@@ -222,8 +317,8 @@ build_task(cJSON *arr, const struct results_task *t)
 	/* pass@k for 0/1 metrics, where every scored sample has n >= k. */
 	if (t->ncand > 1) {
 		cJSON *pk = cJSON_AddArrayToObject(o, "passk");
-		static const unsigned ks[] = { 1, 10, 100 };
-		size_t ident = 0, multi = 0;
+		unsigned ks[4] = { 1, 10, 100, t->ncand };
+		size_t ident = 0, multi = 0, nks = 3;
 
 		for (m = 0; m < t->nmetrics; m++) {
 			const struct qeval_metric_desc *d =
@@ -232,7 +327,10 @@ build_task(cJSON *arr, const struct results_task *t)
 
 			if (!(d->flags & QEVAL_MF_PASSK))
 				continue;
-			for (ki = 0; ki < 3; ki++) {
+			/* pass@N (the oracle over all candidates) too */
+			nks = t->ncand != 1 && t->ncand != 10 &&
+			    t->ncand != 100 ? 4 : 3;
+			for (ki = 0; ki < nks; ki++) {
 				double sum = 0;
 				size_t n = 0;
 				int ok = 1;
@@ -240,7 +338,7 @@ build_task(cJSON *arr, const struct results_task *t)
 				char name[64];
 
 				if (ks[ki] > t->ncand)
-					break;
+					continue;
 				for (s = 0; s < t->count && ok; s++) {
 					unsigned c, nn = 0, cc = 0;
 
@@ -273,6 +371,7 @@ build_task(cJSON *arr, const struct results_task *t)
 				    sum / (double)n);
 				cJSON_AddItemToArray(pk, x);
 			}
+			best_of_n(t, m, pk);
 		}
 		for (s = 0; s < t->count; s++) {
 			unsigned c;
@@ -370,6 +469,7 @@ build_task(cJSON *arr, const struct results_task *t)
 		}
 		free(names);
 	}
+	build_tests(o, t, price_h, gpus);
 	ds = cJSON_AddArrayToObject(o, "datasets");
 	for (f = t->task->files; f != NULL && *f != NULL; f++) {
 		cJSON *x = cJSON_CreateObject();
@@ -661,7 +761,8 @@ results_build(const struct results_input *in)
 	}
 	a = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; i < in->ntasks; i++)
-		build_task(a, &in->tasks[i]);
+		build_task(a, &in->tasks[i], c->gpu_price,
+		    c->gpus > 0 ? c->gpus : 1);
 	add_agent(o, a);
 	sys = cJSON_AddObjectToObject(o, "system");
 	add_num_or_null(sys, "wall_s", in->wall_s);

@@ -34,6 +34,8 @@ struct results_task {
 						 * shard, 0 not done */
 	const uint64_t		*ahash;		/* per unit */
 	char *const		*category;	/* per sample, or NULL */
+	char *const		*row;		/* per sample: a test row's
+						 * JSON, or NULL */
 	size_t			 errors;
 	size_t			 unparseable;	/* samples answered after a
 						 * retried unparseable
@@ -69,6 +71,9 @@ struct results_input {
 	struct results_task	*tasks;
 	size_t			 ntasks;
 };
+
+/* Tasks of at most this many samples get results.json's "tests". */
+#define RESULTS_MAX_TESTS	100
 
 char	*results_build(const struct results_input *);
 /*

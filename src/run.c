@@ -112,6 +112,8 @@ struct task_run {
 	uint8_t			*ustate;	/* 0 todo, 1 scored, 2 error */
 	uint64_t		*ahash;		/* per unit: answers' hash */
 	char		       **category;	/* per sample */
+	char		       **row;		/* per sample: the first
+						 * candidate's test row */
 	FILE			*samples;
 	double			 t_first;
 	double			 t_last;
@@ -819,6 +821,52 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 	unit_release_slot(R, u);
 }
 
+/*
+ * The report's per-test row of a sample (small tasks only): its id,
+ * the plugin's groups (detail.groups), the model's time, the verdict's
+ * flags and reason (docs/RESULTS.md, "tests").
+ */
+static void
+test_row(struct task_run *tr, const struct unit *u,
+    const struct qeval_verdict *v)
+{
+	cJSON *o = cJSON_CreateObject(), *d;
+	double t = 0;
+	size_t i;
+	int any = 0;
+	char *txt;
+
+	if (o == NULL)
+		xalloc_die();
+	cJSON_AddStringToObject(o, "id", plugin_sample_id(tr->plugin,
+	    tr->state, u->sample));
+	d = v->detail != NULL ? cJSON_Parse(v->detail) : NULL;
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "groups")))
+		cJSON_AddItemToObject(o, "groups", cJSON_DetachItemFromObject(
+		    d, "groups"));
+	cJSON_Delete(d);
+	for (i = 0; i < u->nex; i++)
+		if (u->ex[i].req.kind != QEVAL_REQ_EXEC &&
+		    !isnan(u->own[i].latency)) {
+			t += u->own[i].latency;
+			any = 1;
+		}
+	if (any)
+		cJSON_AddNumberToObject(o, "time_s", t);
+	else
+		cJSON_AddNullToObject(o, "time_s");
+	cJSON_AddNumberToObject(o, "flags", v->flags);
+	if (v->reason != NULL)
+		cJSON_AddStringToObject(o, "reason", v->reason);
+	txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (txt == NULL)
+		xalloc_die();
+	free(tr->row[u->sample]);
+	tr->row[u->sample] = xstrdup(txt);
+	cJSON_free(txt);
+}
+
 static void
 unit_finish(struct run *R, struct unit *u)
 {
@@ -862,6 +910,8 @@ unit_finish(struct run *R, struct unit *u)
 	tr->ahash[u->uidx] = ah;
 	if (v.category != NULL && tr->category[u->sample] == NULL)
 		tr->category[u->sample] = xstrdup(v.category);
+	if (u->cand == 0 && tr->count <= RESULTS_MAX_TESTS)
+		test_row(tr, u, &v);
 	write_sample(R, u, &v, NULL);
 	tr->done++;
 	R->done_units++;
@@ -1501,7 +1551,10 @@ open_tasks(struct run *R, struct strbuf *err)
 		if (rc != QEVAL_OK) {
 			strbuf_addf(err, "%s: %s", tr->task->name,
 			    host_ctx_msg(&tr->ctx));
-			return (-1);
+			/* a task file that does not hold together is a
+			 * usage error (exit 2), as a bad preset is */
+			return (rc == QEVAL_EINVAL && strcmp(tr->plugin->name,
+			    "taskfile") == 0 ? -2 : -1);
 		}
 		tr->opened = 1;
 		plugin_enter(tr->plugin, "count");
@@ -1520,6 +1573,7 @@ open_tasks(struct run *R, struct strbuf *err)
 		tr->ustate = xcalloc(tr->nunits + 1, 1);
 		tr->ahash = xcalloc(tr->nunits + 1, sizeof(uint64_t));
 		tr->category = xcalloc(tr->count + 1, sizeof(char *));
+		tr->row = xcalloc(tr->count + 1, sizeof(char *));
 		/* Shards own every shard_n-th sample. */
 		if (c->shard_n > 1)
 			for (size_t u = 0; u < tr->nunits; u++)
@@ -2135,7 +2189,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 	struct run R;
 	struct sigaction sa, old_int, old_term;
 	size_t i;
-	int rc = 1;
+	int rc = 1, orc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&R, 0, sizeof(R));
@@ -2149,8 +2203,10 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 	R.progress = c->progress < 0 ? isatty(2) : c->progress;
 	run_interrupted = 0;
 
-	if (open_tasks(&R, err) != 0)
+	if ((orc = open_tasks(&R, err)) != 0) {
+		out->usage = orc == -2;
 		goto out;
+	}
 	/* The executor is forked before any connection is opened and
 	 * before anything was asked of the model. */
 	if (needs(&R, QEVAL_TF_EXEC)) {
@@ -2275,6 +2331,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 			t->ustate = tr->ustate;
 			t->ahash = tr->ahash;
 			t->category = tr->category;
+			t->row = tr->row;
 			t->errors = tr->errors;
 			t->unparseable = tr->unparseable;
 			t->bad_utf8 = tr->bad_utf8;
@@ -2347,6 +2404,9 @@ out:
 		for (size_t k = 0; tr->category && k < tr->count; k++)
 			free(tr->category[k]);
 		free(tr->category);
+		for (size_t k = 0; tr->row && k < tr->count; k++)
+			free(tr->row[k]);
+		free(tr->row);
 	}
 	free(R.trs);
 	free(R.lat);

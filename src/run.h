@@ -102,6 +102,8 @@ struct run_outcome {
 	struct run_task_outcome	*tasks;
 	size_t			 n_tasks;
 	int			 partial;	/* some samples failed */
+	/* a task could not open for a usage error (a task file): exit 2 */
+	int			 usage;
 };
 
 /*

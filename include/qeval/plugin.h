@@ -67,6 +67,7 @@ extern "C" {
  * 1.1	struct qeval_plugin gains `options` (declared task options); the
  *	core reads it only from plugins whose abi_minor is 1 or more
  *	metric flags QEVAL_MF_POOLED, QEVAL_MF_POOL_PART (no layout change)
+ * 1.1	metric flag QEVAL_MF_SELECT, best-of-N (no layout change)
  */
 
 /* Fills the three identity fields of a descriptor. */
@@ -265,7 +266,16 @@ enum qeval_metric_flags {
 	 * file shows.  A core that predates these flags ignores them.
 	 */
 	QEVAL_MF_POOLED = 1u << 5,
-	QEVAL_MF_POOL_PART = 1u << 6
+	QEVAL_MF_POOL_PART = 1u << 6,
+	/*
+	 * Best-of-N (--samples N): a 0/1 metric that selects, per sample,
+	 * the first candidate whose value is 1 (the first candidate when
+	 * none is), e.g. "the visible examples pass".  The report then
+	 * shows best_of_n: the mean over samples of the task's
+	 * QEVAL_MF_PASSK metric for the selected candidate, next to pass@1
+	 * and pass@N.  A core that predates the flag ignores it.
+	 */
+	QEVAL_MF_SELECT = 1u << 7
 };
 
 /* One metric a task reports; the verdict fills values[] in this order. */
