@@ -548,7 +548,9 @@ static const struct agent_def {
 	    { "arc_challenge_gen", "exact_match",
 	      "ARC-Challenge (generative) exact match" } } },
 	{ "JSON Output Validity", NULL,
-	  { { "bfcl", "tool_call_validity", "BFCL tool-call validity" } } },
+	  { { "structured_output", "json_valid",
+	      "structured-output JSON validity (tasks/structured_output.json)" },
+	    { "bfcl", "tool_call_validity", "BFCL tool-call validity" } } },
 };
 
 static const cJSON *

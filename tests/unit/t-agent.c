@@ -119,6 +119,28 @@ test_block(const cJSON *bal, const cJSON *perf)
 	x = line(a, "JSON Output Validity");
 	ok(is(str(x, "metric"), "tool_call_validity") &&
 	    num(x, "value") == 0.95, "JSON validity: BFCL tool-call validity");
+	{
+		/* A structured-output task's validity goes before BFCL's. */
+		cJSON *so = cJSON_Parse("{\"name\":\"structured_output\","
+		    "\"metrics\":[{\"name\":\"json_valid\",\"value\":0.75,"
+		    "\"stderr\":0.05,\"n\":32}]}");
+		const cJSON *tv[2] = { so, NULL };
+		const cJSON *t;
+		cJSON *c;
+
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(bal,
+		    "tasks"))
+			if (is(str(t, "name"), "bfcl"))
+				tv[1] = t;
+		c = results_agent(tv, tv[1] != NULL ? 2 : 1);
+		x = line(c, "JSON Output Validity");
+		ok(tv[1] != NULL && is(str(x, "task"), "structured_output") &&
+		    is(str(x, "metric"), "json_valid") &&
+		    num(x, "value") == 0.75 && num(x, "n") == 32,
+		    "JSON validity: the structured-output task before BFCL");
+		cJSON_Delete(c);
+		cJSON_Delete(so);
+	}
 	x = line(a, "Tool Use Success");
 	ok(str(x, "task") == NULL && isnan(num(x, "value")) &&
 	    str(x, "note") != NULL && strstr(str(x, "note"), "tool-use") !=
