@@ -17,6 +17,12 @@ struct fake_memory {
 	unsigned long long	total, free, used;
 };
 
+/* nvmlMemory_v2_t: v1's "used" also counts the driver's reserve. */
+struct fake_memory_v2 {
+	unsigned int		version;
+	unsigned long long	total, reserved, free, used;
+};
+
 struct fake_utilization {
 	unsigned int	gpu, memory;
 };
@@ -31,6 +37,7 @@ EXPORT int	nvmlDeviceGetCount_v2(unsigned int *);
 EXPORT int	nvmlDeviceGetHandleByIndex_v2(unsigned int, void **);
 EXPORT int	nvmlDeviceGetName(void *, char *, unsigned int);
 EXPORT int	nvmlDeviceGetMemoryInfo(void *, struct fake_memory *);
+EXPORT int	nvmlDeviceGetMemoryInfo_v2(void *, struct fake_memory_v2 *);
 EXPORT int	nvmlDeviceGetUtilizationRates(void *,
 		    struct fake_utilization *);
 
@@ -77,13 +84,32 @@ nvmlDeviceGetMemoryInfo(void *h, struct fake_memory *m)
 	const unsigned long long gib = 1024ULL * 1024 * 1024;
 	unsigned long long used;
 
+	/* v1, as drivers give it: the reserve (half a GiB) counts as used;
+	 * qeval reads v2 where it exists, so the series stays whole GiB */
 	if (h != &device)
 		return (2);
 	used = readings < 60 ? readings : 60;
 	readings++;
 	m->total = 80 * gib;
-	m->used = used * gib;
+	m->used = used * gib + gib / 2;
 	m->free = m->total - m->used;
+	return (0);
+}
+
+int
+nvmlDeviceGetMemoryInfo_v2(void *h, struct fake_memory_v2 *m)
+{
+	const unsigned long long gib = 1024ULL * 1024 * 1024;
+	unsigned long long used;
+
+	if (h != &device || m->version != ((unsigned)sizeof(*m) | (2u << 24)))
+		return (2);
+	used = readings < 60 ? readings : 60;
+	readings++;
+	m->total = 80 * gib;
+	m->reserved = gib / 2;
+	m->used = used * gib;
+	m->free = m->total - m->reserved - m->used;
 	return (0);
 }
 
