@@ -150,6 +150,7 @@ build_task(cJSON *arr, const struct results_task *t)
 	    t->task->task_type : "");
 	cJSON_AddStringToObject(o, "recipe", t->task->recipe ?
 	    t->task->recipe : "");
+	cJSON_AddStringToObject(o, "api", t->chat ? "chat" : "completions");
 	cJSON_AddStringToObject(o, "plugin", t->plugin->name);
 	cJSON_AddStringToObject(o, "plugin_version", t->plugin->version ?
 	    t->plugin->version : "");
@@ -384,6 +385,56 @@ add_url(cJSON *arr, const char *url)
 	free(clean);
 }
 
+/*
+ * Prompt tokens the server had cached: as the responses' usage counted
+ * them, else the server's own counter when it cannot hold other
+ * traffic (not more than qeval's prompt tokens); NaN when unknown.
+ */
+static double
+cached_tokens(const struct results_input *in)
+{
+	double h = in->server.delta[PS_PREFIX_HITS];
+
+	if (in->cached >= 0)
+		return ((double)in->cached);
+	if (in->server.available && !isnan(h) && h >= 0 &&
+	    h <= (double)in->ptok)
+		return (h);
+	return (NAN);
+}
+
+/* What the model's server is: its kind and the names it gave. */
+static void
+add_model_server(cJSON *o, const struct results_input *in)
+{
+	const struct run_cfg *c = in->cfg;
+	cJSON *ms = cJSON_AddObjectToObject(o, "model_server"), *a;
+	int pk = in->server.available ? in->server.kind : PS_KIND_UNKNOWN;
+	size_t i;
+
+	if (pk != PS_KIND_UNKNOWN) {
+		cJSON_AddStringToObject(ms, "kind", promstat_kind_name(pk));
+		cJSON_AddStringToObject(ms, "kind_from", "/metrics");
+	} else if (c->server_kind != NULL) {
+		cJSON_AddStringToObject(ms, "kind", c->server_kind);
+		cJSON_AddStringToObject(ms, "kind_from", "/v1/models");
+	} else {
+		cJSON_AddStringToObject(ms, "kind", "unknown");
+		cJSON_AddNullToObject(ms, "kind_from");
+	}
+	if (c->listed_models != NULL) {
+		a = cJSON_AddArrayToObject(ms, "listed_models");
+		for (i = 0; i < c->n_listed_models; i++)
+			cJSON_AddItemToArray(a,
+			    cJSON_CreateString(c->listed_models[i]));
+	} else
+		cJSON_AddNullToObject(ms, "listed_models");
+	a = cJSON_AddArrayToObject(ms, "response_models");
+	for (i = 0; i < in->n_resp_models; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(
+		    in->resp_models[i]));
+}
+
 char *
 results_build(const struct results_input *in)
 {
@@ -422,6 +473,8 @@ results_build(const struct results_input *in)
 	a = cJSON_AddArrayToObject(o, "endpoints");
 	for (i = 0; i < c->n_endpoints && !c->reference; i++)
 		add_url(a, c->endpoints[i]);
+	if (!c->reference && !c->replay_only)
+		add_model_server(o, in);
 	if (c->judge_model) {
 		cJSON *j = cJSON_AddObjectToObject(o, "judge");
 
@@ -476,15 +529,22 @@ results_build(const struct results_input *in)
 	cJSON_AddNumberToObject(sys, "retries", (double)in->retries);
 	cJSON_AddNumberToObject(sys, "failures", (double)in->failures);
 	if (in->ptok >= 0) {
+		double cached = cached_tokens(in);
+		double proc = isnan(cached) ? (double)in->ptok :
+		    (double)in->ptok - cached;
+
 		cJSON_AddNumberToObject(sys, "prompt_tokens", (double)in->ptok);
+		add_num_or_null(sys, "prompt_tokens_cached", cached);
 		cJSON_AddNumberToObject(sys, "completion_tokens",
 		    (double)in->ctok);
 		add_num_or_null(sys, "output_tokens_per_s", in->wall_s > 0 ?
 		    (double)in->ctok / in->wall_s : NAN);
-		add_num_or_null(sys, "input_tokens_per_s", in->wall_s > 0 ?
-		    (double)in->ptok / in->wall_s : NAN);
+		/* what the server processed: the cached part is free */
+		add_num_or_null(sys, "input_tokens_per_s", in->wall_s > 0 &&
+		    proc >= 0 ? proc / in->wall_s : NAN);
 	} else {
 		cJSON_AddNullToObject(sys, "prompt_tokens");
+		cJSON_AddNullToObject(sys, "prompt_tokens_cached");
 		cJSON_AddNullToObject(sys, "completion_tokens");
 		cJSON_AddNullToObject(sys, "output_tokens_per_s");
 		cJSON_AddNullToObject(sys, "input_tokens_per_s");
@@ -503,9 +563,13 @@ results_build(const struct results_input *in)
 		double h = ps->delta[PS_PREFIX_HITS];
 
 		cJSON_AddStringToObject(sm, "source", "/metrics");
+		cJSON_AddStringToObject(sm, "server_kind",
+		    promstat_kind_name(ps->kind));
 		cJSON_AddNumberToObject(sm, "samples", (double)ps->samples);
 		add_num_or_null(sm, "prompt_tokens",
 		    ps->delta[PS_PROMPT_TOKENS]);
+		add_num_or_null(sm, "prompt_tokens_cached",
+		    ps->delta[PS_PREFIX_HITS]);
 		add_num_or_null(sm, "generation_tokens",
 		    ps->delta[PS_GENERATION_TOKENS]);
 		add_num_or_null(sm, "preemptions", ps->delta[PS_PREEMPTIONS]);

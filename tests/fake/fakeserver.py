@@ -7,7 +7,8 @@ thread per connection.  For tests and benchmarks of qeval.
 Command line:
   python3 fakeserver.py [--host 127.0.0.1] [--port 0] [--port-file F]
       [--script S.json] [--log L.jsonl] [--flavor vllm|llamacpp]
-      [--model NAME] [--strict-model] [--max-model-len N]
+      [--model NAME] [--also-model NAME]... [--strict-model]
+      [--max-model-len N]
       [--latency-ms N] [--default-text TEXT] [--api-key KEY]
 
   --port 0 --port-file F  bind a free port and write it to F (atomically,
@@ -23,9 +24,14 @@ Command line:
   --flavor llamacpp       llama-server's: echo ignored, no prompt logprobs,
                           logprobs in the chat format logprobs.content[],
                           connection closed after each streamed response,
-                          malformed JSON gets HTTP 500
+                          malformed JSON gets HTTP 500, responses name
+                          --model whatever was asked, /metrics has
+                          llama.cpp's names (llamacpp:…; a quarter of
+                          the prompt tokens counted as cached), and
+                          /v1/models says owned_by "llamacpp"
   --model NAME            the served model (default "fake-model"); any
                           model name is accepted unless --strict-model
+  --also-model NAME       another name GET /v1/models lists (repeatable)
   --latency-ms N          sleep N ms before every completion answer
   --api-key KEY           answer 401 unless "Authorization: Bearer KEY"
 
@@ -328,12 +334,15 @@ class Handler(BaseHTTPRequestHandler):
                     status = 401
                     self.send_json(401, {"error": "Unauthorized"})
                     return
+                owner = "llamacpp" if st.args.flavor == "llamacpp" \
+                    else "vllm"
                 self.send_json(200, {"object": "list", "data": [{
-                    "id": st.args.model, "object": "model",
-                    "created": int(time.time()), "owned_by": "vllm",
+                    "id": name, "object": "model",
+                    "created": int(time.time()), "owned_by": owner,
                     "root": st.args.model, "parent": None,
                     "max_model_len": st.args.max_model_len,
-                    "permission": []}]})
+                    "permission": []}
+                    for name in [st.args.model] + st.args.also_model]})
             elif path == "/health":
                 if st.args.flavor == "llamacpp":
                     self.send_json(200, {"status": "ok"})
@@ -366,6 +375,24 @@ class Handler(BaseHTTPRequestHandler):
     def metrics(self):
         st = self.server.st
         m = 'model_name="%s"' % st.args.model
+        if st.args.flavor == "llamacpp":
+            with st.lock:
+                cached = st.prompt_tokens // 4
+                lines = [
+                    "# TYPE llamacpp:prompt_tokens_total counter",
+                    "llamacpp:prompt_tokens_total %d" % (
+                        st.prompt_tokens - cached),
+                    "# TYPE llamacpp:prompt_tokens_cached_total counter",
+                    "llamacpp:prompt_tokens_cached_total %d" % cached,
+                    "# TYPE llamacpp:tokens_predicted_total counter",
+                    "llamacpp:tokens_predicted_total %d" % st.gen_tokens,
+                    "# TYPE llamacpp:requests_processing gauge",
+                    "llamacpp:requests_processing %d" % max(
+                        st.inflight - 1, 0),
+                    "# TYPE llamacpp:requests_deferred gauge",
+                    "llamacpp:requests_deferred 0",
+                ]
+            return "\n".join(lines) + "\n"
         with st.lock:
             lines = [
                 "# HELP vllm:num_requests_running Number of requests "
@@ -587,7 +614,7 @@ class Handler(BaseHTTPRequestHandler):
         llama = args.flavor == "llamacpp"
         rid = "chatcmpl-%032x" % seq
         created = int(time.time())
-        model = body.get("model") or args.model
+        model = args.model if llama else body.get("model") or args.model
         ptok = sum(len(tokens(content_text(m.get("content"))))
                    for m in body["messages"] if isinstance(m, dict)) + \
             3 * len(body["messages"])
@@ -719,7 +746,7 @@ class Handler(BaseHTTPRequestHandler):
         llama = args.flavor == "llamacpp"
         rid = "cmpl-%032x" % seq
         created = int(time.time())
-        model = body.get("model") or args.model
+        model = args.model if llama else body.get("model") or args.model
         ptoks = tokens(prompt)
         echo = bool(body.get("echo")) and not llama
         nlp = body.get("logprobs")
@@ -835,6 +862,7 @@ def parse_args(argv=None):
     ap.add_argument("--flavor", choices=("vllm", "llamacpp"),
                     default="vllm")
     ap.add_argument("--model", default="fake-model")
+    ap.add_argument("--also-model", action="append", default=[])
     ap.add_argument("--strict-model", action="store_true")
     ap.add_argument("--max-model-len", type=int, default=4096)
     ap.add_argument("--latency-ms", type=float, default=0)
