@@ -133,13 +133,54 @@ sample_scored(const struct results_task *t, size_t s)
 	return (0);
 }
 
+/*
+ * A judge task whose primary pools several ratings per answer (its
+ * QEVAL_MF_POOL_PART metrics: MT-Bench's two turns) and whose "unparsed"
+ * rate metric is the share of an answer's ratings that could not be
+ * read: the ratings given, and in *unparsed those not read.  0 for any
+ * other task (its unparsed count is per answer).
+ */
+static long
+judge_ratings(const struct results_task *t, long *unparsed)
+{
+	size_t m, u, parts = 0, um = SIZE_MAX;
+	long n = 0;
+	double sum = 0;
+
+	*unparsed = 0;
+	if (!(t->task->flags & QEVAL_TF_JUDGE))
+		return (0);
+	for (m = 0; m < t->nmetrics; m++) {
+		if (t->task->metrics[m].flags & QEVAL_MF_POOL_PART)
+			parts++;
+		if (strcmp(t->task->metrics[m].name, "unparsed") == 0 &&
+		    (t->task->metrics[m].flags & QEVAL_MF_RATE))
+			um = m;
+	}
+	if (parts == 0 || um == SIZE_MAX)
+		return (0);
+	for (u = 0; u < t->count * t->ncand; u++) {
+		double v;
+
+		if (t->ustate[u] != 1)
+			continue;
+		n += (long)parts;
+		v = t->values[u * t->nmetrics + um];
+		if (!isnan(v))
+			sum += v * (double)parts;
+	}
+	*unparsed = lround(sum);
+	return (n);
+}
+
 static void
 build_task(cJSON *arr, const struct results_task *t)
 {
 	cJSON *o = cJSON_CreateObject(), *ms, *cnt, *ds;
 	double *col = xmalloc((t->count + 1) * sizeof(double));
 	size_t s, m, u, scored = 0, nunits = t->count * t->ncand;
-	long inv = 0, trunc = 0, fixed = 0, tmo = 0, unp = 0;
+	long inv = 0, trunc = 0, fixed = 0, tmo = 0, unp = 0, unp_r = 0;
+	long answers = 0, ratings;
 	const char *const *f;
 	int has_cat = 0;
 
@@ -271,18 +312,28 @@ build_task(cJSON *arr, const struct results_task *t)
 	for (u = 0; u < nunits; u++) {
 		if (t->ustate[u] != 1)
 			continue;
+		answers++;
 		inv += (t->vflags[u] & QEVAL_VF_INVALID) != 0;
 		trunc += (t->vflags[u] & QEVAL_VF_TRUNCATED) != 0;
 		fixed += (t->vflags[u] & QEVAL_VF_NAME_FIXED) != 0;
 		tmo += (t->vflags[u] & QEVAL_VF_TIMEOUT) != 0;
 		unp += (t->vflags[u] & QEVAL_VF_UNPARSED) != 0;
 	}
+	ratings = judge_ratings(t, &unp_r);
 	cnt = cJSON_AddObjectToObject(o, "counts");
+	/* the denominator of every count: the scored answers */
+	cJSON_AddNumberToObject(cnt, "answers", (double)answers);
 	cJSON_AddNumberToObject(cnt, "invalid", (double)inv);
 	cJSON_AddNumberToObject(cnt, "truncated", (double)trunc);
 	cJSON_AddNumberToObject(cnt, "name_fixed", (double)fixed);
 	cJSON_AddNumberToObject(cnt, "timeout", (double)tmo);
-	cJSON_AddNumberToObject(cnt, "unparsed", (double)unp);
+	if (ratings > 0) {
+		/* per rating, not per answer: MT-Bench rates two turns */
+		cJSON_AddNumberToObject(cnt, "unparsed", (double)unp_r);
+		cJSON_AddNumberToObject(cnt, "judge_ratings",
+		    (double)ratings);
+	} else
+		cJSON_AddNumberToObject(cnt, "unparsed", (double)unp);
 	cJSON_AddNumberToObject(cnt, "request_errors", (double)t->errors);
 	cJSON_AddNumberToObject(cnt, "unparseable_retried",
 	    (double)t->unparseable);
