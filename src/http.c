@@ -59,6 +59,7 @@ struct req {
 					 * attempt itself */
 	int		 repeated;	/* a deterministic error */
 	double		 t_byte;	/* last byte (header or body) */
+	double		 t_body;	/* last body byte */
 	struct strbuf	 raw;
 	struct strbuf	 err;
 	/* Stream state (SSE). */
@@ -294,7 +295,7 @@ attempt_reset(struct req *r)
 	r->too_big = 0;
 	r->unreachable = 0;
 	r->cancel = C_NONE;
-	r->t_byte = 0;
+	r->t_byte = r->t_body = 0;
 	free(r->model);
 	r->model = NULL;
 	r->cached = -1;
@@ -534,7 +535,7 @@ on_write(char *p, size_t sz, size_t n, void *arg)
 		r->too_big = 1;
 		return (0);
 	}
-	r->t_byte = http_now();
+	r->t_byte = r->t_body = http_now();
 	strbuf_add(&r->raw, p, len);
 	if (r->stream) {
 		if (r->code == 0)
@@ -1172,8 +1173,10 @@ check_limits(struct http *h)
 		next = r->rnext;
 		if (r->t_byte == 0 && fb > 0 && now - r->t_start > fb)
 			cancel_attempt(h, r, C_FIRST_BYTE);
-		else if (r->t_byte > 0 && r->stream && st > 0 &&
-		    now - r->t_byte > st)
+		/* A stream stalls once its body started: headers alone
+		 * come before a queued request runs (vLLM). */
+		else if (r->t_body > 0 && r->stream && st > 0 &&
+		    now - r->t_body > st)
 			cancel_attempt(h, r, C_STALL);
 		else
 			continue;
@@ -1442,6 +1445,31 @@ http_submit(struct http *h, const struct http_request *q)
 		h->qhead = r;
 	h->qtail = r;
 	h->nqueued++;
+}
+
+void
+http_cancel_waiting(struct http *h, const char *why)
+{
+	struct req *r;
+
+	while ((r = h->qhead) != NULL) {
+		if ((h->qhead = r->next) == NULL)
+			h->qtail = NULL;
+		r->next = NULL;
+		h->nqueued--;
+		h->active++;		/* deliver() counts it out */
+		strbuf_reset(&r->err);
+		strbuf_adds(&r->err, why);
+		deliver(h, r, 0);
+	}
+	while ((r = h->waiting) != NULL) {
+		h->waiting = r->next;
+		r->next = NULL;
+		strbuf_reset(&r->err);
+		strbuf_adds(&r->err, why);
+		r->unreachable = 0;
+		deliver(h, r, 0);
+	}
 }
 
 size_t

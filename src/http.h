@@ -48,7 +48,8 @@ struct http_opts {
 	/* Limits that notice a dead server sooner than timeout_s (0: off):
 	 * no byte at all (headers included) within first_byte_timeout_s of
 	 * an attempt's start; for a stream, no byte for stall_timeout_s
-	 * once bytes came.  Either ends the attempt as a timeout does. */
+	 * once its body started.  Either ends the attempt as a timeout
+	 * does. */
 	double		 first_byte_timeout_s;
 	double		 stall_timeout_s;
 	/* The same non-200 answer (status and body) this many times is
@@ -130,6 +131,12 @@ struct http *http_new(const struct http_opts *, http_done_cb, void *arg,
 void	 http_free(struct http *);	/* aborts what is in flight */
 /* Queues a request; it starts when a slot is free.  Never fails. */
 void	 http_submit(struct http *, const struct http_request *);
+/*
+ * Ends every request that is not on the wire (queued, or waiting to be
+ * retried): each is handed to the callback as failed, with why as its
+ * error.  For a run that stops: what is running may still finish.
+ */
+void	 http_cancel_waiting(struct http *, const char *why);
 /* Requests queued or in flight. */
 size_t	 http_pending(const struct http *);
 /*

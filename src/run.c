@@ -166,6 +166,7 @@ struct run {
 	char			*run_dir;
 	int			 concurrency;
 	int			 abort;
+	int			 fatal;		/* aborted: unreachable */
 	struct strbuf		 abort_msg;
 	/* measurements (model requests only) */
 	double			*lat;
@@ -1302,7 +1303,7 @@ process_ready(struct run *R)
 			 * so no late answer can reach a reused slot. */
 			if (!r->ok) {
 				if (r->fatal && !R->abort) {
-					R->abort = 1;
+					R->abort = R->fatal = 1;
 					strbuf_addf(&R->abort_msg, "%s",
 					    r->error ? r->error :
 					    "the server cannot be reached");
@@ -1358,7 +1359,7 @@ process_ready(struct run *R)
 			}
 		} else if (!r->ok) {
 			if (r->fatal && !R->abort) {
-				R->abort = 1;
+				R->abort = R->fatal = 1;
 				strbuf_addf(&R->abort_msg, "%s", r->error ?
 				    r->error : "the server cannot be reached");
 			}
@@ -2132,6 +2133,20 @@ loop(struct run *R, struct strbuf *err)
 				return (-1);
 		}
 		process_ready(R);
+		/* A server that cannot be reached answers nothing more:
+		 * what is not on the wire (queued, or waiting to retry) is
+		 * not sent (--resume asks it), so the run ends as soon as
+		 * what is running ends. */
+		if (R->abort && R->fatal) {
+			if (R->http != NULL)
+				http_cancel_waiting(R->http, "not sent: the "
+				    "run stopped (the server cannot be "
+				    "reached)");
+			if (R->judge != NULL)
+				http_cancel_waiting(R->judge, "not sent: the "
+				    "run stopped (the server cannot be "
+				    "reached)");
+		}
 		progress(R, 0);
 		if (R->gpu != NULL && clock_now() - R->last_gpu >= 0.5) {
 			gpu_sample(R->gpu);
