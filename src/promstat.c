@@ -136,12 +136,12 @@ promstat_parse(const char *text, size_t len, double v[PS_N])
 				int a;
 
 				for (a = 0; a < 2; a++) {
-					const char *want = names[k][f][a];
+					const char *w = names[k][f][a];
 					char *e;
 					double d;
 
-					if (want == NULL || strlen(want) != nl ||
-					    memcmp(want, ln, nl) != 0)
+					if (w == NULL || strlen(w) != nl ||
+					    memcmp(w, ln, nl) != 0)
 						continue;
 					d = strtod(val, &e);
 					if (e == val || isnan(d) || isinf(d))

@@ -1265,10 +1265,11 @@ render_system(struct strbuf *sb, const struct run *r)
 				if (!cJSON_IsString(x) || r->model == NULL ||
 				    strcmp(x->valuestring, r->model) == 0)
 					continue;
-				strbuf_adds(sb, "\n- ⚠️ **Model Name:** asked "
-				    "for ");
+				strbuf_adds(sb, "\n- ⚠️ **Model Name:** "
+				    "asked for ");
 				add_code(sb, r->model, 0);
-				strbuf_adds(sb, "; the server's responses name ");
+				strbuf_adds(sb, "; the server's responses "
+				    "name ");
 				add_code(sb, x->valuestring, 0);
 				strbuf_adds(sb, " (a server that ignores the "
 				    "request's model, e.g. llama.cpp: check "
