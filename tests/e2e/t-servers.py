@@ -8,10 +8,13 @@ server error that repeats itself."""
 import json
 import os
 import socket
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from core import FakeServer, cleanup, done, ok, results, run, tmpdir
+from core import (QEVAL, FakeServer, cleanup, done, ok, results, run,
+                  tmpdir)
 
 tmp = tmpdir()
 out = os.path.join(tmp, "out")
@@ -190,6 +193,42 @@ try:
        "72)" % n)
     ok("more failed sample" in se, "the console says how many were not "
        "shown")
+
+    # -- the server dies mid-run; --resume on a new one -------------------
+    dying = FakeServer(tmp, {"rules": [
+        {"contains": "What is", "times": 6, "text": "#### 1"},
+        {"contains": "What is", "hang": True, "hang_s": 60}]},
+        ["--flavor", "llamacpp", "--model", "tiny"])
+    servers.append(dying)
+    args = ["--model", "tiny", "--endpoint", dying.url, "--tasks",
+            "gsm8k", "--limit", "12", "--out", out, "--run-id", "dies",
+            "--no-progress", "--preset-file", preset(2)]
+    p = subprocess.Popen([QEVAL] + args, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, **env))
+    sfile = os.path.join(out, "dies", "samples", "gsm8k.jsonl")
+    for _ in range(600):
+        if os.path.exists(sfile) and sum(1 for _ in open(sfile)) >= 6 \
+                and len(dying.requests()) >= 10:
+            break
+        time.sleep(0.05)
+    dying.proc.kill()
+    dying.proc.wait()
+    so, se = p.communicate(timeout=120)
+    ok(p.returncode == 1 and "--resume" in se and
+       "cannot reach" in se,
+       "a server killed mid-run ends the run with the resume hint", se)
+    again = FakeServer(tmp, {"default": {"text": "#### 1"}},
+                       ["--flavor", "llamacpp", "--model", "tiny",
+                        "--port", str(dying.port)])
+    servers.append(again)
+    rc, so, se = run(args + ["--resume"], env=env)
+    r = results(os.path.join(out, "dies")) if rc == 0 else {}
+    t = (r.get("tasks") or [{}])[0]
+    ok(rc == 0 and t.get("scored") == 12 and
+       len(again.requests()) == 6,
+       "--resume completes it, asking only the 6 missing (%d asked)" %
+       len(again.requests()), se)
 finally:
     for s in servers:
         s.stop()
