@@ -90,10 +90,10 @@ try:
                              sm.get("generation_tokens"),
                              sysm.get("completion_tokens")))
     cached = sysm.get("prompt_tokens_cached")
-    ok(cached is not None and cached == sm.get("prompt_tokens_cached") and
-       cached == sysm.get("prompt_tokens", 0) // 4,
-       "cached prompt tokens from llamacpp:prompt_tokens_cached_total "
-       "(%s)" % cached)
+    ok(cached is not None and cached > 0 and
+       cached == sm.get("prompt_tokens_cached"),
+       "cached prompt tokens: the usage's cached_tokens equal "
+       "llamacpp:prompt_tokens_cached_total (%s)" % cached)
     wall = sysm.get("wall_s") or 0
     itps = sysm.get("input_tokens_per_s")
     ok(itps is not None and wall > 0 and

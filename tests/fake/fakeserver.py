@@ -27,7 +27,9 @@ Command line:
                           malformed JSON gets HTTP 500, responses name
                           --model whatever was asked, /metrics has
                           llama.cpp's names (llamacpp:…; a quarter of
-                          the prompt tokens counted as cached), and
+                          each prompt's tokens counted as cached, as
+                          usage.prompt_tokens_details.cached_tokens
+                          says too), and
                           /v1/models says owned_by "llamacpp"
   --model NAME            the served model (default "fake-model"); any
                           model name is accepted unless --strict-model
@@ -156,6 +158,7 @@ class State:
         self.statuses = {}
         self.auth_seen = 0
         self.prompt_tokens = 0
+        self.cached_tokens = 0
         self.gen_tokens = 0
         self.stopping = threading.Event()
         self.log = open(args.log, "a", encoding="utf-8") if args.log \
@@ -377,7 +380,7 @@ class Handler(BaseHTTPRequestHandler):
         m = 'model_name="%s"' % st.args.model
         if st.args.flavor == "llamacpp":
             with st.lock:
-                cached = st.prompt_tokens // 4
+                cached = st.cached_tokens
                 lines = [
                     "# TYPE llamacpp:prompt_tokens_total counter",
                     "llamacpp:prompt_tokens_total %d" % (
@@ -600,13 +603,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def usage(self, ptok, ctok):
         st = self.server.st
+        cached = ptok // 4 if st.args.flavor == "llamacpp" else 0
         with st.lock:
             st.prompt_tokens += ptok
+            st.cached_tokens += cached
             st.gen_tokens += ctok
         u = {"prompt_tokens": ptok, "total_tokens": ptok + ctok,
              "completion_tokens": ctok}
         if self.server.st.args.flavor == "vllm":
             u["prompt_tokens_details"] = None
+        else:
+            # llama.cpp: prompt_tokens counts the cached ones too
+            u["prompt_tokens_details"] = {"cached_tokens": cached}
         return u
 
     def answer_chat(self, body, ans, needle, seq, stream):
