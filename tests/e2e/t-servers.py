@@ -172,6 +172,18 @@ try:
        "--api completions is honoured by gsm8k and recorded (%s)" % paths,
        se)
 
+    # -- a server without GET /v1/models: not checked, with a warning -----
+    nolist = FakeServer(tmp, {"default": {"text": "#### 3"}},
+                        ["--no-models"])
+    servers.append(nolist)
+    rc, so, se = qeval(nolist.url, "anything", "nolist", env=env)
+    r = results(os.path.join(out, "nolist")) if rc == 0 else {}
+    ok(rc == 0 and "GET /models gave HTTP 404" in se and
+       "is not checked" in se and
+       (r.get("model_server") or {}).get("listed_models", 0) is None,
+       "no model list: the run goes on, says the name is not checked and "
+       "records no list", se)
+
     # -- nothing listens -------------------------------------------------
     url = "http://127.0.0.1:%d/v1" % free_port()
     rc, so, se = qeval(url, "tiny", "down", env=env)

@@ -7,7 +7,7 @@ thread per connection.  For tests and benchmarks of qeval.
 Command line:
   python3 fakeserver.py [--host 127.0.0.1] [--port 0] [--port-file F]
       [--script S.json] [--log L.jsonl] [--flavor vllm|llamacpp]
-      [--model NAME] [--also-model NAME]... [--strict-model]
+      [--model NAME] [--also-model NAME]... [--no-models] [--strict-model]
       [--max-model-len N]
       [--latency-ms N] [--default-text TEXT] [--api-key KEY]
 
@@ -34,6 +34,7 @@ Command line:
   --model NAME            the served model (default "fake-model"); any
                           model name is accepted unless --strict-model
   --also-model NAME       another name GET /v1/models lists (repeatable)
+  --no-models             GET /v1/models answers 404 (a proxy without it)
   --latency-ms N          sleep N ms before every completion answer
   --api-key KEY           answer 401 unless "Authorization: Bearer KEY"
 
@@ -332,7 +333,10 @@ class Handler(BaseHTTPRequestHandler):
         seq = st.begin(path, "Authorization" in self.headers)
         status = 200
         try:
-            if path in ("/v1/models", "/models"):
+            if path in ("/v1/models", "/models") and st.args.no_models:
+                status = 404
+                self.send_json(404, {"detail": "Not Found"})
+            elif path in ("/v1/models", "/models"):
                 if not self.authorised():
                     status = 401
                     self.send_json(401, {"error": "Unauthorized"})
@@ -871,6 +875,7 @@ def parse_args(argv=None):
                     default="vllm")
     ap.add_argument("--model", default="fake-model")
     ap.add_argument("--also-model", action="append", default=[])
+    ap.add_argument("--no-models", action="store_true")
     ap.add_argument("--strict-model", action="store_true")
     ap.add_argument("--max-model-len", type=int, default=4096)
     ap.add_argument("--latency-ms", type=float, default=0)
