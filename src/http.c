@@ -55,6 +55,11 @@ struct req {
 	int		 too_big;
 	size_t		 max_body;
 	int		 unreachable;	/* the last attempt did not connect */
+	int		 cancel;	/* enum cancel: why qeval ended the
+					 * attempt itself */
+	int		 repeated;	/* a deterministic error */
+	double		 t_byte;	/* last byte (header or body) */
+	double		 t_body;	/* last body byte */
 	struct strbuf	 raw;
 	struct strbuf	 err;
 	/* Stream state (SSE). */
@@ -78,11 +83,29 @@ struct req {
 	char		*tools_json;	/* the result's tool_calls */
 	long		 ptok;
 	long		 ctok;
+	long		 cached;
+	char		*model;
 	/* Non-stream parse. */
 	cJSON		*doc;
 	char		 errbuf[CURL_ERROR_SIZE];
 	char		 store[];
 };
+
+/* Why qeval ended an attempt itself. */
+enum cancel {
+	C_NONE,
+	C_FIRST_BYTE,		/* no byte within first_byte_timeout_s */
+	C_STALL,		/* a stream stopped for stall_timeout_s */
+	C_REFUSED		/* its endpoint refuses new connections */
+};
+
+/* A non-200 answer seen before: its status and body's hash. */
+struct seen_error {
+	long		 code;
+	uint64_t	 hash;
+	int		 n;
+};
+#define SEEN_MAX	16
 
 struct http {
 	unsigned		 magic;
@@ -109,6 +132,9 @@ struct http {
 	uint64_t		 delivered;
 	struct http_stats	 st;
 	struct strbuf		 url;		/* scratch */
+	struct seen_error	 seen[SEEN_MAX];
+	size_t			 nseen;
+	double			 last_check;	/* of the byte limits */
 };
 
 double
@@ -268,6 +294,11 @@ attempt_reset(struct req *r)
 	r->retry_after = -1;
 	r->too_big = 0;
 	r->unreachable = 0;
+	r->cancel = C_NONE;
+	r->t_byte = r->t_body = 0;
+	free(r->model);
+	r->model = NULL;
+	r->cached = -1;
 	r->sse_pos = r->sse_scan = 0;
 	r->events = r->done = r->bad_events = 0;
 	r->choice_events = r->nonfinite = 0;
@@ -446,7 +477,11 @@ sse_event(struct req *r, const char *p, size_t len)
 	if (cJSON_IsObject(u)) {
 		r->ptok = jlong(u, "prompt_tokens");
 		r->ctok = jlong(u, "completion_tokens");
+		r->cached = jlong(cJSON_GetObjectItemCaseSensitive(u,
+		    "prompt_tokens_details"), "cached_tokens");
 	}
+	if (r->model == NULL && (s = jstr(j, "model")) != NULL)
+		r->model = xstrdup(s);
 	cJSON_Delete(j);
 	strbuf_release(&fixed);
 }
@@ -500,6 +535,7 @@ on_write(char *p, size_t sz, size_t n, void *arg)
 		r->too_big = 1;
 		return (0);
 	}
+	r->t_byte = r->t_body = http_now();
 	strbuf_add(&r->raw, p, len);
 	if (r->stream) {
 		if (r->code == 0)
@@ -519,6 +555,7 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 	char num[32], *end;
 	double v;
 
+	r->t_byte = http_now();
 	if (len > 12 && (p[0] == 'R' || p[0] == 'r') &&
 	    strncasecmp(p, "retry-after:", 12) == 0) {
 		p += 12;
@@ -601,6 +638,10 @@ parse_json(struct req *r, const char *p, size_t len, struct strbuf *why)
 	u = cJSON_GetObjectItemCaseSensitive(r->doc, "usage");
 	r->ptok = jlong(u, "prompt_tokens");
 	r->ctok = jlong(u, "completion_tokens");
+	r->cached = jlong(cJSON_GetObjectItemCaseSensitive(u,
+	    "prompt_tokens_details"), "cached_tokens");
+	free(r->model);
+	r->model = (s = jstr(r->doc, "model")) != NULL ? xstrdup(s) : NULL;
 	return (0);
 }
 
@@ -752,8 +793,12 @@ deliver(struct http *h, struct req *r, int ok)
 		res.tool_calls = r->tools_json;
 		res.prompt_tokens = r->ptok;
 		res.completion_tokens = r->ctok;
+		res.cached_tokens = r->cached;
+		res.model = r->model;
 	} else
-		res.prompt_tokens = res.completion_tokens = -1;
+		res.prompt_tokens = res.completion_tokens =
+		    res.cached_tokens = -1;
+	res.repeated = !ok && r->repeated;
 	res.attempts = r->attempts;
 	res.t_submit = r->t_submit;
 	res.t_start = r->t_start;
@@ -938,7 +983,22 @@ transfer_error(struct http *h, struct req *r, CURLcode cc, CURL *e)
 		    "the endpoint URL or %s", url, hint_start);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		if (tconn <= 0) {
+		if (r->cancel == C_REFUSED) {
+			r->unreachable = 1;
+			strbuf_addf(&r->err, "cannot reach %s (it refuses new "
+			    "connections: stopped?) while this request waited "
+			    "for an answer: %s", url, hint_start);
+		} else if (r->cancel == C_FIRST_BYTE)
+			strbuf_addf(&r->err, "no byte from %s within %g s of "
+			    "sending (client.first_byte_timeout_s): the server "
+			    "is stuck, or queues more requests than it runs; "
+			    "lower --concurrency or raise the limit", url,
+			    h->o.first_byte_timeout_s);
+		else if (r->cancel == C_STALL)
+			strbuf_addf(&r->err, "the answer from %s stalled: no "
+			    "byte for %g s (client.stall_timeout_s); check the "
+			    "server's log", url, h->o.stall_timeout_s);
+		else if (tconn <= 0) {
 			r->unreachable = 1;
 			strbuf_addf(&r->err, "cannot reach %s (connection "
 			    "timed out): %s", url, hint_start);
@@ -1027,6 +1087,104 @@ retry_after_wait(struct http *h, struct req *r)
 	return (wait);
 }
 
+/* FNV-1a over a byte string. */
+static uint64_t
+hash_bytes(const char *p, size_t len)
+{
+	uint64_t x = 0xcbf29ce484222325ULL;
+
+	while (len-- > 0) {
+		x ^= (unsigned char)*p++;
+		x *= 0x100000001b3ULL;
+	}
+	return (x);
+}
+
+/*
+ * Counts a non-200 answer by status and body.  Returns 1 when the same
+ * answer was seen same_error_max times: retrying it is pointless.
+ */
+static int
+same_error(struct http *h, const struct req *r)
+{
+	uint64_t x = hash_bytes(r->raw.buf, r->raw.len);
+	size_t i;
+
+	if (h->o.same_error_max < 0)
+		return (0);
+	for (i = 0; i < h->nseen; i++)
+		if (h->seen[i].code == r->code && h->seen[i].hash == x)
+			break;
+	if (i == h->nseen) {
+		if (h->nseen == SEEN_MAX)
+			return (0);
+		h->nseen++;
+		h->seen[i].code = r->code;
+		h->seen[i].hash = x;
+		h->seen[i].n = 0;
+	}
+	return (++h->seen[i].n >= h->o.same_error_max);
+}
+
+static void attempt_done(struct http *, struct req *, CURLcode);
+
+/* Ends a running attempt as a timeout, for the reason given. */
+static void
+cancel_attempt(struct http *h, struct req *r, int why)
+{
+	r->cancel = why;
+	attempt_done(h, r, CURLE_OPERATION_TIMEDOUT);
+}
+
+/*
+ * The endpoint of r refused a connection: a server that stopped.  What
+ * still waits on it without a byte will not be answered (llama.cpp
+ * keeps queued requests open and silent after SIGTERM), so those
+ * attempts end now and go through the retry budget.
+ */
+static void
+endpoint_refused(struct http *h, size_t ep)
+{
+	struct req *r, **v = NULL;
+	size_t n = 0, alloc = 0, i;
+
+	for (r = h->running; r != NULL; r = r->rnext)
+		if (r->ep == ep && r->t_byte == 0) {
+			v = xgrow(v, n + 1, sizeof(*v), &alloc);
+			v[n++] = r;
+		}
+	for (i = 0; i < n; i++)
+		cancel_attempt(h, v[i], C_REFUSED);
+	free(v);
+}
+
+/* Ends attempts that passed the first-byte or stall limit. */
+static void
+check_limits(struct http *h)
+{
+	double now = http_now(), fb = h->o.first_byte_timeout_s,
+	    st = h->o.stall_timeout_s;
+	struct req *r, *next;
+
+	if ((fb <= 0 && st <= 0) || now - h->last_check < 0.2)
+		return;
+	h->last_check = now;
+	for (r = h->running; r != NULL; r = next) {
+		next = r->rnext;
+		if (r->t_byte == 0 && fb > 0 && now - r->t_start > fb)
+			cancel_attempt(h, r, C_FIRST_BYTE);
+		/* A stream stalls once its body started: headers alone
+		 * come before a queued request runs (vLLM). */
+		else if (r->t_body > 0 && r->stream && st > 0 &&
+		    now - r->t_body > st)
+			cancel_attempt(h, r, C_STALL);
+		else
+			continue;
+		/* the list changed under us: start again */
+		next = h->running;
+	}
+}
+
 /* One attempt is over: deliver, or schedule another attempt. */
 static void
 attempt_done(struct http *h, struct req *r, CURLcode cc)
@@ -1045,6 +1203,12 @@ attempt_done(struct http *h, struct req *r, CURLcode cc)
 	if (cc != CURLE_OK) {
 		transfer_error(h, r, cc, e);
 		retry = transient(cc);
+		if (cc == CURLE_COULDNT_CONNECT) {
+			r->easy = NULL;
+			easy_put(h, e);
+			e = NULL;
+			endpoint_refused(h, r->ep);
+		}
 	} else if (r->code == 200) {
 		rc = judge_200(h, r);
 		if (rc == 0) {
@@ -1061,9 +1225,19 @@ attempt_done(struct http *h, struct req *r, CURLcode cc)
 	} else {
 		status_error(h, r);
 		retry = r->code == 429 || r->code == 408 || r->code >= 500;
+		/* 502-504 are a gateway's or a loading server's: they
+		 * change by themselves.  A repeated 500 does not. */
+		if ((r->code == 500 || r->code == 501) && same_error(h, r)) {
+			retry = 0;
+			r->repeated = 1;
+			strbuf_adds(&r->err, " (the server gave this same "
+			    "answer every time: not retried)");
+		}
 	}
-	r->easy = NULL;
-	easy_put(h, e);
+	if (e != NULL) {
+		r->easy = NULL;
+		easy_put(h, e);
+	}
 	if (!retry || r->attempts > h->o.retries) {
 		if (r->attempts > 1 && strncmp(r->err.buf, "cannot reach", 12))
 			strbuf_addf(&r->err, " (after %d attempts)",
@@ -1149,6 +1323,8 @@ http_new(const struct http_opts *o, http_done_cb cb, void *arg,
 		h->o.retry_after_max_s = HTTP_RETRY_AFTER_MAX;
 	if (h->o.max_body == 0)
 		h->o.max_body = HTTP_MAX_BODY;
+	if (h->o.same_error_max == 0)
+		h->o.same_error_max = HTTP_SAME_ERROR_MAX;
 	h->o.endpoints = NULL;
 	h->o.api_key = NULL;
 	h->cb = cb;
@@ -1271,6 +1447,31 @@ http_submit(struct http *h, const struct http_request *q)
 	h->nqueued++;
 }
 
+void
+http_cancel_waiting(struct http *h, const char *why)
+{
+	struct req *r;
+
+	while ((r = h->qhead) != NULL) {
+		if ((h->qhead = r->next) == NULL)
+			h->qtail = NULL;
+		r->next = NULL;
+		h->nqueued--;
+		h->active++;		/* deliver() counts it out */
+		strbuf_reset(&r->err);
+		strbuf_adds(&r->err, why);
+		deliver(h, r, 0);
+	}
+	while ((r = h->waiting) != NULL) {
+		h->waiting = r->next;
+		r->next = NULL;
+		strbuf_reset(&r->err);
+		strbuf_adds(&r->err, why);
+		r->unreachable = 0;
+		deliver(h, r, 0);
+	}
+}
+
 size_t
 http_pending(const struct http *h)
 {
@@ -1297,6 +1498,7 @@ http_step(struct http *h, int timeout_ms, int extra_fd, struct strbuf *err)
 			return (-1);
 		}
 		drain(h);
+		check_limits(h);
 		if (h->delivered != before)
 			return (0);
 		now = http_now();

@@ -45,10 +45,22 @@ struct http_opts {
 	 * server's Retry-After asked for.  NULL: not logged. */
 	void		(*log)(void *arg, const char *line);
 	void		*log_arg;
+	/* Limits that notice a dead server sooner than timeout_s (0: off):
+	 * no byte at all (headers included) within first_byte_timeout_s of
+	 * an attempt's start; for a stream, no byte for stall_timeout_s
+	 * once its body started.  Either ends the attempt as a timeout
+	 * does. */
+	double		 first_byte_timeout_s;
+	double		 stall_timeout_s;
+	/* The same non-200 answer (status and body) this many times is
+	 * deterministic: later ones are not retried.  0: the default,
+	 * HTTP_SAME_ERROR_MAX; < 0: every one is retried. */
+	int		 same_error_max;
 };
 
 #define HTTP_RETRY_AFTER_MAX	30.0		/* seconds */
 #define HTTP_MAX_BODY		((size_t)16 << 20)	/* 16 MiB */
+#define HTTP_SAME_ERROR_MAX	3
 
 /* What the caller asks for. */
 struct http_request {
@@ -83,6 +95,9 @@ struct http_result {
 	const char	*tool_calls;	/* JSON array text, or NULL */
 	long		 prompt_tokens;	/* usage; -1 if absent */
 	long		 completion_tokens;
+	long		 cached_tokens;	/* usage.prompt_tokens_details.
+					 * cached_tokens; -1 if absent */
+	const char	*model;		/* the response's "model", or NULL */
 	int		 attempts;	/* 1 + retries made */
 	int		 unparseable;	/* 200s that were not a usable
 					 * answer (retried) before this
@@ -99,8 +114,13 @@ struct http_result {
 	const char	*endpoint;	/* base URL that answered */
 	int		 unreachable;	/* !ok: the last attempt could not
 					 * connect at all (endpoint down,
-					 * unknown host, connect timeout);
-					 * 0 for timeouts and resets */
+					 * unknown host, connect timeout),
+					 * or waited on an endpoint that
+					 * then refused connections; 0 for
+					 * timeouts and resets */
+	int		 repeated;	/* !ok: not retried because the
+					 * server gave this same error
+					 * same_error_max times */
 };
 
 typedef void (*http_done_cb)(void *arg, const struct http_result *);
@@ -111,6 +131,12 @@ struct http *http_new(const struct http_opts *, http_done_cb, void *arg,
 void	 http_free(struct http *);	/* aborts what is in flight */
 /* Queues a request; it starts when a slot is free.  Never fails. */
 void	 http_submit(struct http *, const struct http_request *);
+/*
+ * Ends every request that is not on the wire (queued, or waiting to be
+ * retried): each is handed to the callback as failed, with why as its
+ * error.  For a run that stops: what is running may still finish.
+ */
+void	 http_cancel_waiting(struct http *, const char *why);
 /* Requests queued or in flight. */
 size_t	 http_pending(const struct http *);
 /*

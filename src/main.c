@@ -29,6 +29,7 @@
 #include "data.h"
 #include "fileio.h"
 #include "host.h"
+#include "models.h"
 #include "plugin.h"
 #include "preset.h"
 #include "report.h"
@@ -1023,6 +1024,7 @@ fill_cfg(struct run_cfg *c, const struct opts *o, struct env *e,
 	c->judge_api_key = getenv("QEVAL_JUDGE_API_KEY");
 	c->judge_concurrency = o->judge_concurrency;
 	c->chat = o->api == NULL || strcmp(o->api, "chat") == 0;
+	c->api_set = o->api != NULL;
 	c->tasks = (const char *const *)tasks;
 	c->n_tasks = list_len(tasks);
 	c->limit = (size_t)o->limit;
@@ -1179,6 +1181,67 @@ start_server(const struct opts *o, struct env *e, struct run_cfg *c,
 	*srvp = srv;
 	*logp = strbuf_detach(&log, NULL);
 	return (0);
+}
+
+/*
+ * Asks each endpoint (and the judge's) once what it serves: nothing
+ * listening stops the run now, with the hint; a model it does not list
+ * is a usage error that shows the list.  A server without the list is
+ * not checked.  The model endpoint's first answer is kept in *m.
+ * 0, EXIT_USAGE or EXIT_RUN (message printed).
+ */
+static int
+check_models(const struct opts *o, struct run_cfg *c, struct models *m)
+{
+	size_t i, n = c->n_endpoints + (c->judge_endpoint != NULL);
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		int judge = i == c->n_endpoints;
+		const char *ep = judge ? c->judge_endpoint : c->endpoints[i];
+		const char *model = judge ? c->judge_model : c->model;
+		struct strbuf err = STRBUF_INIT, list = STRBUF_INIT;
+		struct models one, *mm = i == 0 ? m : &one;
+		char *shown = results_redact_url(ep);
+		int mrc;
+
+		if (model == NULL) {
+			free(shown);
+			continue;
+		}
+		mrc = models_get(ep, judge && c->judge_api_key ?
+		    c->judge_api_key : c->api_key, 10, mm, &err);
+		if (mrc == MODELS_UNREACHABLE || mrc == MODELS_DENIED) {
+			fprintf(stderr, "qeval: %s%s\n", judge ? "judge: " :
+			    "", err.buf);
+			rc = EXIT_RUN;
+		} else if (mrc == MODELS_NO_LIST) {
+			if (!o->quiet)
+				fprintf(stderr, "qeval: warning: %s (%s): the "
+				    "model name %s is not checked\n", err.buf,
+				    shown, model);
+		} else if (!models_has(mm, model)) {
+			models_list(mm, &list);
+			fprintf(stderr, "qeval: %s '%s' is not served at %s; "
+			    "it serves: %s (pass one of these to %s)\n",
+			    judge ? "--judge-model" : "--model", esc(model),
+			    esc(shown), esc(list.buf), judge ? "--judge-model" :
+			    "--model");
+			rc = EXIT_USAGE;
+		}
+		if (mm != m)
+			models_release(mm);
+		free(shown);
+		strbuf_release(&err);
+		strbuf_release(&list);
+	}
+	if (rc == 0 && m->ids != NULL) {
+		c->listed_models = (const char *const *)m->ids;
+		c->n_listed_models = m->n;
+	}
+	if (rc == 0)
+		c->server_kind = models_kind(m);
+	return (rc);
 }
 
 /* Edit distance (Levenshtein) between two short keys. */
@@ -1424,8 +1487,10 @@ cmd_run(const struct opts *o, int argc, char **argv)
 	char **tasks = NULL, *cmd = NULL, *srv_log = NULL;
 	const char *serve_ep[1];
 	struct serve *srv = NULL;
+	struct models served;
 	int rc = EXIT_RUN;
 
+	memset(&served, 0, sizeof(served));
 	if (o->model == NULL) {
 		fprintf(stderr, "qeval: --model is required (a model name on "
 		    "the server, or 'reference' for the built-in gold-answer "
@@ -1480,10 +1545,13 @@ cmd_run(const struct opts *o, int argc, char **argv)
 	if (o->serve && start_server(o, &e, &c, serve_ep, &srv, &srv_log,
 	    &err) != 0)
 		goto out;
+	if (!c.reference && (rc = check_models(o, &c, &served)) != 0)
+		goto out;
 	rc = run_execute(&c, &oc, &err) == 0 ? 0 : oc.usage ? EXIT_USAGE :
 	    EXIT_RUN;
 	if (srv != NULL) {
 		serve_stop(srv);
+		srv = NULL;
 		/* The server's log goes with the run it served. */
 		if (oc.run_dir != NULL) {
 			struct strbuf to = STRBUF_INIT;
@@ -1504,8 +1572,11 @@ cmd_run(const struct opts *o, int argc, char **argv)
 			rc = brc;
 	}
 out:
+	if (srv != NULL)
+		serve_stop(srv);	/* the run did not start */
 	print_lines("", err.buf);
 	run_outcome_release(&oc);
+	models_release(&served);
 	free(srv_log);
 	free(cmd);
 	free_list(tasks);

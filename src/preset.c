@@ -106,6 +106,12 @@ static const struct key keys[] = {
 	  0, NULL },
 	{ S_CLIENT, "backoff_max_s", K_DBL, OFF(backoff_max_s), 0, 3600, 0, 0,
 	  NULL },
+	{ S_CLIENT, "connect_timeout_s", K_DBL, OFF(connect_timeout_s), 0,
+	  3600, 1, 0, NULL },
+	{ S_CLIENT, "first_byte_timeout_s", K_DBL, OFF(first_byte_timeout_s),
+	  0, 86400, 0, 0, NULL },
+	{ S_CLIENT, "stall_timeout_s", K_DBL, OFF(stall_timeout_s), 0, 86400,
+	  0, 0, NULL },
 
 	{ S_GENERATION, "temperature", K_DBL, OFF(temperature), 0, 10, 0, 0,
 	  NULL },
@@ -549,6 +555,9 @@ preset_defaults(struct preset *p)
 	p->retries = 5;
 	p->backoff_base_s = 0.5;
 	p->backoff_max_s = 30;
+	p->connect_timeout_s = 10;
+	p->first_byte_timeout_s = 0;
+	p->stall_timeout_s = 300;
 	p->temperature = 0;
 	p->top_p = 1;
 	p->max_tokens = 1024;

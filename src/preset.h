@@ -50,6 +50,9 @@ struct preset {
 	int	 retries;			/* 0..100 */
 	double	 backoff_base_s;
 	double	 backoff_max_s;
+	double	 connect_timeout_s;		/* > 0 */
+	double	 first_byte_timeout_s;		/* 0: none */
+	double	 stall_timeout_s;		/* streams; 0: none */
 	/* generation defaults */
 	double	 temperature;			/* >= 0 */
 	double	 top_p;				/* (0, 1] */

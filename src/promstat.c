@@ -20,19 +20,45 @@ struct promstat {
 	size_t		 n[PS_N];
 	size_t		 samples;
 	int		 dead;		/* /metrics did not answer at first */
+	int		 kind;		/* of the first answer */
 };
 
-/* The names of each figure, the preferred one first. */
-static const char *const names[PS_N][2] = {
-	[PS_PROMPT_TOKENS] = { "vllm:prompt_tokens_total", NULL },
-	[PS_GENERATION_TOKENS] = { "vllm:generation_tokens_total", NULL },
-	[PS_PREEMPTIONS] = { "vllm:num_preemptions_total", NULL },
-	[PS_PREFIX_QUERIES] = { "vllm:prefix_cache_queries_total", NULL },
-	[PS_PREFIX_HITS] = { "vllm:prefix_cache_hits_total", NULL },
-	[PS_RUNNING] = { "vllm:num_requests_running", NULL },
-	[PS_WAITING] = { "vllm:num_requests_waiting", NULL },
-	[PS_KV_USAGE] = { "vllm:kv_cache_usage_perc",
-	    "vllm:gpu_cache_usage_perc" },
+/* The names of each figure per kind, the preferred one first. */
+static const char *const names[PS_KIND_N][PS_N][2] = {
+	[PS_KIND_VLLM] = {
+		[PS_PROMPT_TOKENS] = { "vllm:prompt_tokens_total", NULL },
+		[PS_GENERATION_TOKENS] = { "vllm:generation_tokens_total",
+		    NULL },
+		[PS_PREEMPTIONS] = { "vllm:num_preemptions_total", NULL },
+		[PS_PREFIX_QUERIES] = { "vllm:prefix_cache_queries_total",
+		    NULL },
+		[PS_PREFIX_HITS] = { "vllm:prefix_cache_hits_total", NULL },
+		[PS_RUNNING] = { "vllm:num_requests_running", NULL },
+		[PS_WAITING] = { "vllm:num_requests_waiting", NULL },
+		[PS_KV_USAGE] = { "vllm:kv_cache_usage_perc",
+		    "vllm:gpu_cache_usage_perc" },
+	},
+	/* PROMPT_TOKENS is read as the processed tokens here and the
+	 * cached ones are added after parsing. */
+	[PS_KIND_LLAMACPP] = {
+		[PS_PROMPT_TOKENS] = { "llamacpp:prompt_tokens_total", NULL },
+		[PS_GENERATION_TOKENS] = { "llamacpp:tokens_predicted_total",
+		    NULL },
+		[PS_PREFIX_HITS] = { "llamacpp:prompt_tokens_cached_total",
+		    NULL },
+		[PS_RUNNING] = { "llamacpp:requests_processing", NULL },
+		[PS_WAITING] = { "llamacpp:requests_deferred", NULL },
+		[PS_KV_USAGE] = { "llamacpp:kv_cache_usage_ratio", NULL },
+	},
+	[PS_KIND_SGLANG] = {
+		[PS_PROMPT_TOKENS] = { "sglang:prompt_tokens_total", NULL },
+		[PS_GENERATION_TOKENS] = { "sglang:generation_tokens_total",
+		    NULL },
+		[PS_PREFIX_HITS] = { "sglang:cached_tokens_total", NULL },
+		[PS_RUNNING] = { "sglang:num_running_reqs", NULL },
+		[PS_WAITING] = { "sglang:num_queue_reqs", NULL },
+		[PS_KV_USAGE] = { "sglang:token_usage", NULL },
+	},
 };
 
 static int
@@ -41,15 +67,37 @@ is_gauge(int f)
 	return (f == PS_RUNNING || f == PS_WAITING || f == PS_KV_USAGE);
 }
 
-void
+const char *
+promstat_kind_name(int kind)
+{
+	switch (kind) {
+	case PS_KIND_VLLM:
+		return ("vllm");
+	case PS_KIND_LLAMACPP:
+		return ("llama.cpp");
+	case PS_KIND_SGLANG:
+		return ("sglang");
+	default:
+		return ("unknown");
+	}
+}
+
+static void
+add_to(double *slot, double d)
+{
+	*slot = isnan(*slot) ? d : *slot + d;
+}
+
+int
 promstat_parse(const char *text, size_t len, double v[PS_N])
 {
 	const char *p = text, *end = text + len;
-	double alt[PS_N];
-	int f;
+	double got[PS_KIND_N][PS_N], alt[PS_KIND_N][PS_N];
+	int f, k, kind = PS_KIND_UNKNOWN, best = 0;
 
-	for (f = 0; f < PS_N; f++)
-		v[f] = alt[f] = NAN;
+	for (k = 0; k < PS_KIND_N; k++)
+		for (f = 0; f < PS_N; f++)
+			got[k][f] = alt[k][f] = NAN;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *ln = p, *name_end, *val;
@@ -83,31 +131,46 @@ promstat_parse(const char *text, size_t len, double v[PS_N])
 			val++;
 		if (val >= eol)
 			continue;
-		for (f = 0; f < PS_N; f++) {
-			int k;
+		for (k = 1; k < PS_KIND_N; k++)
+			for (f = 0; f < PS_N; f++) {
+				int a;
 
-			for (k = 0; k < 2; k++) {
-				const char *want = names[f][k];
-				char *e;
-				double d;
+				for (a = 0; a < 2; a++) {
+					const char *w = names[k][f][a];
+					char *e;
+					double d;
 
-				if (want == NULL || strlen(want) != nl ||
-				    memcmp(want, ln, nl) != 0)
-					continue;
-				d = strtod(val, &e);
-				if (e == val || isnan(d) || isinf(d))
-					continue;
-				if (k == 0)
-					v[f] = isnan(v[f]) ? d : v[f] + d;
-				else
-					alt[f] = isnan(alt[f]) ? d :
-					    alt[f] + d;
+					if (w == NULL || strlen(w) != nl ||
+					    memcmp(w, ln, nl) != 0)
+						continue;
+					d = strtod(val, &e);
+					if (e == val || isnan(d) || isinf(d))
+						continue;
+					add_to(a == 0 ? &got[k][f] :
+					    &alt[k][f], d);
+				}
 			}
+	}
+	/* The kind whose names gave the most figures. */
+	for (k = 1; k < PS_KIND_N; k++) {
+		int n = 0;
+
+		for (f = 0; f < PS_N; f++)
+			n += !isnan(got[k][f]) || !isnan(alt[k][f]);
+		if (n > best) {
+			best = n;
+			kind = k;
 		}
 	}
 	for (f = 0; f < PS_N; f++)
-		if (isnan(v[f]))
-			v[f] = alt[f];
+		v[f] = isnan(got[kind][f]) ? alt[kind][f] : got[kind][f];
+	if (kind == PS_KIND_LLAMACPP && !isnan(v[PS_PROMPT_TOKENS]) &&
+	    !isnan(v[PS_PREFIX_HITS]))
+		v[PS_PROMPT_TOKENS] += v[PS_PREFIX_HITS];
+	if (kind == PS_KIND_LLAMACPP || kind == PS_KIND_SGLANG)
+		v[PS_PREFIX_QUERIES] = isnan(v[PS_PREFIX_HITS]) ? NAN :
+		    v[PS_PROMPT_TOKENS];
+	return (kind);
 }
 
 struct promstat *
@@ -157,7 +220,11 @@ promstat_sample(struct promstat *ps)
 			ps->dead = 1;
 		goto out;
 	}
-	promstat_parse(body.buf, body.len, v);
+	f = promstat_parse(body.buf, body.len, v);
+	if (ps->kind == PS_KIND_UNKNOWN)
+		ps->kind = f;
+	else if (f != ps->kind && f != PS_KIND_UNKNOWN)
+		goto out;	/* not the server it was: ignored */
 	for (f = 0; f < PS_N; f++) {
 		if (isnan(v[f]))
 			continue;
@@ -186,6 +253,7 @@ promstat_summary(const struct promstat *ps, struct promstat_summary *s)
 	if (ps == NULL || ps->samples == 0)
 		return;
 	s->available = 1;
+	s->kind = ps->kind;
 	s->samples = ps->samples;
 	for (f = 0; f < PS_N; f++) {
 		if (ps->n[f] == 0)

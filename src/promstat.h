@@ -1,16 +1,33 @@
 /*
  * promstat: the model server's own figures, from its Prometheus /metrics
- * endpoint (vLLM exports one; other servers may not), read before the
- * run, every few seconds during it and after it.  Counters are reported
- * as differences over the run, gauges as their peak and mean.
+ * endpoint (vLLM, llama.cpp's llama-server with --metrics and SGLang
+ * with --enable-metrics export one; other servers may not), read before
+ * the run, every few seconds during it and after it.  Counters are
+ * reported as differences over the run, gauges as their peak and mean.
  *
- * Read (summed over label sets, so several models or engines add up):
- *   counters  vllm:prompt_tokens_total, vllm:generation_tokens_total,
- *             vllm:num_preemptions_total, vllm:prefix_cache_queries_total,
- *             vllm:prefix_cache_hits_total
- *   gauges    vllm:num_requests_running, vllm:num_requests_waiting,
- *             vllm:kv_cache_usage_perc (vllm:gpu_cache_usage_perc on
- *             older vLLM), as fractions of 1
+ * The server's kind is told by the names it exports; each figure is
+ * read under that kind's name (summed over label sets, so several
+ * models or engines add up):
+ *
+ *   figure            vLLM                       llama.cpp (llamacpp:…)
+ *   PROMPT_TOKENS     prompt_tokens_total        prompt_tokens_total +
+ *                                                prompt_tokens_cached_total
+ *   GENERATION_TOKENS generation_tokens_total    tokens_predicted_total
+ *   PREEMPTIONS       num_preemptions_total      -
+ *   PREFIX_QUERIES    prefix_cache_queries_total (= PROMPT_TOKENS)
+ *   PREFIX_HITS       prefix_cache_hits_total    prompt_tokens_cached_total
+ *   RUNNING           num_requests_running       requests_processing
+ *   WAITING           num_requests_waiting       requests_deferred
+ *   KV_USAGE          kv_cache_usage_perc        kv_cache_usage_ratio
+ *                     (gpu_cache_usage_perc)
+ *
+ *   SGLang (sglang:…): prompt_tokens_total, generation_tokens_total,
+ *   cached_tokens_total (PREFIX_HITS; PREFIX_QUERIES = PROMPT_TOKENS),
+ *   num_running_reqs, num_queue_reqs, token_usage (KV_USAGE); no
+ *   preemption counter.
+ *
+ * PROMPT_TOKENS is every prompt token, the prefix-cached ones included
+ * (what the responses' usage counts); PREFIX_HITS the cached ones.
  *
  * Ownership: struct promstat is opaque; promstat_free() frees it.
  * Errors: none; a server without /metrics leaves every figure unknown.
@@ -23,6 +40,14 @@
 #include "strbuf.h"
 
 struct promstat;
+
+enum promstat_kind {
+	PS_KIND_UNKNOWN,	/* no figure of a known server */
+	PS_KIND_VLLM,
+	PS_KIND_LLAMACPP,
+	PS_KIND_SGLANG,
+	PS_KIND_N
+};
 
 enum promstat_figure {
 	PS_PROMPT_TOKENS,
@@ -38,6 +63,7 @@ enum promstat_figure {
 
 struct promstat_summary {
 	int	 available;		/* 0: no /metrics answered */
+	int	 kind;			/* enum promstat_kind */
 	double	 delta[PS_N];		/* counters: after - before; NaN if
 					 * unknown */
 	double	 peak[PS_N];		/* gauges: peak; NaN if unknown */
@@ -54,8 +80,11 @@ void	 promstat_free(struct promstat *);
 
 /*
  * Parses Prometheus text exposition: the sum over label sets of each
- * figure into v[PS_N] (NaN where absent).  Exposed for tests.
+ * figure into v[PS_N] (NaN where absent).  Returns the server's kind:
+ * the one whose names gave the most figures.  Exposed for tests.
  */
-void	 promstat_parse(const char *text, size_t len, double v[PS_N]);
+int	 promstat_parse(const char *text, size_t len, double v[PS_N]);
+/* "vllm", "llama.cpp", "sglang" or "unknown". */
+const char *promstat_kind_name(int kind);
 
 #endif

@@ -821,6 +821,7 @@ add_metric(struct strbuf *sb, const cJSON *m, int bold)
 
 struct taskinfo {
 	double		 samples, scored, errors, candidates, answers;
+	double		 ratings;	/* denominator of unparsed */
 	double		 invalid, truncated, unparsed;
 	const cJSON	*primary;
 	const char	*status;	/* with its emoji */
@@ -840,8 +841,17 @@ task_info(const cJSON *t, struct taskinfo *ti)
 	ti->candidates = nval(t, "candidates");
 	if (isnan(ti->candidates) || ti->candidates < 1.0)
 		ti->candidates = 1.0;
-	/* The counts are per answer: one per candidate of each sample. */
-	ti->answers = ti->samples * ti->candidates;
+	/* The counts are per scored answer (one per candidate of each
+	 * scored sample): the denominator of the plugin's rate metrics
+	 * too.  Results written before counts.answers existed: every
+	 * answer of the samples. */
+	ti->answers = nval(counts, "answers");
+	if (isnan(ti->answers))
+		ti->answers = ti->samples * ti->candidates;
+	/* MT-Bench counts unparsed ratings, two per answer */
+	ti->ratings = nval(counts, "judge_ratings");
+	if (isnan(ti->ratings))
+		ti->ratings = ti->answers;
 	ti->invalid = nval(counts, "invalid");
 	ti->truncated = nval(counts, "truncated");
 	ti->unparsed = nval(counts, "unparsed");
@@ -872,7 +882,8 @@ task_info(const cJSON *t, struct taskinfo *ti)
 			    CHECK_RATE * 100.0);
 			return;
 		}
-		if ((rate = ti->unparsed / ti->answers) > CHECK_RATE) {
+		if (ti->ratings > 0.0 &&
+		    (rate = ti->unparsed / ti->ratings) > CHECK_RATE) {
 			snprintf(ti->why, sizeof(ti->why), "unparsed judge "
 			    "ratings %.1f%% > %.0f%%", tidy(rate * 100.0, 1),
 			    CHECK_RATE * 100.0);
@@ -964,7 +975,6 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 	} extra[] = {
 		{ "timeout", "timeouts" },
 		{ "name_fixed", "name mismatch resolved" },
-		{ "unparsed", "unparsed judge ratings" },
 		{ "request_errors", "request errors" },
 		{ "unparseable_retried", "samples retried after an "
 		    "unparseable reply" },
@@ -1032,6 +1042,11 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 	if (!isnan(ti->truncated)) {
 		sep(sb, &first);
 		add_count_rate(sb, "truncated", ti->truncated, ti->answers);
+	}
+	if (!isnan(ti->unparsed) && ti->unparsed > 0.0) {
+		sep(sb, &first);
+		add_count_rate(sb, "unparsed judge ratings", ti->unparsed,
+		    ti->ratings);
 	}
 	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
 		v = nval(counts, extra[i].key);
@@ -1203,6 +1218,13 @@ render_system(struct strbuf *sb, const struct run *r)
 	add_num(sb, nval(s, "output_tokens_per_s"), 2, " tokens/s");
 	strbuf_adds(sb, "\n- **Input Throughput:** ");
 	add_num(sb, nval(s, "input_tokens_per_s"), 2, " tokens/s");
+	/* the prompt tokens the server had cached cost it nothing: they
+	 * are not in the throughput, and shown apart */
+	if (nval(s, "prompt_tokens_cached") > 0) {
+		strbuf_adds(sb, " (processed prompt tokens; ");
+		add_count(sb, nval(s, "prompt_tokens_cached"));
+		strbuf_adds(sb, " more were served from the prefix cache)");
+	}
 	strbuf_adds(sb, "\n- **GPU Utilization:** ");
 	add_num(sb, nval(gpu, "utilization_pct"), 1, "%");
 	strbuf_adds(sb, "\n- **Time to First Token:** ");
@@ -1267,7 +1289,13 @@ render_system(struct strbuf *sb, const struct run *r)
 	if (!isnan(pt) || !isnan(ct)) {
 		strbuf_adds(sb, "\n- **Tokens:** ");
 		add_count(sb, pt);
-		strbuf_adds(sb, " prompt, ");
+		strbuf_adds(sb, " prompt");
+		if (!isnan(nval(s, "prompt_tokens_cached"))) {
+			strbuf_adds(sb, " (");
+			add_count(sb, nval(s, "prompt_tokens_cached"));
+			strbuf_adds(sb, " cached)");
+		}
+		strbuf_adds(sb, ", ");
 		add_count(sb, ct);
 		strbuf_adds(sb, " completion");
 	}
@@ -1277,7 +1305,35 @@ render_system(struct strbuf *sb, const struct run *r)
 		const char *layers = sval(s, "sandbox_layers");
 
 		const cJSON *sm = oval(s, "server_metrics");
+		const cJSON *ms = oval(r->doc, "model_server");
 
+		if (ms != NULL) {
+			const char *kind = sval(ms, "kind");
+			const cJSON *rm = oval(ms, "response_models"), *x;
+
+			strbuf_adds(sb, "\n- **Model Server:** ");
+			add_inline(sb, kind != NULL ? kind : "unknown");
+			if (sval(ms, "kind_from") != NULL) {
+				strbuf_adds(sb, " (from ");
+				add_inline(sb, sval(ms, "kind_from"));
+				strbuf_adds(sb, ")");
+			}
+			cJSON_ArrayForEach(x, rm) {
+				if (!cJSON_IsString(x) || r->model == NULL ||
+				    strcmp(x->valuestring, r->model) == 0)
+					continue;
+				strbuf_adds(sb, "\n- ⚠️ **Model Name:** "
+				    "asked for ");
+				add_code(sb, r->model, 0);
+				strbuf_adds(sb, "; the server's responses "
+				    "name ");
+				add_code(sb, x->valuestring, 0);
+				strbuf_adds(sb, " (a server that ignores the "
+				    "request's model, e.g. llama.cpp: check "
+				    "what was evaluated)");
+				break;
+			}
+		}
 		if (sm != NULL) {
 			strbuf_adds(sb, "\n- **Server Metrics (/metrics):** "
 			    "prefix-cache hit rate ");
@@ -1286,6 +1342,8 @@ render_system(struct strbuf *sb, const struct run *r)
 			strbuf_adds(sb, ", KV cache peak ");
 			add_num(sb, nval(sm, "kv_cache_usage_peak_pct"), 1,
 			    "%");
+			strbuf_adds(sb, ", requests running peak ");
+			add_count(sb, nval(sm, "requests_running_peak"));
 			strbuf_adds(sb, ", requests waiting peak ");
 			add_count(sb, nval(sm, "requests_waiting_peak"));
 			strbuf_adds(sb, ", preemptions ");

@@ -166,6 +166,46 @@ sample_scored(const struct results_task *t, size_t s)
 }
 
 /*
+ * A judge task whose primary pools several ratings per answer (its
+ * QEVAL_MF_POOL_PART metrics: MT-Bench's two turns) and whose "unparsed"
+ * rate metric is the share of an answer's ratings that could not be
+ * read: the ratings given, and in *unparsed those not read.  0 for any
+ * other task (its unparsed count is per answer).
+ */
+static long
+judge_ratings(const struct results_task *t, long *unparsed)
+{
+	size_t m, u, parts = 0, um = SIZE_MAX;
+	long n = 0;
+	double sum = 0;
+
+	*unparsed = 0;
+	if (!(t->task->flags & QEVAL_TF_JUDGE))
+		return (0);
+	for (m = 0; m < t->nmetrics; m++) {
+		if (t->task->metrics[m].flags & QEVAL_MF_POOL_PART)
+			parts++;
+		if (strcmp(t->task->metrics[m].name, "unparsed") == 0 &&
+		    (t->task->metrics[m].flags & QEVAL_MF_RATE))
+			um = m;
+	}
+	if (parts == 0 || um == SIZE_MAX)
+		return (0);
+	for (u = 0; u < t->count * t->ncand; u++) {
+		double v;
+
+		if (t->ustate[u] != 1)
+			continue;
+		n += (long)parts;
+		v = t->values[u * t->nmetrics + um];
+		if (!isnan(v))
+			sum += v * (double)parts;
+	}
+	*unparsed = lround(sum);
+	return (n);
+}
+
+/*
  * best_of_n: per sample, the PASSK metric p of the first scored
  * candidate whose QEVAL_MF_SELECT metric is 1 (the first scored
  * candidate when none is), averaged over samples (docs/RESULTS.md).
@@ -266,7 +306,8 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 	cJSON *o = cJSON_CreateObject(), *ms, *cnt, *ds;
 	double *col = xmalloc((t->count + 1) * sizeof(double));
 	size_t s, m, u, scored = 0, nunits = t->count * t->ncand;
-	long inv = 0, trunc = 0, fixed = 0, tmo = 0, unp = 0;
+	long inv = 0, trunc = 0, fixed = 0, tmo = 0, unp = 0, unp_r = 0;
+	long answers = 0, ratings;
 	const char *const *f;
 	int has_cat = 0;
 
@@ -277,6 +318,7 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 	    t->task->task_type : "");
 	cJSON_AddStringToObject(o, "recipe", t->task->recipe ?
 	    t->task->recipe : "");
+	cJSON_AddStringToObject(o, "api", t->chat ? "chat" : "completions");
 	cJSON_AddStringToObject(o, "plugin", t->plugin->name);
 	cJSON_AddStringToObject(o, "plugin_version", t->plugin->version ?
 	    t->plugin->version : "");
@@ -401,18 +443,28 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 	for (u = 0; u < nunits; u++) {
 		if (t->ustate[u] != 1)
 			continue;
+		answers++;
 		inv += (t->vflags[u] & QEVAL_VF_INVALID) != 0;
 		trunc += (t->vflags[u] & QEVAL_VF_TRUNCATED) != 0;
 		fixed += (t->vflags[u] & QEVAL_VF_NAME_FIXED) != 0;
 		tmo += (t->vflags[u] & QEVAL_VF_TIMEOUT) != 0;
 		unp += (t->vflags[u] & QEVAL_VF_UNPARSED) != 0;
 	}
+	ratings = judge_ratings(t, &unp_r);
 	cnt = cJSON_AddObjectToObject(o, "counts");
+	/* the denominator of every count: the scored answers */
+	cJSON_AddNumberToObject(cnt, "answers", (double)answers);
 	cJSON_AddNumberToObject(cnt, "invalid", (double)inv);
 	cJSON_AddNumberToObject(cnt, "truncated", (double)trunc);
 	cJSON_AddNumberToObject(cnt, "name_fixed", (double)fixed);
 	cJSON_AddNumberToObject(cnt, "timeout", (double)tmo);
-	cJSON_AddNumberToObject(cnt, "unparsed", (double)unp);
+	if (ratings > 0) {
+		/* per rating, not per answer: MT-Bench rates two turns */
+		cJSON_AddNumberToObject(cnt, "unparsed", (double)unp_r);
+		cJSON_AddNumberToObject(cnt, "judge_ratings",
+		    (double)ratings);
+	} else
+		cJSON_AddNumberToObject(cnt, "unparsed", (double)unp);
 	cJSON_AddNumberToObject(cnt, "request_errors", (double)t->errors);
 	cJSON_AddNumberToObject(cnt, "unparseable_retried",
 	    (double)t->unparseable);
@@ -678,6 +730,56 @@ add_agent(cJSON *o, const cJSON *tasks)
 	free(tv);
 }
 
+/*
+ * Prompt tokens the server had cached: as the responses' usage counted
+ * them, else the server's own counter when it cannot hold other
+ * traffic (not more than qeval's prompt tokens); NaN when unknown.
+ */
+static double
+cached_tokens(const struct results_input *in)
+{
+	double h = in->server.delta[PS_PREFIX_HITS];
+
+	if (in->cached >= 0)
+		return ((double)in->cached);
+	if (in->server.available && !isnan(h) && h >= 0 &&
+	    h <= (double)in->ptok)
+		return (h);
+	return (NAN);
+}
+
+/* What the model's server is: its kind and the names it gave. */
+static void
+add_model_server(cJSON *o, const struct results_input *in)
+{
+	const struct run_cfg *c = in->cfg;
+	cJSON *ms = cJSON_AddObjectToObject(o, "model_server"), *a;
+	int pk = in->server.available ? in->server.kind : PS_KIND_UNKNOWN;
+	size_t i;
+
+	if (pk != PS_KIND_UNKNOWN) {
+		cJSON_AddStringToObject(ms, "kind", promstat_kind_name(pk));
+		cJSON_AddStringToObject(ms, "kind_from", "/metrics");
+	} else if (c->server_kind != NULL) {
+		cJSON_AddStringToObject(ms, "kind", c->server_kind);
+		cJSON_AddStringToObject(ms, "kind_from", "/v1/models");
+	} else {
+		cJSON_AddStringToObject(ms, "kind", "unknown");
+		cJSON_AddNullToObject(ms, "kind_from");
+	}
+	if (c->listed_models != NULL) {
+		a = cJSON_AddArrayToObject(ms, "listed_models");
+		for (i = 0; i < c->n_listed_models; i++)
+			cJSON_AddItemToArray(a,
+			    cJSON_CreateString(c->listed_models[i]));
+	} else
+		cJSON_AddNullToObject(ms, "listed_models");
+	a = cJSON_AddArrayToObject(ms, "response_models");
+	for (i = 0; i < in->n_resp_models; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(
+		    in->resp_models[i]));
+}
+
 char *
 results_build(const struct results_input *in)
 {
@@ -716,6 +818,8 @@ results_build(const struct results_input *in)
 	a = cJSON_AddArrayToObject(o, "endpoints");
 	for (i = 0; i < c->n_endpoints && !c->reference; i++)
 		add_url(a, c->endpoints[i]);
+	if (!c->reference && !c->replay_only)
+		add_model_server(o, in);
 	if (c->judge_model) {
 		cJSON *j = cJSON_AddObjectToObject(o, "judge");
 
@@ -772,15 +876,22 @@ results_build(const struct results_input *in)
 	cJSON_AddNumberToObject(sys, "retries", (double)in->retries);
 	cJSON_AddNumberToObject(sys, "failures", (double)in->failures);
 	if (in->ptok >= 0) {
+		double cached = cached_tokens(in);
+		double proc = isnan(cached) ? (double)in->ptok :
+		    (double)in->ptok - cached;
+
 		cJSON_AddNumberToObject(sys, "prompt_tokens", (double)in->ptok);
+		add_num_or_null(sys, "prompt_tokens_cached", cached);
 		cJSON_AddNumberToObject(sys, "completion_tokens",
 		    (double)in->ctok);
 		add_num_or_null(sys, "output_tokens_per_s", in->wall_s > 0 ?
 		    (double)in->ctok / in->wall_s : NAN);
-		add_num_or_null(sys, "input_tokens_per_s", in->wall_s > 0 ?
-		    (double)in->ptok / in->wall_s : NAN);
+		/* what the server processed: the cached part is free */
+		add_num_or_null(sys, "input_tokens_per_s", in->wall_s > 0 &&
+		    proc >= 0 ? proc / in->wall_s : NAN);
 	} else {
 		cJSON_AddNullToObject(sys, "prompt_tokens");
+		cJSON_AddNullToObject(sys, "prompt_tokens_cached");
 		cJSON_AddNullToObject(sys, "completion_tokens");
 		cJSON_AddNullToObject(sys, "output_tokens_per_s");
 		cJSON_AddNullToObject(sys, "input_tokens_per_s");
@@ -799,9 +910,13 @@ results_build(const struct results_input *in)
 		double h = ps->delta[PS_PREFIX_HITS];
 
 		cJSON_AddStringToObject(sm, "source", "/metrics");
+		cJSON_AddStringToObject(sm, "server_kind",
+		    promstat_kind_name(ps->kind));
 		cJSON_AddNumberToObject(sm, "samples", (double)ps->samples);
 		add_num_or_null(sm, "prompt_tokens",
 		    ps->delta[PS_PROMPT_TOKENS]);
+		add_num_or_null(sm, "prompt_tokens_cached",
+		    ps->delta[PS_PREFIX_HITS]);
 		add_num_or_null(sm, "generation_tokens",
 		    ps->delta[PS_GENERATION_TOKENS]);
 		add_num_or_null(sm, "preemptions", ps->delta[PS_PREEMPTIONS]);

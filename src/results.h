@@ -44,6 +44,7 @@ struct results_task {
 						 * UTF-8 */
 	double			 wall_s;
 	const struct data_cfg	*data;
+	int			 chat;		/* the API it used */
 };
 
 struct results_input {
@@ -61,6 +62,11 @@ struct results_input {
 	size_t			 ntpot;
 	long long		 ptok;		/* -1: unknown */
 	long long		 ctok;
+	long long		 cached;	/* cached prompt tokens the
+						 * usage named; -1: none */
+	char *const		*resp_models;	/* "model" of the model's
+						 * responses, distinct */
+	size_t			 n_resp_models;
 	long			 requests;
 	long			 retries;
 	long			 failures;

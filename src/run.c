@@ -58,6 +58,8 @@ struct xown {
 
 struct task_run;
 
+#define RUN_MAX_MODELS	8
+
 struct unit {
 	struct task_run		*tr;
 	size_t			 sample;
@@ -118,6 +120,7 @@ struct task_run {
 	double			 t_first;
 	double			 t_last;
 	int			 loglik_checked;
+	int			 chat;		/* the API this task uses */
 };
 
 struct ready {
@@ -140,6 +143,8 @@ struct ready {
 	double	 lp;
 	int	 greedy;
 	int	 fatal;		/* the server cannot be reached */
+	long	 cached;	/* cached prompt tokens; -1 unknown */
+	char	*model;		/* the response's "model" */
 };
 
 struct run {
@@ -163,6 +168,7 @@ struct run {
 	char			*run_dir;
 	int			 concurrency;
 	int			 abort;
+	int			 fatal;		/* aborted: unreachable */
 	struct strbuf		 abort_msg;
 	/* measurements (model requests only) */
 	double			*lat;
@@ -175,6 +181,15 @@ struct run {
 	size_t			 ntpot, tpot_alloc;
 	long long		 ptok, ctok;
 	int			 have_tokens;
+	long long		 cached;	/* cached prompt tokens */
+	int			 have_cached;
+	/* the model names the model's responses gave (distinct) */
+	char			*rmodels[RUN_MAX_MODELS];
+	size_t			 nrmodels;
+	/* request errors already printed (hashes), and those not */
+	uint64_t		 err_seen[64];
+	size_t			 nerr_seen;
+	size_t			 err_hidden;
 	double			 t_start, t_end;
 	size_t			 total_units, done_units;
 	double			 last_progress;
@@ -815,9 +830,28 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 	R->done_units++;
 	tr->t_last = clock_now();
 	write_sample(R, u, NULL, msg);
-	if (!R->cfg->quiet && tr->errors <= 5)
-		fprintf(stderr, "qeval: %s: sample %s: %s\n", tr->task->name,
-		    plugin_sample_id(tr->plugin, tr->state, u->sample), msg);
+	if (!R->cfg->quiet) {
+		/* An error is shown once: a server that answers every
+		 * sample with the same error says it once. */
+		uint64_t x = journal_hash(JOURNAL_HASH_INIT, tr->task->name,
+		    strlen(tr->task->name));
+		size_t i;
+
+		x = journal_hash(x, msg, strlen(msg));
+		for (i = 0; i < R->nerr_seen && R->err_seen[i] != x; i++)
+			;
+		if (i < R->nerr_seen || tr->errors > 5)
+			R->err_hidden++;
+		else {
+			if (R->nerr_seen < sizeof(R->err_seen) /
+			    sizeof(R->err_seen[0]))
+				R->err_seen[R->nerr_seen++] = x;
+			fprintf(stderr, "%sqeval: %s: sample %s: %s\n",
+			    R->progress ? "\r\033[K" : "", tr->task->name,
+			    plugin_sample_id(tr->plugin, tr->state,
+			    u->sample), msg);
+		}
+	}
 	unit_release_slot(R, u);
 }
 
@@ -1212,6 +1246,7 @@ ready_free(struct ready *r)
 	free(r->finish);
 	free(r->tools);
 	free(r->raw);
+	free(r->model);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1243,6 +1278,8 @@ on_http(void *arg, const struct http_result *res)
 		r->tools = dup_or_null(res->tool_calls);
 		r->ptok = res->prompt_tokens;
 		r->ctok = res->completion_tokens;
+		r->cached = res->cached_tokens;
+		r->model = dup_or_null(res->model);
 		r->latency = res->t_end - res->t_start;
 		if (res->t_first > 0)
 			r->ttft = res->t_first - res->t_start;
@@ -1299,6 +1336,19 @@ record_latency(struct run *R, const struct ready *r, int streamed)
 		R->ctok += r->ctok;
 		R->have_tokens = 1;
 	}
+	if (r->cached >= 0) {
+		R->cached += r->cached;
+		R->have_cached = 1;
+	}
+	if (r->model != NULL) {
+		size_t i;
+
+		for (i = 0; i < R->nrmodels; i++)
+			if (strcmp(R->rmodels[i], r->model) == 0)
+				break;
+		if (i == R->nrmodels && i < RUN_MAX_MODELS)
+			R->rmodels[R->nrmodels++] = xstrdup(r->model);
+	}
 }
 
 static void
@@ -1322,7 +1372,7 @@ process_ready(struct run *R)
 			 * so no late answer can reach a reused slot. */
 			if (!r->ok) {
 				if (r->fatal && !R->abort) {
-					R->abort = 1;
+					R->abort = R->fatal = 1;
 					strbuf_addf(&R->abort_msg, "%s",
 					    r->error ? r->error :
 					    "the server cannot be reached");
@@ -1378,7 +1428,7 @@ process_ready(struct run *R)
 			}
 		} else if (!r->ok) {
 			if (r->fatal && !R->abort) {
-				R->abort = 1;
+				R->abort = R->fatal = 1;
 				strbuf_addf(&R->abort_msg, "%s", r->error ?
 				    r->error : "the server cannot be reached");
 			}
@@ -1500,6 +1550,46 @@ sanitize(struct strbuf *out, const char *s)
 		    *s == '.' || *s == '-' || *s == '_' ? *s : '_');
 }
 
+/*
+ * The API a task uses: a task that can use only one (its flags say so)
+ * uses that one, and refuses an --api that names the other; any other
+ * task uses --api (chat by default).  0, or -1 with err set.
+ */
+static int
+task_api(struct run *R, struct task_run *tr, struct strbuf *err)
+{
+	const struct run_cfg *c = R->cfg;
+	const struct qeval_task *t = tr->task, *o;
+	uint32_t f = t->flags;
+	int want = (f & QEVAL_TF_CHAT_ONLY) ? 1 :
+	    (f & QEVAL_TF_COMPLETION_ONLY) ? 0 : c->chat;
+	int n = 0;
+
+	tr->chat = want;
+	if (want == c->chat || c->reference || c->replay_only ||
+	    (!c->api_set && want == 0))
+		return (0);
+	if (want)
+		strbuf_addf(err, "task '%s' needs a chat endpoint "
+		    "(/v1/chat/completions); drop --api completions",
+		    t->name);
+	else
+		strbuf_addf(err, "task '%s' sends %s to /v1/completions "
+		    "and cannot honour --api chat; drop --api chat",
+		    t->name, (f & QEVAL_TF_LOGLIK) ? "log-likelihood "
+		    "requests" : "text completions");
+	/* the same plugin's tasks that can use the API asked for */
+	for (o = tr->plugin->desc->tasks; o != NULL && o->name != NULL;
+	    o++) {
+		if (o->flags & (want ? QEVAL_TF_CHAT_ONLY :
+		    QEVAL_TF_COMPLETION_ONLY))
+			continue;
+		strbuf_addf(err, "%s%s", n++ == 0 ? ", or use a task that "
+		    "can: " : ", ", o->name);
+	}
+	return (-1);
+}
+
 static int
 open_tasks(struct run *R, struct strbuf *err)
 {
@@ -1528,17 +1618,13 @@ open_tasks(struct run *R, struct strbuf *err)
 			    tr->task->name);
 			return (-1);
 		}
-		if ((tr->task->flags & QEVAL_TF_CHAT_ONLY) && !c->chat &&
-		    !c->reference) {
-			strbuf_addf(err, "task '%s' needs a chat endpoint; "
-			    "drop --api completions", tr->task->name);
+		if (task_api(R, tr, err) != 0)
 			return (-1);
-		}
 		for (m = tr->task->metrics; m->name != NULL; m++)
 			tr->nmetrics++;
 		host_ctx_init(&tr->ctx, tr->plugin->desc->name, c->data, c->kv);
 		tr->opts.struct_size = sizeof(tr->opts);
-		tr->opts.chat = c->chat;
+		tr->opts.chat = tr->chat;
 		tr->opts.num_fewshot = c->num_fewshot;
 		tr->opts.seed = c->seed_set ? c->seed :
 		    (unsigned)c->preset->seed;
@@ -1957,7 +2043,9 @@ start_clients(struct run *R, struct strbuf *err)
 	o.api_key = c->api_key;
 	o.concurrency = R->concurrency;
 	o.timeout_s = c->preset->timeout_s;
-	o.connect_timeout_s = 10;
+	o.connect_timeout_s = c->preset->connect_timeout_s;
+	o.first_byte_timeout_s = c->preset->first_byte_timeout_s;
+	o.stall_timeout_s = c->preset->stall_timeout_s;
 	o.retries = c->preset->retries;
 	o.backoff_base_s = c->preset->backoff_base_s;
 	o.backoff_max_s = c->preset->backoff_max_s;
@@ -2039,6 +2127,8 @@ prom_summary(const struct run *R, struct promstat_summary *out)
 		if (!one.available)
 			continue;
 		out->available = 1;
+		if (out->kind == PS_KIND_UNKNOWN)
+			out->kind = one.kind;
 		out->samples += one.samples;
 		for (f = 0; f < PS_N; f++) {
 			if (!isnan(one.delta[f]))
@@ -2116,6 +2206,20 @@ loop(struct run *R, struct strbuf *err)
 				return (-1);
 		}
 		process_ready(R);
+		/* A server that cannot be reached answers nothing more:
+		 * what is not on the wire (queued, or waiting to retry) is
+		 * not sent (--resume asks it), so the run ends as soon as
+		 * what is running ends. */
+		if (R->abort && R->fatal) {
+			if (R->http != NULL)
+				http_cancel_waiting(R->http, "not sent: the "
+				    "run stopped (the server cannot be "
+				    "reached)");
+			if (R->judge != NULL)
+				http_cancel_waiting(R->judge, "not sent: the "
+				    "run stopped (the server cannot be "
+				    "reached)");
+		}
 		progress(R, 0);
 		if (R->gpu != NULL && clock_now() - R->last_gpu >= 0.5) {
 			gpu_sample(R->gpu);
@@ -2302,6 +2406,9 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		ri.ntpot = R.ntpot;
 		ri.ptok = R.have_tokens ? R.ptok : -1;
 		ri.ctok = R.have_tokens ? R.ctok : -1;
+		ri.cached = R.have_cached ? R.cached : -1;
+		ri.resp_models = R.rmodels;
+		ri.n_resp_models = R.nrmodels;
 		ri.run_dir = R.run_dir;
 		ri.interrupted = R.abort;
 		gpu_summary(R.gpu, &ri.gpu);
@@ -2338,6 +2445,7 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 			t->wall_s = tr->t_last > tr->t_first ?
 			    tr->t_last - tr->t_first : 0;
 			t->data = c->data;
+			t->chat = tr->chat;
 		}
 		json = results_build(&ri);
 		free(ri.tasks);
@@ -2361,6 +2469,15 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		out->run_dir = xstrdup(R.run_dir);
 	} else
 		rc = R.abort || out->partial ? 1 : 0;
+	if (R.err_hidden > 0 && !c->quiet)
+		fprintf(stderr, "qeval: %zu more failed sample%s not shown "
+		    "(errors shown above; each one's is in samples/*.jsonl)\n",
+		    R.err_hidden, R.err_hidden == 1 ? "" : "s");
+	if (R.nrmodels > 0 && !c->quiet && c->model != NULL &&
+	    (R.nrmodels > 1 || strcmp(R.rmodels[0], c->model) != 0))
+		fprintf(stderr, "qeval: warning: asked for model '%s'; the "
+		    "server's responses name '%s'%s\n", c->model,
+		    R.rmodels[0], R.nrmodels > 1 ? " and others" : "");
 	if (R.replayed > 0 && !c->quiet)
 		fprintf(stderr, "qeval: %zu answers replayed from the journal "
 		    "(not asked again)\n", R.replayed);
@@ -2413,6 +2530,8 @@ out:
 	free(R.ttft);
 	free(R.dec);
 	free(R.tpot);
+	for (i = 0; i < R.nrmodels; i++)
+		free(R.rmodels[i]);
 	free(R.run_dir);
 	strbuf_release(&R.abort_msg);
 	return (rc);

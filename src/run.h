@@ -43,6 +43,9 @@ struct run_cfg {
 	int			 judge_concurrency; /* 0: the preset's */
 	int			 chat;		/* 1: chat API, 0: text
 						 * completions */
+	int			 api_set;	/* --api was given: a task
+						 * that cannot honour it is
+						 * refused */
 	int			 reference;	/* answer with gold() */
 	int			 corrupt;	/* reference answers are
 						 * corrupted */
@@ -83,6 +86,11 @@ struct run_cfg {
 						 * "kubernetes"); NULL none */
 	const char		*sched_job_id;	/* its job id; NULL unknown */
 	long			 sched_index;	/* its task index; -1 none */
+	/* What GET /v1/models said (main.c asks once before the run): */
+	const char *const	*listed_models;	/* NULL: not known */
+	size_t			 n_listed_models;
+	const char		*server_kind;	/* from its owned_by; NULL:
+						 * unknown */
 };
 
 struct run_task_outcome {

@@ -42,7 +42,10 @@ cat >"$tmp/script.json" <<'JSON'
  {"contains": "NOCHOICE", "no_choices": true},
  {"contains": "BIGONE", "size_bytes": 100000},
  {"contains": "R429LONG", "times": 1, "status": 429, "retry_after": 120},
- {"contains": "NANLP", "logprob_value": "NaN"}
+ {"contains": "NANLP", "logprob_value": "NaN"},
+ {"contains": "STALLS", "text": "a b c", "token_delay_ms": 4000},
+ {"contains": "SAME500", "status": 500,
+   "message": "tools param requires --jinja flag"}
 ]}
 JSON
 

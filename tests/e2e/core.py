@@ -67,6 +67,9 @@ class FakeServer:
             with open(path, "w") as f:
                 json.dump(script, f)
             args += ["--script", path]
+        # qeval checks --model against GET /v1/models: the short names
+        # the tests pass are served too
+        args += ["--also-model", "m", "--also-model", "fake"]
         args += list(extra)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(tmp, "server.err"), "a"))

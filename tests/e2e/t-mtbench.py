@@ -258,6 +258,31 @@ try:
         for _ in range(4):
             skip("the 80-question run failed")
 
+    # -- a judge that never rates: unparsed is counted per rating --------
+    mute = FakeServer(tmp, {"default": {"text": "no verdict"}},
+                      extra=["--model", "judge-model"])
+    servers.append(mute)
+    rc, so, se = run(["--model", "fake-model", "--endpoint", model.url,
+                      "--judge-endpoint", mute.url, "--judge-model",
+                      "judge-model", "--tasks", "mtbench", "--task-opt",
+                      "data_subdir=mtbench/fx", "--data-dir", fixtures,
+                      "--out", out, "--run-id", "mute", "-q",
+                      "--preset-file", preset()],
+                     env={"QEVAL_MANIFEST_DIR": "none"})
+    t = {}
+    if os.path.exists(os.path.join(out, "mute", "results.json")):
+        t = results(os.path.join(out, "mute"))["tasks"][0]
+    c = t.get("counts", {})
+    ok(c.get("unparsed") == 8 and c.get("judge_ratings") == 8 and
+       c.get("answers") == 4,
+       "no rating read: 8 unparsed ratings of 8 (4 answers), not 4 (%s)"
+       % c)
+    rep = ""
+    if os.path.exists(os.path.join(out, "mute", "report.md")):
+        rep = open(os.path.join(out, "mute", "report.md")).read()
+    ok("unparsed judge ratings 8 (100.0%)" in rep,
+       "the report says 8 unparsed ratings, 100% of the ratings")
+
     if DATA:
         for model_name, want in (("reference", 10.0),
                                  ("reference:corrupt", 1.0)):

@@ -7,7 +7,8 @@ thread per connection.  For tests and benchmarks of qeval.
 Command line:
   python3 fakeserver.py [--host 127.0.0.1] [--port 0] [--port-file F]
       [--script S.json] [--log L.jsonl] [--flavor vllm|llamacpp]
-      [--model NAME] [--strict-model] [--max-model-len N]
+      [--model NAME] [--also-model NAME]... [--no-models] [--strict-model]
+      [--max-model-len N]
       [--latency-ms N] [--default-text TEXT] [--api-key KEY]
 
   --port 0 --port-file F  bind a free port and write it to F (atomically,
@@ -23,9 +24,17 @@ Command line:
   --flavor llamacpp       llama-server's: echo ignored, no prompt logprobs,
                           logprobs in the chat format logprobs.content[],
                           connection closed after each streamed response,
-                          malformed JSON gets HTTP 500
+                          malformed JSON gets HTTP 500, responses name
+                          --model whatever was asked, /metrics has
+                          llama.cpp's names (llamacpp:…; a quarter of
+                          each prompt's tokens counted as cached, as
+                          usage.prompt_tokens_details.cached_tokens
+                          says too), and
+                          /v1/models says owned_by "llamacpp"
   --model NAME            the served model (default "fake-model"); any
                           model name is accepted unless --strict-model
+  --also-model NAME       another name GET /v1/models lists (repeatable)
+  --no-models             GET /v1/models answers 404 (a proxy without it)
   --latency-ms N          sleep N ms before every completion answer
   --api-key KEY           answer 401 unless "Authorization: Bearer KEY"
 
@@ -154,6 +163,7 @@ class State:
         self.statuses = {}
         self.auth_seen = 0
         self.prompt_tokens = 0
+        self.cached_tokens = 0
         self.gen_tokens = 0
         self.stopping = threading.Event()
         self.log = open(args.log, "a", encoding="utf-8") if args.log \
@@ -327,17 +337,23 @@ class Handler(BaseHTTPRequestHandler):
         seq = st.begin(path, "Authorization" in self.headers)
         status = 200
         try:
-            if path in ("/v1/models", "/models"):
+            if path in ("/v1/models", "/models") and st.args.no_models:
+                status = 404
+                self.send_json(404, {"detail": "Not Found"})
+            elif path in ("/v1/models", "/models"):
                 if not self.authorised():
                     status = 401
                     self.send_json(401, {"error": "Unauthorized"})
                     return
+                owner = "llamacpp" if st.args.flavor == "llamacpp" \
+                    else "vllm"
                 self.send_json(200, {"object": "list", "data": [{
-                    "id": st.args.model, "object": "model",
-                    "created": int(time.time()), "owned_by": "vllm",
+                    "id": name, "object": "model",
+                    "created": int(time.time()), "owned_by": owner,
                     "root": st.args.model, "parent": None,
                     "max_model_len": st.args.max_model_len,
-                    "permission": []}]})
+                    "permission": []}
+                    for name in [st.args.model] + st.args.also_model]})
             elif path == "/health":
                 if st.args.flavor == "llamacpp":
                     self.send_json(200, {"status": "ok"})
@@ -370,6 +386,24 @@ class Handler(BaseHTTPRequestHandler):
     def metrics(self):
         st = self.server.st
         m = 'model_name="%s"' % st.args.model
+        if st.args.flavor == "llamacpp":
+            with st.lock:
+                cached = st.cached_tokens
+                lines = [
+                    "# TYPE llamacpp:prompt_tokens_total counter",
+                    "llamacpp:prompt_tokens_total %d" % (
+                        st.prompt_tokens - cached),
+                    "# TYPE llamacpp:prompt_tokens_cached_total counter",
+                    "llamacpp:prompt_tokens_cached_total %d" % cached,
+                    "# TYPE llamacpp:tokens_predicted_total counter",
+                    "llamacpp:tokens_predicted_total %d" % st.gen_tokens,
+                    "# TYPE llamacpp:requests_processing gauge",
+                    "llamacpp:requests_processing %d" % max(
+                        st.inflight - 1, 0),
+                    "# TYPE llamacpp:requests_deferred gauge",
+                    "llamacpp:requests_deferred 0",
+                ]
+            return "\n".join(lines) + "\n"
         with st.lock:
             lines = [
                 "# HELP vllm:num_requests_running Number of requests "
@@ -590,13 +624,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def usage(self, ptok, ctok):
         st = self.server.st
+        cached = ptok // 4 if st.args.flavor == "llamacpp" else 0
         with st.lock:
             st.prompt_tokens += ptok
+            st.cached_tokens += cached
             st.gen_tokens += ctok
         u = {"prompt_tokens": ptok, "total_tokens": ptok + ctok,
              "completion_tokens": ctok}
         if self.server.st.args.flavor == "vllm":
             u["prompt_tokens_details"] = None
+        else:
+            # llama.cpp: prompt_tokens counts the cached ones too
+            u["prompt_tokens_details"] = {"cached_tokens": cached}
         return u
 
     def answer_chat(self, body, ans, needle, seq, stream):
@@ -604,7 +643,7 @@ class Handler(BaseHTTPRequestHandler):
         llama = args.flavor == "llamacpp"
         rid = "chatcmpl-%032x" % seq
         created = int(time.time())
-        model = body.get("model") or args.model
+        model = args.model if llama else body.get("model") or args.model
         ptok = sum(len(tokens(content_text(m.get("content"))))
                    for m in body["messages"] if isinstance(m, dict)) + \
             3 * len(body["messages"])
@@ -736,7 +775,7 @@ class Handler(BaseHTTPRequestHandler):
         llama = args.flavor == "llamacpp"
         rid = "cmpl-%032x" % seq
         created = int(time.time())
-        model = body.get("model") or args.model
+        model = args.model if llama else body.get("model") or args.model
         ptoks = tokens(prompt)
         echo = bool(body.get("echo")) and not llama
         nlp = body.get("logprobs")
@@ -852,6 +891,8 @@ def parse_args(argv=None):
     ap.add_argument("--flavor", choices=("vllm", "llamacpp"),
                     default="vllm")
     ap.add_argument("--model", default="fake-model")
+    ap.add_argument("--also-model", action="append", default=[])
+    ap.add_argument("--no-models", action="store_true")
     ap.add_argument("--strict-model", action="store_true")
     ap.add_argument("--max-model-len", type=int, default=4096)
     ap.add_argument("--latency-ms", type=float, default=0)

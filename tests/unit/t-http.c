@@ -45,6 +45,8 @@ struct res {
 	long	 ctok;
 	int	 attempts;
 	int	 unreachable;
+	int	 repeated;
+	char	*model;
 	double	 t_submit;
 	double	 t_start;
 	double	 t_first;
@@ -74,6 +76,7 @@ clear(void)
 		free(R[i].finish);
 		free(R[i].tools);
 		free(R[i].endpoint);
+		free(R[i].model);
 	}
 	memset(R, 0, sizeof(R));
 	ncalls = 0;
@@ -106,6 +109,8 @@ on_done(void *arg, const struct http_result *r)
 	o->ctok = r->completion_tokens;
 	o->attempts = r->attempts;
 	o->unreachable = r->unreachable;
+	o->repeated = r->repeated;
+	o->model = dup0(r->model);
 	o->t_submit = r->t_submit;
 	o->t_start = r->t_start;
 	o->t_first = r->t_first;
@@ -544,6 +549,128 @@ test_down(void)
 	strbuf_release(&err);
 }
 
+/*
+ * The limits that notice a dead server: no first byte, a stalled
+ * stream, an endpoint that starts refusing connections while requests
+ * wait on it, and a 500 that says the same every time.
+ */
+static void
+test_limits(void)
+{
+	const char *eps[] = { url1 };
+	struct http_opts o = opts(eps, 1, 2, 0);
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	struct strbuf err = STRBUF_INIT;
+	char url[64];
+	const char *deps[] = { url };
+	struct http *h;
+	int lfd, cfd, i, n1;
+
+	o.first_byte_timeout_s = 0.3;
+	h = client(&o);
+	clear();
+	chat(h, 1, "HANGS without a byte", 0);
+	chat(h, 2, "PLAIN answered", 0);
+	run(h);
+	ok(R[2].ok, "first-byte limit: a prompt answer is not cut");
+	ok(!R[1].ok && has(R[1].error, "no byte from") &&
+	    has(R[1].error, "first_byte_timeout_s") && !R[1].unreachable,
+	    "first-byte limit ends a silent request: %s",
+	    R[1].error ? R[1].error : "NULL");
+	http_free(h);
+
+	o = opts(eps, 1, 1, 0);
+	o.stall_timeout_s = 0.5;
+	h = client(&o);
+	clear();
+	chat(h, 1, "STALLS between tokens", 1);
+	run(h);
+	ok(!R[1].ok && has(R[1].error, "stalled") &&
+	    has(R[1].error, "stall_timeout_s"),
+	    "stall limit ends a stream that stops: %s",
+	    R[1].error ? R[1].error : "NULL");
+	http_free(h);
+
+	/* A server that accepted a request, will never answer it, and
+	 * refuses new connections (llama-server after SIGTERM). */
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(lfd, 8) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen) != 0)
+		exit(tap_bail("cannot listen on loopback"));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1",
+	    ntohs(a.sin_port));
+	o = opts(deps, 1, 2, 0);
+	o.timeout_s = 60;
+	h = client(&o);
+	clear();
+	chat(h, 1, "waits forever", 0);
+	for (i = 0; i < 5; i++)
+		(void)http_step(h, 50, -1, &err);
+	cfd = accept(lfd, NULL, NULL);
+	close(lfd);
+	chat(h, 2, "refused", 0);
+	run(h);
+	ok(cfd >= 0 && !R[2].ok && R[2].unreachable, "a new request to the "
+	    "stopped server is refused");
+	ok(!R[1].ok && R[1].unreachable && R[1].attempts == 1 &&
+	    has(R[1].error, "refuses new connections"),
+	    "the request it held fails at once, as unreachable, instead of "
+	    "waiting 60 s: %s",
+	    R[1].error ? R[1].error : "NULL");
+	if (cfd >= 0)
+		close(cfd);
+	http_free(h);
+	strbuf_release(&err);
+
+	/* the same 500 every time: retried until seen 3 times, then not */
+	o = opts(eps, 1, 1, 5);
+	h = client(&o);
+	clear();
+	n1 = log_count("SAME500", NULL);
+	for (i = 1; i <= 4; i++)
+		chat(h, (uint64_t)i, "SAME500 tools", 0);
+	run(h);
+	ok(!R[1].ok && R[1].attempts == 3 && R[1].status == 500,
+	    "a 500 is retried until it was the same 3 times (%d attempts)",
+	    R[1].attempts);
+	ok(!R[4].ok && R[4].attempts == 1 && R[4].repeated &&
+	    has(R[4].error, "tools param requires --jinja flag") &&
+	    has(R[4].error, "not retried"),
+	    "later requests are not retried: %s",
+	    R[4].error ? R[4].error : "NULL");
+	/* the server logs a request after answering it: let it catch up */
+	for (i = 0; i < 50 && log_count("SAME500", NULL) - n1 < 6; i++)
+		usleep(100000);
+	is_int(log_count("SAME500", NULL) - n1, 6, "6 requests reached "
+	    "the server, not 24");
+	http_free(h);
+
+	/* the response's model name: llama.cpp names its alias */
+	{
+		const char *e2[] = { url2 };
+
+		o = opts(e2, 1, 1, 0);
+		o.api_key = KEY;
+		h = client(&o);
+		clear();
+		chat(h, 1, "PLAIN", 0);
+		chat(h, 2, "PLAIN", 1);
+		run(h);
+		ok(R[1].ok && R[1].model != NULL &&
+		    strcmp(R[1].model, "fake-model") == 0 && R[2].ok &&
+		    R[2].model != NULL &&
+		    strcmp(R[2].model, "fake-model") == 0,
+		    "the response's model is read (asked 'm', got "
+		    "'fake-model'), streamed or not");
+		http_free(h);
+	}
+}
+
 static void
 test_key_and_rr(void)
 {
@@ -721,6 +848,7 @@ main(void)
 	test_retries();
 	test_timeout();
 	test_down();
+	test_limits();
 	test_key_and_rr();
 	test_extra_fd();
 	test_bytes();
