@@ -2024,13 +2024,35 @@ group_task(const struct group *g, const char *name)
 	return (NULL);
 }
 
+/* Appends g's task names that names does not hold yet: the tasks of
+ * several columns in order of first appearance. */
+static void
+add_task_names(const struct group *g, const char ***names, size_t *nnames,
+    size_t *anames)
+{
+	size_t j, k;
+
+	for (j = 0; j < g->ntasks; j++) {
+		const char *tn = sval(g->tasks[j].task, "name");
+
+		for (k = 0; k < *nnames; k++)
+			if (strcmp((*names)[k], tn) == 0)
+				break;
+		if (k == *nnames) {
+			*names = xgrow(*names, *nnames + 1, sizeof(**names),
+			    anames);
+			(*names)[(*nnames)++] = tn;
+		}
+	}
+}
+
 /* A side-by-side table of the groups cols[0..n), base = baseline. */
 static void
 cmp_table(struct strbuf *sb, const struct report *rp,
     const struct group *const *cols, size_t n, size_t base, int by_model)
 {
 	const char **names = NULL;
-	size_t nnames = 0, anames = 0, i, j, k;
+	size_t nnames = 0, anames = 0, i, k;
 	int any_cost = 0;
 
 	strbuf_adds(sb, "| Metric |");
@@ -2086,18 +2108,7 @@ cmp_table(struct strbuf *sb, const struct report *rp,
 	}
 	/* One row per task, in order of first appearance. */
 	for (i = 0; i < n; i++)
-		for (j = 0; j < cols[i]->ntasks; j++) {
-			const char *tn = sval(cols[i]->tasks[j].task, "name");
-
-			for (k = 0; k < nnames; k++)
-				if (strcmp(names[k], tn) == 0)
-					break;
-			if (k == nnames) {
-				names = xgrow(names, nnames + 1,
-				    sizeof(*names), &anames);
-				names[nnames++] = tn;
-			}
-		}
+		add_task_names(cols[i], &names, &nnames, &anames);
 	for (k = 0; k < nnames; k++) {
 		const cJSON *bt = group_task(cols[base], names[k]), *lab;
 		const cJSON *bm = bt != NULL ? primary_metric(bt) : NULL;
@@ -2298,7 +2309,7 @@ render_side_by_side(struct strbuf *sb, const struct report *rp)
 {
 	const struct group **cols;
 	const char **names = NULL;
-	size_t nnames = 0, anames = 0, n = rp->ngroups, i, j, k;
+	size_t nnames = 0, anames = 0, n = rp->ngroups, i, k;
 
 	if (n < 2)
 		return;
@@ -2324,18 +2335,7 @@ render_side_by_side(struct strbuf *sb, const struct report *rp)
 		strbuf_adds(sb, "------|");
 	strbuf_adds(sb, "\n");
 	for (i = 0; i < n; i++)
-		for (j = 0; j < cols[i]->ntasks; j++) {
-			const char *tn = sval(cols[i]->tasks[j].task, "name");
-
-			for (k = 0; k < nnames; k++)
-				if (strcmp(names[k], tn) == 0)
-					break;
-			if (k == nnames) {
-				names = xgrow(names, nnames + 1,
-				    sizeof(*names), &anames);
-				names[nnames++] = tn;
-			}
-		}
+		add_task_names(cols[i], &names, &nnames, &anames);
 	for (k = 0; k < nnames; k++) {
 		const cJSON *bt = group_task(cols[0], names[k]), *lab = NULL;
 
@@ -2551,7 +2551,7 @@ render_charts(struct strbuf *sb, const struct report *rp,
 	struct chart_input in;
 	struct strbuf lab = STRBUF_INIT;
 	char **own;
-	size_t nnames = 0, anames = 0, n = rp->ngroups, i, j, k;
+	size_t nnames = 0, anames = 0, n = rp->ngroups, i, k;
 
 	series = xcalloc(n + 1, sizeof(*series));
 	own = xcalloc(n + 1, sizeof(*own));
@@ -2565,18 +2565,7 @@ render_charts(struct strbuf *sb, const struct report *rp,
 		own[i] = xstrdup(lab.buf);
 		series[i].label = own[i];
 		series[i].system = group_latest(g)->system;
-		for (j = 0; j < g->ntasks; j++) {
-			const char *tn = sval(g->tasks[j].task, "name");
-
-			for (k = 0; k < nnames; k++)
-				if (strcmp(names[k], tn) == 0)
-					break;
-			if (k == nnames) {
-				names = xgrow(names, nnames + 1,
-				    sizeof(*names), &anames);
-				names[nnames++] = tn;
-			}
-		}
+		add_task_names(g, &names, &nnames, &anames);
 	}
 	labels = xcalloc(nnames + 1, sizeof(*labels));
 	scores = xcalloc(nnames * n + 1, sizeof(*scores));
