@@ -169,7 +169,7 @@ usage(FILE *f)
 "  --tasks a,b|all       tasks (default: gsm8k,arc_challenge,hellaswag,\n"
 "                        humaneval,mbpp,mtbench,bfcl that are installed)\n"
 "  --limit N             first N samples of each task\n"
-"  --samples N           candidates per sample (pass@k)\n"
+"  --samples N           candidates per sample, sampled (pass@k)\n"
 "  --seed N              generation and few-shot seed\n"
 "  --num-fewshot N       few-shot examples (default: the recipe's)\n"
 "  --task-opt KEY=VALUE  option for the task plugins (repeatable)\n"

@@ -245,6 +245,7 @@ check_task(struct vctx *v, const cJSON *t, int ti)
 	    need_counts(v, t, nums) < 0 ||
 	    get(v, t, "candidates", J_NUM | J_NULL, 0, &it) < 0 ||
 	    get(v, t, "identical_candidates", J_NUM | J_NULL, 0, &it) < 0 ||
+	    get(v, t, "sampling_temperature", J_NUM | J_NULL, 0, &it) < 0 ||
 	    get(v, t, "wall_s", J_NUM | J_NULL, 0, &it) < 0 ||
 	    get(v, t, "counts", J_OBJ | J_NULL, 1, &c) < 0 ||
 	    get(v, t, "metrics", J_ARR, 1, &arr) < 0)
@@ -863,6 +864,18 @@ task_info(const cJSON *t, struct taskinfo *ti)
 			return;
 		}
 	}
+	/* Candidates sampled above temperature 0 that mostly came back
+	 * the same: pass@k and best-of-N measured nothing more than one
+	 * answer (the server ignores seed or temperature, or the model is
+	 * that sure). */
+	rate = nval(t, "identical_candidates");
+	if (ti->candidates > 1.0 && rate > 0.5 &&
+	    nval(t, "sampling_temperature") > 0.0) {
+		snprintf(ti->why, sizeof(ti->why), "most candidates "
+		    "identical at temperature %g",
+		    nval(t, "sampling_temperature"));
+		return;
+	}
 	if (pv == 0.0 && !has_flag(ti->primary, "lower_better")) {
 		snprintf(ti->why, sizeof(ti->why), "score is 0: check the "
 		    "scorer on the saved answers");
@@ -959,6 +972,10 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 		sep(sb, &first);
 		strbuf_adds(sb, "identical candidates ");
 		add_score(sb, v, NAN, 0, 0);
+		/* shown even when the status gives another reason */
+		if (v > 0.5 && nval(t, "sampling_temperature") > 0.0)
+			strbuf_addf(sb, " ⚠️ (sampled at temperature %g)",
+			    nval(t, "sampling_temperature"));
 	}
 	if (ti->candidates > 1.0) {
 		sep(sb, &first);

@@ -165,6 +165,7 @@ build_task(cJSON *arr, const struct results_task *t)
 		cJSON_AddNumberToObject(o, "samples", (double)mine);
 	}
 	cJSON_AddNumberToObject(o, "candidates", t->ncand);
+	add_num_or_null(o, "sampling_temperature", t->samp_temp);
 	cJSON_AddNumberToObject(o, "scored", (double)scored);
 	cJSON_AddNumberToObject(o, "errors", (double)t->errors);
 	ms = cJSON_AddArrayToObject(o, "metrics");

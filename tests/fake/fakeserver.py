@@ -45,7 +45,8 @@ MATCH (all given must hold; first matching rule wins):
   "times": N         the rule applies to its first N matches only
 ANSWER:
   "text": "..."      answer text; "{echo}" is replaced by the last user
-                     message (or the prompt); default "fake answer"
+                     message (or the prompt), "{seed}" by the request's
+                     seed; default "fake answer"
   "finish_reason": "stop"
   "tool_calls": [{"type": "function", "function": {"name": "f",
                  "arguments": "{...}" or {...}}}, ...]
@@ -554,6 +555,7 @@ class Handler(BaseHTTPRequestHandler):
         if "size_bytes" in ans:
             return [ans["text"]], "length"
         text = str(ans.get("text", "")).replace("{echo}", needle)
+        text = text.replace("{seed}", str(body.get("seed")))
         finish = "stop"
         stop = body.get("stop")
         if isinstance(stop, str):
