@@ -494,6 +494,8 @@ results_build(const struct results_input *in)
 		cJSON *sv = cJSON_AddObjectToObject(sys, "server");
 
 		cJSON_AddBoolToObject(sv, "started_by_qeval", 1);
+		cJSON_AddStringToObject(sv, "engine", c->serve_engine ?
+		    c->serve_engine : "vllm");
 		cJSON_AddStringToObject(sv, "command", c->serve_command);
 		add_num_or_null(sv, "cold_start_s", c->serve_cold_start_s);
 	}

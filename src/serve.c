@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,17 +74,80 @@ log_tail(const char *path, struct strbuf *out)
 		strbuf_addf(out, "\n  last lines of %s:\n%s", path, buf);
 }
 
-struct serve *
-serve_start(const struct preset *p, const char *model, const char *log_path,
-    double timeout_s, struct strbuf *err)
+int
+serve_engine_parse(const char *name)
 {
-	const char *prog = getenv("QEVAL_VLLM");
+	if (strcmp(name, "vllm") == 0)
+		return (SERVE_VLLM);
+	if (strcmp(name, "llama.cpp") == 0 || strcmp(name, "llamacpp") == 0)
+		return (SERVE_LLAMACPP);
+	return (-1);
+}
+
+const char *
+serve_engine_name(enum serve_engine e)
+{
+	return (e == SERVE_LLAMACPP ? "llama.cpp" : "vllm");
+}
+
+/* The CPUs this process may run on (a Slurm or container limit), so
+ * that llama-server does not start a thread per core of the host. */
+static int
+usable_cpus(void)
+{
+	cpu_set_t set;
+	long n;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    CPU_COUNT(&set) > 0)
+		return (CPU_COUNT(&set));
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (n > 0 ? (int)n : 1);
+}
+
+/* llama-server loads a GGUF file: say so before starting anything. */
+int
+serve_check_model(enum serve_engine engine, const char *model,
+    struct strbuf *err)
+{
+	char magic[4];
+	FILE *f;
+	size_t n;
+
+	if (engine != SERVE_LLAMACPP)
+		return (0);	/* a name vLLM resolves itself */
+	if ((f = fopen(model, "rb")) == NULL) {
+		strbuf_addf(err, "--engine llama.cpp: --model must be a GGUF "
+		    "file; cannot open '%s': %s", model, strerror(errno));
+		return (-1);
+	}
+	n = fread(magic, 1, sizeof(magic), f);
+	fclose(f);
+	if (n != sizeof(magic) || memcmp(magic, "GGUF", 4) != 0) {
+		strbuf_addf(err, "--engine llama.cpp: '%s' is not a GGUF "
+		    "file (it does not start with \"GGUF\"); give the path "
+		    "of the model's .gguf file", model);
+		return (-1);
+	}
+	return (0);
+}
+
+struct serve *
+serve_start(const struct preset *p, enum serve_engine engine,
+    const char *model, const char *log_path, double timeout_s,
+    struct strbuf *err)
+{
+	const char *prog = getenv(engine == SERVE_LLAMACPP ?
+	    "QEVAL_LLAMA_SERVER" : "QEVAL_VLLM");
 	struct serve *s;
 	char **argv;
 	double t0;
 	size_t i;
 	int fd;
 
+	if (serve_check_model(engine, model, err) != 0)
+		return (NULL);
 	s = xcalloc(1, sizeof(*s));
 	s->magic = SERVE_MAGIC;
 	strbuf_init(&s->command, 0);
@@ -97,7 +161,8 @@ serve_start(const struct preset *p, const char *model, const char *log_path,
 	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d/v1", s->port);
 	snprintf(s->root, sizeof(s->root), "http://127.0.0.1:%d", s->port);
 	s->log_path = xstrdup(log_path);
-	argv = preset_serve_argv(p, model, s->port);
+	argv = engine == SERVE_LLAMACPP ? preset_llamacpp_argv(p, model,
+	    s->port, usable_cpus()) : preset_serve_argv(p, model, s->port);
 	if (prog != NULL && *prog != '\0') {
 		free(argv[0]);
 		argv[0] = xstrdup(prog);
@@ -152,6 +217,12 @@ serve_start(const struct preset *p, const char *model, const char *log_path,
 			    "loading (%s %d): %s", WIFEXITED(ws) ? "status" :
 			    "signal", WIFEXITED(ws) ? WEXITSTATUS(ws) :
 			    WTERMSIG(ws), s->command.buf);
+			if (WIFEXITED(ws) && WEXITSTATUS(ws) == 127)
+				strbuf_addf(err, "\n  (put %s on PATH or name "
+				    "it with %s)", engine == SERVE_LLAMACPP ?
+				    "llama-server" : "vllm", engine ==
+				    SERVE_LLAMACPP ? "QEVAL_LLAMA_SERVER" :
+				    "QEVAL_VLLM");
 			log_tail(log_path, err);
 			serve_stop(s);
 			return (NULL);

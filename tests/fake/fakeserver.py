@@ -28,6 +28,8 @@ Command line:
                           model name is accepted unless --strict-model
   --latency-ms N          sleep N ms before every completion answer
   --api-key KEY           answer 401 unless "Authorization: Bearer KEY"
+  --loading-s S           GET /health answers 503 "Loading model" for the
+                          first S seconds (llama-server while it loads)
 
 Endpoints: POST /v1/chat/completions, POST /v1/completions (stream true or
 false; stream_options.include_usage), GET /v1/models, GET /health,
@@ -142,6 +144,8 @@ def content_text(content):
 class State:
     def __init__(self, args):
         self.args = args
+        # llama-server answers /health 503 while the model loads
+        self.loaded_at = time.time() + getattr(args, "loading_s", 0)
         self.lock = threading.Lock()
         self.seq = 0
         self.inflight = 0
@@ -336,7 +340,12 @@ class Handler(BaseHTTPRequestHandler):
                     "max_model_len": st.args.max_model_len,
                     "permission": []}]})
             elif path == "/health":
-                if st.args.flavor == "llamacpp":
+                if time.time() < st.loaded_at:
+                    status = 503
+                    self.send_json(503, {"error": {
+                        "message": "Loading model",
+                        "type": "unavailable_error", "code": 503}})
+                elif st.args.flavor == "llamacpp":
                     self.send_json(200, {"status": "ok"})
                 else:
                     self.send_raw(200, b"", ctype="application/json")
@@ -842,6 +851,7 @@ def parse_args(argv=None):
     ap.add_argument("--latency-ms", type=float, default=0)
     ap.add_argument("--default-text", default="fake answer")
     ap.add_argument("--api-key")
+    ap.add_argument("--loading-s", type=float, default=0)
     return ap.parse_args(argv)
 
 
