@@ -100,6 +100,7 @@ struct task_run {
 	double			 samp_temp;	/* candidates' temperature
 						 * (--samples > 1); NaN:
 						 * the plugin's own */
+	size_t			 n_sampled;	/* requests sent with it */
 	size_t			 nmetrics;
 	size_t			 nunits;	/* count * ncand (this shard) */
 	size_t			 next_unit;
@@ -648,10 +649,16 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 	    plugin_sample_id(tr->plugin, tr->state, u->sample));
 	cJSON_AddNumberToObject(o, "index", (double)u->sample);
 	cJSON_AddNumberToObject(o, "candidate", u->cand);
-	if (!isnan(tr->samp_temp)) {
-		cJSON_AddNumberToObject(o, "seed", cand_seed(R, u->cand));
-		cJSON_AddNumberToObject(o, "temperature", tr->samp_temp);
-	}
+	for (i = 0; !isnan(tr->samp_temp) && i < u->nex; i++)
+		if (u->ex[i].req.target == QEVAL_TARGET_MODEL &&
+		    (u->ex[i].req.kind == QEVAL_REQ_CHAT ||
+		    u->ex[i].req.kind == QEVAL_REQ_COMPLETION)) {
+			cJSON_AddNumberToObject(o, "seed",
+			    cand_seed(R, u->cand));
+			cJSON_AddNumberToObject(o, "temperature",
+			    tr->samp_temp);
+			break;
+		}
 	reqs = cJSON_AddArrayToObject(o, "exchanges");
 	for (i = 0; i < u->nex; i++) {
 		const struct qeval_exchange *e = &u->ex[i];
@@ -941,6 +948,7 @@ advance(struct run *R, struct unit *u)
 
 			u->req.temperature = tr->samp_temp;
 			u->req.top_p = R->cfg->preset->top_p;
+			tr->n_sampled++;
 			u->hash = request_hash(&u->req);
 			n = snprintf(sd, sizeof(sd), "seed=%u",
 			    cand_seed(R, u->cand));
@@ -2328,7 +2336,9 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 			t->task = tr->task;
 			t->count = tr->count;
 			t->ncand = tr->ncand;
-			t->samp_temp = tr->samp_temp;
+			/* Log-likelihood tasks sample nothing. */
+			t->samp_temp = tr->n_sampled > 0 ? tr->samp_temp :
+			    NAN;
 			t->nmetrics = tr->nmetrics;
 			t->values = tr->values;
 			t->vflags = tr->vflags;

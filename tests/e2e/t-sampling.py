@@ -172,6 +172,30 @@ try:
        "--samples 1 keeps the plugin's greedy recipe under that preset",
        [b.get("temperature") for b in bs])
 
+    # -- log-likelihood tasks sample nothing: no temperature, no warning --
+    a = os.path.join(tmp, "data", "arc")
+    os.makedirs(a)
+    with open(os.path.join(a, "ARC-Challenge-Test.jsonl"), "w") as f:
+        for i in range(2):
+            f.write(json.dumps({"id": "a%d" % i, "question": {
+                "stem": "Pick %d?" % i, "choices": [
+                    {"text": "yes", "label": "A"},
+                    {"text": "no", "label": "B"}]},
+                "answerKey": "A"}) + "\n")
+    rc, so, se = run(M + ["--tasks", "arc_challenge", "--api",
+                          "completions", "--samples", "2", "--out", out,
+                          "--run-id", "arc", "-q"], env=env)
+    ok(rc == 0, "arc_challenge --samples 2 exits 0", se)
+    if rc == 0:
+        t = task_of(results(os.path.join(out, "arc")), "arc_challenge")
+        got = samples(os.path.join(out, "arc"), "arc_challenge")
+        ok(t.get("identical_candidates") == 1 and
+           t.get("sampling_temperature", "absent") is None and
+           all("seed" not in s for s in got) and
+           "at temperature" not in report("arc"),
+           "log-likelihood candidates: identical, no sampling "
+           "temperature, no warning", json.dumps(t)[:400])
+
     # -- pass@k tasks: the Codex convention ------------------------------
     TINY = ["--data-dir", FIX, "--task-opt", "file=humaneval/tiny.jsonl",
             "--tasks", "humaneval_instruct", "--out", out, "-q"]
