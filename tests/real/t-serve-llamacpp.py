@@ -4,8 +4,9 @@ starts llama-server on the tiny random model
 (../shared/peers/llamacpp/tiny-random-chatml.gguf, or QEVAL_TINY_GGUF),
 runs gsm8k --limit 5 against it and stops it.  Checks: exit 0, the
 recorded command is llama-server's with the preset's flags, the cold
-start, every sample answered, the server's own counters seen, and no
-llama-server process left on that port afterwards.
+start, every sample answered, tokens counted, and no llama-server
+process left on that port afterwards.  Then --samples 4 gives
+candidates that differ (llama-server honours each candidate's seed).
 
 The binary: QEVAL_LLAMA_SERVER, else /var/cache/qeval/llama/bin/
 llama-server (where ../shared/peers/llamacpp/build.sh is run to), else
@@ -121,6 +122,21 @@ try:
            left)
         ok(os.path.exists(os.path.join(out, rid, "server.log")),
            "%s: the server's log is kept with the run" % preset)
+
+    # --samples 4: llama-server honours seed, so the candidates differ
+    rc, so, se = run(["--serve", "--engine", "llama.cpp", "--model", model,
+                      "--preset", presets[0], "--tasks", "gsm8k",
+                      "--limit", "3", "--samples", "4", "--out", out,
+                      "--run-id", "llamacpp-samples4", "-q"], env=env,
+                     timeout=900)
+    ok(rc == 0, "--samples 4 on llama-server exits 0", se)
+    if rc == 0:
+        t = results(os.path.join(out, "llamacpp-samples4"))["tasks"][0]
+        ok(t.get("identical_candidates") is not None and
+           t["identical_candidates"] < 0.5 and
+           t.get("sampling_temperature") == 0.8,
+           "--samples 4: candidates differ at 0.8 (identical share %s)" %
+           t.get("identical_candidates"), json.dumps(t)[:300])
 finally:
     cleanup(tmp)
 done()
