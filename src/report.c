@@ -1700,6 +1700,31 @@ cmp_table(struct strbuf *sb, const struct report *rp,
 		}
 		strbuf_adds(sb, "\n");
 	}
+	/* Runs whose server qeval started (--serve): the presets' engine
+	 * flags change how long it takes to load (llama.cpp allocates the
+	 * whole KV cache for its -c at start). */
+	{
+		static const struct sysrow cold = { "Server Cold Start",
+		    "server", "cold_start_s", 1, " s", D_REL };
+		int any = 0;
+
+		for (i = 0; i < n; i++)
+			if (!isnan(sys_value(group_latest(cols[i]), &cold)))
+				any = 1;
+		if (any) {
+			double bv = sys_value(group_latest(cols[base]), &cold);
+
+			strbuf_addf(sb, "| **%s** |", cold.label);
+			for (i = 0; i < n; i++) {
+				strbuf_adds(sb, " ");
+				cmp_cell(sb, sys_value(group_latest(cols[i]),
+				    &cold), bv, i == base, cold.dec, cold.unit,
+				    cold.kind);
+				strbuf_adds(sb, " |");
+			}
+			strbuf_adds(sb, "\n");
+		}
+	}
 	for (i = 0; i < n; i++)
 		if (group_latest(cols[i])->cost != NULL)
 			any_cost = 1;

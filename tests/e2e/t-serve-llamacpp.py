@@ -91,6 +91,16 @@ try:
        "the performance preset mapped: 128 slots, cache reuse, f16 KV",
        se + flags)
 
+    # a tracker over the two presets compares their cold starts
+    trk = os.path.join(tmp, "tracker.md")
+    rc, so, se = run(["report", os.path.join(out, "p"),
+                      os.path.join(out, "m"), "-o", trk])
+    rows = [ln for ln in open(trk).read().splitlines()
+            if ln.startswith("| **Server Cold Start** |")] \
+        if rc == 0 else []
+    ok(len(rows) == 1 and rows[0].count(" s") >= 2 and "%)" in rows[0],
+       "the tracker's comparison has a Server Cold Start row", se + str(rows))
+
     # --serve alone still starts vLLM (QEVAL_VLLM's fake records it)
     env2 = dict(env, QEVAL_VLLM=os.path.join(SRC, "tests", "fake", "vllm"),
                 FAKE_VLLM_ARGS=os.path.join(tmp, "vargs.json"))
