@@ -95,6 +95,16 @@ try:
            "candidates", json.dumps(t)[:400])
         ok("at temperature" not in report("s4"),
            "no identical-candidate warning when candidates differ")
+        # rescore replays the journal: each candidate's request (with its
+        # seed) must match what was saved, and nothing is asked again
+        n1 = len(server.requests())
+        rc, so, se = run(["rescore", os.path.join(out, "s4")], env=env)
+        t2 = task_of(results(os.path.join(out, "s4")), "gsm8k")
+        ok(rc == 0 and len(server.requests()) == n1 and
+           t2.get("scored") == 3 and t2.get("identical_candidates") == 0
+           and t2.get("sampling_temperature") == 0.8,
+           "rescore replays the 12 sampled candidates, asks nothing",
+           (rc, se, json.dumps(t2)[:300]))
 
     # -- --samples 1 stays greedy and as before --------------------------
     n0 = len(server.requests())
