@@ -1046,7 +1046,7 @@ preset_serve_argv(const struct preset *p, const char *model, int port)
 
 char **
 preset_llamacpp_argv(const struct preset *p, const char *model, int port,
-    int threads)
+    int threads, int q8_kv)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char **v;
@@ -1091,7 +1091,7 @@ preset_llamacpp_argv(const struct preset *p, const char *model, int port,
 	} else
 		v[n++] = xstrdup("--no-cache-prompt");
 	/* A quantized V cache needs flash attention. */
-	if (p->gpu_memory_utilization < LLAMACPP_Q8_KV_BELOW) {
+	if (p->gpu_memory_utilization < LLAMACPP_Q8_KV_BELOW && q8_kv) {
 		v[n++] = xstrdup("-ctk");
 		v[n++] = xstrdup("q8_0");
 		v[n++] = xstrdup("-ctv");

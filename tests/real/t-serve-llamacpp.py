@@ -56,8 +56,9 @@ def procs_on_port(port):
 
 
 EXPECT = {
-    "memory": ["-np 32", "-c 1048576", "--no-cache-prompt",
-               "-ctk q8_0 -ctv q8_0 -fa on"],
+    # the tiny model's heads (16) are no multiple of q8_0's blocks (32),
+    # so its KV cache stays f16 (docs/PRESETS.md)
+    "memory": ["-np 32", "-c 1048576", "--no-cache-prompt"],
     "balanced": ["-np 64", "-c 2097152", "--cache-reuse 256"],
     "performance": ["-np 128", "-c 4194304", "--cache-reuse 256"],
 }

@@ -589,7 +589,7 @@ test_llamacpp_argv(void)
 	path = src_path("presets/performance.json");
 	is_int(preset_load_file(&p, path, &err), QEVAL_OK,
 	    "performance loads");
-	v = preset_llamacpp_argv(&p, "/m/tiny.gguf", 8091, 8);
+	v = preset_llamacpp_argv(&p, "/m/tiny.gguf", 8091, 8, 1);
 	check_argv(v, perf, "llama.cpp argv: performance (128 slots of "
 	    "32768, cache reuse)");
 	preset_argv_free(v);
@@ -598,7 +598,7 @@ test_llamacpp_argv(void)
 
 	path = src_path("presets/balanced.json");
 	is_int(preset_load_file(&p, path, &err), QEVAL_OK, "balanced loads");
-	v = preset_llamacpp_argv(&p, "m.gguf", 1, 2);
+	v = preset_llamacpp_argv(&p, "m.gguf", 1, 2, 1);
 	check_argv(v, bal, "llama.cpp argv: balanced");
 	preset_argv_free(v);
 	preset_release(&p);
@@ -606,9 +606,15 @@ test_llamacpp_argv(void)
 
 	path = src_path("presets/memory.json");
 	is_int(preset_load_file(&p, path, &err), QEVAL_OK, "memory loads");
-	v = preset_llamacpp_argv(&p, "m.gguf", 2, 2);
+	v = preset_llamacpp_argv(&p, "m.gguf", 2, 2, 1);
 	check_argv(v, mem, "llama.cpp argv: memory (q8_0 KV cache, no "
 	    "prompt cache)");
+	preset_argv_free(v);
+	/* A head size q8_0's 32-value blocks do not divide: f16 KV. */
+	v = preset_llamacpp_argv(&p, "m.gguf", 2, 2, 0);
+	ok(v[15] != NULL && strcmp(v[15], "--no-cache-prompt") == 0 &&
+	    v[16] == NULL, "llama.cpp argv: memory without q8_0 when the "
+	    "model's heads do not allow it");
 	preset_argv_free(v);
 	preset_release(&p);
 	free(path);
@@ -618,7 +624,7 @@ test_llamacpp_argv(void)
 	p.max_model_len = 0;
 	p.max_num_seqs = 4;
 	p.n_extra_args = 0;
-	v = preset_llamacpp_argv(&p, "m.gguf", 3, 0);
+	v = preset_llamacpp_argv(&p, "m.gguf", 3, 0, 1);
 	check_argv(v, own, "llama.cpp argv: max_model_len 0, threads 0");
 	preset_argv_free(v);
 	preset_release(&p);
