@@ -178,7 +178,8 @@ gguf_skip(FILE *f, uint64_t type, int depth, uint64_t *iv)
 	if (type == 8)				/* string */
 		return (rd_u(f, 8, &n) != 0 || n > (1u << 30) ||
 		    fseek(f, (long)n, SEEK_CUR) != 0 ? -1 : 0);
-	if (rd_u(f, 4, &et) != 0 || rd_u(f, 8, &n) != 0)	/* array */
+	if (rd_u(f, 4, &et) != 0 || rd_u(f, 8, &n) != 0 ||	/* array */
+	    n > (1u << 30))
 		return (-1);
 	if (gguf_width(et) > 0)
 		return (fseek(f, (long)(n * (uint64_t)gguf_width(et)),
