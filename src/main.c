@@ -100,6 +100,8 @@ struct opts {
 	int		 verbose;
 	const char	*output;	/* report -o */
 	int		 serve;
+	int		 engine;	/* enum serve_engine; -1: none
+					 * given (vllm) */
 	const char	*baseline;	/* results.json or run dir */
 	double		 reg_warn;	/* percentage points */
 	double		 reg_fail;
@@ -175,7 +177,7 @@ usage(FILE *f)
 "  --tasks a,b|all       tasks (default: gsm8k,arc_challenge,hellaswag,\n"
 "                        humaneval,mbpp,mtbench,bfcl that are installed)\n"
 "  --limit N             first N samples of each task\n"
-"  --samples N           candidates per sample (pass@k)\n"
+"  --samples N           candidates per sample, sampled (pass@k)\n"
 "  --seed N              generation and few-shot seed\n"
 "  --num-fewshot N       few-shot examples (default: the recipe's)\n"
 "  --task-opt KEY=VALUE  option for the task plugins (repeatable)\n"
@@ -202,6 +204,9 @@ usage(FILE *f)
 "  --serve               start `vllm serve MODEL` with the preset's engine\n"
 "                        flags, wait for /health, stop it afterwards\n"
 "                        (QEVAL_VLLM names another program)\n"
+"  --engine E            --serve with vllm (default) or llama.cpp:\n"
+"                        llama-server -m MODEL.gguf, the preset mapped\n"
+"                        (QEVAL_LLAMA_SERVER names the program)\n"
 "  --serve-timeout S     how long the server may take to load (1200)\n"
 "  --baseline RUN        compare primary scores with an earlier run's\n"
 "                        results.json; exit 3 past --regression-fail\n"
@@ -285,7 +290,7 @@ enum {
 	O_NO_STREAM, O_PROGRESS, O_NO_PROGRESS, O_GPU_PRICE, O_GPUS,
 	O_WORKERS, O_SHARD, O_VERSION, O_SERVE, O_BASELINE, O_REG_WARN,
 	O_REG_FAIL, O_SERVE_TIMEOUT, O_CHAT, O_TEMPERATURE, O_TOP_P,
-	O_MAX_TOKENS, O_TIMEOUT, O_RETRIES, O_TASK_FILE, O_TASK_DIR
+	O_MAX_TOKENS, O_TIMEOUT, O_RETRIES, O_TASK_FILE, O_TASK_DIR, O_ENGINE
 };
 
 static const struct option longopts[] = {
@@ -322,6 +327,7 @@ static const struct option longopts[] = {
 	{ "workers", required_argument, NULL, O_WORKERS },
 	{ "shard", required_argument, NULL, O_SHARD },
 	{ "serve", no_argument, NULL, O_SERVE },
+	{ "engine", required_argument, NULL, O_ENGINE },
 	{ "baseline", required_argument, NULL, O_BASELINE },
 	{ "serve-timeout", required_argument, NULL, O_SERVE_TIMEOUT },
 	{ "regression-warn", required_argument, NULL, O_REG_WARN },
@@ -391,6 +397,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->reg_warn = 1.0;
 	o->reg_fail = 3.0;
 	o->serve_timeout = 1200;
+	o->engine = -1;
 	o->retries = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
@@ -553,6 +560,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case O_SERVE: o->serve = 1; break;
+		case O_ENGINE:
+			if ((o->engine = serve_engine_parse(optarg)) < 0)
+				return (bad("--engine", optarg,
+				    "vllm or llama.cpp"));
+			break;
 		case O_BASELINE: o->baseline = optarg; break;
 		case O_SERVE_TIMEOUT:
 			if (parse_long(optarg, 1, 86400, &v) != 0)
@@ -1164,7 +1176,8 @@ start_server(const struct opts *o, struct env *e, struct run_cfg *c,
 	if (!o->quiet)
 		fprintf(stderr, "qeval: starting the model server (log: %s)\n",
 		    log.buf);
-	srv = serve_start(&e->preset, o->model, log.buf, o->serve_timeout,
+	srv = serve_start(&e->preset, o->engine == SERVE_LLAMACPP ?
+	    SERVE_LLAMACPP : SERVE_VLLM, o->model, log.buf, o->serve_timeout,
 	    err);
 	if (srv == NULL) {
 		strbuf_release(&log);
@@ -1177,6 +1190,8 @@ start_server(const struct opts *o, struct env *e, struct run_cfg *c,
 	c->endpoints = ep;
 	c->n_endpoints = 1;
 	c->serve_command = serve_command(srv);
+	c->serve_engine = serve_engine_name(o->engine == SERVE_LLAMACPP ?
+	    SERVE_LLAMACPP : SERVE_VLLM);
 	c->serve_cold_start_s = serve_cold_start(srv);
 	*srvp = srv;
 	*logp = strbuf_detach(&log, NULL);
@@ -1502,6 +1517,18 @@ cmd_run(const struct opts *o, int argc, char **argv)
 		fprintf(stderr, "qeval: --serve starts the model's server "
 		    "itself: it takes neither --endpoint nor the reference "
 		    "model\n");
+		return (EXIT_USAGE);
+	}
+	if (o->engine >= 0 && !o->serve) {
+		fprintf(stderr, "qeval: --engine names the server --serve "
+		    "starts: add --serve, or drop --engine to use a running "
+		    "server at --endpoint\n");
+		return (EXIT_USAGE);
+	}
+	if (o->serve && serve_check_model(o->engine == SERVE_LLAMACPP ?
+	    SERVE_LLAMACPP : SERVE_VLLM, o->model, &err) != 0) {
+		print_lines("", err.buf);
+		strbuf_release(&err);
 		return (EXIT_USAGE);
 	}
 	if (check_run_args(o) != 0)

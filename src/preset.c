@@ -1047,6 +1047,72 @@ preset_serve_argv(const struct preset *p, const char *model, int port)
 	return (v);
 }
 
+/* Below this share of GPU memory a preset asks for a small footprint,
+ * which llama.cpp (no memory budget) gets from an 8-bit KV cache. */
+#define LLAMACPP_Q8_KV_BELOW	0.80
+/* --cache-reuse's chunk: the least tokens worth reusing by KV shift. */
+#define LLAMACPP_CACHE_REUSE	"256"
+
+char **
+preset_llamacpp_argv(const struct preset *p, const char *model, int port,
+    int threads, int q8_kv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char **v;
+	size_t n = 0;
+
+	/* 24 fixed slots at most and the NULL; extra_args are vLLM's. */
+	v = xcalloc(24 + 1, sizeof(*v));
+	v[n++] = xstrdup("llama-server");
+	v[n++] = xstrdup("-m");
+	v[n++] = xstrdup(model != NULL ? model : "");
+	v[n++] = xstrdup("--host");
+	v[n++] = xstrdup("127.0.0.1");
+	v[n++] = xstrdup("--port");
+	strbuf_addf(&sb, "%d", port);
+	v[n++] = strbuf_detach(&sb, NULL);
+	/* qeval reads the server's counters; there is no browser. */
+	v[n++] = xstrdup("--metrics");
+	v[n++] = xstrdup("--no-webui");
+	/* Slots are llama.cpp's sequences batched at once. */
+	v[n++] = xstrdup("-np");
+	strbuf_addf(&sb, "%d", p->max_num_seqs);
+	v[n++] = strbuf_detach(&sb, NULL);
+	/* -c is the context of all slots together: each gets
+	 * max_model_len.  0 leaves it out: the model's context, shared. */
+	if (p->max_model_len > 0) {
+		v[n++] = xstrdup("-c");
+		strbuf_addf(&sb, "%lld", (long long)p->max_model_len *
+		    (long long)p->max_num_seqs);
+		v[n++] = strbuf_detach(&sb, NULL);
+	}
+	if (threads > 0) {
+		v[n++] = xstrdup("-t");
+		strbuf_addf(&sb, "%d", threads);
+		v[n++] = strbuf_detach(&sb, NULL);
+	}
+	/* Prompt caching is on by default in llama-server; prefix caching
+	 * adds reuse of cached chunks by KV shifting, and off turns the
+	 * prompt cache off as vLLM's flag does. */
+	if (p->enable_prefix_caching) {
+		v[n++] = xstrdup("--cache-reuse");
+		v[n++] = xstrdup(LLAMACPP_CACHE_REUSE);
+	} else
+		v[n++] = xstrdup("--no-cache-prompt");
+	/* A quantized V cache needs flash attention. */
+	if (p->gpu_memory_utilization < LLAMACPP_Q8_KV_BELOW && q8_kv) {
+		v[n++] = xstrdup("-ctk");
+		v[n++] = xstrdup("q8_0");
+		v[n++] = xstrdup("-ctv");
+		v[n++] = xstrdup("q8_0");
+		v[n++] = xstrdup("-fa");
+		v[n++] = xstrdup("on");
+	}
+	v[n] = NULL;
+	strbuf_release(&sb);
+	return (v);
+}
+
 void
 preset_argv_free(char **v)
 {

@@ -79,6 +79,15 @@ char	*preset_to_json(const struct preset *);
  * array of malloc'd strings; free with preset_argv_free). */
 char	**preset_serve_argv(const struct preset *, const char *model,
 	    int port);
+/*
+ * `llama-server` arguments for this preset (--serve --engine llama.cpp;
+ * the mapping is docs/PRESETS.md's table): model is a GGUF path,
+ * threads <= 0 leaves -t out, q8_kv 0 keeps the KV cache f16 (a model
+ * whose head size q8_0's blocks do not divide).  Same ownership as
+ * preset_serve_argv().
+ */
+char	**preset_llamacpp_argv(const struct preset *, const char *model,
+	    int port, int threads, int q8_kv);
 void	 preset_argv_free(char **);
 void	 preset_release(struct preset *);
 

@@ -248,6 +248,7 @@ check_task(struct vctx *v, const cJSON *t, int ti)
 	    need_counts(v, t, nums) < 0 ||
 	    get(v, t, "candidates", J_NUM | J_NULL, 0, &it) < 0 ||
 	    get(v, t, "identical_candidates", J_NUM | J_NULL, 0, &it) < 0 ||
+	    get(v, t, "sampling_temperature", J_NUM | J_NULL, 0, &it) < 0 ||
 	    get(v, t, "wall_s", J_NUM | J_NULL, 0, &it) < 0 ||
 	    get(v, t, "counts", J_OBJ | J_NULL, 1, &c) < 0 ||
 	    get(v, t, "metrics", J_ARR, 1, &arr) < 0)
@@ -908,6 +909,18 @@ task_info(const cJSON *t, struct taskinfo *ti)
 			return;
 		}
 	}
+	/* Candidates sampled above temperature 0 that mostly came back
+	 * the same: pass@k and best-of-N measured nothing more than one
+	 * answer (the server ignores seed or temperature, or the model is
+	 * that sure). */
+	rate = nval(t, "identical_candidates");
+	if (ti->candidates > 1.0 && rate > 0.5 &&
+	    nval(t, "sampling_temperature") > 0.0) {
+		snprintf(ti->why, sizeof(ti->why), "most candidates "
+		    "identical at temperature %g",
+		    nval(t, "sampling_temperature"));
+		return;
+	}
 	if (pv == 0.0 && !has_flag(ti->primary, "lower_better")) {
 		snprintf(ti->why, sizeof(ti->why), "score is 0: check the "
 		    "scorer on the saved answers");
@@ -1026,6 +1039,10 @@ task_notes(struct strbuf *sb, const cJSON *t, const struct taskinfo *ti)
 		sep(sb, &first);
 		strbuf_adds(sb, "identical candidates ");
 		add_score(sb, v, NAN, 0, 0);
+		/* shown even when the status gives another reason */
+		if (v > 0.5 && nval(t, "sampling_temperature") > 0.0)
+			strbuf_addf(sb, " ⚠️ (sampled at temperature %g)",
+			    nval(t, "sampling_temperature"));
 	}
 	if (ti->candidates > 1.0) {
 		sep(sb, &first);
@@ -2085,6 +2102,31 @@ cmp_table(struct strbuf *sb, const struct report *rp,
 			strbuf_adds(sb, " |");
 		}
 		strbuf_adds(sb, "\n");
+	}
+	/* Runs whose server qeval started (--serve): the presets' engine
+	 * flags change how long it takes to load (llama.cpp allocates the
+	 * whole KV cache for its -c at start). */
+	{
+		static const struct sysrow cold = { "Server Cold Start",
+		    "server", "cold_start_s", 1, " s", D_REL };
+		int any = 0;
+
+		for (i = 0; i < n; i++)
+			if (!isnan(sys_value(group_latest(cols[i]), &cold)))
+				any = 1;
+		if (any) {
+			double bv = sys_value(group_latest(cols[base]), &cold);
+
+			strbuf_addf(sb, "| **%s** |", cold.label);
+			for (i = 0; i < n; i++) {
+				strbuf_adds(sb, " ");
+				cmp_cell(sb, sys_value(group_latest(cols[i]),
+				    &cold), bv, i == base, cold.dec, cold.unit,
+				    cold.kind);
+				strbuf_adds(sb, " |");
+			}
+			strbuf_adds(sb, "\n");
+		}
 	}
 	for (i = 0; i < n; i++)
 		if (group_latest(cols[i])->cost != NULL)

@@ -334,6 +334,7 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 		cJSON_AddNumberToObject(o, "samples", (double)mine);
 	}
 	cJSON_AddNumberToObject(o, "candidates", t->ncand);
+	add_num_or_null(o, "sampling_temperature", t->samp_temp);
 	cJSON_AddNumberToObject(o, "scored", (double)scored);
 	cJSON_AddNumberToObject(o, "errors", (double)t->errors);
 	ms = cJSON_AddArrayToObject(o, "metrics");
@@ -900,6 +901,8 @@ results_build(const struct results_input *in)
 		cJSON *sv = cJSON_AddObjectToObject(sys, "server");
 
 		cJSON_AddBoolToObject(sv, "started_by_qeval", 1);
+		cJSON_AddStringToObject(sv, "engine", c->serve_engine ?
+		    c->serve_engine : "vllm");
 		cJSON_AddStringToObject(sv, "command", c->serve_command);
 		add_num_or_null(sv, "cold_start_s", c->serve_cold_start_s);
 	}

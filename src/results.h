@@ -27,6 +27,8 @@ struct results_task {
 	const struct qeval_task	*task;
 	size_t			 count;		/* samples */
 	unsigned		 ncand;
+	double			 samp_temp;	/* candidates' temperature;
+						 * NaN: not sampled */
 	size_t			 nmetrics;
 	const double		*values;	/* [count*ncand][nmetrics] */
 	const uint32_t		*vflags;	/* per unit */

@@ -99,6 +99,10 @@ struct task_run {
 	int			 opened;
 	size_t			 count;		/* samples */
 	unsigned		 ncand;
+	double			 samp_temp;	/* candidates' temperature
+						 * (--samples > 1); NaN:
+						 * the plugin's own */
+	size_t			 n_sampled;	/* requests sent with it */
 	size_t			 nmetrics;
 	size_t			 nunits;	/* count * ncand (this shard) */
 	size_t			 next_unit;
@@ -533,10 +537,37 @@ replay_exchange(struct unit *u, const cJSON *rec, const char *line)
 /* ------------------------------------------------------------------ */
 /* Building what goes on the wire                                      */
 
-/* Adds model and every sampling field to the plugin's body. */
+/*
+ * Candidates (--samples N > 1) are independent samples: candidate c of
+ * every sample gets the seed S + c (mod 2^32), S being --seed or the
+ * preset's, so each candidate differs and a run can be repeated.
+ */
+static unsigned
+cand_seed(const struct run *R, unsigned cand)
+{
+	unsigned base = R->cfg->seed_set ? R->cfg->seed :
+	    (unsigned)R->cfg->preset->seed;
+
+	return (base + cand);
+}
+
+/* Whether this request of u is a sampled candidate's (see advance()). */
+static int
+cand_sampled(const struct unit *u)
+{
+	return (!isnan(u->tr->samp_temp) &&
+	    u->req.target == QEVAL_TARGET_MODEL &&
+	    (u->req.kind == QEVAL_REQ_CHAT ||
+	    u->req.kind == QEVAL_REQ_COMPLETION));
+}
+
+/*
+ * Adds model and every sampling field to the plugin's body.  seed >= 0
+ * replaces any seed of the plugin's (a sampled candidate's).
+ */
 static char *
-http_body(struct run *R, const struct qeval_request *req, int *streamp,
-    struct strbuf *err)
+http_body(struct run *R, const struct qeval_request *req, long seed,
+    int *streamp, struct strbuf *err)
 {
 	const struct preset *p = R->cfg->preset;
 	const char *model = req->target == QEVAL_TARGET_JUDGE ?
@@ -581,7 +612,10 @@ http_body(struct run *R, const struct qeval_request *req, int *streamp,
 		    req->top_p : p->top_p);
 	cJSON_AddNumberToObject(b, "max_tokens", req->max_tokens > 0 ?
 	    req->max_tokens : p->max_tokens);
-	if (!cJSON_HasObjectItem(b, "seed") &&
+	if (seed >= 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(b, "seed");
+		cJSON_AddNumberToObject(b, "seed", (double)seed);
+	} else if (!cJSON_HasObjectItem(b, "seed") &&
 	    req->target != QEVAL_TARGET_JUDGE)
 		cJSON_AddNumberToObject(b, "seed", R->cfg->seed_set ?
 		    (double)R->cfg->seed : (double)p->seed);
@@ -645,13 +679,22 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 
 	if (tr->samples == NULL)
 		return;
-	(void)R;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "task", tr->task->name);
 	cJSON_AddStringToObject(o, "id",
 	    plugin_sample_id(tr->plugin, tr->state, u->sample));
 	cJSON_AddNumberToObject(o, "index", (double)u->sample);
 	cJSON_AddNumberToObject(o, "candidate", u->cand);
+	for (i = 0; !isnan(tr->samp_temp) && i < u->nex; i++)
+		if (u->ex[i].req.target == QEVAL_TARGET_MODEL &&
+		    (u->ex[i].req.kind == QEVAL_REQ_CHAT ||
+		    u->ex[i].req.kind == QEVAL_REQ_COMPLETION)) {
+			cJSON_AddNumberToObject(o, "seed",
+			    cand_seed(R, u->cand));
+			cJSON_AddNumberToObject(o, "temperature",
+			    tr->samp_temp);
+			break;
+		}
 	reqs = cJSON_AddArrayToObject(o, "exchanges");
 	for (i = 0; i < u->nex; i++) {
 		const struct qeval_exchange *e = &u->ex[i];
@@ -999,7 +1042,22 @@ advance(struct run *R, struct unit *u)
 		u->req_label = dup_or_null(req.label);
 		u->req.body = u->req_body;
 		u->req.label = u->req_label;
-		u->hash = request_hash(&u->req);
+		/* A sampled candidate: the core's temperature and the
+		 * preset's top_p win over the plugin's, and its seed is
+		 * part of what the journal matches on resume. */
+		if (cand_sampled(u)) {
+			char sd[32];
+			int n;
+
+			u->req.temperature = tr->samp_temp;
+			u->req.top_p = R->cfg->preset->top_p;
+			tr->n_sampled++;
+			u->hash = request_hash(&u->req);
+			n = snprintf(sd, sizeof(sd), "seed=%u",
+			    cand_seed(R, u->cand));
+			u->hash = journal_hash(u->hash, sd, (size_t)n);
+		} else
+			u->hash = request_hash(&u->req);
 		u->t0 = clock_now();
 		rc = dispatch(R, u);
 		if (rc > 0)
@@ -1201,7 +1259,8 @@ dispatch(struct run *R, struct unit *u)
 			    "and --judge-model" : "no model endpoint");
 			return (-1);
 		}
-		u->sent = http_body(R, &u->req, &stream, &err);
+		u->sent = http_body(R, &u->req, cand_sampled(u) ?
+		    (long)cand_seed(R, u->cand) : -1, &stream, &err);
 		u->streamed = stream;
 		if (u->sent == NULL) {
 			unit_error(R, u, err.buf);
@@ -1590,6 +1649,31 @@ task_api(struct run *R, struct task_run *tr, struct strbuf *err)
 	return (-1);
 }
 
+/*
+ * The temperature of a task's candidates when --samples N > 1
+ * (docs/PRESETS.md, "Candidates"): --temperature when given, else the
+ * preset's generation.temperature when above 0, else the Codex paper's
+ * convention for tasks that report pass@k (0.2 below 10 candidates,
+ * where pass@1 is what is estimated; 0.8 from 10 on, for pass@10 and
+ * pass@100), and 0.8 for best-of-N on every other task.
+ */
+static double
+sampling_temperature(const struct run_cfg *c, const struct qeval_task *t,
+    unsigned n)
+{
+	const struct qeval_metric_desc *m;
+	cJSON *ov = c->overrides ? cJSON_Parse(c->overrides) : NULL;
+	int given = cJSON_HasObjectItem(ov, "generation.temperature");
+
+	cJSON_Delete(ov);
+	if (given || c->preset->temperature > 0)
+		return (c->preset->temperature);
+	for (m = t->metrics; m->name != NULL; m++)
+		if (m->flags & QEVAL_MF_PASSK)
+			return (n >= 10 ? 0.8 : 0.2);
+	return (0.8);
+}
+
 static int
 open_tasks(struct run *R, struct strbuf *err)
 {
@@ -1650,6 +1734,8 @@ open_tasks(struct run *R, struct strbuf *err)
 		    c->preset->samples);
 		if (tr->ncand < 1)
 			tr->ncand = 1;
+		tr->samp_temp = tr->ncand > 1 && !c->reference ?
+		    sampling_temperature(c, tr->task, tr->ncand) : NAN;
 		tr->nunits = tr->count * tr->ncand;
 		tr->values = xmalloc((tr->nunits ? tr->nunits : 1) *
 		    tr->nmetrics * sizeof(double));
@@ -2432,6 +2518,9 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 			t->task = tr->task;
 			t->count = tr->count;
 			t->ncand = tr->ncand;
+			/* Log-likelihood tasks sample nothing. */
+			t->samp_temp = tr->n_sampled > 0 ? tr->samp_temp :
+			    NAN;
 			t->nmetrics = tr->nmetrics;
 			t->values = tr->values;
 			t->vflags = tr->vflags;

@@ -81,6 +81,7 @@ struct run_cfg {
 						 * NULL */
 	int			 quiet;		/* no summary on stdout */
 	const char		*serve_command;	/* --serve: what qeval ran */
+	const char		*serve_engine;	/* "vllm", "llama.cpp" */
 	double			 serve_cold_start_s;	/* spawn to healthy */
 	const char		*sched_name;	/* batch scheduler ("slurm",
 						 * "kubernetes"); NULL none */

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,17 +75,211 @@ log_tail(const char *path, struct strbuf *out)
 		strbuf_addf(out, "\n  last lines of %s:\n%s", path, buf);
 }
 
-struct serve *
-serve_start(const struct preset *p, const char *model, const char *log_path,
-    double timeout_s, struct strbuf *err)
+int
+serve_engine_parse(const char *name)
 {
-	const char *prog = getenv("QEVAL_VLLM");
+	if (strcmp(name, "vllm") == 0)
+		return (SERVE_VLLM);
+	if (strcmp(name, "llama.cpp") == 0 || strcmp(name, "llamacpp") == 0)
+		return (SERVE_LLAMACPP);
+	return (-1);
+}
+
+const char *
+serve_engine_name(enum serve_engine e)
+{
+	return (e == SERVE_LLAMACPP ? "llama.cpp" : "vllm");
+}
+
+/* The CPUs this process may run on (a Slurm or container limit), so
+ * that llama-server does not start a thread per core of the host. */
+static int
+usable_cpus(void)
+{
+	cpu_set_t set;
+	long n;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    CPU_COUNT(&set) > 0)
+		return (CPU_COUNT(&set));
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (n > 0 ? (int)n : 1);
+}
+
+/* llama-server loads a GGUF file: say so before starting anything. */
+int
+serve_check_model(enum serve_engine engine, const char *model,
+    struct strbuf *err)
+{
+	char magic[4];
+	FILE *f;
+	size_t n;
+
+	if (engine != SERVE_LLAMACPP)
+		return (0);	/* a name vLLM resolves itself */
+	if ((f = fopen(model, "rb")) == NULL) {
+		strbuf_addf(err, "--engine llama.cpp: --model must be a GGUF "
+		    "file; cannot open '%s': %s", model, strerror(errno));
+		return (-1);
+	}
+	n = fread(magic, 1, sizeof(magic), f);
+	fclose(f);
+	if (n != sizeof(magic) || memcmp(magic, "GGUF", 4) != 0) {
+		strbuf_addf(err, "--engine llama.cpp: '%s' is not a GGUF "
+		    "file (it does not start with \"GGUF\"); give the path "
+		    "of the model's .gguf file", model);
+		return (-1);
+	}
+	return (0);
+}
+
+/* GGUF metadata (little-endian): what llama.cpp's KV-cache types need. */
+static int
+rd_u(FILE *f, int bytes, uint64_t *v)
+{
+	unsigned char b[8];
+	int i;
+
+	if (fread(b, 1, (size_t)bytes, f) != (size_t)bytes)
+		return (-1);
+	*v = 0;
+	for (i = bytes - 1; i >= 0; i--)
+		*v = (*v << 8) | b[i];
+	return (0);
+}
+
+/* Size of a fixed-width GGUF value type; 0 for string and array. */
+static int
+gguf_width(uint64_t type)
+{
+	static const int w[13] = { 1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8 };
+
+	return (type < 13 ? w[type] : -1);
+}
+
+/* Skips one value of a type; an integer value is returned in *iv. */
+static int
+gguf_skip(FILE *f, uint64_t type, int depth, uint64_t *iv)
+{
+	uint64_t n, et, i, x;
+	int w = gguf_width(type);
+
+	*iv = UINT64_MAX;
+	if (w > 0) {
+		if (rd_u(f, w, &x) != 0)
+			return (-1);
+		if (type != 6 && type != 12)	/* not a float */
+			*iv = x;
+		return (0);
+	}
+	if (w < 0 || depth > 2)
+		return (-1);
+	if (type == 8)				/* string */
+		return (rd_u(f, 8, &n) != 0 || n > (1u << 30) ||
+		    fseek(f, (long)n, SEEK_CUR) != 0 ? -1 : 0);
+	if (rd_u(f, 4, &et) != 0 || rd_u(f, 8, &n) != 0 ||	/* array */
+	    n > (1u << 30))
+		return (-1);
+	if (gguf_width(et) > 0)
+		return (fseek(f, (long)(n * (uint64_t)gguf_width(et)),
+		    SEEK_CUR) != 0 ? -1 : 0);
+	for (i = 0; i < n; i++)
+		if (gguf_skip(f, et, depth + 1, &x) != 0)
+			return (-1);
+	return (0);
+}
+
+/*
+ * The attention head sizes of K and V from a GGUF file's metadata
+ * (<arch>.attention.key_length / value_length, else embedding_length /
+ * head_count).  0, or -1 when they cannot be read.
+ */
+static int
+gguf_head_dims(const char *path, uint64_t *hk, uint64_t *hv)
+{
+	uint64_t ver, nt, nkv, i, len, type, v;
+	uint64_t emb = 0, heads = 0, kl = 0, vl = 0;
+	char key[256];
+	FILE *f = fopen(path, "rb");
+	int rc = -1;
+
+	if (f == NULL)
+		return (-1);
+	if (fseek(f, 4, SEEK_SET) != 0 || rd_u(f, 4, &ver) != 0 || ver < 2 ||
+	    rd_u(f, 8, &nt) != 0 || rd_u(f, 8, &nkv) != 0 || nkv > 100000)
+		goto out;
+	for (i = 0; i < nkv; i++) {
+		const char *dot;
+
+		if (rd_u(f, 8, &len) != 0 || len > (1u << 20))
+			goto out;
+		if (len < sizeof(key)) {
+			if (fread(key, 1, len, f) != len)
+				goto out;
+			key[len] = '\0';
+		} else {
+			key[0] = '\0';
+			if (fseek(f, (long)len, SEEK_CUR) != 0)
+				goto out;
+		}
+		if (rd_u(f, 4, &type) != 0 || gguf_skip(f, type, 0, &v) != 0)
+			goto out;
+		if (v == UINT64_MAX || (dot = strchr(key, '.')) == NULL)
+			continue;
+		if (strcmp(dot, ".embedding_length") == 0)
+			emb = v;
+		else if (strcmp(dot, ".attention.head_count") == 0)
+			heads = v;
+		else if (strcmp(dot, ".attention.key_length") == 0)
+			kl = v;
+		else if (strcmp(dot, ".attention.value_length") == 0)
+			vl = v;
+	}
+	if (kl == 0 && emb > 0 && heads > 0)
+		kl = emb / heads;
+	if (vl == 0)
+		vl = kl;
+	if (kl > 0) {
+		*hk = kl;
+		*hv = vl;
+		rc = 0;
+	}
+out:
+	fclose(f);
+	return (rc);
+}
+
+/*
+ * Whether llama.cpp can store this model's KV cache as q8_0, whose
+ * blocks are 32 values: the head sizes must be multiples of 32 (the
+ * 2-layer test model's 16 are not).  Unknown sizes: assume they are.
+ */
+static int
+llamacpp_q8_kv_ok(const char *model)
+{
+	uint64_t hk, hv;
+
+	if (gguf_head_dims(model, &hk, &hv) != 0)
+		return (1);
+	return (hk % 32 == 0 && hv % 32 == 0);
+}
+
+struct serve *
+serve_start(const struct preset *p, enum serve_engine engine,
+    const char *model, const char *log_path, double timeout_s,
+    struct strbuf *err)
+{
+	const char *prog = getenv(engine == SERVE_LLAMACPP ?
+	    "QEVAL_LLAMA_SERVER" : "QEVAL_VLLM");
 	struct serve *s;
 	char **argv;
 	double t0;
 	size_t i;
 	int fd;
 
+	if (serve_check_model(engine, model, err) != 0)
+		return (NULL);
 	s = xcalloc(1, sizeof(*s));
 	s->magic = SERVE_MAGIC;
 	strbuf_init(&s->command, 0);
@@ -97,7 +293,9 @@ serve_start(const struct preset *p, const char *model, const char *log_path,
 	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d/v1", s->port);
 	snprintf(s->root, sizeof(s->root), "http://127.0.0.1:%d", s->port);
 	s->log_path = xstrdup(log_path);
-	argv = preset_serve_argv(p, model, s->port);
+	argv = engine == SERVE_LLAMACPP ? preset_llamacpp_argv(p, model,
+	    s->port, usable_cpus(), llamacpp_q8_kv_ok(model)) :
+	    preset_serve_argv(p, model, s->port);
 	if (prog != NULL && *prog != '\0') {
 		free(argv[0]);
 		argv[0] = xstrdup(prog);
@@ -152,6 +350,12 @@ serve_start(const struct preset *p, const char *model, const char *log_path,
 			    "loading (%s %d): %s", WIFEXITED(ws) ? "status" :
 			    "signal", WIFEXITED(ws) ? WEXITSTATUS(ws) :
 			    WTERMSIG(ws), s->command.buf);
+			if (WIFEXITED(ws) && WEXITSTATUS(ws) == 127)
+				strbuf_addf(err, "\n  (put %s on PATH or name "
+				    "it with %s)", engine == SERVE_LLAMACPP ?
+				    "llama-server" : "vllm", engine ==
+				    SERVE_LLAMACPP ? "QEVAL_LLAMA_SERVER" :
+				    "QEVAL_VLLM");
 			log_tail(log_path, err);
 			serve_stop(s);
 			return (NULL);

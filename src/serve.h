@@ -9,6 +9,10 @@
  * SIGKILL, so nothing it started outlives qeval.  The program is `vllm`
  * from PATH unless QEVAL_VLLM names another.
  *
+ * SERVE_LLAMACPP (--engine llama.cpp) starts llama.cpp's `llama-server`
+ * instead (QEVAL_LLAMA_SERVER, else from PATH) on a GGUF file, with the
+ * preset mapped by preset_llamacpp_argv() and -t the CPUs qeval may use.
+ *
  * Ownership: struct serve is opaque; serve_stop() frees it.
  * Errors: serve_start() returns NULL and explains in err, with the last
  * lines of the server's log when it died while loading.
@@ -21,12 +25,27 @@
 
 struct serve;
 
+enum serve_engine {
+	SERVE_VLLM = 0,
+	SERVE_LLAMACPP
+};
+
+/* "vllm" or "llama.cpp" ("llamacpp" too); -1 for any other name. */
+int	 serve_engine_parse(const char *name);
+const char *serve_engine_name(enum serve_engine);
+
+/* Whether the engine can load model: llama.cpp needs a readable GGUF
+ * file.  0, or -1 with the reason (naming the file) in err. */
+int	 serve_check_model(enum serve_engine, const char *model,
+	    struct strbuf *err);
+
 /*
  * Starts the server on a free loopback port and waits for it to be
  * healthy, at most timeout_s seconds.  log_path receives its output.
  */
-struct serve *serve_start(const struct preset *, const char *model,
-	    const char *log_path, double timeout_s, struct strbuf *err);
+struct serve *serve_start(const struct preset *, enum serve_engine,
+	    const char *model, const char *log_path, double timeout_s,
+	    struct strbuf *err);
 /* The base URL to send requests to ("http://127.0.0.1:PORT/v1"). */
 const char *serve_url(const struct serve *);
 /* Seconds from spawn to the first healthy answer (the cold start). */

@@ -37,6 +37,8 @@ Command line:
   --no-models             GET /v1/models answers 404 (a proxy without it)
   --latency-ms N          sleep N ms before every completion answer
   --api-key KEY           answer 401 unless "Authorization: Bearer KEY"
+  --loading-s S           GET /health answers 503 "Loading model" for the
+                          first S seconds (llama-server while it loads)
 
 Chat requests with "continue_final_message": true (vLLM flavor) need
 "add_generation_prompt": false and a final assistant message, else HTTP
@@ -58,7 +60,8 @@ MATCH (all given must hold; first matching rule wins):
   "times": N         the rule applies to its first N matches only
 ANSWER:
   "text": "..."      answer text; "{echo}" is replaced by the last user
-                     message (or the prompt); default "fake answer"
+                     message (or the prompt), "{seed}" by the request's
+                     seed; default "fake answer"
   "finish_reason": "stop"
   "tool_calls": [{"type": "function", "function": {"name": "f",
                  "arguments": "{...}" or {...}}}, ...]
@@ -154,6 +157,8 @@ def content_text(content):
 class State:
     def __init__(self, args):
         self.args = args
+        # llama-server answers /health 503 while the model loads
+        self.loaded_at = time.time() + getattr(args, "loading_s", 0)
         self.lock = threading.Lock()
         self.seq = 0
         self.inflight = 0
@@ -355,7 +360,12 @@ class Handler(BaseHTTPRequestHandler):
                     "permission": []}
                     for name in [st.args.model] + st.args.also_model]})
             elif path == "/health":
-                if st.args.flavor == "llamacpp":
+                if time.time() < st.loaded_at:
+                    status = 503
+                    self.send_json(503, {"error": {
+                        "message": "Loading model",
+                        "type": "unavailable_error", "code": 503}})
+                elif st.args.flavor == "llamacpp":
                     self.send_json(200, {"status": "ok"})
                 else:
                     self.send_raw(200, b"", ctype="application/json")
@@ -605,6 +615,7 @@ class Handler(BaseHTTPRequestHandler):
         if "size_bytes" in ans:
             return [ans["text"]], "length"
         text = str(ans.get("text", "")).replace("{echo}", needle)
+        text = text.replace("{seed}", str(body.get("seed")))
         finish = "stop"
         stop = body.get("stop")
         if isinstance(stop, str):
@@ -898,6 +909,7 @@ def parse_args(argv=None):
     ap.add_argument("--latency-ms", type=float, default=0)
     ap.add_argument("--default-text", default="fake answer")
     ap.add_argument("--api-key")
+    ap.add_argument("--loading-s", type=float, default=0)
     return ap.parse_args(argv)
 
 

@@ -555,6 +555,82 @@ test_argv(void)
 	strbuf_release(&err);
 }
 
+/* --serve --engine llama.cpp: each shipped preset's llama-server flags
+ * (docs/PRESETS.md's mapping table). */
+static void
+test_llamacpp_argv(void)
+{
+	static const char *const perf[] = {
+		"llama-server", "-m", "/m/tiny.gguf", "--host", "127.0.0.1",
+		"--port", "8091", "--metrics", "--no-webui", "-np", "128",
+		"-c", "4194304", "-t", "8", "--cache-reuse", "256", NULL
+	};
+	static const char *const bal[] = {
+		"llama-server", "-m", "m.gguf", "--host", "127.0.0.1",
+		"--port", "1", "--metrics", "--no-webui", "-np", "64",
+		"-c", "2097152", "-t", "2", "--cache-reuse", "256", NULL
+	};
+	static const char *const mem[] = {
+		"llama-server", "-m", "m.gguf", "--host", "127.0.0.1",
+		"--port", "2", "--metrics", "--no-webui", "-np", "32",
+		"-c", "1048576", "-t", "2", "--no-cache-prompt",
+		"-ctk", "q8_0", "-ctv", "q8_0", "-fa", "on", NULL
+	};
+	static const char *const own[] = {
+		"llama-server", "-m", "m.gguf", "--host", "127.0.0.1",
+		"--port", "3", "--metrics", "--no-webui", "-np", "4",
+		"--cache-reuse", "256", NULL
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct preset p;
+	char *path;
+	char **v;
+
+	path = src_path("presets/performance.json");
+	is_int(preset_load_file(&p, path, &err), QEVAL_OK,
+	    "performance loads");
+	v = preset_llamacpp_argv(&p, "/m/tiny.gguf", 8091, 8, 1);
+	check_argv(v, perf, "llama.cpp argv: performance (128 slots of "
+	    "32768, cache reuse)");
+	preset_argv_free(v);
+	preset_release(&p);
+	free(path);
+
+	path = src_path("presets/balanced.json");
+	is_int(preset_load_file(&p, path, &err), QEVAL_OK, "balanced loads");
+	v = preset_llamacpp_argv(&p, "m.gguf", 1, 2, 1);
+	check_argv(v, bal, "llama.cpp argv: balanced");
+	preset_argv_free(v);
+	preset_release(&p);
+	free(path);
+
+	path = src_path("presets/memory.json");
+	is_int(preset_load_file(&p, path, &err), QEVAL_OK, "memory loads");
+	v = preset_llamacpp_argv(&p, "m.gguf", 2, 2, 1);
+	check_argv(v, mem, "llama.cpp argv: memory (q8_0 KV cache, no "
+	    "prompt cache)");
+	preset_argv_free(v);
+	/* A head size q8_0's 32-value blocks do not divide: f16 KV. */
+	v = preset_llamacpp_argv(&p, "m.gguf", 2, 2, 0);
+	ok(v[15] != NULL && strcmp(v[15], "--no-cache-prompt") == 0 &&
+	    v[16] == NULL, "llama.cpp argv: memory without q8_0 when the "
+	    "model's heads do not allow it");
+	preset_argv_free(v);
+	preset_release(&p);
+	free(path);
+
+	/* The model's own context (no -c), threads left to llama.cpp. */
+	preset_defaults(&p);
+	p.max_model_len = 0;
+	p.max_num_seqs = 4;
+	p.n_extra_args = 0;
+	v = preset_llamacpp_argv(&p, "m.gguf", 3, 0, 1);
+	check_argv(v, own, "llama.cpp argv: max_model_len 0, threads 0");
+	preset_argv_free(v);
+	preset_release(&p);
+	strbuf_release(&err);
+}
+
 static void
 test_quantization_none(void)
 {
@@ -619,6 +695,7 @@ main(void)
 	test_lookup();
 	test_round_trip();
 	test_argv();
+	test_llamacpp_argv();
 	test_quantization_none();
 	tmp_cleanup();
 	return (tap_done());
