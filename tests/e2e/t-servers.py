@@ -140,6 +140,23 @@ try:
        "name `tiny`" in rep and "responses name 'tiny'" in se,
        "the report and the console warn")
 
+    # -- rescore keeps what only the run saw of its server ----------------
+    before = len(llama.requests())
+    rc, so, se = run(["rescore", os.path.join(out, "alias"), "-q"],
+                     env=env)
+    r2 = results(os.path.join(out, "alias")) if rc == 0 else {}
+    ok(rc == 0 and ms.get("kind") == "llama.cpp" and
+       r2.get("model_server") == ms,
+       "rescore keeps the run's model_server (%s)" %
+       r2.get("model_server"), se)
+    ok(len(llama.requests()) == before,
+       "and asks the server nothing")
+    rep = open(os.path.join(out, "alias", "report.md")).read() \
+        if rc == 0 else ""
+    ok("**Model Server:** llama.cpp" in rep and
+       "the server's responses name `tiny`" in rep,
+       "the rescored report still names the server and warns")
+
     # -- --api honoured or refused, before any request --------------------
     before = len(llama.requests())
     rc, so, se = run(["--model", "tiny", "--endpoint", llama.url,
