@@ -1885,10 +1885,49 @@ cmd_selftest(const struct opts *o)
 	return (failed ? EXIT_RUN : (ran ? 0 : EXIT_RUN));
 }
 
-/* Scores a run's saved answers again: no model is asked anything. */
+/*
+ * What a rescore keeps of the run's own results.json: what only the
+ * run could see (model_server) and, for a merged run, its shards.
+ * JSON object text, or NULL when there is nothing to keep.
+ */
+static char *
+rescore_carried(const char *run_dir)
+{
+	static const char *const keys[] = { "model_server", "shards", NULL };
+	struct strbuf p = STRBUF_INIT;
+	cJSON *res, *keep;
+	char *txt;
+	size_t i;
+
+	strbuf_addf(&p, "%s/results.json", run_dir);
+	txt = fileio_read(p.buf, NULL);
+	strbuf_release(&p);
+	res = txt ? cJSON_Parse(txt) : NULL;
+	free(txt);
+	if (res == NULL)
+		return (NULL);
+	keep = cJSON_CreateObject();
+	for (i = 0; keys[i] != NULL; i++) {
+		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(res,
+		    keys[i]);
+
+		if (v != NULL)
+			cJSON_AddItemToObject(keep, keys[i], v);
+	}
+	txt = cJSON_PrintUnformatted(keep);
+	cJSON_Delete(keep);
+	cJSON_Delete(res);
+	return (txt);
+}
+
+/*
+ * Scores a run's saved answers again: no model is asked anything.
+ * carried: what results.json keeps from before (rescore_carried());
+ * NULL: the run directory's own.
+ */
 static int
 cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
-    char **argv)
+    char **argv, const char *carried)
 {
 	struct strbuf err = STRBUF_INIT, p = STRBUF_INIT;
 	struct opts o = *o0;
@@ -1897,7 +1936,7 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 	struct env e;
 	cJSON *plan = NULL;
 	const cJSON *t, *x;
-	char **tasks = NULL, *txt, *dir, *slash, *cmd, tmpl[] =
+	char **tasks = NULL, *txt, *dir, *slash, *cmd, *own, tmpl[] =
 	    "/tmp/qeval-preset-XXXXXX";
 	struct qeval_kv *kv = NULL;
 	size_t i, n, alloc = 0;
@@ -2011,6 +2050,8 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 	}
 	cmd = command_line(argc, argv);
 	c.command_line = cmd;
+	own = carried == NULL ? rescore_carried(run_dir) : NULL;
+	c.carried = carried != NULL ? carried : own;
 	rc = run_execute(&c, &oc, &err) == 0 ? 0 : oc.usage ? EXIT_USAGE :
 	    EXIT_RUN;
 	if (!o.quiet)
@@ -2019,6 +2060,7 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 		print_lines("", err.buf);
 	run_outcome_release(&oc);
 	free(cmd);
+	free(own);
 	free(dir);
 out:
 	free_list(tasks);
@@ -2037,6 +2079,122 @@ static const char *const merge_keys[] = { "model", "api", "tasks", "limit",
 	"samples", "seed", "num_fewshot", "task_options", "reference",
 	"corrupt", "keep_think", "shard_n", NULL };
 
+static cJSON *
+read_results(const char *dir)
+{
+	struct strbuf p = STRBUF_INIT;
+	cJSON *r;
+	char *txt;
+
+	strbuf_addf(&p, "%s/results.json", dir);
+	txt = fileio_read(p.buf, NULL);
+	strbuf_release(&p);
+	r = txt ? cJSON_Parse(txt) : NULL;
+	free(txt);
+	return (r);
+}
+
+static cJSON *
+num_or_null(const cJSON *o, const char *key)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return (cJSON_IsNumber(x) ? cJSON_CreateNumber(x->valuedouble) :
+	    cJSON_CreateNull());
+}
+
+static double
+shard_index_of(const cJSON *r)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(r, "shard"), "index");
+
+	return (cJSON_IsNumber(x) ? x->valuedouble : -1);
+}
+
+/*
+ * What the merged results.json keeps of the shards' own (docs/RESULTS.md):
+ * "shards", one row per shard in index order with the scheduler job
+ * that ran it, and "model_server": the first shard's kind and listed
+ * models with every shard's response models (a warning when the kinds
+ * differ).  JSON object text; the shards' results.json were checked.
+ */
+static char *
+merge_carried(int n, char **shards)
+{
+	cJSON **res = xcalloc((size_t)n, sizeof(*res)), *keep, *rows, *ms;
+	cJSON *rm = NULL;
+	const char *kind0 = NULL;
+	char *txt;
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		cJSON *r = read_results(shards[i]);
+
+		/* insertion by shard index: the rows' order */
+		for (j = i; j > 0 && shard_index_of(res[j - 1]) >
+		    shard_index_of(r); j--)
+			res[j] = res[j - 1];
+		res[j] = r;
+	}
+	keep = cJSON_CreateObject();
+	rows = cJSON_AddArrayToObject(keep, "shards");
+	ms = NULL;
+	for (i = 0; i < n; i++) {
+		const cJSON *r = res[i], *sh, *sc, *id, *m, *k, *a;
+		cJSON *row = cJSON_CreateObject();
+
+		sh = cJSON_GetObjectItemCaseSensitive(r, "shard");
+		cJSON_AddItemToObject(row, "index", num_or_null(sh,
+		    "index"));
+		cJSON_AddItemToObject(row, "count", num_or_null(sh,
+		    "count"));
+		sc = cJSON_GetObjectItemCaseSensitive(r, "scheduler");
+		cJSON_AddItemToObject(row, "scheduler", cJSON_IsObject(sc) ?
+		    cJSON_Duplicate(sc, 1) : cJSON_CreateNull());
+		id = cJSON_GetObjectItemCaseSensitive(r, "run_id");
+		cJSON_AddItemToObject(row, "run_id", cJSON_IsString(id) ?
+		    cJSON_CreateString(id->valuestring) : cJSON_CreateNull());
+		cJSON_AddItemToArray(rows, row);
+		m = cJSON_GetObjectItemCaseSensitive(r, "model_server");
+		if (!cJSON_IsObject(m))
+			continue;
+		k = cJSON_GetObjectItemCaseSensitive(m, "kind");
+		if (ms == NULL) {
+			ms = cJSON_Duplicate(m, 1);
+			cJSON_DeleteItemFromObjectCaseSensitive(ms,
+			    "response_models");
+			rm = cJSON_AddArrayToObject(ms, "response_models");
+			kind0 = cJSON_GetStringValue(k);
+		} else if (cJSON_IsString(k) && kind0 != NULL &&
+		    strcmp(k->valuestring, kind0) != 0)
+			fprintf(stderr, "qeval: merge: warning: shard %s ran "
+			    "against a %s server, the first one against %s: "
+			    "results.json records %s\n", cJSON_IsString(id) ?
+			    id->valuestring : "?", k->valuestring, kind0,
+			    kind0);
+		a = cJSON_GetObjectItemCaseSensitive(m, "response_models");
+		for (j = 0; j < cJSON_GetArraySize(a); j++) {
+			const cJSON *name = cJSON_GetArrayItem(a, j), *e;
+			int have = 0;
+
+			cJSON_ArrayForEach(e, rm)
+				have |= cJSON_Compare(e, name, 1);
+			if (!have && cJSON_IsString(name))
+				cJSON_AddItemToArray(rm, cJSON_Duplicate(name,
+				    0));
+		}
+	}
+	if (ms != NULL)
+		cJSON_AddItemToObject(keep, "model_server", ms);
+	txt = cJSON_PrintUnformatted(keep);
+	cJSON_Delete(keep);
+	for (i = 0; i < n; i++)
+		cJSON_Delete(res[i]);
+	free(res);
+	return (txt);
+}
+
 /*
  * Joins the shards of a run (--shard K/N) into one run directory: the
  * plans must agree, the journals are concatenated, and the union is
@@ -2049,6 +2207,7 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 {
 	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT;
 	cJSON *first = NULL;
+	char *carried = NULL;
 	unsigned char seen[4096];
 	FILE *jout = NULL;
 	int i, rc = EXIT_RUN;
@@ -2193,10 +2352,12 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 		goto out;
 	}
 	jout = NULL;
-	rc = cmd_rescore(o, dir.buf, argc, argv);
+	carried = merge_carried(n, shards);
+	rc = cmd_rescore(o, dir.buf, argc, argv, carried);
 out:
 	if (jout != NULL)
 		fclose(jout);
+	free(carried);
 	cJSON_Delete(first);
 	strbuf_release(&dir);
 	strbuf_release(&p);
@@ -2279,7 +2440,7 @@ main(int argc, char **argv)
 				    "RUN\n");
 				rc = EXIT_USAGE;
 			} else
-				rc = cmd_rescore(&o, args[0], argc, argv);
+				rc = cmd_rescore(&o, args[0], argc, argv, NULL);
 		} else if (strcmp(cmd, "report") == 0)
 			rc = cmd_report(&o, nargs, args);
 		else if (strcmp(cmd, "merge") == 0)

@@ -781,11 +781,21 @@ add_model_server(cJSON *o, const struct results_input *in)
 		    in->resp_models[i]));
 }
 
+/* Rescore: a key the run's own results.json had, copied over. */
+static void
+add_carried(cJSON *o, const cJSON *carried, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(carried, key);
+
+	if (v != NULL)
+		cJSON_AddItemToObject(o, key, cJSON_Duplicate(v, 1));
+}
+
 char *
 results_build(const struct results_input *in)
 {
 	const struct run_cfg *c = in->cfg;
-	cJSON *o = cJSON_CreateObject(), *a, *sys, *gpu;
+	cJSON *o = cJSON_CreateObject(), *a, *sys, *gpu, *carried;
 	char finished[32], *pj, *txt;
 	const char *slash;
 	size_t i;
@@ -795,6 +805,7 @@ results_build(const struct results_input *in)
 
 	gmtime_r(&now, &tm);
 	strftime(finished, sizeof(finished), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	carried = c->carried != NULL ? cJSON_Parse(c->carried) : NULL;
 	cJSON_AddStringToObject(o, "schema", "qeval-results/1");
 	slash = strrchr(in->run_dir, '/');
 	cJSON_AddStringToObject(o, "run_id", slash ? slash + 1 : in->run_dir);
@@ -821,6 +832,8 @@ results_build(const struct results_input *in)
 		add_url(a, c->endpoints[i]);
 	if (!c->reference && !c->replay_only)
 		add_model_server(o, in);
+	else if (c->replay_only)
+		add_carried(o, carried, "model_server");
 	if (c->judge_model) {
 		cJSON *j = cJSON_AddObjectToObject(o, "judge");
 
@@ -866,6 +879,8 @@ results_build(const struct results_input *in)
 		else
 			cJSON_AddNullToObject(sc, "index");
 	}
+	if (c->replay_only)
+		add_carried(o, carried, "shards");
 	a = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; i < in->ntasks; i++)
 		build_task(a, &in->tasks[i], c->gpu_price,
@@ -1006,6 +1021,7 @@ results_build(const struct results_input *in)
 		cJSON_AddNullToObject(o, "cost");
 	txt = cJSON_Print(o);
 	cJSON_Delete(o);
+	cJSON_Delete(carried);
 	if (txt == NULL)
 		xalloc_die();
 	return (txt);

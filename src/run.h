@@ -92,6 +92,10 @@ struct run_cfg {
 	size_t			 n_listed_models;
 	const char		*server_kind;	/* from its owned_by; NULL:
 						 * unknown */
+	const char		*carried;	/* rescore, merge: JSON object
+						 * text of what the run had
+						 * recorded (model_server,
+						 * shards); NULL none */
 };
 
 struct run_task_outcome {

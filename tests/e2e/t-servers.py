@@ -140,6 +140,60 @@ try:
        "name `tiny`" in rep and "responses name 'tiny'" in se,
        "the report and the console warn")
 
+    # -- rescore keeps what only the run saw of its server ----------------
+    before = len(llama.requests())
+    rc, so, se = run(["rescore", os.path.join(out, "alias"), "-q"],
+                     env=env)
+    r2 = results(os.path.join(out, "alias")) if rc == 0 else {}
+    ok(rc == 0 and ms.get("kind") == "llama.cpp" and
+       r2.get("model_server") == ms,
+       "rescore keeps the run's model_server (%s)" %
+       r2.get("model_server"), se)
+    ok(len(llama.requests()) == before,
+       "and asks the server nothing")
+    rep = open(os.path.join(out, "alias", "report.md")).read() \
+        if rc == 0 else ""
+    ok("**Model Server:** llama.cpp" in rep and
+       "the server's responses name `tiny`" in rep,
+       "the rescored report still names the server and warns")
+
+    # -- merge: shards that ran against different kinds of server ---------
+    vl = FakeServer(tmp, {"default": {"text": "#### 3"}},
+                    ["--model", "alias2"])
+    servers.append(vl)
+    rc1, so, se1 = qeval(llama.url, "alias2", "sh1", ["--shard", "1/2"],
+                         env=env)
+    rc2, so, se2 = qeval(vl.url, "alias2", "sh2", ["--shard", "2/2"],
+                         env=env)
+    m1 = (results(os.path.join(out, "sh1")) if rc1 == 0 else
+          {}).get("model_server") or {}
+    m2 = (results(os.path.join(out, "sh2")) if rc2 == 0 else
+          {}).get("model_server") or {}
+    ok(rc1 == 0 and rc2 == 0 and m1.get("kind") == "llama.cpp" and
+       m2.get("kind") == "vllm" and m1.get("response_models") == ["tiny"],
+       "two shards, on llama.cpp and on vLLM (%s, %s)" % (m1, m2),
+       se1 + se2)
+    rc, so, se = run(["merge", os.path.join(out, "sh2"),
+                      os.path.join(out, "sh1"), "--out", out, "--run-id",
+                      "shm", "-q"], env=env)
+    mr = results(os.path.join(out, "shm")) if rc == 0 else {}
+    mm = mr.get("model_server") or {}
+    union = m1.get("response_models", []) + [
+        x for x in m2.get("response_models", []) if x not in
+        m1.get("response_models", [])]
+    ok(rc == 0 and "warning: shard sh2 ran against a vllm server, the "
+       "first one against llama.cpp" in se,
+       "merge warns that the shards' server kinds differ", se)
+    ok(mm.get("kind") == "llama.cpp" and
+       mm.get("listed_models") == m1.get("listed_models") and
+       mm.get("response_models") == union and len(union) == 2,
+       "merged model_server: the first shard's kind and list, every "
+       "shard's response models (%s)" % mm)
+    ok([(x.get("index"), x.get("count"), x.get("run_id")) for x in
+        mr.get("shards", [])] == [(0, 2, "sh1"), (1, 2, "sh2")],
+       "merged shards: one row per shard, in index order",
+       json.dumps(mr.get("shards")))
+
     # -- --api honoured or refused, before any request --------------------
     before = len(llama.requests())
     rc, so, se = run(["--model", "tiny", "--endpoint", llama.url,

@@ -7,6 +7,7 @@ index as Kubernetes would start them, against two fake replicas, and
 the merge Job's script joins them into the unsharded run's results.
 Also: the Slurm example's scripts parse (bash -n)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from shardlib import (N, data, load, metrics, owned, per_sample,  # noqa
 
 K8S = os.path.join(SRC, "examples", "k8s")
 SLURM = os.path.join(SRC, "examples", "slurm")
-PLAN_YAML = 22          # checks that need python3-yaml
+PLAN_YAML = 25          # checks that need python3-yaml
 
 
 def env_of(container):
@@ -158,7 +159,10 @@ try:
     ok(not os.path.exists(os.path.join(rundir, "merged",
                                        "results.json")),
        "and writes no merged results")
-    rc, so, se = sh(pod_script, dict(penv, JOB_COMPLETION_INDEX=str(last)))
+    # The last shard comes from a second Job (the first one lost it):
+    # the merged results.json names each shard's own Job.
+    rc, so, se = sh(pod_script, dict(penv, JOB_COMPLETION_INDEX=str(last),
+                                     QEVAL_JOB_ID="qeval-shards-again"))
     ok(rc == 0, "pod %d exits 0" % last, se)
     # A pod started again with the same index (backoffLimit) continues
     # its run directory: asked nothing again.
@@ -181,6 +185,25 @@ try:
        "and so do the metrics")
     ok(os.path.exists(os.path.join(rundir, "report.md")),
        "the merge Job's script wrote the tracker report")
+    mr = load(os.path.join(rundir, "merged", "results.json"))
+    want = [{"index": i, "count": count,
+             "scheduler": {"name": "kubernetes",
+                           "job_id": "qeval-shards-again" if i == last
+                           else "qeval-shards", "index": i},
+             "run_id": "shard-%d" % i} for i in range(count)]
+    ok(mr.get("shards") == want,
+       "merged results.json lists every shard with its Job, in index "
+       "order", json.dumps(mr.get("shards")))
+    wr = load(os.path.join(out, "whole", "results.json"))
+    ok(wr.get("model_server") and
+       mr.get("model_server") == wr.get("model_server"),
+       "and keeps the shards' model_server (%s)" % mr.get("model_server"))
+    rc, so, se = run(["rescore", os.path.join(rundir, "merged"), "-q"],
+                     env=qenv)
+    rr = load(os.path.join(rundir, "merged", "results.json"))
+    ok(rc == 0 and rr.get("shards") == want and
+       rr.get("model_server") == mr.get("model_server"),
+       "a rescore of the merged run keeps both", se)
 finally:
     for s in servers:
         s.stop()
