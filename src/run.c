@@ -728,7 +728,8 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 
 			cJSON_AddStringToObject(resp, "verdict", st >= 0 &&
 			    st <= 5 ? exec_names[st] : "?");
-			add_text(resp, "detail", e->resp.text);
+			add_bytes(resp, "detail", e->resp.text,
+			    QEVAL_RESP_TEXT_LEN(&e->resp));
 		} else if (e->req.kind == QEVAL_REQ_LOGLIK) {
 			cJSON *lp = cJSON_AddArrayToObject(resp, "logprob");
 			cJSON *gr = cJSON_AddArrayToObject(resp, "greedy");
@@ -816,11 +817,18 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 			struct strbuf fx = STRBUF_INIT;
 			cJSON *d;
 
-			/* cJSON would print bytes that are not UTF-8 raw */
+			/* cJSON would print bytes that are not UTF-8 raw,
+			 * and would cut a "\u0000" (a program's exception
+			 * message): valid JSON goes in as the plugin wrote
+			 * it. */
 			jsonb_utf8_fix(&fx, v->detail, strlen(v->detail));
-			if ((d = cJSON_Parse(fx.buf)) != NULL)
-				cJSON_AddItemToObject(o, "detail", d);
-			else
+			if ((d = cJSON_ParseWithOpts(fx.buf, NULL, 1)) !=
+			    NULL) {
+				cJSON_Delete(d);
+				if (cJSON_AddRawToObject(o, "detail",
+				    fx.buf) == NULL)
+					xalloc_die();
+			} else
 				add_text(o, "detail", fx.buf);
 			strbuf_release(&fx);
 		}
@@ -1354,8 +1362,12 @@ on_exec(void *arg, const struct exec_result *res)
 	r->slot = (int)(res->id >> 20);
 	r->ok = 1;
 	r->exec_status = res->status;
-	r->text = xstrdup(res->detail ? res->detail : "");
-	r->text_len = strlen(r->text);
+	/* An exception's message may hold NUL bytes: copied by length. */
+	r->text_len = res->detail != NULL ? res->detail_len : 0;
+	r->text = xmalloc(r->text_len + 1);
+	if (r->text_len > 0)
+		memcpy(r->text, res->detail, r->text_len);
+	r->text[r->text_len] = '\0';
 	r->latency = res->wall_s;
 }
 
