@@ -814,22 +814,36 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 		if (v->category)
 			add_text(o, "category", v->category);
 		if (v->detail) {
-			struct strbuf fx = STRBUF_INIT;
+			struct strbuf fx = STRBUF_INIT, hid = STRBUF_INIT;
 			cJSON *d;
+			int nul;
 
 			/* cJSON would print bytes that are not UTF-8 raw,
 			 * and would cut a "\u0000" (a program's exception
-			 * message): valid JSON goes in as the plugin wrote
-			 * it. */
+			 * message): it crosses the parse and print as a
+			 * stand-in noncharacter. */
 			jsonb_utf8_fix(&fx, v->detail, strlen(v->detail));
-			if ((d = cJSON_ParseWithOpts(fx.buf, NULL, 1)) !=
-			    NULL) {
+			nul = jsonb_nul_hide(&hid, fx.buf, fx.len);
+			d = nul != -2 ? cJSON_Parse(nul >= 0 ? hid.buf :
+			    fx.buf) : NULL;
+			if (d != NULL && nul >= 0) {
+				struct strbuf back = STRBUF_INIT;
+				char *t = cJSON_PrintUnformatted(d);
+
+				if (t == NULL)
+					xalloc_die();
+				jsonb_nul_restore(&back, t, strlen(t), nul);
+				free(t);
 				cJSON_Delete(d);
 				if (cJSON_AddRawToObject(o, "detail",
-				    fx.buf) == NULL)
+				    back.buf) == NULL)
 					xalloc_die();
-			} else
+				strbuf_release(&back);
+			} else if (d != NULL)
+				cJSON_AddItemToObject(o, "detail", d);
+			else
 				add_text(o, "detail", fx.buf);
+			strbuf_release(&hid);
 			strbuf_release(&fx);
 		}
 	}
