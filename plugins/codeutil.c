@@ -1145,6 +1145,23 @@ codeutil_exec_verdict(const struct codeutil_exec *e,
 	out->reason = qp_buf_str(reason);
 }
 
+/* A program's detail by its length: an exception's message may hold
+ * NUL bytes, written as "\u0000". */
+static void
+exec_kv(struct qp_buf *d, int *first, const char *key,
+    const struct qeval_response *r)
+{
+	if (!*first)
+		qp_buf_adds(d, ",");
+	*first = 0;
+	qp_buf_json_str(d, key);
+	qp_buf_adds(d, ":");
+	if (r->text != NULL)
+		qp_buf_json_strn(d, r->text, QEVAL_RESP_TEXT_LEN(r));
+	else
+		qp_buf_adds(d, "\"\"");
+}
+
 void
 codeutil_exec_detail(struct qp_buf *d, int *first, int plus,
     const struct qeval_exchange *ex, size_t nex)
@@ -1154,12 +1171,11 @@ codeutil_exec_detail(struct qp_buf *d, int *first, int plus,
 
 	codeutil_json_kv(d, first, plus ? "base" : "status",
 	    codeutil_status_name(run->status));
-	codeutil_json_kv(d, first, plus ? "base_detail" : "exec_detail",
-	    run->text);
+	exec_kv(d, first, plus ? "base_detail" : "exec_detail", run);
 	if (plus && last != run) {
 		codeutil_json_kv(d, first, "plus",
 		    codeutil_status_name(last->status));
-		codeutil_json_kv(d, first, "plus_detail", last->text);
+		exec_kv(d, first, "plus_detail", last);
 	}
 }
 

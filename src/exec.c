@@ -553,6 +553,7 @@ exec_collect(struct exec *X, exec_done_cb cb, void *arg, struct strbuf *err)
 		r.id = h->id;
 		r.status = h->status;
 		r.detail = X->scratch.buf;
+		r.detail_len = X->scratch.len;
 		r.wall_s = h->wall_s;
 		r.cpu_s = h->cpu_s;
 		r.output = o;
@@ -581,6 +582,7 @@ exec_collect(struct exec *X, exec_done_cb cb, void *arg, struct strbuf *err)
 			r.id = X->ids[--X->nids];
 			r.status = QEVAL_EXEC_CRASHED;
 			r.detail = why;
+			r.detail_len = strlen(why);
 			r.wall_s = 0;
 			r.cpu_s = 0;
 			cb(arg, &r);

@@ -62,13 +62,17 @@ struct exec_result {
 	uint64_t	 id;
 	int		 status;	/* enum qeval_exec_status */
 	const char	*detail;	/* "AssertionError: ...", "signal 11",
-					 * "timed out after 3.0 s" … */
+					 * "timed out after 3.0 s" …;
+					 * NUL-terminated after detail_len */
 	double		 wall_s;
 	double		 cpu_s;
 	/* Added: the program's stdout and stderr, interleaved as written,
 	 * the first output_max bytes; valid during the callback only. */
 	const char	*output;
 	size_t		 output_len;
+	/* Added: bytes of detail; an exception's message may hold NUL
+	 * bytes ("a\0b"), so read it by this length, not strlen(). */
+	size_t		 detail_len;
 };
 
 typedef void (*exec_done_cb)(void *arg, const struct exec_result *);

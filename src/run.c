@@ -728,7 +728,8 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 
 			cJSON_AddStringToObject(resp, "verdict", st >= 0 &&
 			    st <= 5 ? exec_names[st] : "?");
-			add_text(resp, "detail", e->resp.text);
+			add_bytes(resp, "detail", e->resp.text,
+			    QEVAL_RESP_TEXT_LEN(&e->resp));
 		} else if (e->req.kind == QEVAL_REQ_LOGLIK) {
 			cJSON *lp = cJSON_AddArrayToObject(resp, "logprob");
 			cJSON *gr = cJSON_AddArrayToObject(resp, "greedy");
@@ -813,15 +814,36 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 		if (v->category)
 			add_text(o, "category", v->category);
 		if (v->detail) {
-			struct strbuf fx = STRBUF_INIT;
+			struct strbuf fx = STRBUF_INIT, hid = STRBUF_INIT;
 			cJSON *d;
+			int nul;
 
-			/* cJSON would print bytes that are not UTF-8 raw */
+			/* cJSON would print bytes that are not UTF-8 raw,
+			 * and would cut a "\u0000" (a program's exception
+			 * message): it crosses the parse and print as a
+			 * stand-in noncharacter. */
 			jsonb_utf8_fix(&fx, v->detail, strlen(v->detail));
-			if ((d = cJSON_Parse(fx.buf)) != NULL)
+			nul = jsonb_nul_hide(&hid, fx.buf, fx.len);
+			d = nul != -2 ? cJSON_Parse(nul >= 0 ? hid.buf :
+			    fx.buf) : NULL;
+			if (d != NULL && nul >= 0) {
+				struct strbuf back = STRBUF_INIT;
+				char *t = cJSON_PrintUnformatted(d);
+
+				if (t == NULL)
+					xalloc_die();
+				jsonb_nul_restore(&back, t, strlen(t), nul);
+				free(t);
+				cJSON_Delete(d);
+				if (cJSON_AddRawToObject(o, "detail",
+				    back.buf) == NULL)
+					xalloc_die();
+				strbuf_release(&back);
+			} else if (d != NULL)
 				cJSON_AddItemToObject(o, "detail", d);
 			else
 				add_text(o, "detail", fx.buf);
+			strbuf_release(&hid);
 			strbuf_release(&fx);
 		}
 	}
@@ -1354,8 +1376,12 @@ on_exec(void *arg, const struct exec_result *res)
 	r->slot = (int)(res->id >> 20);
 	r->ok = 1;
 	r->exec_status = res->status;
-	r->text = xstrdup(res->detail ? res->detail : "");
-	r->text_len = strlen(r->text);
+	/* An exception's message may hold NUL bytes: copied by length. */
+	r->text_len = res->detail != NULL ? res->detail_len : 0;
+	r->text = xmalloc(r->text_len + 1);
+	if (r->text_len > 0)
+		memcpy(r->text, res->detail, r->text_len);
+	r->text[r->text_len] = '\0';
 	r->latency = res->wall_s;
 }
 

@@ -259,6 +259,46 @@ try:
     ok(py.endswith(why), "this Python's compile() refuses the program "
        "too: %s" % py)
 
+    # -- an exception message holding a NUL byte ---------------------------
+    # The program is valid; its AssertionError's message is "x\0y".  The
+    # detail crosses from the child to the samples by length: cut as a C
+    # string it would read "AssertionError: x".
+    fails = ("```python\ndef total(xs):\n"
+             "    assert False, 'x\\0y' + 'tail'\n```\n")
+    code2 = FakeServer(tmp, {"default": {"text": "no code"}, "rules": [
+        {"contains": "def total(", "text": fails}]})
+    servers.append(code2)
+    rc, so, se = run(["--model", "m", "--endpoint", code2.url, "--tasks",
+                      "humaneval_instruct", "--out", out, "--run-id",
+                      "codenul", "-q", "--data-dir", FIX, "--task-opt",
+                      "file=humaneval/tiny.jsonl"])
+    ok(rc == 0, "humaneval_instruct run (NUL in a message) exits 0", se)
+    cd = os.path.join(out, "codenul")
+    recs, err = strict_lines(os.path.join(cd, "samples",
+                                          "humaneval_instruct.jsonl"))
+    ok(recs is not None, "samples: strict JSON", err)
+    want = "AssertionError: x\u0000ytail"
+    tot = by_id(recs or []).get("Tiny/1", {})
+    xd = [(x.get("response") or {}).get("detail")
+          for x in tot.get("exchanges", []) if x.get("kind") == "exec"]
+    ok(xd == [want], "the exec exchange's detail holds the NUL and the "
+       "text after it", xd)
+    vd = tot.get("detail") or {}
+    ok(isinstance(vd, dict) and vd.get("exec_detail") == want and
+       tot.get("verdict", {}).get("pass@1") == 0 and
+       tot.get("reason", "").startswith("failed: AssertionError: x"),
+       "the verdict's detail holds it too; the sample fails",
+       json.dumps(tot)[:800])
+    with open(os.path.join(cd, "samples", "humaneval_instruct.jsonl"),
+              "rb") as f:
+        raw = f.read()
+    ok(b"x\\u0000ytail" in raw and b"\x00" not in raw,
+       "the samples file writes it as \\u0000, never a raw byte")
+    jl, err = strict_lines(os.path.join(cd, "journal"))
+    ok(jl is not None and any((d.get("r") or {}).get("text") == want
+                              for d in jl),
+       "journal: the exec record's text holds it", err)
+
     # -- NaN in log-probabilities ---------------------------------------------
     ad = os.path.join(tmp, "data", "arc")
     os.makedirs(ad)

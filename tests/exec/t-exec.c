@@ -72,10 +72,16 @@ struct tcase {
 	char		*checks;
 	int		 skip;
 	int		 introspect;
+	/* bytes the detail must hold, NUL bytes included (dbytes_len of
+	 * them), and its exact length when dlen_want > 0 */
+	const char	*dbytes;
+	size_t		 dbytes_len;
+	size_t		 dlen_want;
 	/* the verdict */
 	int		 done;
 	int		 status;
 	char		*got_detail;
+	size_t		 got_detail_len;
 	char		*output;
 	size_t		 output_len;
 };
@@ -297,6 +303,40 @@ add_byte_cases(void)
 	    "assert y == 1\n"), P, NULL);
 }
 
+/* Exception messages that hold NUL bytes come back whole, by length. */
+static void
+add_nul_detail_cases(void)
+{
+	static const char want1[] = "ValueError: a\0b";
+	static const char want2[] = "AssertionError: x\0y\0z";
+	static const char want3[] = "RuntimeError: \0after";
+	struct tcase *c;
+
+	c = add_case("nul-in-message");
+	strbuf_adds(&c->prog, "raise ValueError('a\\x00b')\n");
+	c->expect = F;
+	c->dbytes = want1;
+	c->dbytes_len = sizeof(want1) - 1;
+	c->dlen_want = sizeof(want1) - 1;
+	c->detail = xstrdup("ValueError: a");
+	c = add_case("nul-in-assert");
+	strbuf_adds(&c->prog, "assert False, 'x\\0y\\0z'\n");
+	c->expect = F;
+	c->dbytes = want2;
+	c->dbytes_len = sizeof(want2) - 1;
+	c->dlen_want = sizeof(want2) - 1;
+	c->detail = xstrdup("AssertionError: x");
+	/* still capped at 1024 bytes, the NUL's far side included */
+	c = add_case("nul-in-long-message");
+	strbuf_adds(&c->prog, "raise RuntimeError('\\0after' + "
+	    "'z' * 3000)\n");
+	c->expect = F;
+	c->dbytes = want3;
+	c->dbytes_len = sizeof(want3) - 1;
+	c->dlen_want = 1024;
+	c->detail = xstrdup("RuntimeError: ");
+}
+
 static void
 on_result(void *arg, const struct exec_result *r)
 {
@@ -308,7 +348,12 @@ on_result(void *arg, const struct exec_result *r)
 	c = &cases[r->id];
 	c->done = 1;
 	c->status = r->status;
-	c->got_detail = xstrdup(r->detail ? r->detail : "");
+	/* by detail_len: an exception's message may hold NUL bytes */
+	c->got_detail_len = r->detail != NULL ? r->detail_len : 0;
+	c->got_detail = xmalloc(c->got_detail_len + 1);
+	if (c->got_detail_len > 0)
+		memcpy(c->got_detail, r->detail, c->got_detail_len);
+	c->got_detail[c->got_detail_len] = '\0';
 	c->output = xmalloc(r->output_len + 1);
 	if (r->output_len > 0)
 		memcpy(c->output, r->output, r->output_len);
@@ -645,6 +690,14 @@ check_case(struct tcase *c, pid_t xpid)
 	    (c->expect & (1u << c->status)) != 0;
 	if (good && c->detail != NULL)
 		good = strstr(c->got_detail, c->detail) != NULL;
+	if (good && c->dbytes != NULL)
+		good = memmem(c->got_detail, c->got_detail_len, c->dbytes,
+		    c->dbytes_len) != NULL;
+	if (good && c->dlen_want > 0)
+		good = c->got_detail_len == c->dlen_want;
+	if (!good && c->dbytes != NULL)
+		tap_diag("%s: detail_len %zu, want %zu", c->name,
+		    c->got_detail_len, c->dlen_want);
 	if (good && strstr(c->checks, "listener-idle") != NULL)
 		good = listener_idle();
 	if (good && strstr(c->checks, "canary") != NULL)
@@ -1325,6 +1378,7 @@ main(void)
 	n = load_hostile(dir.buf, xpid, xipid);
 	ok(n >= 30, "%d hostile programs in %s", n, dir.buf);
 	add_byte_cases();
+	add_nul_detail_cases();
 	nsuite = ncases;
 	for (i = 0; i < nsuite; i++) {
 		if (cases[i].skip)
