@@ -567,6 +567,8 @@ struct tf {
 	struct qp_buf		 body, tmp, tmp2, text, out, reason,
 				 detail, gold, prog, code;
 	char			 fixed[128];
+	char			 ext[8];	/* a verdict's extracted letter:
+						 * it must outlive score() */
 	double			 lp[MC_MAX_CHOICES];
 	uint8_t			 greedy[MC_MAX_CHOICES];
 };
@@ -1899,14 +1901,13 @@ tf_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		break;
 	case K_MC: {
 		size_t pick, pick_n;
-		char ext[8];
 		const char *rule;
 
 		qp_buf_reset(&s->reason);
 		if (s->f->letter)
 			(void)mc_score_letter(&s->rules, s->h, &ex[0].resp,
-			    it->n_choices, it->label, &s->reason, ext,
-			    sizeof(ext), out, &rule);
+			    it->n_choices, it->label, &s->reason, s->ext,
+			    sizeof(s->ext), out, &rule);
 		else if (mc_score_ll(&ex[0].resp, it->choices, it->n_choices,
 		    it->label, "choices", &s->reason, out, &pick,
 		    &pick_n) == 0)
