@@ -158,9 +158,10 @@ ife_isupper_cp(const struct ifeval *g, uint32_t c)
 	return (cp_isupper(g, c));
 }
 
-void
-ife_lower(const struct ifeval *g, const char *s, size_t len,
-    struct qp_buf *out)
+/* s with each code point mapped by f; what is not UTF-8 kept as is. */
+static void
+map_case(const struct ifeval *g, const char *s, size_t len,
+    struct qp_buf *out, uint32_t (*f)(const struct ifeval *, uint32_t))
 {
 	size_t i = 0;
 	uint32_t c;
@@ -173,29 +174,23 @@ ife_lower(const struct ifeval *g, const char *s, size_t len,
 		if (c == 0xfffd)
 			qp_buf_add(out, s + i, k);
 		else
-			ife_u8enc(out, cp_lower(g, c));
+			ife_u8enc(out, f(g, c));
 		i += k;
 	}
+}
+
+void
+ife_lower(const struct ifeval *g, const char *s, size_t len,
+    struct qp_buf *out)
+{
+	map_case(g, s, len, out, cp_lower);
 }
 
 void
 ife_upper(const struct ifeval *g, const char *s, size_t len,
     struct qp_buf *out)
 {
-	size_t i = 0;
-	uint32_t c;
-
-	qp_buf_reset(out);
-	qp_buf_add(out, "", 0);
-	while (i < len) {
-		size_t k = ife_u8dec(s, len, i, &c);
-
-		if (c == 0xfffd)
-			qp_buf_add(out, s + i, k);
-		else
-			ife_u8enc(out, cp_upper(g, c));
-		i += k;
-	}
+	map_case(g, s, len, out, cp_upper);
 }
 
 /* str.isupper(): some cased character and no lower-case one. */
