@@ -326,6 +326,22 @@ skip_value(const char *s, size_t len, size_t i)
 	return ((size_t)-1);
 }
 
+/*
+ * The index of the next element or member after the value at s[i] (its
+ * comma skipped; the closing bracket when it was the last), or
+ * (size_t)-1.
+ */
+static size_t
+next_member(const char *s, size_t len, size_t i)
+{
+	if ((i = skip_value(s, len, i)) == (size_t)-1)
+		return (i);
+	i = ws(s, len, i);
+	if (i < len && s[i] == ',')
+		i = ws(s, len, i + 1);
+	return (i);
+}
+
 /* Parses "#N"; -1 if key is not an index. */
 static long
 index_key(const char *key)
@@ -367,11 +383,8 @@ jsonb_str(const char *s, size_t len, const char *const *path,
 					found = 1;
 					break;
 				}
-				if ((i = skip_value(s, len, i)) == (size_t)-1)
+				if ((i = next_member(s, len, i)) == (size_t)-1)
 					goto out;
-				i = ws(s, len, i);
-				if (i < len && s[i] == ',')
-					i = ws(s, len, i + 1);
 			}
 		} else {
 			if (s[i] != '{') {
@@ -393,11 +406,8 @@ jsonb_str(const char *s, size_t len, const char *const *path,
 					found = 1;
 					break;
 				}
-				if ((i = skip_value(s, len, i)) == (size_t)-1)
+				if ((i = next_member(s, len, i)) == (size_t)-1)
 					goto out;
-				i = ws(s, len, i);
-				if (i < len && s[i] == ',')
-					i = ws(s, len, i + 1);
 			}
 		}
 		if (!found) {
