@@ -17,25 +17,6 @@ host_set_verbosity(int level)
 	host_verbosity = level;
 }
 
-const char *
-host_rc_name(int rc)
-{
-	switch (rc) {
-	case QEVAL_OK:		return ("OK");
-	case QEVAL_NEXT:	return ("NEXT");
-	case QEVAL_DONE:	return ("DONE");
-	case QEVAL_ENOMEM:	return ("ENOMEM");
-	case QEVAL_EDATA:	return ("EDATA");
-	case QEVAL_EINVAL:	return ("EINVAL");
-	case QEVAL_EABI:	return ("EABI");
-	case QEVAL_ENOENT:	return ("ENOENT");
-	case QEVAL_EIO:		return ("EIO");
-	case QEVAL_EUNSUP:	return ("EUNSUP");
-	case QEVAL_EINTERNAL:	return ("EINTERNAL");
-	default:		return ("unknown error");
-	}
-}
-
 void
 host_ctx_init(struct qeval_ctx *ctx, const char *name,
     const struct data_cfg *data, const struct qeval_kv *kv)

@@ -37,10 +37,8 @@ void	 host_ctx_init(struct qeval_ctx *, const char *name,
 	    const struct data_cfg *, const struct qeval_kv *kv);
 void	 host_ctx_release(struct qeval_ctx *);
 void	 host_ctx_clear(struct qeval_ctx *);
-/* The recorded error message, or a generic one naming rc. */
+/* The recorded error message, or a generic one (it does not name rc). */
 const char *host_ctx_msg(const struct qeval_ctx *);
-/* Short name of a return code ("EDATA"). */
-const char *host_rc_name(int rc);
 
 /* Global log verbosity for contexts created afterwards (default INFO). */
 void	 host_set_verbosity(int level);

@@ -67,89 +67,89 @@ jsonb_utf8_invalid(const char *s, size_t len)
 	return (bad);
 }
 
-size_t
-jsonb_utf8_fix(struct strbuf *out, const char *s, size_t len)
+/*
+ * The JSON escape of the ASCII byte c (written into u, 7 bytes, when it
+ * has no short form), or NULL if a string literal may hold c raw.
+ */
+static const char *
+json_escape(unsigned char c, char *u)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+		return (NULL);
+	switch (c) {
+	case '"':	return ("\\\"");
+	case '\\':	return ("\\\\");
+	case '\n':	return ("\\n");
+	case '\r':	return ("\\r");
+	case '\t':	return ("\\t");
+	case '\b':	return ("\\b");
+	case '\f':	return ("\\f");
+	default:
+		u[0] = '\\';
+		u[1] = 'u';
+		u[2] = '0';
+		u[3] = '0';
+		u[4] = hex[c >> 4];
+		u[5] = hex[c & 15];
+		u[6] = '\0';
+		return (u);
+	}
+}
+
+/*
+ * The one loop of jsonb_utf8_fix() and jsonb_quote(): appends s to out,
+ * unchanged runs copied whole, every maximal invalid UTF-8 subpart
+ * replaced by U+FFFD and, if quote, every byte that json_escape() names
+ * escaped.  Returns the number of replacements.
+ */
+static size_t
+put_text(struct strbuf *out, const char *s, size_t len, int quote)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0, bad = 0;
+	size_t i = 0, run = 0, next, bad = 0;
+	const char *put;
+	char u[7];
 	long k;
 
 	while (i < len) {
-		if (p[i] < 0x80) {
+		if (p[i] >= 0x80) {
+			k = utf8_seq(p + i, len - i);
+			if (k > 0) {
+				i += (size_t)k;
+				continue;
+			}
+			put = replacement;
+			next = i + (size_t)-k;
+			bad++;
+		} else if (quote && (put = json_escape(p[i], u)) != NULL)
+			next = i + 1;
+		else {
 			i++;
 			continue;
 		}
-		k = utf8_seq(p + i, len - i);
-		if (k > 0) {
-			i += (size_t)k;
-			continue;
-		}
 		strbuf_add(out, s + run, i - run);
-		strbuf_add(out, replacement, 3);
-		bad++;
-		i += (size_t)-k;
-		run = i;
+		strbuf_adds(out, put);
+		i = run = next;
 	}
 	strbuf_add(out, s + run, len - run);
 	return (bad);
 }
 
 size_t
+jsonb_utf8_fix(struct strbuf *out, const char *s, size_t len)
+{
+	return (put_text(out, s, len, 0));
+}
+
+size_t
 jsonb_quote(struct strbuf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0, bad = 0;
-	long k;
+	size_t bad;
 
 	strbuf_addch(out, '"');
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *esc = NULL;
-		char u[7];
-
-		if (c >= 0x80) {
-			k = utf8_seq(p + i, len - i);
-			if (k > 0) {
-				i += (size_t)k;
-				continue;
-			}
-			strbuf_add(out, s + run, i - run);
-			strbuf_add(out, replacement, 3);
-			bad++;
-			i += (size_t)-k;
-			run = i;
-			continue;
-		}
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
-			i++;
-			continue;
-		}
-		switch (c) {
-		case '"':	esc = "\\\""; break;
-		case '\\':	esc = "\\\\"; break;
-		case '\n':	esc = "\\n"; break;
-		case '\r':	esc = "\\r"; break;
-		case '\t':	esc = "\\t"; break;
-		case '\b':	esc = "\\b"; break;
-		case '\f':	esc = "\\f"; break;
-		default:
-			u[0] = '\\';
-			u[1] = 'u';
-			u[2] = '0';
-			u[3] = '0';
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = '\0';
-			esc = u;
-			break;
-		}
-		strbuf_add(out, s + run, i - run);
-		strbuf_adds(out, esc);
-		i++;
-		run = i;
-	}
-	strbuf_add(out, s + run, len - run);
+	bad = put_text(out, s, len, 1);
 	strbuf_addch(out, '"');
 	return (bad);
 }
@@ -326,6 +326,22 @@ skip_value(const char *s, size_t len, size_t i)
 	return ((size_t)-1);
 }
 
+/*
+ * The index of the next element or member after the value at s[i] (its
+ * comma skipped; the closing bracket when it was the last), or
+ * (size_t)-1.
+ */
+static size_t
+next_member(const char *s, size_t len, size_t i)
+{
+	if ((i = skip_value(s, len, i)) == (size_t)-1)
+		return (i);
+	i = ws(s, len, i);
+	if (i < len && s[i] == ',')
+		i = ws(s, len, i + 1);
+	return (i);
+}
+
 /* Parses "#N"; -1 if key is not an index. */
 static long
 index_key(const char *key)
@@ -367,11 +383,8 @@ jsonb_str(const char *s, size_t len, const char *const *path,
 					found = 1;
 					break;
 				}
-				if ((i = skip_value(s, len, i)) == (size_t)-1)
+				if ((i = next_member(s, len, i)) == (size_t)-1)
 					goto out;
-				i = ws(s, len, i);
-				if (i < len && s[i] == ',')
-					i = ws(s, len, i + 1);
 			}
 		} else {
 			if (s[i] != '{') {
@@ -393,11 +406,8 @@ jsonb_str(const char *s, size_t len, const char *const *path,
 					found = 1;
 					break;
 				}
-				if ((i = skip_value(s, len, i)) == (size_t)-1)
+				if ((i = next_member(s, len, i)) == (size_t)-1)
 					goto out;
-				i = ws(s, len, i);
-				if (i < len && s[i] == ',')
-					i = ws(s, len, i + 1);
 			}
 		}
 		if (!found) {

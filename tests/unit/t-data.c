@@ -2,7 +2,7 @@
  * t-data: manifests, resolution (data dir and cache), checksums, the
  * whole-file readers, the record walker and data_fetch.
  *
- * Run by tests/data/t-data.sh, which sets QEVAL_T_TMP (a scratch dir),
+ * Run by tests/unit/t-data.sh, which sets QEVAL_T_TMP (a scratch dir),
  * QEVAL_T_FIX (compressed fixtures made by mkfixtures.py), QEVAL_T_WWW
  * and QEVAL_T_URL (a loopback HTTP server serving that dir).  With
  * QEVAL_DATA_DIR set, every manifest file is also checked against the
@@ -372,7 +372,7 @@ t_readers(const char *fx)
 	int rc;
 
 	if (fx == NULL) {
-		tap_skip("no fixtures (run through tests/data/t-data.sh)");
+		tap_skip("no fixtures (run through tests/unit/t-data.sh)");
 		return;
 	}
 	p = path_of(fx, "small.jsonl");

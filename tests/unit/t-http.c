@@ -1,8 +1,8 @@
 /*
  * t-http: the HTTP client against tests/fake/fakeserver.py.
  *
- * tests/http.sh starts the fake servers and sets
- *   QEVAL_FAKE_URL   vLLM flavor, scripted (http.sh holds the script)
+ * tests/unit/t-http.sh starts the fake servers and sets
+ *   QEVAL_FAKE_URL   vLLM flavor, scripted (t-http.sh holds the script)
  *   QEVAL_FAKE_URL2  llama.cpp flavor, --api-key sk-SECRET-123
  *   QEVAL_FAKE_LOG   the first server's request log
  * Without them the test skips.
@@ -838,7 +838,8 @@ main(void)
 	logpath = getenv("QEVAL_FAKE_LOG");
 	if (url1 == NULL || url2 == NULL || logpath == NULL) {
 		printf("1..0 # SKIP QEVAL_FAKE_URL, QEVAL_FAKE_URL2 and "
-		    "QEVAL_FAKE_LOG are not set (tests/http.sh sets them)\n");
+		    "QEVAL_FAKE_LOG are not set "
+		    "(tests/unit/t-http.sh sets them)\n");
 		return (0);
 	}
 	test_options();

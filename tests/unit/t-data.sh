@@ -25,8 +25,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 mkdir "$T/fx" "$T/www" || exit 1
-if ! "$PYTHON3" "$QEVAL_SRCDIR/tests/data/mkfixtures.py" \
-    "$QEVAL_SRCDIR/tests/data/small.jsonl" "$T/fx"; then
+if ! "$PYTHON3" "$QEVAL_SRCDIR/tests/fixtures/data/mkfixtures.py" \
+    "$QEVAL_SRCDIR/tests/fixtures/data/small.jsonl" "$T/fx"; then
 	echo "Bail out! mkfixtures.py failed"
 	exit 1
 fi

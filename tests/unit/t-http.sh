@@ -2,7 +2,7 @@
 # TAP: the HTTP client (tests/unit/t-http) against two fake servers, a
 # scripted vLLM one and a llama.cpp one that wants an API key.
 set -u
-srcdir=${QEVAL_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+srcdir=${QEVAL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${QEVAL_BUILDDIR:-.}
 py=${PYTHON3:-python3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qeval-http.XXXXXX") || exit 1

@@ -12,7 +12,7 @@ import tempfile
 import threading
 
 SRC = os.environ.get("QEVAL_SRCDIR",
-                     os.path.join(os.path.dirname(__file__), ".."))
+                     os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "fake"))
 import fakeserver  # noqa: E402
 
