@@ -39,11 +39,15 @@
 
 #include "strbuf.h"
 
+struct plugin_abi;
+
 struct plugin {
 	char			*path;
 	char			*dir;		/* where it was found */
 	void			*dl;		/* NULL until loaded */
-	const struct qeval_plugin *desc;	/* NULL until loaded */
+	const struct qeval_plugin *desc;	/* NULL until loaded; this
+						 * core's layout (a copy) */
+	struct plugin_abi	*abi;		/* behind desc (plugin.c) */
 	char			*name;		/* the file's base name */
 	char			**tasks;	/* task names (the probe's) */
 	size_t			 n_tasks;
@@ -118,8 +122,41 @@ const char *plugin_option_type_name(int type);
 void	 plugin_guard_install(void);
 void	 plugin_enter(const struct plugin *, const char *callback);
 void	 plugin_leave(void);
-/* p's sample_id(state, i), called under the guard. */
-const char *plugin_sample_id(const struct plugin *p, void *state,
+
+/*
+ * Calls into a loaded plugin, each under the crash guard.  Every call
+ * the core makes goes through these: they read the descriptor in this
+ * core's layout, use the 1.2 callbacks (exchanges as pointers) where
+ * the plugin has them and the old ones otherwise, and give the
+ * defaults of the optional callbacks (count: the records of the task's
+ * first file, at most opts->limit; sample_id: "<task>/<i>"; gold:
+ * QEVAL_EUNSUP after fail()).
+ *
+ * plugin_open() takes a task of p->desc->tasks and sets *inst to a
+ * state of the core's that the others take (plugin_state() gives the
+ * plugin's own); on error it returns < 0 after the plugin's (or the
+ * core's) fail() and *inst is NULL.  plugin_close() accepts NULL.
+ */
+int	 plugin_open(const struct plugin *p, struct qeval_ctx *,
+	    const struct qeval_task *, const struct qeval_opts *,
+	    void **inst);
+size_t	 plugin_count(const struct plugin *p, void *inst);
+const char *plugin_sample_id(const struct plugin *p, void *inst,
 	    size_t i);
+int	 plugin_next(const struct plugin *p, void *inst, struct qeval_ctx *,
+	    size_t i, unsigned cand, const struct qeval_exchange *ex,
+	    size_t nex, struct qeval_request *req);
+int	 plugin_score(const struct plugin *p, void *inst, struct qeval_ctx *,
+	    size_t i, unsigned cand, const struct qeval_exchange *ex,
+	    size_t nex, struct qeval_verdict *out);
+int	 plugin_gold(const struct plugin *p, void *inst, struct qeval_ctx *,
+	    size_t i, const struct qeval_exchange *ex, size_t nex,
+	    const struct qeval_request *req, int corrupt,
+	    struct qeval_gold *out);
+void	 plugin_close(const struct plugin *p, void *inst);
+/* 1 if p has gold() or gold2(). */
+int	 plugin_has_gold(const struct plugin *p);
+/* The plugin's own state behind a plugin_open() state. */
+void	*plugin_state(void *inst);
 
 #endif
