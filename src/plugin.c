@@ -859,8 +859,9 @@ claim(struct plugin_set *s, struct cand *c, int builtin,
 	c->state = 3;		/* done with */
 }
 
+/* 1 if a and b name the same file or directory. */
 static int
-same_dir(const char *a, const char *b)
+same_path(const char *a, const char *b)
 {
 	char ra[PATH_MAX], rb[PATH_MAX];
 
@@ -905,7 +906,7 @@ plugin_set_scan(struct plugin_set *s, const char *const *extra_dirs,
 	/* Built-in plugins claim their task names first. */
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < n; i++) {
-			int b = same_dir(cv[i].dir, builtin_dir);
+			int b = same_path(cv[i].dir, builtin_dir);
 
 			if (cv[i].state == 2 && pass == 0)
 				refuse(s, cv[i].path, cv[i].why, warn);
@@ -1001,6 +1002,27 @@ plugin_set_release(struct plugin_set *s)
 	free(s->v);
 	free(s->dirs);
 	memset(s, 0, sizeof(*s));
+}
+
+int
+plugin_set_which_file(const struct plugin_set *s, const char *path,
+    const struct plugin **pp, const char **why)
+{
+	size_t i;
+
+	*pp = NULL;
+	*why = NULL;
+	for (i = 0; i < s->n; i++)
+		if (same_path(s->v[i].path, path)) {
+			*pp = &s->v[i];
+			return (0);
+		}
+	for (i = 0; i < s->n_refused; i++)
+		if (same_path(s->refused[i].path, path)) {
+			*why = s->refused[i].why;
+			return (-1);
+		}
+	return (-1);
 }
 
 const struct plugin *

@@ -98,6 +98,13 @@ void	 plugin_set_release(struct plugin_set *);
 /* The loaded plugin and task providing task_name, or NULL. */
 const struct plugin *plugin_set_find_task(const struct plugin_set *,
 	    const char *task_name, const struct qeval_task **taskp);
+/*
+ * The plugin of the set that was found at path (realpath compared): 0
+ * and *pp set; or -1 with *why the refusal's reason if the file was
+ * refused, NULL if the scan never reached it.
+ */
+int	 plugin_set_which_file(const struct plugin_set *, const char *path,
+	    const struct plugin **pp, const char **why);
 /* The plugin (loaded or not) providing task_name, or NULL. */
 const struct plugin *plugin_set_provider(const struct plugin_set *,
 	    const char *task_name);
