@@ -17,10 +17,14 @@
  *
  * The loader checks identity before anything else: the exported symbol,
  * the ABI major (must equal) and minor (must not be newer), the struct
- * size, that the descriptor's name equals the file's base name, that
- * the mandatory functions are present and (ABI 1.1) that the options
- * table is well formed.  Each refusal is an error naming the file and
- * what to do.
+ * size for that minor, (1.2) the element sizes of the arrays, that the
+ * descriptor's name equals the file's base name, that the mandatory
+ * functions are present, the tasks' metrics and files, and (ABI 1.1)
+ * that the options table is well formed.  Each refusal is an error
+ * naming the file and what to do.  The core then reads a copy of the
+ * descriptor in its own layout (p->desc), its arrays read by the
+ * plugin's element sizes, and calls the plugin only through the
+ * plugin_open() family below.
  *
  * Crash guard: plugin_enter()/plugin_leave() around each call into a
  * plugin name the plugin and the callback; if the process dies of a

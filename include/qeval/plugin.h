@@ -11,14 +11,18 @@
  * Lifecycle, per task of the plugin that a run selects:
  *
  *   open(host, ctx, task, opts, &state)     read the dataset, build items
- *   count(state)                            number of samples
+ *   count(state)                            number of samples (optional)
  *   for each sample i, for each candidate c (pass@k runs n of them):
- *	next(state, ctx, i, ex, nex, &req)   QEVAL_NEXT: one more request
+ *	next2(state, ctx, i, ex, nex, &req)  QEVAL_NEXT: one more request
  *	  ... the core performs req (model, judge or code execution) and
  *	  appends { req, response } to ex ...
- *	next(...)                            QEVAL_DONE: the sample is over
- *	score(state, ctx, i, ex, nex, &verdict)
+ *	next2(...)                           QEVAL_DONE: the sample is over
+ *	score2(state, ctx, i, ex, nex, &verdict)
  *   close(state)
+ *
+ * (next, score and gold, ABI 1.0, take the exchanges as a contiguous
+ * array; next2, score2 and gold2, ABI 1.2, as an array of pointers.  A
+ * plugin has one of each pair.)
  *
  * The core owns every network call, retry, timeout, measurement, code
  * execution and the journal; a plugin never talks to the network and
