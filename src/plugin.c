@@ -200,6 +200,8 @@ check_options(const struct plugin *p, const char *path, struct strbuf *err)
 #define TASK_SIZE_11	PAD_PTR(END_OF(struct qeval_task, flags))
 #define METRIC_SIZE_11	PAD_PTR(END_OF(struct qeval_metric_desc, flags))
 #define OPTION_SIZE_11	PAD_PTR(END_OF(struct qeval_option, tasks))
+/* Larger element sizes than this are garbage, not a later header. */
+#define ELEM_SIZE_MAX	4096
 #define EXCHANGE_SIZE_11 (offsetof(struct qeval_exchange, resp) +	\
 			    PAD_PTR(END_OF(struct qeval_response,	\
 			    completion_tokens)))
@@ -396,12 +398,15 @@ plugin_load(struct plugin *p, const char *path, struct strbuf *err)
 	}
 	if (d->abi_minor >= 2 && (d->task_size < TASK_SIZE_11 ||
 	    d->metric_size < METRIC_SIZE_11 ||
-	    d->option_size < OPTION_SIZE_11)) {
+	    d->option_size < OPTION_SIZE_11 ||
+	    d->task_size > ELEM_SIZE_MAX || d->metric_size > ELEM_SIZE_MAX ||
+	    d->option_size > ELEM_SIZE_MAX)) {
 		strbuf_addf(err, "plugin '%s' has a malformed descriptor: "
-		    "task_size %u, metric_size %u, option_size %u are too "
-		    "small: initialise it with QEVAL_ABI_HEADER(struct "
-		    "qeval_plugin)", path, (unsigned)d->task_size,
-		    (unsigned)d->metric_size, (unsigned)d->option_size);
+		    "task_size %u, metric_size %u, option_size %u are not "
+		    "element sizes of ABI 1.%u: initialise it with "
+		    "QEVAL_ABI_HEADER(struct qeval_plugin)", path,
+		    (unsigned)d->task_size, (unsigned)d->metric_size,
+		    (unsigned)d->option_size, (unsigned)d->abi_minor);
 		goto fail;
 	}
 	want = base_name(path);

@@ -132,6 +132,14 @@ abi12_plugin(const char *fixtures)
 	size_t n;
 	int declared, rc;
 
+	strbuf_addf(&path, "%s/bad_sizes.so", dir);
+	is_int(plugin_load(&p, path.buf, &err), QEVAL_EABI,
+	    "a 1.2 descriptor with task_size 0 is refused");
+	ok(strstr(err.buf, "task_size 0") != NULL && strstr(err.buf,
+	    "QEVAL_ABI_HEADER") != NULL && p.desc == NULL,
+	    "the message says which size and what to do (%s)", err.buf);
+	strbuf_reset(&err);
+	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/abi12.so", dir);
 	is_int(plugin_load(&p, path.buf, &err), 0, "abi12 loads (%s)",
 	    err.buf);
