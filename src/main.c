@@ -1794,11 +1794,6 @@ cmd_fetch(const struct opts *o, int n, char **names)
 }
 
 /*
- * Gold answers must score ~100% and corrupted ones ~0% on the primary
- * metric of every task: a scorer that reads 0% on good answers is the
- * failure users lost days to.
- */
-/*
  * selftest --plugin FILE: FILE's directory goes first in the search
  * path (so FILE wins its name), and its tasks are the default list.
  * Returns o itself, or po: o with that directory first (*dirs, and
@@ -1816,9 +1811,10 @@ selftest_plugin_opts(const struct opts *o, struct opts *po, char ***dirs)
 	*po = *o;
 	dir = xstrdup(o->plugin_file);
 	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else
+	if (slash == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else
 		slash[slash == dir] = '\0';
 	*dirs = xcalloc(o->n_plugin_dirs + 2, sizeof(**dirs));
 	(*dirs)[0] = dir;
@@ -1851,6 +1847,11 @@ selftest_plugin_tasks(const struct env *e, const char *file,
 	return (0);
 }
 
+/*
+ * Gold answers must score ~100% and corrupted ones ~0% on the primary
+ * metric of every task: a scorer that reads 0% on good answers is the
+ * failure users lost days to.
+ */
 static int
 cmd_selftest(const struct opts *o)
 {
@@ -2503,7 +2504,12 @@ main(int argc, char **argv)
 				break;
 			}
 
-		if (strcmp(cmd, "run") == 0) {
+		if (o.plugin_file != NULL && strcmp(cmd, "selftest") != 0) {
+			fprintf(stderr, "qeval: --plugin FILE is for `qeval "
+			    "selftest`; to use a plugin, give its directory "
+			    "with --plugin-dir\n");
+			rc = EXIT_USAGE;
+		} else if (strcmp(cmd, "run") == 0) {
 			if (nargs > 0) {
 				fprintf(stderr, "qeval: unknown command or "
 				    "unexpected argument '%s'; see `qeval "

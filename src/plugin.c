@@ -1106,6 +1106,12 @@ plugin_state(void *inst)
 	return (inst_of(inst)->st);
 }
 
+void
+plugin_state_set(void *inst, void *st)
+{
+	inst_of(inst)->st = st;
+}
+
 /* The exchanges as the array of pointers the 1.2 callbacks take. */
 static const struct qeval_exchange *const *
 ex_ptrs(struct plugin_inst *in, const struct qeval_exchange *ex, size_t n)

@@ -169,5 +169,7 @@ void	 plugin_close(const struct plugin *p, void *inst);
 int	 plugin_has_gold(const struct plugin *p);
 /* The plugin's own state behind a plugin_open() state. */
 void	*plugin_state(void *inst);
+/* Tests that reopen a plugin by hand: inst now stands for st. */
+void	 plugin_state_set(void *inst, void *st);
 
 #endif

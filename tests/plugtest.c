@@ -61,6 +61,17 @@ plugtest_exchanges(size_t *n)
 	return (ex);
 }
 
+/*
+ * A test may close and reopen the plugin's state by hand (pt->state,
+ * pt->opened: t-arc, t-hellaswag); the core's state then follows it.
+ */
+static void
+sync_state(struct plugtest *pt)
+{
+	if (pt->inst != NULL && plugin_state(pt->inst) != pt->state)
+		plugin_state_set(pt->inst, pt->state);
+}
+
 int
 plugtest_open(struct plugtest *pt, const char *name, const char *task,
     const char *data_dir, const struct qeval_kv *kv, int chat, size_t limit)
@@ -128,6 +139,7 @@ plugtest_run(struct plugtest *pt, size_t i, unsigned cand,
 	size_t k;
 	int rc;
 
+	sync_state(pt);
 	forget();
 	strbuf_reset(&pt->err);
 	host_ctx_clear(&pt->ctx);
@@ -222,12 +234,14 @@ plugtest_run(struct plugtest *pt, size_t i, unsigned cand,
 size_t
 plugtest_count(struct plugtest *pt)
 {
+	sync_state(pt);
 	return (plugin_count(&pt->plugin, pt->inst));
 }
 
 const char *
 plugtest_sample_id(struct plugtest *pt, size_t i)
 {
+	sync_state(pt);
 	return (plugin_sample_id(&pt->plugin, pt->inst, i));
 }
 
@@ -235,8 +249,13 @@ void
 plugtest_close(struct plugtest *pt)
 {
 	forget();
-	if (pt->opened)
-		plugin_close(&pt->plugin, pt->inst);
+	if (pt->inst != NULL) {
+		/* a test that closed the state itself left opened 0 */
+		if (!pt->opened)
+			pt->state = NULL;
+		sync_state(pt);
+		plugin_close(&pt->plugin, pt->inst);	/* close(NULL) is ok */
+	}
 	if (pt->plugin.dl != NULL) {
 		host_ctx_release(&pt->ctx);
 		plugin_unload(&pt->plugin);

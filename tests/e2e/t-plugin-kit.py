@@ -61,6 +61,11 @@ def selftests():
     rc, out, err = run(["selftest", "--plugin",
                         os.path.join(tmp, "nowhere.so")], env=FIX)
     ok(rc != 0 and "no plugin there" in err, "a missing file is named", err)
+    rc, out, err = run(["--plugin", os.path.join(plugs, "abi12.so"),
+                        "--tasks", "abi12", "--model", "reference"],
+                       env=FIX)
+    ok(rc == 2 and "--plugin FILE is for `qeval selftest`" in err,
+       "--plugin outside selftest is a usage error", err)
     rc, out, err = run(["--plugin-dir", plugs, "--tasks", "nogold_task",
                         "--model", "reference", "--out",
                         os.path.join(tmp, "out"), "-q"], env=FIX)
