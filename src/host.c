@@ -2,6 +2,7 @@
 #include "host.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,279 @@ h_free(void *p)
 	free(p);
 }
 
+/* ------------------------------------------------------------------ */
+/* ABI 1.2: buffers, JSON strings, request bodies                      */
+
+static void
+b_grow(struct qeval_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1, a;
+
+	if (need < b->len)
+		xalloc_die();
+	if (b->data != NULL && need <= b->alloc)
+		return;
+	a = b->alloc > 0 ? b->alloc : 64;
+	while (a < need) {
+		if (a > SIZE_MAX / 2)
+			xalloc_die();
+		a *= 2;
+	}
+	b->data = xrealloc(b->data, a);
+	b->alloc = a;
+}
+
+static void
+h_buf_add(struct qeval_buf *b, const char *s, size_t len)
+{
+	if (len == QEVAL_NTS)
+		len = strlen(s);
+	b_grow(b, len);
+	if (len > 0)
+		memcpy(b->data + b->len, s, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+static void
+h_buf_addf(struct qeval_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;		/* a bad format: nothing is appended */
+	b_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static void
+h_buf_reset(struct qeval_buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+static void
+h_buf_free(struct qeval_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->alloc = 0;
+}
+
+static void
+h_json_str(struct qeval_buf *b, const char *s, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (s == NULL)
+		s = "";
+	if (len == QEVAL_NTS)
+		len = strlen(s);
+	strbuf_add_json_str(&sb, s, len);
+	h_buf_add(b, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+static void
+h_chat_begin(struct qeval_buf *b)
+{
+	h_buf_add(b, "{\"messages\":[", QEVAL_NTS);
+}
+
+static void
+h_chat_message(struct qeval_buf *b, const char *role, const char *content,
+    size_t len)
+{
+	if (b->len > 0 && b->data[b->len - 1] != '[')
+		h_buf_add(b, ",", 1);
+	h_buf_add(b, "{\"role\":", QEVAL_NTS);
+	h_json_str(b, role, QEVAL_NTS);
+	h_buf_add(b, ",\"content\":", QEVAL_NTS);
+	if (content == NULL)
+		h_json_str(b, "", 0);
+	else
+		h_json_str(b, content, len);
+	h_buf_add(b, "}", 1);
+}
+
+static void
+stop_list(struct qeval_buf *b, const char *const *stop)
+{
+	size_t i;
+
+	if (stop == NULL)
+		return;
+	h_buf_add(b, ",\"stop\":[", QEVAL_NTS);
+	for (i = 0; stop[i] != NULL; i++) {
+		if (i > 0)
+			h_buf_add(b, ",", 1);
+		h_json_str(b, stop[i], QEVAL_NTS);
+	}
+	h_buf_add(b, "]", 1);
+}
+
+static void
+h_chat_end(struct qeval_buf *b, const char *const *stop)
+{
+	h_buf_add(b, "]", 1);
+	stop_list(b, stop);
+	h_buf_add(b, "}", 1);
+}
+
+static void
+h_completion_body(struct qeval_buf *b, const char *prompt, size_t len,
+    const char *const *stop)
+{
+	h_buf_add(b, "{\"prompt\":", QEVAL_NTS);
+	h_json_str(b, prompt, prompt != NULL ? len : 0);
+	stop_list(b, stop);
+	h_buf_add(b, "}", 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* ABI 1.2: Python's random.Random                                     */
+
+#define MT_N	624
+
+static void
+mt_init(struct qeval_rng *r, uint32_t seed)
+{
+	int i;
+
+	r->mt[0] = seed;
+	for (i = 1; i < MT_N; i++)
+		r->mt[i] = 1812433253u * (r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) +
+		    (uint32_t)i;
+	r->pos = MT_N;
+}
+
+/* random.seed(n) for 0 <= n < 2^32: init_by_array with one key word. */
+static void
+h_rng_seed(struct qeval_rng *r, uint32_t key)
+{
+	int i = 1, k;
+
+	mt_init(r, 19650218u);
+	for (k = MT_N; k > 0; k--) {
+		r->mt[i] = (r->mt[i] ^ ((r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) *
+		    1664525u)) + key;
+		if (++i >= MT_N) {
+			r->mt[0] = r->mt[MT_N - 1];
+			i = 1;
+		}
+	}
+	for (k = MT_N - 1; k > 0; k--) {
+		r->mt[i] = (r->mt[i] ^ ((r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) *
+		    1566083941u)) - (uint32_t)i;
+		if (++i >= MT_N) {
+			r->mt[0] = r->mt[MT_N - 1];
+			i = 1;
+		}
+	}
+	r->mt[0] = 0x80000000u;
+	r->pos = MT_N;
+}
+
+static uint32_t
+rng_next(struct qeval_rng *r)
+{
+	uint32_t y;
+	int k;
+
+	if (r->pos >= MT_N) {
+		for (k = 0; k < MT_N; k++) {
+			y = (r->mt[k] & 0x80000000u) |
+			    (r->mt[(k + 1) % MT_N] & 0x7fffffffu);
+			r->mt[k] = r->mt[(k + 397) % MT_N] ^ (y >> 1) ^
+			    ((y & 1u) ? 0x9908b0dfu : 0u);
+		}
+		r->pos = 0;
+	}
+	y = r->mt[r->pos++];
+	y ^= y >> 11;
+	y ^= (y << 7) & 0x9d2c5680u;
+	y ^= (y << 15) & 0xefc60000u;
+	y ^= y >> 18;
+	return (y);
+}
+
+/* _randbelow(n): getrandbits(n.bit_length()) until below n. */
+static uint32_t
+h_rng_below(struct qeval_rng *r, uint32_t n)
+{
+	int bits = 0;
+	uint32_t v;
+
+	if (n == 0)
+		return (0);
+	while (bits < 32 && (n >> bits) != 0)
+		bits++;
+	do
+		v = rng_next(r) >> (32 - bits);
+	while (v >= n);
+	return (v);
+}
+
+/* random.sample(range(n), k): the pool branch or the set branch. */
+static int
+h_rng_sample(struct qeval_rng *r, size_t n, size_t k, size_t *out)
+{
+	size_t setsize = 21, i, j;
+
+	if (k > n || n > UINT32_MAX)
+		return (QEVAL_EINVAL);
+	if (k > 5) {
+		size_t p = 1;	/* 4 ** ceil(log(3k, 4)) */
+
+		while (p < 3 * k)
+			p *= 4;
+		setsize += p;
+	}
+	if (n <= setsize) {
+		size_t *pool = xmalloc((n ? n : 1) * sizeof(*pool));
+
+		for (i = 0; i < n; i++)
+			pool[i] = i;
+		for (i = 0; i < k; i++) {
+			j = h_rng_below(r, (uint32_t)(n - i));
+			out[i] = pool[j];
+			pool[j] = pool[n - i - 1];
+		}
+		free(pool);
+		return (QEVAL_OK);
+	}
+	for (i = 0; i < k; i++) {
+		int again;
+
+		do {
+			out[i] = h_rng_below(r, (uint32_t)n);
+			again = 0;
+			for (j = 0; j < i; j++)
+				if (out[j] == out[i])
+					again = 1;
+		} while (again);
+	}
+	return (QEVAL_OK);
+}
+
+/* random.random(): 53 bits from two draws. */
+static double
+h_rng_random(struct qeval_rng *r)
+{
+	uint32_t a = rng_next(r) >> 5, b = rng_next(r) >> 6;
+
+	return ((a * 67108864.0 + b) * (1.0 / 9007199254740992.0));
+}
+
 static const struct qeval_host host = {
 	.abi_major = QEVAL_ABI_MAJOR,
 	.abi_minor = QEVAL_ABI_MINOR,
@@ -214,6 +488,19 @@ static const struct qeval_host host = {
 	.rx_free = rx_free,
 	.opt = h_opt,
 	.free = h_free,
+	.buf_add = h_buf_add,
+	.buf_addf = h_buf_addf,
+	.buf_reset = h_buf_reset,
+	.buf_free = h_buf_free,
+	.json_str = h_json_str,
+	.chat_begin = h_chat_begin,
+	.chat_message = h_chat_message,
+	.chat_end = h_chat_end,
+	.completion_body = h_completion_body,
+	.rng_seed = h_rng_seed,
+	.rng_below = h_rng_below,
+	.rng_sample = h_rng_sample,
+	.rng_random = h_rng_random,
 };
 
 const struct qeval_host *

@@ -115,6 +115,7 @@ struct opts {
 	int		 max_tokens;	/* 0: the preset's */
 	double		 timeout;	/* 0: the preset's */
 	int		 retries;	/* -1: the preset's */
+	const char	*plugin_file;	/* selftest --plugin */
 };
 
 /* Paths of a qeval run from its build tree (uninstalled). */
@@ -161,7 +162,7 @@ usage(FILE *f)
 "usage: qeval [run] --model M [--preset NAME] [--endpoint URL] [options]\n"
 "       qeval list [tasks|plugins|presets]\n"
 "       qeval fetch [DATASET|TASK ...]\n"
-"       qeval selftest [--tasks LIST] [--limit N]\n"
+"       qeval selftest [--tasks LIST] [--limit N] [--plugin FILE]\n"
 "       qeval rescore RUN\n"
 "       qeval report RUN... [-o FILE]\n"
 "       qeval merge SHARD... [--out DIR] [--run-id ID]\n"
@@ -192,6 +193,7 @@ usage(FILE *f)
 "  --resume              continue the newest matching run in --out\n"
 "  --data-dir D          offline dataset mirror (or QEVAL_DATA_DIR)\n"
 "  --plugin-dir D        extra plugin directory (repeatable)\n"
+"  --plugin FILE         selftest: check the tasks of this plugin file\n"
 "  --task-file F         a task file (docs/TASK_FILES.md; repeatable)\n"
 "  --task-dir D          every *.json task file of D (repeatable)\n"
 "  --shard K/N           evaluate every N-th sample starting at K (1..N)\n"
@@ -290,7 +292,8 @@ enum {
 	O_NO_STREAM, O_PROGRESS, O_NO_PROGRESS, O_GPU_PRICE, O_GPUS,
 	O_WORKERS, O_SHARD, O_VERSION, O_SERVE, O_BASELINE, O_REG_WARN,
 	O_REG_FAIL, O_SERVE_TIMEOUT, O_CHAT, O_TEMPERATURE, O_TOP_P,
-	O_MAX_TOKENS, O_TIMEOUT, O_RETRIES, O_TASK_FILE, O_TASK_DIR, O_ENGINE
+	O_MAX_TOKENS, O_TIMEOUT, O_RETRIES, O_TASK_FILE, O_TASK_DIR, O_ENGINE,
+	O_PLUGIN
 };
 
 static const struct option longopts[] = {
@@ -328,6 +331,7 @@ static const struct option longopts[] = {
 	{ "shard", required_argument, NULL, O_SHARD },
 	{ "serve", no_argument, NULL, O_SERVE },
 	{ "engine", required_argument, NULL, O_ENGINE },
+	{ "plugin", required_argument, NULL, O_PLUGIN },
 	{ "baseline", required_argument, NULL, O_BASELINE },
 	{ "serve-timeout", required_argument, NULL, O_SERVE_TIMEOUT },
 	{ "regression-warn", required_argument, NULL, O_REG_WARN },
@@ -464,6 +468,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_RESUME: o->resume = 1; break;
 		case O_DATA_DIR: o->data_dir = optarg; break;
+		case O_PLUGIN: o->plugin_file = optarg; break;
 		case O_PLUGIN_DIR:
 			o->plugin_dirs = xgrow(o->plugin_dirs,
 			    o->n_plugin_dirs + 2, sizeof(char *),
@@ -1789,6 +1794,60 @@ cmd_fetch(const struct opts *o, int n, char **names)
 }
 
 /*
+ * selftest --plugin FILE: FILE's directory goes first in the search
+ * path (so FILE wins its name), and its tasks are the default list.
+ * Returns o itself, or po: o with that directory first (*dirs, and
+ * (*dirs)[0], are then the caller's to free).
+ */
+static const struct opts *
+selftest_plugin_opts(const struct opts *o, struct opts *po, char ***dirs)
+{
+	char *dir, *slash;
+	size_t k;
+
+	*dirs = NULL;
+	if (o->plugin_file == NULL)
+		return (o);
+	*po = *o;
+	dir = xstrdup(o->plugin_file);
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else
+		slash[slash == dir] = '\0';
+	*dirs = xcalloc(o->n_plugin_dirs + 2, sizeof(**dirs));
+	(*dirs)[0] = dir;
+	for (k = 0; k < o->n_plugin_dirs; k++)
+		(*dirs)[k + 1] = o->plugin_dirs[k];
+	po->plugin_dirs = *dirs;
+	po->n_plugin_dirs++;
+	return (po);
+}
+
+static int
+selftest_plugin_tasks(const struct env *e, const char *file,
+    struct strbuf *names, struct strbuf *err)
+{
+	const struct plugin *p;
+	const char *why;
+	size_t k;
+
+	if (plugin_set_which_file(&e->plugins, file, &p, &why) != 0) {
+		if (why != NULL)
+			strbuf_adds(err, why);
+		else
+			strbuf_addf(err, "--plugin %s: no plugin there (a "
+			    "plugin is a readable NAME.so exporting "
+			    "qeval_plugin)", file);
+		return (-1);
+	}
+	for (k = 0; k < p->n_tasks; k++)
+		strbuf_addf(names, "%s%s", k > 0 ? "," : "", p->tasks[k]);
+	return (0);
+}
+
+/*
  * Gold answers must score ~100% and corrupted ones ~0% on the primary
  * metric of every task: a scorer that reads 0% on good answers is the
  * failure users lost days to.
@@ -1796,19 +1855,28 @@ cmd_fetch(const struct opts *o, int n, char **names)
 static int
 cmd_selftest(const struct opts *o)
 {
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, names = STRBUF_INIT;
+	struct opts po;
 	struct env e;
-	char **tasks;
+	char **tasks, **dirs;
 	size_t i;
 	int failed = 0, ran = 0, rc;
 
-	if ((rc = env_init(&e, o, 1, &err)) != 0) {
+	o = selftest_plugin_opts(o, &po, &dirs);
+	if ((rc = env_init(&e, o, 1, &err)) != 0 ||
+	    (o->plugin_file != NULL && selftest_plugin_tasks(&e,
+	    o->plugin_file, &names, &err) != 0)) {
 		print_lines("", err.buf);
 		env_release(&e);
 		strbuf_release(&err);
+		strbuf_release(&names);
+		if (dirs != NULL)
+			free(dirs[0]);
+		free(dirs);
 		return (rc == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN);
 	}
-	tasks = task_list(&e, o->tasks ? o->tasks : "all", 0, &err);
+	tasks = task_list(&e, o->tasks ? o->tasks : o->plugin_file ?
+	    names.buf : "all", 0, &err);
 	/* a plugin that fails to load fails its own rows only */
 	if (tasks != NULL)
 		(void)plugin_set_load(&e.plugins, (const char *const *)tasks,
@@ -1819,6 +1887,10 @@ cmd_selftest(const struct opts *o)
 		free_list(tasks);
 		env_release(&e);
 		strbuf_release(&err);
+		strbuf_release(&names);
+		if (dirs != NULL)
+			free(dirs[0]);
+		free(dirs);
 		return (EXIT_USAGE);
 	}
 	printf("%-22s %-32s %9s %9s  %s\n", "TASK", "PRIMARY METRIC", "GOLD",
@@ -1828,8 +1900,16 @@ cmd_selftest(const struct opts *o)
 		struct run_cfg c;
 		char *one[2] = { tasks[i], NULL };
 		struct strbuf e1 = STRBUF_INIT, e2 = STRBUF_INIT;
+		const struct plugin *pl = plugin_set_provider(&e.plugins,
+		    tasks[i]);
 		int r1, r2;
 
+		if (pl != NULL && pl->desc != NULL && !plugin_has_gold(pl)) {
+			printf("%-22s %-32s %9s %9s  SKIP (plugin '%s' has no "
+			    "gold() callback)\n", tasks[i], "-", "-", "-",
+			    pl->desc->name);
+			continue;
+		}
 		fill_cfg(&c, o, &e, one);
 		c.model = "reference";
 		c.reference = 1;
@@ -1882,6 +1962,10 @@ cmd_selftest(const struct opts *o)
 	free_list(tasks);
 	env_release(&e);
 	strbuf_release(&err);
+	strbuf_release(&names);
+	if (dirs != NULL)
+		free(dirs[0]);
+	free(dirs);
 	return (failed ? EXIT_RUN : (ran ? 0 : EXIT_RUN));
 }
 
@@ -2420,7 +2504,12 @@ main(int argc, char **argv)
 				break;
 			}
 
-		if (strcmp(cmd, "run") == 0) {
+		if (o.plugin_file != NULL && strcmp(cmd, "selftest") != 0) {
+			fprintf(stderr, "qeval: --plugin FILE is for `qeval "
+			    "selftest`; to use a plugin, give its directory "
+			    "with --plugin-dir\n");
+			rc = EXIT_USAGE;
+		} else if (strcmp(cmd, "run") == 0) {
 			if (nargs > 0) {
 				fprintf(stderr, "qeval: unknown command or "
 				    "unexpected argument '%s'; see `qeval "

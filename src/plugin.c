@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "xalloc.h"
 
 #ifndef QEVAL_PLUGINDIR
@@ -187,13 +188,182 @@ check_options(const struct plugin *p, const char *path, struct strbuf *err)
 	return (0);
 }
 
+/*
+ * The layouts plugins of ABI 1.0 and 1.1 were built with, frozen: each
+ * struct up to its last 1.1 member, padded to pointer alignment (every
+ * one of them holds a pointer).  A plugin of 1.2 or later says its own
+ * element sizes (struct qeval_plugin.task_size …).
+ */
+#define PAD_PTR(n)	(((n) + _Alignof(void *) - 1) /		\
+			    _Alignof(void *) * _Alignof(void *))
+#define END_OF(type, f)	(offsetof(type, f) + sizeof(((type *)0)->f))
+#define TASK_SIZE_11	PAD_PTR(END_OF(struct qeval_task, flags))
+#define METRIC_SIZE_11	PAD_PTR(END_OF(struct qeval_metric_desc, flags))
+#define OPTION_SIZE_11	PAD_PTR(END_OF(struct qeval_option, tasks))
+/* Larger element sizes than this are garbage, not a later header. */
+#define ELEM_SIZE_MAX	4096
+#define EXCHANGE_SIZE_11 (offsetof(struct qeval_exchange, resp) +	\
+			    PAD_PTR(END_OF(struct qeval_response,	\
+			    completion_tokens)))
+
+/*
+ * next(), score() and gold() of every plugin get the exchanges as one
+ * contiguous array in the 1.1 layout.  While struct qeval_exchange is
+ * that layout the core's own array is passed; once a header appends to
+ * it, plugin_next() and the others must pass a copy in the 1.1 layout
+ * (the 1.2 callbacks, taking pointers, are unaffected).
+ */
+_Static_assert(sizeof(struct qeval_exchange) == EXCHANGE_SIZE_11,
+    "struct qeval_exchange grew: hand old callbacks a 1.1-layout copy");
+_Static_assert(sizeof(struct qeval_task) >= TASK_SIZE_11 &&
+    sizeof(struct qeval_metric_desc) >= METRIC_SIZE_11 &&
+    sizeof(struct qeval_option) >= OPTION_SIZE_11, "frozen sizes");
+
+/*
+ * What the core reads of a loaded plugin: a copy of its descriptor in
+ * this core's layout, whose tasks, metrics and options are copies too,
+ * read with the plugin's element sizes.  p->desc points at `desc`.
+ */
+struct plugin_abi {
+	struct qeval_plugin	 desc;
+	const struct qeval_plugin *orig;	/* the plugin's own */
+	size_t			 task_size;	/* the plugin's strides */
+	struct qeval_task	*tasks;		/* NULL-name terminated */
+	size_t			 n_tasks;
+	struct qeval_metric_desc *metrics;	/* each task's list, each
+						 * NULL-name terminated */
+	struct qeval_option	*options;	/* NULL if none */
+};
+
+static void
+abi_free(struct plugin_abi *a)
+{
+	if (a == NULL)
+		return;
+	free(a->tasks);
+	free(a->metrics);
+	free(a->options);
+	free(a);
+}
+
+/* The end of the descriptor a plugin of ABI 1.minor must have. */
+static size_t
+desc_needs(uint32_t minor)
+{
+	if (minor == 0)
+		return (END_OF(struct qeval_plugin, close));
+	if (minor == 1)
+		return (END_OF(struct qeval_plugin, options));
+	return (END_OF(struct qeval_plugin, gold2));
+}
+
+/*
+ * Copies d into the core's layout (see struct plugin_abi).  0, or -1
+ * with err set when a task's metrics or files are missing.
+ */
+static int
+normalise(const struct qeval_plugin *d, const char *path,
+    struct plugin_abi **ap, struct strbuf *err)
+{
+	struct plugin_abi *a = xcalloc(1, sizeof(*a));
+	size_t ts = TASK_SIZE_11, ms = METRIC_SIZE_11, os = OPTION_SIZE_11;
+	size_t i, k, nmet = 0, nopt = 0, mi = 0;
+	size_t dsz = d->struct_size < sizeof(a->desc) ? d->struct_size :
+	    sizeof(a->desc);
+	const char *base;
+
+	*ap = a;
+	a->orig = d;
+	memcpy(&a->desc, d, dsz);
+	if (d->abi_minor < 1)
+		a->desc.options = NULL;
+	if (d->abi_minor < 2) {
+		a->desc.next2 = NULL;
+		a->desc.score2 = NULL;
+		a->desc.gold2 = NULL;
+	} else {
+		ts = d->task_size;
+		ms = d->metric_size;
+		os = d->option_size;
+	}
+	a->task_size = ts;
+	a->desc.struct_size = sizeof(a->desc);
+	a->desc.task_size = sizeof(struct qeval_task);
+	a->desc.metric_size = sizeof(struct qeval_metric_desc);
+	a->desc.option_size = sizeof(struct qeval_option);
+#define ELEM(arr, sz, i)	\
+	((const void *)((const char *)(arr) + (i) * (sz)))
+#define COPY(dst, arr, sz, i)	memcpy((dst), ELEM(arr, sz, i),		\
+			    (sz) < sizeof(*(dst)) ? (sz) : sizeof(*(dst)))
+	/* pass 1: count tasks and metrics; no struct is read past its
+	 * plugin's size */
+	for (i = 0;; i++) {
+		struct qeval_task t;
+		struct qeval_metric_desc m;
+
+		memset(&t, 0, sizeof(t));
+		COPY(&t, d->tasks, ts, i);
+		if (t.name == NULL)
+			break;
+		for (k = 0; t.metrics != NULL && k <= QEVAL_MAX_METRICS;
+		    k++) {
+			memset(&m, 0, sizeof(m));
+			COPY(&m, t.metrics, ms, k);
+			if (m.name == NULL)
+				break;
+		}
+		if (t.metrics == NULL || k == 0 || k > QEVAL_MAX_METRICS ||
+		    t.files == NULL) {
+			strbuf_addf(err, "plugin '%s': task '%s' must declare "
+			    "1 to %d metrics and its dataset files", path,
+			    t.name, QEVAL_MAX_METRICS);
+			return (-1);
+		}
+		nmet += k + 1;
+	}
+	a->n_tasks = i;
+	a->tasks = xcalloc(a->n_tasks + 1, sizeof(*a->tasks));
+	a->metrics = xcalloc(nmet + 1, sizeof(*a->metrics));
+	for (i = 0; i < a->n_tasks; i++) {
+		struct qeval_task *t = &a->tasks[i];
+
+		COPY(t, d->tasks, ts, i);
+		base = (const char *)t->metrics;
+		t->metrics = &a->metrics[mi];
+		for (k = 0;; k++) {
+			COPY(&a->metrics[mi], base, ms, k);
+			if (a->metrics[mi++].name == NULL)
+				break;
+		}
+	}
+	a->desc.tasks = a->tasks;
+	if (a->desc.options == NULL)
+		return (0);
+	for (nopt = 0;; nopt++) {
+		struct qeval_option o;
+
+		memset(&o, 0, sizeof(o));
+		COPY(&o, d->options, os, nopt);
+		if (o.name == NULL)
+			break;
+	}
+	a->options = xcalloc(nopt + 1, sizeof(*a->options));
+	for (i = 0; i < nopt; i++)
+		COPY(&a->options[i], d->options, os, i);
+	a->desc.options = a->options;
+#undef COPY
+#undef ELEM
+	return (0);
+}
+
 int
 plugin_load(struct plugin *p, const char *path, struct strbuf *err)
 {
 	const struct qeval_plugin *d;
 	const struct qeval_task *t;
+	struct plugin_abi *a = NULL;
 	char *want;
-	int rc = QEVAL_EABI;
+	int rc = QEVAL_EABI, has_files = 1;
 
 	memset(p, 0, sizeof(*p));
 	p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -219,47 +389,68 @@ plugin_load(struct plugin *p, const char *path, struct strbuf *err)
 		    QEVAL_ABI_MAJOR, QEVAL_ABI_MINOR);
 		goto fail;
 	}
-	if (!QEVAL_HAS_FIELD(d, struct qeval_plugin, close) ||
-	    (d->abi_minor >= 1 &&
-	    !QEVAL_HAS_FIELD(d, struct qeval_plugin, options)) ||
-	    d->name == NULL || d->tasks == NULL || d->open == NULL ||
-	    d->count == NULL || d->sample_id == NULL || d->next == NULL ||
-	    d->score == NULL || d->gold == NULL || d->close == NULL) {
-		strbuf_addf(err, "plugin '%s' has a malformed descriptor "
-		    "(struct size %u, a name, tasks and all of open, count, "
-		    "sample_id, next, score, gold, close are required)",
-		    path, (unsigned)d->struct_size);
+	if (d->struct_size < desc_needs(d->abi_minor)) {
+		strbuf_addf(err, "plugin '%s' has a malformed descriptor: "
+		    "struct size %u is too small for ABI 1.%u: initialise it "
+		    "with QEVAL_ABI_HEADER(struct qeval_plugin)", path,
+		    (unsigned)d->struct_size, (unsigned)d->abi_minor);
+		goto fail;
+	}
+	if (d->abi_minor >= 2 && (d->task_size < TASK_SIZE_11 ||
+	    d->metric_size < METRIC_SIZE_11 ||
+	    d->option_size < OPTION_SIZE_11 ||
+	    d->task_size > ELEM_SIZE_MAX || d->metric_size > ELEM_SIZE_MAX ||
+	    d->option_size > ELEM_SIZE_MAX)) {
+		strbuf_addf(err, "plugin '%s' has a malformed descriptor: "
+		    "task_size %u, metric_size %u, option_size %u are not "
+		    "element sizes of ABI 1.%u: initialise it with "
+		    "QEVAL_ABI_HEADER(struct qeval_plugin)", path,
+		    (unsigned)d->task_size, (unsigned)d->metric_size,
+		    (unsigned)d->option_size, (unsigned)d->abi_minor);
 		goto fail;
 	}
 	want = base_name(path);
-	if (strcmp(want, d->name) != 0) {
+	if (d->name != NULL && strcmp(want, d->name) != 0) {
 		strbuf_addf(err, "plugin '%s' calls itself '%s': the file must "
 		    "be named '%s.so'", path, d->name, d->name);
 		free(want);
 		goto fail;
 	}
 	free(want);
-	for (t = d->tasks; t->name != NULL; t++) {
-		size_t nm = 0;
-
-		while (t->metrics != NULL && t->metrics[nm].name != NULL)
-			nm++;
-		if (t->metrics == NULL || nm == 0 || nm > QEVAL_MAX_METRICS ||
-		    t->files == NULL) {
-			strbuf_addf(err, "plugin '%s': task '%s' must declare "
-			    "1 to %d metrics and its dataset files", path,
-			    t->name, QEVAL_MAX_METRICS);
-			goto fail;
-		}
+	if (d->name == NULL || d->tasks == NULL || d->open == NULL ||
+	    d->close == NULL || (d->next == NULL && (d->abi_minor < 2 ||
+	    d->next2 == NULL)) || (d->score == NULL && (d->abi_minor < 2 ||
+	    d->score2 == NULL)) || (d->abi_minor < 2 && (d->count == NULL ||
+	    d->sample_id == NULL || d->gold == NULL))) {
+		strbuf_addf(err, "plugin '%s' has a malformed descriptor "
+		    "(a name, tasks and open, next, score, close are "
+		    "required%s)", path, d->abi_minor < 2 ? "; before ABI "
+		    "1.2 count, sample_id and gold too" : "");
+		goto fail;
 	}
-	p->desc = d;
+	if (normalise(d, path, &a, err) != 0)
+		goto fail;
+	for (t = a->tasks; t->name != NULL; t++)
+		if (t->files[0] == NULL)
+			has_files = 0;
+	if (d->count == NULL && !has_files) {
+		strbuf_addf(err, "plugin '%s' has no count() callback and a "
+		    "task without data files: the number of samples is the "
+		    "records of a task's first file, so give one or add "
+		    "count()", path);
+		goto fail;
+	}
+	p->abi = a;
+	p->desc = &a->desc;
 	if (check_options(p, path, err) != 0) {
 		p->desc = NULL;
+		p->abi = NULL;
 		goto fail;
 	}
 	p->path = xstrdup(path);
 	return (QEVAL_OK);
 fail:
+	abi_free(a);
 	dlclose(p->dl);
 	p->dl = NULL;
 	return (rc);
@@ -272,6 +463,7 @@ plugin_unload(struct plugin *p)
 
 	if (p->dl != NULL)
 		dlclose(p->dl);
+	abi_free(p->abi);
 	free(p->path);
 	free(p->dir);
 	free(p->name);
@@ -672,8 +864,9 @@ claim(struct plugin_set *s, struct cand *c, int builtin,
 	c->state = 3;		/* done with */
 }
 
+/* 1 if a and b name the same file or directory. */
 static int
-same_dir(const char *a, const char *b)
+same_path(const char *a, const char *b)
 {
 	char ra[PATH_MAX], rb[PATH_MAX];
 
@@ -718,7 +911,7 @@ plugin_set_scan(struct plugin_set *s, const char *const *extra_dirs,
 	/* Built-in plugins claim their task names first. */
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < n; i++) {
-			int b = same_dir(cv[i].dir, builtin_dir);
+			int b = same_path(cv[i].dir, builtin_dir);
 
 			if (cv[i].state == 2 && pass == 0)
 				refuse(s, cv[i].path, cv[i].why, warn);
@@ -750,6 +943,7 @@ load_one(struct plugin *p, struct strbuf *err)
 		return (-1);
 	p->dl = q.dl;
 	p->desc = q.desc;
+	p->abi = q.abi;
 	free(q.path);
 	return (0);
 }
@@ -815,6 +1009,27 @@ plugin_set_release(struct plugin_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int
+plugin_set_which_file(const struct plugin_set *s, const char *path,
+    const struct plugin **pp, const char **why)
+{
+	size_t i;
+
+	*pp = NULL;
+	*why = NULL;
+	for (i = 0; i < s->n; i++)
+		if (same_path(s->v[i].path, path)) {
+			*pp = &s->v[i];
+			return (0);
+		}
+	for (i = 0; i < s->n_refused; i++)
+		if (same_path(s->refused[i].path, path)) {
+			*why = s->refused[i].why;
+			return (-1);
+		}
+	return (-1);
+}
+
 const struct plugin *
 plugin_set_provider(const struct plugin_set *s, const char *task_name)
 {
@@ -860,15 +1075,223 @@ plugin_leave(void)
 	guard_name = NULL;
 }
 
-const char *
-plugin_sample_id(const struct plugin *p, void *state, size_t i)
+/* ------------------------------------------------------------------ */
+/* Calls into a plugin                                                 */
+
+/* What plugin_open() hands the core in place of the plugin's state. */
+struct plugin_inst {
+	unsigned		 magic;
+#define INST_MAGIC		 0x51696e73u
+	void			*st;		/* the plugin's state */
+	const char		*task;		/* its name (the core's copy) */
+	size_t			 count;		/* the default count() */
+	struct strbuf		 id;		/* the default sample_id() */
+	const struct qeval_exchange **pv;	/* next2() & co. */
+	size_t			 pv_alloc;
+};
+
+static struct plugin_inst *
+inst_of(void *state)
 {
+	struct plugin_inst *in = state;
+
+	if (in == NULL || in->magic != INST_MAGIC)
+		abort();	/* a core bug: not a plugin_open() state */
+	return (in);
+}
+
+void *
+plugin_state(void *inst)
+{
+	return (inst_of(inst)->st);
+}
+
+void
+plugin_state_set(void *inst, void *st)
+{
+	inst_of(inst)->st = st;
+}
+
+/* The exchanges as the array of pointers the 1.2 callbacks take. */
+static const struct qeval_exchange *const *
+ex_ptrs(struct plugin_inst *in, const struct qeval_exchange *ex, size_t n)
+{
+	size_t k;
+
+	in->pv = xgrow(in->pv, n + 1, sizeof(*in->pv), &in->pv_alloc);
+	for (k = 0; k < n; k++)
+		in->pv[k] = &ex[k];
+	in->pv[n] = NULL;
+	return (in->pv);
+}
+
+static int
+count_record(void *arg, const char *json, size_t len, const char *where)
+{
+	(void)json;
+	(void)len;
+	(void)where;
+	(*(size_t *)arg)++;
+	return (QEVAL_OK);
+}
+
+int
+plugin_open(const struct plugin *p, struct qeval_ctx *ctx,
+    const struct qeval_task *t, const struct qeval_opts *o, void **instp)
+{
+	const struct plugin_abi *a = p->abi;
+	const struct qeval_task *own;
+	struct plugin_inst *in;
+	size_t idx;
+	int rc;
+
+	*instp = NULL;
+	if (t < a->tasks || t >= a->tasks + a->n_tasks)
+		return (host_table()->fail(ctx, QEVAL_EINTERNAL, "task '%s' "
+		    "is not one of plugin '%s'", t->name, p->desc->name));
+	idx = (size_t)(t - a->tasks);
+	/* the plugin gets its own task entry, as it declared it */
+	own = (const void *)((const char *)a->orig->tasks +
+	    idx * a->task_size);
+	in = xcalloc(1, sizeof(*in));
+	in->magic = INST_MAGIC;
+	in->task = t->name;
+	strbuf_init(&in->id, 0);
+	plugin_enter(p, "open");
+	rc = a->desc.open(host_table(), ctx, own, o, &in->st);
+	plugin_leave();
+	if (rc == QEVAL_OK && a->desc.count == NULL) {
+		size_t n = 0;
+
+		rc = host_table()->records(ctx, t->files[0], count_record, &n);
+		in->count = o->limit > 0 && o->limit < n ? o->limit : n;
+		if (rc != QEVAL_OK) {
+			plugin_enter(p, "close");
+			a->desc.close(in->st);
+			plugin_leave();
+		}
+	}
+	if (rc != QEVAL_OK) {
+		strbuf_release(&in->id);
+		free(in);
+		return (rc < 0 ? rc : QEVAL_EINTERNAL);
+	}
+	*instp = in;
+	return (QEVAL_OK);
+}
+
+size_t
+plugin_count(const struct plugin *p, void *inst)
+{
+	struct plugin_inst *in = inst_of(inst);
+	size_t n;
+
+	if (p->desc->count == NULL)
+		return (in->count);
+	plugin_enter(p, "count");
+	n = p->desc->count(in->st);
+	plugin_leave();
+	return (n);
+}
+
+const char *
+plugin_sample_id(const struct plugin *p, void *inst, size_t i)
+{
+	struct plugin_inst *in = inst_of(inst);
 	const char *id;
 
+	if (p->desc->sample_id == NULL) {
+		strbuf_reset(&in->id);
+		strbuf_addf(&in->id, "%s/%zu", in->task, i);
+		return (in->id.buf);
+	}
 	plugin_enter(p, "sample_id");
-	id = p->desc->sample_id(state, i);
+	id = p->desc->sample_id(in->st, i);
 	plugin_leave();
 	return (id);
+}
+
+int
+plugin_next(const struct plugin *p, void *inst, struct qeval_ctx *ctx,
+    size_t i, unsigned cand, const struct qeval_exchange *ex, size_t nex,
+    struct qeval_request *req)
+{
+	struct plugin_inst *in = inst_of(inst);
+	int rc;
+
+	plugin_enter(p, "next");
+	if (p->desc->next2 != NULL)
+		rc = p->desc->next2(in->st, ctx, i, cand, ex_ptrs(in, ex, nex),
+		    nex, req);
+	else
+		rc = p->desc->next(in->st, ctx, i, cand, ex, nex, req);
+	plugin_leave();
+	return (rc);
+}
+
+int
+plugin_score(const struct plugin *p, void *inst, struct qeval_ctx *ctx,
+    size_t i, unsigned cand, const struct qeval_exchange *ex, size_t nex,
+    struct qeval_verdict *out)
+{
+	struct plugin_inst *in = inst_of(inst);
+	int rc;
+
+	plugin_enter(p, "score");
+	if (p->desc->score2 != NULL)
+		rc = p->desc->score2(in->st, ctx, i, cand,
+		    ex_ptrs(in, ex, nex), nex, out);
+	else
+		rc = p->desc->score(in->st, ctx, i, cand, ex, nex, out);
+	plugin_leave();
+	return (rc);
+}
+
+int
+plugin_has_gold(const struct plugin *p)
+{
+	return (p->desc != NULL && (p->desc->gold != NULL ||
+	    p->desc->gold2 != NULL));
+}
+
+int
+plugin_gold(const struct plugin *p, void *inst, struct qeval_ctx *ctx,
+    size_t i, const struct qeval_exchange *ex, size_t nex,
+    const struct qeval_request *req, int corrupt, struct qeval_gold *out)
+{
+	struct plugin_inst *in = inst_of(inst);
+	int rc;
+
+	if (!plugin_has_gold(p))
+		return (host_table()->fail(ctx, QEVAL_EUNSUP, "plugin '%s' "
+		    "has no gold() callback: there is no reference answer "
+		    "to give", p->desc->name));
+	plugin_enter(p, "gold");
+	if (p->desc->gold2 != NULL)
+		rc = p->desc->gold2(in->st, ctx, i, ex_ptrs(in, ex, nex), nex,
+		    req, corrupt, out);
+	else
+		rc = p->desc->gold(in->st, ctx, i, ex, nex, req, corrupt,
+		    out);
+	plugin_leave();
+	return (rc);
+}
+
+void
+plugin_close(const struct plugin *p, void *inst)
+{
+	struct plugin_inst *in;
+
+	if (inst == NULL)
+		return;
+	in = inst_of(inst);
+	plugin_enter(p, "close");
+	p->desc->close(in->st);
+	plugin_leave();
+	strbuf_release(&in->id);
+	free(in->pv);
+	in->magic = 0;
+	free(in);
 }
 
 static void

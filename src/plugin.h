@@ -17,10 +17,14 @@
  *
  * The loader checks identity before anything else: the exported symbol,
  * the ABI major (must equal) and minor (must not be newer), the struct
- * size, that the descriptor's name equals the file's base name, that
- * the mandatory functions are present and (ABI 1.1) that the options
- * table is well formed.  Each refusal is an error naming the file and
- * what to do.
+ * size for that minor, (1.2) the element sizes of the arrays, that the
+ * descriptor's name equals the file's base name, that the mandatory
+ * functions are present, the tasks' metrics and files, and (ABI 1.1)
+ * that the options table is well formed.  Each refusal is an error
+ * naming the file and what to do.  The core then reads a copy of the
+ * descriptor in its own layout (p->desc), its arrays read by the
+ * plugin's element sizes, and calls the plugin only through the
+ * plugin_open() family below.
  *
  * Crash guard: plugin_enter()/plugin_leave() around each call into a
  * plugin name the plugin and the callback; if the process dies of a
@@ -39,11 +43,15 @@
 
 #include "strbuf.h"
 
+struct plugin_abi;
+
 struct plugin {
 	char			*path;
 	char			*dir;		/* where it was found */
 	void			*dl;		/* NULL until loaded */
-	const struct qeval_plugin *desc;	/* NULL until loaded */
+	const struct qeval_plugin *desc;	/* NULL until loaded; this
+						 * core's layout (a copy) */
+	struct plugin_abi	*abi;		/* behind desc (plugin.c) */
 	char			*name;		/* the file's base name */
 	char			**tasks;	/* task names (the probe's) */
 	size_t			 n_tasks;
@@ -94,6 +102,13 @@ void	 plugin_set_release(struct plugin_set *);
 /* The loaded plugin and task providing task_name, or NULL. */
 const struct plugin *plugin_set_find_task(const struct plugin_set *,
 	    const char *task_name, const struct qeval_task **taskp);
+/*
+ * The plugin of the set that was found at path (realpath compared): 0
+ * and *pp set; or -1 with *why the refusal's reason if the file was
+ * refused, NULL if the scan never reached it.
+ */
+int	 plugin_set_which_file(const struct plugin_set *, const char *path,
+	    const struct plugin **pp, const char **why);
 /* The plugin (loaded or not) providing task_name, or NULL. */
 const struct plugin *plugin_set_provider(const struct plugin_set *,
 	    const char *task_name);
@@ -118,8 +133,43 @@ const char *plugin_option_type_name(int type);
 void	 plugin_guard_install(void);
 void	 plugin_enter(const struct plugin *, const char *callback);
 void	 plugin_leave(void);
-/* p's sample_id(state, i), called under the guard. */
-const char *plugin_sample_id(const struct plugin *p, void *state,
+
+/*
+ * Calls into a loaded plugin, each under the crash guard.  Every call
+ * the core makes goes through these: they read the descriptor in this
+ * core's layout, use the 1.2 callbacks (exchanges as pointers) where
+ * the plugin has them and the old ones otherwise, and give the
+ * defaults of the optional callbacks (count: the records of the task's
+ * first file, at most opts->limit; sample_id: "<task>/<i>"; gold:
+ * QEVAL_EUNSUP after fail()).
+ *
+ * plugin_open() takes a task of p->desc->tasks and sets *inst to a
+ * state of the core's that the others take (plugin_state() gives the
+ * plugin's own); on error it returns < 0 after the plugin's (or the
+ * core's) fail() and *inst is NULL.  plugin_close() accepts NULL.
+ */
+int	 plugin_open(const struct plugin *p, struct qeval_ctx *,
+	    const struct qeval_task *, const struct qeval_opts *,
+	    void **inst);
+size_t	 plugin_count(const struct plugin *p, void *inst);
+const char *plugin_sample_id(const struct plugin *p, void *inst,
 	    size_t i);
+int	 plugin_next(const struct plugin *p, void *inst, struct qeval_ctx *,
+	    size_t i, unsigned cand, const struct qeval_exchange *ex,
+	    size_t nex, struct qeval_request *req);
+int	 plugin_score(const struct plugin *p, void *inst, struct qeval_ctx *,
+	    size_t i, unsigned cand, const struct qeval_exchange *ex,
+	    size_t nex, struct qeval_verdict *out);
+int	 plugin_gold(const struct plugin *p, void *inst, struct qeval_ctx *,
+	    size_t i, const struct qeval_exchange *ex, size_t nex,
+	    const struct qeval_request *req, int corrupt,
+	    struct qeval_gold *out);
+void	 plugin_close(const struct plugin *p, void *inst);
+/* 1 if p has gold() or gold2(). */
+int	 plugin_has_gold(const struct plugin *p);
+/* The plugin's own state behind a plugin_open() state. */
+void	*plugin_state(void *inst);
+/* Tests that reopen a plugin by hand: inst now stands for st. */
+void	 plugin_state_set(void *inst, void *st);
 
 #endif

@@ -980,7 +980,7 @@ unit_finish(struct run *R, struct unit *u)
 		v.values[i] = NAN;
 	host_ctx_clear(&tr->ctx);
 	plugin_enter(tr->plugin, "score");
-	rc = tr->plugin->desc->score(tr->state, &tr->ctx, u->sample, u->cand,
+	rc = plugin_score(tr->plugin, tr->state, &tr->ctx, u->sample, u->cand,
 	    u->ex, u->nex, &v);
 	plugin_leave();
 	if (rc != QEVAL_OK) {
@@ -1042,7 +1042,7 @@ advance(struct run *R, struct unit *u)
 		}
 		host_ctx_clear(&tr->ctx);
 		plugin_enter(tr->plugin, "next");
-		rc = tr->plugin->desc->next(tr->state, &tr->ctx, u->sample,
+		rc = plugin_next(tr->plugin, tr->state, &tr->ctx, u->sample,
 		    u->cand, u->ex, u->nex, &req);
 		plugin_leave();
 		if (rc == QEVAL_DONE) {
@@ -1204,7 +1204,7 @@ dispatch(struct run *R, struct unit *u)
 		memset(&g, 0, sizeof(g));
 		host_ctx_clear(&tr->ctx);
 		plugin_enter(tr->plugin, "gold");
-		rc = tr->plugin->desc->gold(tr->state, &tr->ctx, u->sample,
+		rc = plugin_gold(tr->plugin, tr->state, &tr->ctx, u->sample,
 		    u->ex, u->nex, &u->req, R->cfg->corrupt, &g);
 		plugin_leave();
 		if (rc != QEVAL_OK) {
@@ -1728,6 +1728,12 @@ open_tasks(struct run *R, struct strbuf *err)
 			    tr->task->name);
 			return (-1);
 		}
+		if (c->reference && !plugin_has_gold(tr->plugin)) {
+			strbuf_addf(err, "task '%s': plugin '%s' has no gold() "
+			    "callback, so --model reference cannot answer it",
+			    tr->task->name, tr->plugin->desc->name);
+			return (-1);
+		}
 		if (task_api(R, tr, err) != 0)
 			return (-1);
 		for (m = tr->task->metrics; m->name != NULL; m++)
@@ -1741,8 +1747,8 @@ open_tasks(struct run *R, struct strbuf *err)
 		tr->opts.limit = c->limit;
 		tr->opts.kv = c->kv;
 		plugin_enter(tr->plugin, "open");
-		rc = tr->plugin->desc->open(host_table(), &tr->ctx, tr->task,
-		    &tr->opts, &tr->state);
+		rc = plugin_open(tr->plugin, &tr->ctx, tr->task, &tr->opts,
+		    &tr->state);
 		plugin_leave();
 		if (rc != QEVAL_OK) {
 			strbuf_addf(err, "%s: %s", tr->task->name,
@@ -1754,7 +1760,7 @@ open_tasks(struct run *R, struct strbuf *err)
 		}
 		tr->opened = 1;
 		plugin_enter(tr->plugin, "count");
-		tr->count = tr->plugin->desc->count(tr->state);
+		tr->count = plugin_count(tr->plugin, tr->state);
 		plugin_leave();
 		tr->ncand = (unsigned)(c->samples > 0 ? c->samples :
 		    c->preset->samples);
@@ -2625,7 +2631,7 @@ out:
 			fclose(tr->samples);
 		if (tr->opened) {
 			plugin_enter(tr->plugin, "close");
-			tr->plugin->desc->close(tr->state);
+			plugin_close(tr->plugin, tr->state);
 			plugin_leave();
 		}
 		host_ctx_release(&tr->ctx);

@@ -61,6 +61,17 @@ plugtest_exchanges(size_t *n)
 	return (ex);
 }
 
+/*
+ * A test may close and reopen the plugin's state by hand (pt->state,
+ * pt->opened: t-arc, t-hellaswag); the core's state then follows it.
+ */
+static void
+sync_state(struct plugtest *pt)
+{
+	if (pt->inst != NULL && plugin_state(pt->inst) != pt->state)
+		plugin_state_set(pt->inst, pt->state);
+}
+
 int
 plugtest_open(struct plugtest *pt, const char *name, const char *task,
     const char *data_dir, const struct qeval_kv *kv, int chat, size_t limit)
@@ -108,12 +119,13 @@ plugtest_open(struct plugtest *pt, const char *name, const char *task,
 	pt->opts.seed = 1234;
 	pt->opts.limit = limit;
 	pt->opts.kv = kv;
-	rc = pt->plugin.desc->open(host_table(), &pt->ctx, pt->task,
-	    &pt->opts, &pt->state);
+	rc = plugin_open(&pt->plugin, &pt->ctx, pt->task, &pt->opts,
+	    &pt->inst);
 	if (rc != 0) {
 		strbuf_addf(&pt->err, "open: %s", host_ctx_msg(&pt->ctx));
 		return (rc);
 	}
+	pt->state = plugin_state(pt->inst);
 	pt->opened = 1;
 	return (0);
 }
@@ -123,10 +135,11 @@ plugtest_run(struct plugtest *pt, size_t i, unsigned cand,
     enum plugtest_mode mode, plugtest_answer_fn fn, void *arg,
     struct qeval_verdict *out)
 {
-	const struct qeval_plugin *d = pt->plugin.desc;
+	const struct plugin *p = &pt->plugin;
 	size_t k;
 	int rc;
 
+	sync_state(pt);
 	forget();
 	strbuf_reset(&pt->err);
 	host_ctx_clear(&pt->ctx);
@@ -139,7 +152,8 @@ plugtest_run(struct plugtest *pt, size_t i, unsigned cand,
 			    MAX_EXCHANGES);
 			return (QEVAL_EINTERNAL);
 		}
-		rc = d->next(pt->state, &pt->ctx, i, cand, ex, nex, &req);
+		rc = plugin_next(p, pt->inst, &pt->ctx, i, cand, ex, nex,
+		    &req);
 		if (rc == QEVAL_DONE)
 			break;
 		if (rc != QEVAL_NEXT) {
@@ -156,8 +170,8 @@ plugtest_run(struct plugtest *pt, size_t i, unsigned cand,
 			struct qeval_gold g;
 
 			memset(&g, 0, sizeof(g));
-			rc = d->gold(pt->state, &pt->ctx, i, ex, nex, &req,
-			    mode == PLUGTEST_CORRUPT, &g);
+			rc = plugin_gold(p, pt->inst, &pt->ctx, i, ex, nex,
+			    &req, mode == PLUGTEST_CORRUPT, &g);
 			if (rc != 0) {
 				strbuf_addf(&pt->err, "gold: %s",
 				    host_ctx_msg(&pt->ctx));
@@ -209,7 +223,7 @@ plugtest_run(struct plugtest *pt, size_t i, unsigned cand,
 	memset(out, 0, sizeof(*out));
 	for (k = 0; k < QEVAL_MAX_METRICS; k++)
 		out->values[k] = NAN;
-	rc = d->score(pt->state, &pt->ctx, i, cand, ex, nex, out);
+	rc = plugin_score(p, pt->inst, &pt->ctx, i, cand, ex, nex, out);
 	if (rc != 0) {
 		strbuf_addf(&pt->err, "score: %s", host_ctx_msg(&pt->ctx));
 		return (rc);
@@ -217,12 +231,31 @@ plugtest_run(struct plugtest *pt, size_t i, unsigned cand,
 	return (0);
 }
 
+size_t
+plugtest_count(struct plugtest *pt)
+{
+	sync_state(pt);
+	return (plugin_count(&pt->plugin, pt->inst));
+}
+
+const char *
+plugtest_sample_id(struct plugtest *pt, size_t i)
+{
+	sync_state(pt);
+	return (plugin_sample_id(&pt->plugin, pt->inst, i));
+}
+
 void
 plugtest_close(struct plugtest *pt)
 {
 	forget();
-	if (pt->opened)
-		pt->plugin.desc->close(pt->state);
+	if (pt->inst != NULL) {
+		/* a test that closed the state itself left opened 0 */
+		if (!pt->opened)
+			pt->state = NULL;
+		sync_state(pt);
+		plugin_close(&pt->plugin, pt->inst);	/* close(NULL) is ok */
+	}
 	if (pt->plugin.dl != NULL) {
 		host_ctx_release(&pt->ctx);
 		plugin_unload(&pt->plugin);

@@ -27,7 +27,8 @@ struct plugtest {
 	struct qeval_opts	 opts;
 	struct strbuf		 log;	/* everything the plugin logged */
 	struct strbuf		 err;	/* why something failed */
-	void			*state;
+	void			*inst;	/* plugin_open()'s */
+	void			*state;	/* the plugin's own */
 	int			 opened;
 };
 
@@ -68,6 +69,9 @@ int	 plugtest_open(struct plugtest *, const char *name, const char *task,
 int	 plugtest_run(struct plugtest *, size_t i, unsigned cand,
 	    enum plugtest_mode, plugtest_answer_fn, void *arg,
 	    struct qeval_verdict *out);
+/* plugin_count() and plugin_sample_id() of the open task. */
+size_t	 plugtest_count(struct plugtest *);
+const char *plugtest_sample_id(struct plugtest *, size_t i);
 /* The exchanges of the last plugtest_run(). */
 const struct qeval_exchange *plugtest_exchanges(size_t *n);
 void	 plugtest_close(struct plugtest *);

@@ -1,24 +1,31 @@
 /*
- * capitals: a complete out-of-tree qeval plugin, small enough to read in
- * one sitting.  It asks for the capital of a country and scores an exact
- * match (case-insensitive, surrounding whitespace and a final period
- * ignored).  Its data file is capitals/test.jsonl under the data dir,
- * one {"country": "...", "capital": "..."} per line.
+ * capitals: a complete out-of-tree qeval plugin.  It asks for the
+ * capital of a country and scores an exact match (case-insensitive,
+ * surrounding whitespace and a final period ignored).  Its data file is
+ * capitals/test.jsonl under the data dir, one {"country": "...",
+ * "capital": "..."} per line.
  *
- * Build it against an installed qeval:
+ * Build it with autotools (configure.ac and Makefile.am beside this
+ * file: autoreconf -i && ./configure && make), or by hand:
  *
- *   cc -shared -fPIC -fvisibility=hidden $(pkg-config --cflags qeval) \
- *       -o capitals.so capitals.c -lcjson
+ *   cc -shared -fPIC -fvisibility=hidden \
+ *       $(pkg-config --cflags qeval libcjson) -o capitals.so capitals.c \
+ *       $(pkg-config --libs libcjson)
+ *
+ * and check it (gold answers must score 100%, wrong ones about 0%):
+ *
  *   QEVAL_DATA_DIR=. QEVAL_MANIFEST_DIR=none \
- *       qeval --plugin-dir . --tasks capitals --model reference
+ *       qeval selftest --plugin ./capitals.so
  *
- * Only <qeval/plugin.h> is needed from qeval; every service (reading
- * records, logging, errors) comes through the host table.
+ * Everything but the capitals is qeval's: the samples are the records
+ * of the task's first file, their ids "capitals/<i>" (no count() or
+ * sample_id() here), and the request body is built and escaped by the
+ * host (ABI 1.2, which every qeval that loads this plugin has).
  */
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <qeval/plugin.h>
@@ -29,11 +36,11 @@ struct item {
 };
 
 struct state {
-	const struct qeval_host	*host;
+	const struct qeval_host	*h;
 	struct item		*items;
 	size_t			 n;
-	char			 id[32];
-	char			 body[512];
+	struct qeval_buf	 body;
+	struct qeval_buf	 question;
 };
 
 static const char *const files[] = { "capitals/test.jsonl", NULL };
@@ -54,24 +61,24 @@ on_record(void *arg, const char *json, size_t len, const char *where)
 	cJSON *o = cJSON_ParseWithLength(json, len);
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "country");
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "capital");
-	struct item *v;
+	struct item *v = NULL;
+	int rc = QEVAL_OK;
 
-	if (!cJSON_IsString(c) || !cJSON_IsString(k)) {
-		cJSON_Delete(o);
-		return (QEVAL_EDATA);	/* the host names file and line */
+	(void)where;		/* the host names file and line */
+	if (!cJSON_IsString(c) || !cJSON_IsString(k))
+		rc = QEVAL_EDATA;
+	else if ((v = realloc(s->items, (s->n + 1) * sizeof(*v))) == NULL)
+		rc = QEVAL_ENOMEM;
+	else {
+		s->items = v;
+		v[s->n].country = strdup(c->valuestring);
+		v[s->n].capital = strdup(k->valuestring);
+		if (v[s->n].country == NULL || v[s->n].capital == NULL)
+			rc = QEVAL_ENOMEM;
+		s->n++;
 	}
-	(void)where;
-	v = realloc(s->items, (s->n + 1) * sizeof(*v));
-	if (v == NULL) {
-		cJSON_Delete(o);
-		return (QEVAL_ENOMEM);
-	}
-	s->items = v;
-	v[s->n].country = strdup(c->valuestring);
-	v[s->n].capital = strdup(k->valuestring);
-	s->n++;
 	cJSON_Delete(o);
-	return (QEVAL_OK);
+	return (rc);
 }
 
 static void
@@ -87,6 +94,8 @@ capitals_close(void *state)
 		free(s->items[i].capital);
 	}
 	free(s->items);
+	s->h->buf_free(&s->body);
+	s->h->buf_free(&s->question);
 	free(s);
 }
 
@@ -99,59 +108,42 @@ capitals_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	int rc;
 
 	(void)task;
-	*statep = NULL;
+	(void)opts;		/* qeval applies --limit to the default count */
 	if (s == NULL)
-		return (h->fail(ctx, QEVAL_ENOMEM, "capitals: out of memory"));
-	s->host = h;
+		return (h->fail(ctx, QEVAL_ENOMEM, "out of memory"));
+	s->h = h;
 	rc = h->records(ctx, files[0], on_record, s);
 	if (rc != QEVAL_OK) {
 		capitals_close(s);
-		return (rc < 0 ? h->fail(ctx, rc, "capitals: cannot read %s",
-		    files[0]) : QEVAL_EDATA);
+		return (rc < 0 ? h->fail(ctx, rc, "cannot read %s", files[0]) :
+		    QEVAL_EDATA);
 	}
-	if (opts->limit > 0 && opts->limit < s->n)
-		s->n = opts->limit;
 	*statep = s;
 	return (QEVAL_OK);
 }
 
-static size_t
-capitals_count(void *state)
-{
-	return (((struct state *)state)->n);
-}
-
-static const char *
-capitals_id(void *state, size_t i)
-{
-	struct state *s = state;
-
-	snprintf(s->id, sizeof(s->id), "capitals/%zu", i);
-	return (s->id);
-}
-
 static int
 capitals_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
-    const struct qeval_exchange *ex, size_t nex, struct qeval_request *req)
+    const struct qeval_exchange *const *ex, size_t nex,
+    struct qeval_request *req)
 {
 	struct state *s = state;
-	const char *c = s->items[i].country;
+	const struct qeval_host *h = s->h;
 
+	(void)ctx;
 	(void)cand;
 	(void)ex;
 	if (nex > 0)
 		return (QEVAL_DONE);
-	/* Country names in the data contain no quote or backslash; a
-	 * real plugin escapes (see plugins/qp.c in qeval's tree). */
-	if (strpbrk(c, "\"\\") != NULL)
-		return (s->host->fail(ctx, QEVAL_EDATA, "capitals: item %zu: "
-		    "quotes are not supported", i));
-	snprintf(s->body, sizeof(s->body), "{\"messages\":[{\"role\":"
-	    "\"user\",\"content\":\"What is the capital of %s? Answer with "
-	    "the city only.\"}]}", c);
+	h->buf_reset(&s->question);
+	h->buf_addf(&s->question, "What is the capital of %s? Answer with "
+	    "the city only, as in \"Paris\".", s->items[i].country);
+	h->buf_reset(&s->body);
+	h->chat_begin(&s->body);
+	h->chat_message(&s->body, "user", s->question.data, s->question.len);
+	h->chat_end(&s->body, NULL);
 	req->kind = QEVAL_REQ_CHAT;
-	req->target = QEVAL_TARGET_MODEL;
-	req->body = s->body;
+	req->body = s->body.data;
 	req->temperature = 0.0;
 	req->max_tokens = 16;
 	return (QEVAL_NEXT);
@@ -175,22 +167,23 @@ same_city(const char *a, const char *b)
 
 static int
 capitals_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
-    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *v)
+    const struct qeval_exchange *const *ex, size_t nex,
+    struct qeval_verdict *v)
 {
 	struct state *s = state;
 
 	(void)ctx;
 	(void)cand;
 	(void)nex;
-	v->values[0] = same_city(ex[0].resp.text, s->items[i].capital);
-	v->extracted = ex[0].resp.text;
+	v->values[0] = same_city(ex[0]->resp.text, s->items[i].capital);
+	v->extracted = ex[0]->resp.text;
 	v->reason = v->values[0] > 0 ? "right city" : "wrong city";
 	return (QEVAL_OK);
 }
 
 static int
 capitals_gold(void *state, struct qeval_ctx *ctx, size_t i,
-    const struct qeval_exchange *ex, size_t nex,
+    const struct qeval_exchange *const *ex, size_t nex,
     const struct qeval_request *req, int corrupt, struct qeval_gold *out)
 {
 	struct state *s = state;
@@ -206,14 +199,12 @@ capitals_gold(void *state, struct qeval_ctx *ctx, size_t i,
 QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	QEVAL_ABI_HEADER(struct qeval_plugin),
 	.name = "capitals",
-	.version = "1.0",
+	.version = "1.1",
 	.summary = "example: capitals of countries, exact match",
 	.tasks = tasks,
 	.open = capitals_open,
-	.count = capitals_count,
-	.sample_id = capitals_id,
-	.next = capitals_next,
-	.score = capitals_score,
-	.gold = capitals_gold,
+	.next2 = capitals_next,
+	.score2 = capitals_score,
+	.gold2 = capitals_gold,
 	.close = capitals_close,
 };

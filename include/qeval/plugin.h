@@ -11,14 +11,18 @@
  * Lifecycle, per task of the plugin that a run selects:
  *
  *   open(host, ctx, task, opts, &state)     read the dataset, build items
- *   count(state)                            number of samples
+ *   count(state)                            number of samples (optional)
  *   for each sample i, for each candidate c (pass@k runs n of them):
- *	next(state, ctx, i, ex, nex, &req)   QEVAL_NEXT: one more request
+ *	next2(state, ctx, i, ex, nex, &req)  QEVAL_NEXT: one more request
  *	  ... the core performs req (model, judge or code execution) and
  *	  appends { req, response } to ex ...
- *	next(...)                            QEVAL_DONE: the sample is over
- *	score(state, ctx, i, ex, nex, &verdict)
+ *	next2(...)                           QEVAL_DONE: the sample is over
+ *	score2(state, ctx, i, ex, nex, &verdict)
  *   close(state)
+ *
+ * (next, score and gold, ABI 1.0, take the exchanges as a contiguous
+ * array; next2, score2 and gold2, ABI 1.2, as an array of pointers.  A
+ * plugin has one of each pair.)
  *
  * The core owns every network call, retry, timeout, measurement, code
  * execution and the journal; a plugin never talks to the network and
@@ -57,7 +61,7 @@ extern "C" {
 #endif
 
 #define QEVAL_ABI_MAJOR	1	/* bump on any removal or signature change */
-#define QEVAL_ABI_MINOR	1	/* bump on any addition at a struct's end */
+#define QEVAL_ABI_MINOR	2	/* bump on any addition at a struct's end */
 /*
  * Changelog
  * 1.0	initial ABI
@@ -68,12 +72,24 @@ extern "C" {
  *	core reads it only from plugins whose abi_minor is 1 or more
  *	metric flags QEVAL_MF_POOLED, QEVAL_MF_POOL_PART (no layout change)
  * 1.1	metric flag QEVAL_MF_SELECT, best-of-N (no layout change)
+ * 1.2	struct qeval_plugin gains task_size, metric_size, option_size
+ *	(the element sizes of its arrays, set by QEVAL_ABI_HEADER) and
+ *	next2, score2, gold2 (exchanges as an array of pointers); count,
+ *	sample_id and gold become optional; struct qeval_host gains
+ *	buffers, JSON strings, chat and completion bodies and Python's
+ *	seeded random draws (struct qeval_buf, struct qeval_rng)
  */
 
-/* Fills the three identity fields of a descriptor. */
+/*
+ * Fills the identity fields of a descriptor and (1.2) the element sizes
+ * of the arrays it points to.  Use it with struct qeval_plugin only.
+ */
 #define QEVAL_ABI_HEADER(type)						\
 	.abi_major = QEVAL_ABI_MAJOR, .abi_minor = QEVAL_ABI_MINOR,	\
-	.struct_size = sizeof(type)
+	.struct_size = sizeof(type),					\
+	.task_size = sizeof(struct qeval_task),				\
+	.metric_size = sizeof(struct qeval_metric_desc),		\
+	.option_size = sizeof(struct qeval_option)
 /* True if a struct of the given (possibly older) size has field f. */
 #define QEVAL_HAS_FIELD(p, type, f)					\
 	((p)->struct_size >= offsetof(type, f) + sizeof(((type *)0)->f))
@@ -419,8 +435,42 @@ typedef int (*qeval_record_cb)(void *arg, const char *json, size_t len,
     const char *where);
 
 /*
+ * A growable byte string for building request bodies (ABI 1.2).  Start
+ * from QEVAL_BUF_INIT, grow it only through the host's buf_* and body
+ * functions, free it with host->buf_free().  `data` is NULL until the
+ * first append, then NUL-terminated after `len` bytes (it may hold NUL
+ * bytes before that).  If memory runs out the host ends the process, as
+ * the core does everywhere, so an append never fails.
+ */
+struct qeval_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 alloc;
+};
+
+#define QEVAL_BUF_INIT	{ NULL, 0, 0 }
+
+/* A length argument meaning "NUL-terminated: use strlen()". */
+#define QEVAL_NTS	((size_t)-1)
+
+/*
+ * Python's random.Random (MT19937) as lm-evaluation-harness uses it to
+ * draw few-shot examples (ABI 1.2): rng_seed(r, s) is random.Random(s)
+ * for 0 <= s < 2^32; rng_below(r, n) is _randbelow(n); rng_sample(r, n,
+ * k, out) is random.sample(range(n), k), both of CPython's branches;
+ * rng_random(r) is random.random().  The plugin owns the struct (the
+ * stack will do); its size is fixed for every 1.x.
+ */
+struct qeval_rng {
+	uint32_t	 mt[624];
+	uint32_t	 pos;
+};
+
+/*
  * Services the core gives a plugin.  The table is valid from open() to
- * close().  None of these functions talk to the network.
+ * close().  None of these functions talk to the network.  Members past
+ * `free` came with ABI 1.2: a plugin that may meet an older core checks
+ * QEVAL_HAS_FIELD(host, struct qeval_host, member) first.
  */
 struct qeval_host {
 	uint32_t	 abi_major;
@@ -464,6 +514,40 @@ struct qeval_host {
 
 	/* Memory the core hands out (read_file) is freed with this. */
 	void	(*free)(void *);
+
+	/* ABI 1.2: struct qeval_buf.  len QEVAL_NTS: up to the NUL. */
+	void	(*buf_add)(struct qeval_buf *, const char *s, size_t len);
+	void	(*buf_addf)(struct qeval_buf *, const char *fmt, ...)
+		    QEVAL_PRINTF(2, 3);
+	void	(*buf_reset)(struct qeval_buf *);	/* len 0, keeps it */
+	void	(*buf_free)(struct qeval_buf *);	/* back to _INIT */
+	/*
+	 * Appends s as a JSON string literal, quotes included: '"', '\\'
+	 * and every byte below 0x20 (NUL too) escaped, other bytes as they
+	 * are (UTF-8 passes through).  len QEVAL_NTS: up to the NUL.
+	 */
+	void	(*json_str)(struct qeval_buf *, const char *s, size_t len);
+	/*
+	 * A chat body: chat_begin() appends {"messages":[ ; chat_message()
+	 * one {"role":ROLE,"content":CONTENT}, after a ',' unless the
+	 * buffer ends in '[' (content NULL: ""); chat_end() closes the
+	 * list, adds "stop":[...] when stop (NULL-terminated) is not NULL,
+	 * and closes the object.
+	 */
+	void	(*chat_begin)(struct qeval_buf *);
+	void	(*chat_message)(struct qeval_buf *, const char *role,
+		    const char *content, size_t len);
+	void	(*chat_end)(struct qeval_buf *, const char *const *stop);
+	/* A completion body: {"prompt":PROMPT}, "stop" as chat_end() */
+	void	(*completion_body)(struct qeval_buf *, const char *prompt,
+		    size_t len, const char *const *stop);
+	/* struct qeval_rng (above).  rng_sample: QEVAL_EINVAL if k > n. */
+	void	(*rng_seed)(struct qeval_rng *, uint32_t seed);
+	uint32_t (*rng_below)(struct qeval_rng *, uint32_t n);
+	int	(*rng_sample)(struct qeval_rng *, size_t n, size_t k,
+		    size_t *out);
+	double	(*rng_random)(struct qeval_rng *);
+	/* ABI 1.3+: append here only */
 };
 
 /* ---------------------------------------------------------------- */
@@ -491,9 +575,16 @@ struct qeval_plugin {
 	int	(*open)(const struct qeval_host *, struct qeval_ctx *,
 		    const struct qeval_task *, const struct qeval_opts *,
 		    void **statep);
-	/* Number of samples (after opts->limit). */
+	/*
+	 * Number of samples (after opts->limit).  Optional (1.2): without
+	 * it the count is the number of records of the task's first file
+	 * (files[0]), at most opts->limit; a task without files needs it.
+	 */
 	size_t	(*count)(void *state);
-	/* A stable id for sample i ("HumanEval/0"); journal key. */
+	/*
+	 * A stable id for sample i ("HumanEval/0"); journal key.
+	 * Optional (1.2): without it the id is "<task name>/<i>".
+	 */
 	const char *(*sample_id)(void *state, size_t i);
 	/*
 	 * Given the exchanges so far of sample i (candidate `cand`),
@@ -508,7 +599,9 @@ struct qeval_plugin {
 		    size_t nex, struct qeval_verdict *out);
 	/*
 	 * Gold (corrupt = 0) or corrupted (corrupt = 1) response to the
-	 * pending request `req`, which next() just returned.
+	 * pending request `req`, which next() just returned.  Optional
+	 * (1.2): without it (and gold2) --model reference refuses the
+	 * plugin's tasks and selftest skips them.
 	 */
 	int	(*gold)(void *state, struct qeval_ctx *, size_t i,
 		    const struct qeval_exchange *ex, size_t nex,
@@ -523,7 +616,33 @@ struct qeval_plugin {
 	 * warning.
 	 */
 	const struct qeval_option *options;
-	/* ABI 1.2+: append here only */
+
+	/*
+	 * ABI 1.2: the element sizes of the arrays above as the plugin was
+	 * built (QEVAL_ABI_HEADER sets them), so the core reads them right
+	 * whatever a later header appends to their structs.
+	 */
+	uint32_t	 task_size;	/* sizeof(struct qeval_task) */
+	uint32_t	 metric_size;	/* sizeof(struct qeval_metric_desc) */
+	uint32_t	 option_size;	/* sizeof(struct qeval_option) */
+	uint32_t	 reserved;	/* 0 */
+	/*
+	 * ABI 1.2: next, score and gold with the exchanges as an array of
+	 * pointers (ex[k]->resp.text), which stays right when a later
+	 * header appends to struct qeval_exchange.  When one is set the
+	 * core calls it instead of the old one, which may then be NULL.
+	 */
+	int	(*next2)(void *state, struct qeval_ctx *, size_t i,
+		    unsigned cand, const struct qeval_exchange *const *ex,
+		    size_t nex, struct qeval_request *req);
+	int	(*score2)(void *state, struct qeval_ctx *, size_t i,
+		    unsigned cand, const struct qeval_exchange *const *ex,
+		    size_t nex, struct qeval_verdict *out);
+	int	(*gold2)(void *state, struct qeval_ctx *, size_t i,
+		    const struct qeval_exchange *const *ex, size_t nex,
+		    const struct qeval_request *req, int corrupt,
+		    struct qeval_gold *out);
+	/* ABI 1.3+: append here only */
 };
 
 #ifdef __cplusplus

@@ -39,8 +39,8 @@ try:
         if rc == 0:
             r = results(os.path.join(tmp, "out", rid))
             ok(metric(r, "capitals", "exact_match") == want and
-               r["tasks"][0]["scored"] == 4,
-               "%s: exact_match %g on 4 items" % (model, want))
+               r["tasks"][0]["scored"] == 5,
+               "%s: exact_match %g on 5 items" % (model, want))
 finally:
     cleanup(tmp)
 done()

@@ -1,9 +1,10 @@
 /*
  * Shared body of the small working test plugins (old_abi, withopts,
- * dup_task, crashplug): MP_NSAMPLES samples needing one chat call each;
- * sample i asks "Q<i>" and is right when the answer is "A<i>".  No data
- * file.  Each plugin file defines MP_TASKS (its task table) and what it
- * changes, and includes this.
+ * dup_task, crashplug, abi10, abi11, nogold): MP_NSAMPLES samples
+ * needing one chat call each; sample i asks "Q<i>" and is right when
+ * the answer is "A<i>".  No data file.  Each plugin file defines
+ * MP_TASKS (its task table) and what it changes, and includes this
+ * (MP_NO_GOLD: no gold()).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -93,6 +94,7 @@ mp_score(void *s, struct qeval_ctx *c, size_t i, unsigned cand,
 	return (QEVAL_OK);
 }
 
+#ifndef MP_NO_GOLD
 static int
 mp_gold(void *s, struct qeval_ctx *c, size_t i,
     const struct qeval_exchange *e, size_t n, const struct qeval_request *r,
@@ -108,6 +110,7 @@ mp_gold(void *s, struct qeval_ctx *c, size_t i,
 	g->text = m->text;
 	return (QEVAL_OK);
 }
+#endif
 
 static void
 mp_close(void *s)
