@@ -335,6 +335,7 @@ codetest_sweep(struct codetest_sweep *w, const char *plugin,
 	size_t i, n, sample;
 	int pass, rc = 0;
 
+	w->task = task;
 	memset(&w->ct, 0, sizeof(w->ct));
 	w->ct.model = codetest_answer;
 	if (plugtest_open(&w->pt, plugin, task, data_dir, kv, chat,

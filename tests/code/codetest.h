@@ -86,6 +86,7 @@ struct codetest_sweep {
 				    const struct qeval_verdict *);
 	void			*arg;
 	/* codetest_sweep()'s */
+	const char		*task;
 	struct plugtest		 pt;
 	struct codetest		 ct;
 	size_t			 count;		/* the task's samples */

@@ -66,32 +66,26 @@ program_for(size_t sample, const char *comp)
 	return (strbuf_detach(&b, NULL));
 }
 
-/* A table of cases through codetest_sweep(). */
-struct hrun {
-	const char		*task;
-	const struct hcase	*c;
-};
-
+/* A table of cases (w->arg) through codetest_sweep(). */
 static size_t
 hrun_setup(struct codetest_sweep *w, size_t i)
 {
-	const struct hrun *r = w->arg;
+	const struct hcase *c = w->arg;
 
-	w->ct.model_arg = (void *)r->c[i].answer;
-	w->ct.finish_reason = r->c[i].finish;
-	return (r->c[i].sample);
+	w->ct.model_arg = (void *)c[i].answer;
+	w->ct.finish_reason = c[i].finish;
+	return (c[i].sample);
 }
 
 static void
 hrun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
     const struct qeval_verdict *v)
 {
-	const struct hrun *r = w->arg;
-	const struct hcase *c = &r->c[i];
+	const struct hcase *c = (const struct hcase *)w->arg + i;
 	char *prog, *want;
 
 	if (rc != 0) {
-		ok(0, "%s case %zu: run: %s", r->task, i, w->pt.err.buf);
+		ok(0, "%s case %zu: run: %s", w->task, i, w->pt.err.buf);
 		return;
 	}
 	if (pass == 0) {
@@ -99,17 +93,17 @@ hrun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
 			return;
 		prog = codetest_exec_program(1);
 		want = program_for(c->sample, c->comp);
-		is_str(prog, want, "%s case %zu: program", r->task, i);
+		is_str(prog, want, "%s case %zu: program", w->task, i);
 		free(prog);
 		free(want);
 		return;
 	}
-	is_dbl(v->values[0], c->pass, 0, "%s case %zu: pass@1 (%s)", r->task,
+	is_dbl(v->values[0], c->pass, 0, "%s case %zu: pass@1 (%s)", w->task,
 	    i, v->reason);
-	is_int(v->flags, c->flags, "%s case %zu: flags", r->task, i);
+	is_int(v->flags, c->flags, "%s case %zu: flags", w->task, i);
 	if (c->reason != NULL)
 		ok(v->reason != NULL && strstr(v->reason, c->reason) != NULL,
-		    "%s case %zu: reason '%s' has '%s'", r->task, i, v->reason ?
+		    "%s case %zu: reason '%s' has '%s'", w->task, i, v->reason ?
 		    v->reason : "(null)", c->reason);
 }
 
@@ -121,7 +115,6 @@ static void
 run_cases(const char *task, int chat, const struct qeval_kv *kv,
     const struct hcase *c, size_t n)
 {
-	struct hrun r = { task, c };
 	struct codetest_sweep w;
 
 	memset(&w, 0, sizeof(w));
@@ -129,7 +122,7 @@ run_cases(const char *task, int chat, const struct qeval_kv *kv,
 	w.n = n;
 	w.setup = hrun_setup;
 	w.check = hrun_check;
-	w.arg = &r;
+	w.arg = (void *)c;
 	codetest_sweep(&w, "humaneval", task, fixtures, kv, chat, 0);
 }
 
@@ -366,7 +359,6 @@ test_plus_fixture(void)
 
 /* What the reference model's sweep found. */
 struct srun {
-	const char	*task;
 	size_t		 good[2];
 	struct strbuf	 bad;
 };
@@ -381,7 +373,7 @@ srun_check(struct codetest_sweep *w, int pass, size_t j, int rc,
 	double a, b;
 
 	if (rc != 0) {
-		ok(0, "%s %zu: %s", r->task, i, w->pt.err.buf);
+		ok(0, "%s %zu: %s", w->task, i, w->pt.err.buf);
 		return;
 	}
 	if (pass == 0)
@@ -403,7 +395,7 @@ srun_check(struct codetest_sweep *w, int pass, size_t j, int rc,
 static void
 sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit)
 {
-	struct srun r = { task, { 0, 0 }, STRBUF_INIT };
+	struct srun r = { { 0, 0 }, STRBUF_INIT };
 	struct codetest_sweep w;
 
 	memset(&w, 0, sizeof(w));

@@ -42,31 +42,25 @@ struct mcase {
 	double		 rescued;	/* MBPP's values[2] */
 };
 
-/* A table of cases through codetest_sweep(). */
-struct mrun {
-	const char		*task;
-	const struct mcase	*c;
-};
-
+/* A table of cases (w->arg) through codetest_sweep(). */
 static size_t
 mrun_setup(struct codetest_sweep *w, size_t i)
 {
-	const struct mrun *r = w->arg;
+	const struct mcase *c = w->arg;
 
-	w->ct.model_arg = (void *)r->c[i].answer;
-	return (r->c[i].sample);
+	w->ct.model_arg = (void *)c[i].answer;
+	return (c[i].sample);
 }
 
 static void
 mrun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
     const struct qeval_verdict *v)
 {
-	const struct mrun *r = w->arg;
-	const struct mcase *c = &r->c[i];
+	const struct mcase *c = (const struct mcase *)w->arg + i;
 	char *prog;
 
 	if (rc != 0) {
-		ok(0, "%s case %zu: %s", r->task, i, w->pt.err.buf);
+		ok(0, "%s case %zu: %s", w->task, i, w->pt.err.buf);
 		return;
 	}
 	if (pass == 1)
@@ -75,19 +69,19 @@ mrun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
 		if (c->program == NULL)
 			return;
 		prog = codetest_exec_program(1);
-		is_str(prog, c->program, "%s case %zu: program", r->task, i);
+		is_str(prog, c->program, "%s case %zu: program", w->task, i);
 		free(prog);
 		return;
 	}
-	is_dbl(v->values[0], c->pass, 0, "%s case %zu: pass@1 (%s)", r->task,
+	is_dbl(v->values[0], c->pass, 0, "%s case %zu: pass@1 (%s)", w->task,
 	    i, v->reason);
 	if (!isnan(c->base))
-		is_dbl(v->values[1], c->base, 0, "%s case %zu: base", r->task,
+		is_dbl(v->values[1], c->base, 0, "%s case %zu: base", w->task,
 		    i);
-	is_int(v->flags, c->flags, "%s case %zu: flags", r->task, i);
-	if (strcmp(r->task, "mbpp_plus") != 0)
+	is_int(v->flags, c->flags, "%s case %zu: flags", w->task, i);
+	if (strcmp(w->task, "mbpp_plus") != 0)
 		is_dbl(v->values[2], c->rescued, 0, "%s case %zu: rescued",
-		    r->task, i);
+		    w->task, i);
 }
 
 /* collect, run, collect what the verdicts ask for next (the other
@@ -96,7 +90,6 @@ static void
 run_cases(const char *task, int chat, const struct qeval_kv *kv,
     const struct mcase *c, size_t n)
 {
-	struct mrun r = { task, c };
 	struct codetest_sweep w;
 
 	memset(&w, 0, sizeof(w));
@@ -104,7 +97,7 @@ run_cases(const char *task, int chat, const struct qeval_kv *kv,
 	w.n = n;
 	w.setup = mrun_setup;
 	w.check = mrun_check;
-	w.arg = &r;
+	w.arg = (void *)c;
 	codetest_sweep(&w, "mbpp", task, fixtures, kv, chat, 0);
 }
 
@@ -385,7 +378,6 @@ script_list(const char *data, const char *file, int setup)
 
 /* What the reference model's sweep found. */
 struct srun {
-	const char	*task;
 	struct strbuf	*failed;
 	size_t		*npass;
 	int		 rc;
@@ -401,7 +393,7 @@ srun_check(struct codetest_sweep *w, int pass, size_t j, int rc,
 	double a, b;
 
 	if (rc != 0) {
-		ok(0, "%s %zu: %s", r->task, i, w->pt.err.buf);
+		ok(0, "%s %zu: %s", w->task, i, w->pt.err.buf);
 		r->rc = -1;
 		return;
 	}
@@ -419,7 +411,7 @@ srun_check(struct codetest_sweep *w, int pass, size_t j, int rc,
 		const char *num = strchr(id, '/');
 
 		strbuf_addf(r->failed, " %s", num ? num + 1 : id);
-		tap_diag("%s %s: %s", r->task, id, v->reason);
+		tap_diag("%s %s: %s", w->task, id, v->reason);
 	}
 }
 
@@ -433,7 +425,7 @@ static int
 sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit,
     int corrupt, struct strbuf *failed, size_t *npass)
 {
-	struct srun r = { task, failed, npass, 0 };
+	struct srun r = { failed, npass, 0 };
 	struct codetest_sweep w;
 
 	memset(&w, 0, sizeof(w));
