@@ -24,6 +24,12 @@ static const char plus_text[] = "Please provide a self-contained Python "
 	"script that solves the following problem in a markdown code block:"
 	"\n```python\n";
 
+const struct qeval_metric_desc code_plus_metrics[] = {
+	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },	/* base+extra */
+	{ "pass@1,base", QEVAL_MF_PASSK },
+	{ NULL, 0 }
+};
+
 /* ------------------------------------------------------------------ */
 /* Problems                                                           */
 

@@ -134,6 +134,10 @@ struct codeskel {
 	char			 fixed[256];
 };
 
+/* The metrics of a plus task: pass@1 over base+extra inputs (primary),
+ * then over the base inputs. */
+extern const struct qeval_metric_desc code_plus_metrics[];
+
 /* The plugin's recipe: each plugin defines it. */
 extern const struct code_recipe code_recipe;
 

@@ -55,12 +55,6 @@ static const struct qeval_metric_desc metrics[] = {
 	{ NULL, 0 }
 };
 
-static const struct qeval_metric_desc plus_metrics[] = {
-	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },	/* base+extra */
-	{ "pass@1,base", QEVAL_MF_PASSK },
-	{ NULL, 0 }
-};
-
 static const struct qeval_task tasks[] = {
 	{ "humaneval", "HumanEval", "Code Generation",
 	  "lm-evaluation-harness humaneval (completion, greedy, human-eval "
@@ -73,7 +67,7 @@ static const struct qeval_task tasks[] = {
 	{ "humaneval_plus", "HumanEval+", "Code Generation",
 	  "evalplus HumanEval+ v0.1.10 (base and base+extra, differential, "
 	  "evalplus time limits)",
-	  plus_files, plus_metrics, QEVAL_TF_EXEC },
+	  plus_files, code_plus_metrics, QEVAL_TF_EXEC },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 

@@ -77,12 +77,6 @@ static const struct qeval_metric_desc metrics[] = {
 };
 enum { M_RESCUABLE = 1, M_RESCUED = 2 };
 
-static const struct qeval_metric_desc plus_metrics[] = {
-	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },	/* base+extra */
-	{ "pass@1,base", QEVAL_MF_PASSK },
-	{ NULL, 0 }
-};
-
 static const struct qeval_task tasks[] = {
 	{ "mbpp", "MBPP", "Code Generation",
 	  "lm-evaluation-harness mbpp (3-shot Austin et al. prompt, "
@@ -101,7 +95,7 @@ static const struct qeval_task tasks[] = {
 	{ "mbpp_plus", "MBPP+", "Code Generation",
 	  "evalplus MBPP+ v0.2.0 (base and base+extra, differential, "
 	  "evalplus time limits)",
-	  plus_files, plus_metrics, QEVAL_TF_EXEC },
+	  plus_files, code_plus_metrics, QEVAL_TF_EXEC },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
