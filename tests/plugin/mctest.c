@@ -44,6 +44,22 @@ mctest_reopen(struct plugtest *pt, int nshot)
 }
 
 void
+mctest_gold_corrupt(struct plugtest *pt, size_t n, const char *what)
+{
+	struct qeval_verdict v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		plugtest_run(pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
+		ok(v.values[0] == 1 && v.values[1] == 0, "%s gold %zu", what,
+		    i);
+		plugtest_run(pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
+		ok(v.values[0] == 0 && v.values[1] == 0, "%s corrupt %zu",
+		    what, i);
+	}
+}
+
+void
 mctest_full_set(const char *plugin, const char *task, size_t want_n)
 {
 	struct qeval_verdict v;

@@ -21,6 +21,12 @@ int	 mctest_text(void *arg, size_t sample, const struct qeval_request *req,
  * plugin's error (host_ctx_msg(&pt->ctx) says why). */
 int	 mctest_reopen(struct plugtest *pt, int nshot);
 /*
+ * The gold and the corrupted answers to samples 0 to n-1 of an open
+ * generative task: "<what> gold <i>" checks exact_match 1 and invalid 0,
+ * "<what> corrupt <i>" exact_match 0 and invalid 0.
+ */
+void	 mctest_gold_corrupt(struct plugtest *pt, size_t n, const char *what);
+/*
  * The reference model on plugin's task over the real set (want_n items):
  * every item right with the gold answer (acc and acc_norm 1, or
  * exact_match 1 and invalid 0), every one wrong with the corrupted one.

@@ -252,12 +252,7 @@ test_gen(void)
 	mctest_gen_text = "The best answer is E";
 	plugtest_run(&pt, 3, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	is_dbl(v.values[0], 1, 0, "gen: E on a five-choice item");
-	for (i = 0; i < 4; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1 && v.values[1] == 0, "gen gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0 && v.values[1] == 0, "gen corrupt %zu", i);
-	}
+	mctest_gold_corrupt(&pt, 4, "gen");
 	plugtest_close(&pt);
 }
 
@@ -360,12 +355,7 @@ test_chat(void)
 	ok(strstr(ex[0].req.body, "\\\\nD. four\\\\nYour") != NULL &&
 	    strstr(ex[0].req.body, "five") == NULL && v.values[0] == 1,
 	    "five choices: A-D shown, gold E still scores");
-	for (i = 0; i < 4; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1 && v.values[1] == 0, "chat gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0, "chat corrupt %zu", i);
-	}
+	mctest_gold_corrupt(&pt, 4, "chat");
 	plugtest_close(&pt);
 
 	/* over completions: the prompt + " " + gen_prefix */

@@ -187,7 +187,7 @@ test_gen(void)
 	const struct qeval_exchange *ex;
 	struct qeval_verdict v;
 	struct plugtest pt;
-	size_t i, n;
+	size_t n;
 	int rc;
 
 	rc = plugtest_open(&pt, "hellaswag", "hellaswag_gen", fixtures, kv, 1,
@@ -215,12 +215,7 @@ test_gen(void)
 	    "off.\\nC. is holding a rubik's cube.\\nD. starts pulling up "
 	    "roofing on a roof.\\nFinish your response with \\\"The best "
 	    "answer is X\\\", where X is A, B, C or D.\"}]}", "gen prompt");
-	for (i = 0; i < 3; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1, "gen gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0 && v.values[1] == 0, "gen corrupt %zu", i);
-	}
+	mctest_gold_corrupt(&pt, 3, "gen");
 	plugtest_close(&pt);
 }
 
@@ -233,7 +228,7 @@ test_chat(void)
 	const struct qeval_exchange *ex;
 	struct qeval_verdict v;
 	struct plugtest pt;
-	size_t i, n;
+	size_t n;
 	int rc;
 
 	rc = plugtest_open(&pt, "hellaswag", "hellaswag_gen", fixtures, kv, 1,
@@ -266,13 +261,7 @@ test_chat(void)
 	    "false,\"stop\":[\"\\n\\n\",\".\"]}", "hellaswag_llama prompt, "
 	    "prefilled");
 	ok(ex[0].req.max_tokens == 100, "chat: 100 tokens");
-	for (i = 0; i < 3; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1 && v.values[1] == 0, "chat gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0 && v.values[1] == 0, "chat corrupt %zu",
-		    i);
-	}
+	mctest_gold_corrupt(&pt, 3, "chat");
 	plugtest_close(&pt);
 }
 
