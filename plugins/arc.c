@@ -40,8 +40,6 @@
  */
 #include "config.h"
 
-#include <assert.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,52 +47,11 @@
 #include <cjson/cJSON.h>
 #include <qeval/plugin.h>
 
+#include "mcskel.h"
 #include "mcutil.h"
 #include "qp.h"
 
-#define ARC_MAGIC	0x61726331u
 #define MAX_CHOICES	MC_MAX_CHOICES
-
-enum variant { V_LOGLIK, V_GEN };
-
-struct item {
-	char	*id;
-	char	*question;
-	char	*choice[MAX_CHOICES];
-	char	*label[MAX_CHOICES];
-	size_t	 nchoices;
-	size_t	 gold;
-	size_t	*shots;		/* nshot indices into train */
-};
-
-struct set {
-	struct item	*v;
-	size_t		 n, alloc;
-};
-
-struct arc {
-	unsigned		 magic;
-	const struct qeval_host	*host;
-	enum variant		 variant;
-	int			 chat;
-	int			 nshot;
-	int			 max_tokens;
-	int			 prefill;	/* gen: lm-eval's recipe */
-	struct set		 test;
-	struct set		 train;
-	size_t			 count;
-	struct mc_rules		 rules;
-	struct qp_buf		 body;		/* next() */
-	struct qp_buf		 tmp;
-	struct qp_buf		 gold;		/* gold() */
-	double			 gold_lp[MAX_CHOICES];
-	uint8_t			 gold_greedy[MAX_CHOICES];
-	struct qp_buf		 detail;	/* score() */
-	struct qp_buf		 reason;
-	struct qp_buf		 ext;
-	char			 extracted[16];
-	char			 target[16];
-};
 
 /* ------------------------------------------------------------------ */
 
@@ -127,37 +84,10 @@ static const struct qeval_task tasks[] = {
 /* ------------------------------------------------------------------ */
 /* Dataset                                                            */
 
-static void
-item_free(struct item *it)
-{
-	size_t k;
-
-	free(it->id);
-	free(it->question);
-	for (k = 0; k < it->nchoices; k++) {
-		free(it->choice[k]);
-		free(it->label[k]);
-	}
-	free(it->shots);
-	memset(it, 0, sizeof(*it));
-}
-
-static void
-set_free(struct set *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		item_free(&s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 struct load {
-	struct arc		*a;
+	struct mcskel		*s;
 	struct qeval_ctx	*ctx;
-	struct set		*set;
-	const char		*file;
+	struct mc_set		*set;
 };
 
 #define DATA_HINT "(expected the AI2 ARC jsonl layout: {\"id\", " \
@@ -173,11 +103,11 @@ static int
 load_record(void *arg, const char *json, size_t len, const char *where)
 {
 	struct load *l = arg;
-	const struct qeval_host *h = l->a->host;
+	const struct qeval_host *h = l->s->host;
 	const cJSON *q, *choices, *texts = NULL, *labels = NULL, *c;
 	const char *stem, *key, *id;
 	cJSON *doc = cJSON_ParseWithLength(json, len);
-	struct item it;
+	struct mc_item it;
 	size_t k, n;
 	int rc = QEVAL_OK;
 
@@ -268,190 +198,47 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 		goto out;
 	}
 	it.gold = k;
-	it.question = qp_strdup(stem);
+	it.text = qp_strdup(stem);
 	it.id = qp_strdup(id != NULL ? id : where);
-	if (it.question == NULL || it.id == NULL) {
+	if (it.text == NULL || it.id == NULL) {
 		rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of memory");
 		goto out;
 	}
-	if (l->set->n == l->set->alloc) {
-		size_t na = l->set->alloc ? l->set->alloc * 2 : 1024;
-		struct item *nv = realloc(l->set->v, na * sizeof(*nv));
-
-		if (nv == NULL) {
-			rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of "
-			    "memory");
-			goto out;
-		}
-		l->set->v = nv;
-		l->set->alloc = na;
-	}
-	l->set->v[l->set->n++] = it;
-	memset(&it, 0, sizeof(it));
+	if (mc_set_push(l->set, &it) != 0)
+		rc = h->fail(l->ctx, QEVAL_ENOMEM, "arc: out of memory");
 out:
-	item_free(&it);
+	mc_item_free(&it);
 	cJSON_Delete(doc);
 	return (rc);
 }
 
-static void
-arc_close(void *state)
-{
-	struct arc *a = state;
-
-	if (a == NULL)
-		return;
-	assert(a->magic == ARC_MAGIC);
-	set_free(&a->test);
-	set_free(&a->train);
-	mc_rules_free(&a->rules, a->host);
-	qp_buf_free(&a->body);
-	qp_buf_free(&a->tmp);
-	qp_buf_free(&a->gold);
-	qp_buf_free(&a->detail);
-	qp_buf_free(&a->reason);
-	qp_buf_free(&a->ext);
-	a->magic = 0;
-	free(a);
-}
-
 static int
-arc_open(const struct qeval_host *h, struct qeval_ctx *ctx,
-    const struct qeval_task *task, const struct qeval_opts *opts,
-    void **statep)
+arc_load(struct mcskel *s, struct qeval_ctx *ctx, const char *file,
+    struct mc_set *set)
 {
-	const char *test_file, *shot_file;
-	struct arc *a;
 	struct load l;
-	struct qp_mt mt;
-	size_t i;
-	int rc, same;
-
-	*statep = NULL;
-	a = calloc(1, sizeof(*a));
-	if (a == NULL)
-		return (h->fail(ctx, QEVAL_ENOMEM, "arc: cannot allocate "
-		    "state"));
-	a->magic = ARC_MAGIC;
-	a->host = h;
-	a->variant = strstr(task->name, "_gen") != NULL ? V_GEN : V_LOGLIK;
-	a->chat = opts->chat;
-	a->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : 0;
-	a->max_tokens = 0;	/* the recipe's: MC_CHAT_TOKENS or
-					 * MC_GEN_TOKENS */
-	rc = mc_check_shots(h, ctx, task->name, a->nshot, a->variant == V_GEN);
-	if (rc == QEVAL_OK)
-		rc = mc_opt_max_tokens(h, ctx, task->name, &a->max_tokens);
-	if (rc == QEVAL_OK && a->variant == V_GEN)
-		rc = mc_opt_prefill(h, ctx, task->name, &a->prefill);
-	if (rc != QEVAL_OK)
-		goto fail;
-	test_file = h->opt(ctx, "test_file");
-	if (test_file == NULL)
-		test_file = task->files[0];
-	shot_file = h->opt(ctx, "fewshot_file");
-	if (shot_file == NULL)
-		shot_file = task->files[1] != NULL ? task->files[1] :
-		    "arc/ARC-Easy-Train.jsonl";
-	if (a->variant == V_GEN &&
-	    (rc = mc_rules_compile(&a->rules, h, ctx)) != QEVAL_OK)
-		goto fail;
 
 	memset(&l, 0, sizeof(l));
-	l.a = a;
+	l.s = s;
 	l.ctx = ctx;
-	l.set = &a->test;
-	l.file = test_file;
-	if ((rc = h->records(ctx, test_file, load_record, &l)) != QEVAL_OK)
-		goto fail;
-	if (a->test.n == 0) {
-		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no records",
-		    test_file);
-		goto fail;
-	}
-	same = strcmp(shot_file, test_file) == 0;
-	if (a->nshot > 0 && !same) {
-		l.set = &a->train;
-		l.file = shot_file;
-		rc = h->records(ctx, shot_file, load_record, &l);
-		if (rc != QEVAL_OK)
-			goto fail;
-	}
-	if (a->nshot > 0) {
-		const struct set *src = same ? &a->test : &a->train;
-		/* lm-eval draws one more from the evaluated split (and drops
-		 * the document itself: mc_draw_shots()). */
-		size_t want = (size_t)a->nshot + (same ? 1 : 0);
-
-		if (src->n < want) {
-			rc = h->fail(ctx, QEVAL_EDATA, "%s: %zu records, too "
-			    "few for %d few-shot examples", shot_file, src->n,
-			    a->nshot);
-			goto fail;
-		}
-		qp_mt_seed(&mt, opts->seed);
-		for (i = 0; i < a->test.n; i++)
-			if (mc_draw_shots(&mt, i, src->n, a->nshot, same,
-			    &a->test.v[i].shots) != 0) {
-				rc = h->fail(ctx, QEVAL_ENOMEM, "arc: out of "
-				    "memory");
-				goto fail;
-			}
-	}
-	a->count = opts->limit > 0 && opts->limit < a->test.n ? opts->limit :
-	    a->test.n;
-	if (same && a->nshot > 0)
-		h->log(ctx, QEVAL_LOG_WARN, "%s: few-shot examples are drawn "
-		    "from the evaluated file itself (%s)", task->name,
-		    test_file);
-	*statep = a;
-	return (QEVAL_OK);
-fail:
-	arc_close(a);
-	return (rc);
+	l.set = set;
+	return (s->host->records(ctx, file, load_record, &l));
 }
 
-static size_t
-arc_count(void *state)
-{
-	struct arc *a = state;
-
-	assert(a != NULL && a->magic == ARC_MAGIC);
-	return (a->count);
-}
-
-static const char *
-arc_sample_id(void *state, size_t i)
-{
-	struct arc *a = state;
-
-	assert(a != NULL && a->magic == ARC_MAGIC && i < a->test.n);
-	return (a->test.v[i].id);
-}
-
-static const struct item *
-shot_item(const struct arc *a, size_t idx)
-{
-	return (a->train.n > 0 ? &a->train.v[idx] : &a->test.v[idx]);
-}
-
-/* lm-eval's context: shots, then "Question: {stem}\nAnswer:". */
 static void
-ll_context(const struct arc *a, const struct item *it, struct qp_buf *b)
+arc_same_file(struct mcskel *s, struct qeval_ctx *ctx,
+    const struct qeval_task *task, const char *file)
 {
-	int k;
+	s->host->log(ctx, QEVAL_LOG_WARN, "%s: few-shot examples are drawn "
+	    "from the evaluated file itself (%s)", task->name, file);
+}
 
-	for (k = 0; k < a->nshot; k++) {
-		const struct item *s = shot_item(a, it->shots[k]);
-
-		qp_buf_adds(b, "Question: ");
-		qp_buf_adds(b, s->question);
-		qp_buf_adds(b, "\nAnswer: ");
-		qp_buf_adds(b, s->choice[s->gold]);
-		qp_buf_adds(b, "\n\n");
-	}
+/* lm-eval's doc_to_text: "Question: {stem}\nAnswer:". */
+static void
+doc_text(const struct mc_item *it, struct qp_buf *b)
+{
 	qp_buf_adds(b, "Question: ");
-	qp_buf_adds(b, it->question);
+	qp_buf_adds(b, it->text);
 	qp_buf_adds(b, "\nAnswer:");
 }
 
@@ -461,15 +248,15 @@ ll_context(const struct arc *a, const struct item *it, struct qp_buf *b)
  * n at each of those places, and qeval sends the same bytes.
  */
 static void
-chat_prompt(const struct item *it, struct qp_buf *b)
+chat_prompt(const struct mc_item *it, struct qp_buf *b)
 {
 	static const char *const tag[] = { "\\nA. ", "\\nB. ", "\\nC. " };
 	size_t k, a, e;
 
 	qp_buf_adds(b, "Given the following question and four candidate "
 	    "answers (A, B, C and D), choose the best answer.\\nQuestion: ");
-	mc_py_strip(it->question, strlen(it->question), &a, &e);
-	qp_buf_add(b, it->question + a, e - a);	/* question.strip() */
+	mc_py_strip(it->text, strlen(it->text), &a, &e);
+	qp_buf_add(b, it->text + a, e - a);	/* question.strip() */
 	for (k = 0; k < 3 && k < it->nchoices; k++) {
 		qp_buf_adds(b, tag[k]);
 		qp_buf_adds(b, it->choice[k]);
@@ -485,201 +272,44 @@ chat_prompt(const struct item *it, struct qp_buf *b)
 
 /* doc_to_target: 'ABCD'[answerKey|int - 1] for 1-4, else answerKey. */
 static const char *
-chat_target(struct arc *a, const struct item *it)
+chat_target(const struct mc_item *it, char *buf, size_t bufsz)
 {
 	const char *key = it->label[it->gold];
 
 	if (key[0] >= '1' && key[0] <= '4' && key[1] == '\0')
-		snprintf(a->target, sizeof(a->target), "%c",
-		    (char)('A' + key[0] - '1'));
+		snprintf(buf, bufsz, "%c", (char)('A' + key[0] - '1'));
 	else
-		snprintf(a->target, sizeof(a->target), "%s", key);
-	return (a->target);
+		snprintf(buf, bufsz, "%s", key);
+	return (buf);
 }
 
-/* qeval's own lettered prompt (prefill=0). */
-static void
-gen_prompt(const struct item *it, struct qp_buf *b)
-{
-	qp_buf_adds(b, "Given the following question and candidate answers, "
-	    "choose the best answer.\nQuestion: ");
-	qp_buf_adds(b, it->question);
-	mc_letter_options(b, it->choice, it->nchoices);
-}
-
-static int
-arc_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
-    const struct qeval_exchange *ex, size_t nex, struct qeval_request *req)
-{
-	struct arc *a = state;
-	const struct item *it;
-
-	assert(a != NULL && a->magic == ARC_MAGIC);
-	(void)ex;
-	(void)cand;
-	if (i >= a->test.n)
-		return (a->host->fail(ctx, QEVAL_EINVAL, "arc: no sample %zu",
-		    i));
-	if (nex > 0)
-		return (QEVAL_DONE);
-	it = &a->test.v[i];
-	qp_buf_reset(&a->body);
-	qp_buf_reset(&a->tmp);
-	if (a->variant == V_LOGLIK) {
-		ll_context(a, it, &a->tmp);
-		mc_ll_request(&a->body, &a->tmp, it->choice, it->nchoices,
-		    "choices", req);
-	} else if (a->prefill) {
-		chat_prompt(it, &a->tmp);
-		mc_prefill_request(&a->body, &a->tmp, a->chat,
-		    a->max_tokens > 0 ? a->max_tokens : MC_CHAT_TOKENS,
-		    req);
-	} else {
-		gen_prompt(it, &a->tmp);
-		mc_gen_request(&a->body, &a->tmp, a->chat,
-		    a->max_tokens > 0 ? a->max_tokens : MC_GEN_TOKENS, req);
-	}
-	if (!qp_buf_ok(&a->body) || !qp_buf_ok(&a->tmp))
-		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "
-		    "building a request"));
-	req->target = QEVAL_TARGET_MODEL;
-	req->body = a->body.buf;
-	req->temperature = 0.0;
-	req->top_p = 1.0;
-	return (QEVAL_NEXT);
-}
-
-static int
-score_ll(struct arc *a, const struct item *it,
-    const struct qeval_response *r, struct qeval_verdict *out)
-{
-	size_t n = it->nchoices, pick, pick_n;
-
-	qp_buf_reset(&a->detail);
-	qp_buf_reset(&a->reason);
-	if (mc_score_ll(r, it->choice, n, it->gold, "choices", &a->reason,
-	    out, &pick, &pick_n) != 0)
-		return (QEVAL_OK);
-	snprintf(a->extracted, sizeof(a->extracted), "%s",
-	    it->label[pick_n]);
-	out->extracted = a->extracted;
-	if (pick == it->gold && pick_n == it->gold)
-		qp_buf_addf(&a->reason, "gold choice %s ranks first by total "
-		    "and by length-normalised log-likelihood",
-		    it->label[it->gold]);
-	else
-		qp_buf_addf(&a->reason, "gold %s; highest log-likelihood %s "
-		    "(acc %s), highest per character %s (acc_norm %s)",
-		    it->label[it->gold], it->label[pick],
-		    pick == it->gold ? "right" : "wrong", it->label[pick_n],
-		    pick_n == it->gold ? "right" : "wrong");
-	qp_buf_adds(&a->detail, "{\"gold\":");
-	qp_buf_json_str(&a->detail, it->label[it->gold]);
-	qp_buf_adds(&a->detail, ",\"acc_pick\":");
-	qp_buf_json_str(&a->detail, it->label[pick]);
-	qp_buf_adds(&a->detail, ",\"acc_norm_pick\":");
-	qp_buf_json_str(&a->detail, it->label[pick_n]);
-	qp_buf_adds(&a->detail, ",");
-	mc_ll_detail(&a->detail, r, it->choice, n);
-	qp_buf_adds(&a->detail, "}");
-	out->reason = qp_buf_str(&a->reason);
-	out->detail = qp_buf_str(&a->detail);
-	return (QEVAL_OK);
-}
-
-static int
-score_gen(struct arc *a, const struct item *it,
-    const struct qeval_exchange *ex, struct qeval_verdict *out)
-{
-	const char *rule = "lm-eval exact_match";
-
-	qp_buf_reset(&a->detail);
-	qp_buf_reset(&a->reason);
-	if (mc_is_prefilled(&ex->req)) {
-		qp_buf_adds(&a->detail, "{\"target\":");
-		qp_buf_json_str(&a->detail, chat_target(a, it));
-		qp_buf_adds(&a->detail, ",");
-		mc_score_em(&ex->resp, it->nchoices, a->target, &a->reason,
-		    &a->ext, out);
-	} else {
-		qp_buf_adds(&a->detail, "{");
-		mc_score_letter(&a->rules, a->host, &ex->resp, it->nchoices,
-		    it->gold, &a->reason, a->extracted,
-		    sizeof(a->extracted), out, &rule);
-	}
-	if (!qp_buf_ok(&a->ext))
-		a->reason.oom = 1;	/* arc_score() reports it */
-	qp_buf_adds(&a->detail, "\"rule\":");
-	qp_buf_json_str(&a->detail, rule);
-	qp_buf_addf(&a->detail, ",\"gold\":\"%c\",\"gold_label\":",
-	    (char)('A' + it->gold));
-	qp_buf_json_str(&a->detail, it->label[it->gold]);
-	qp_buf_adds(&a->detail, "}");
-	out->reason = qp_buf_str(&a->reason);
-	out->detail = qp_buf_str(&a->detail);
-	return (QEVAL_OK);
-}
-
-static int
-arc_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
-    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
-{
-	struct arc *a = state;
-	int rc;
-
-	assert(a != NULL && a->magic == ARC_MAGIC);
-	(void)cand;
-	if (i >= a->test.n || nex < 1)
-		return (a->host->fail(ctx, QEVAL_EINTERNAL, "arc: sample %zu "
-		    "scored without a response", i));
-	if (a->variant == V_LOGLIK)
-		rc = score_ll(a, &a->test.v[i], &ex[0].resp, out);
-	else
-		rc = score_gen(a, &a->test.v[i], &ex[0], out);
-	if (rc == QEVAL_OK && (!qp_buf_ok(&a->detail) ||
-	    !qp_buf_ok(&a->reason)))
-		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory "
-		    "scoring sample %zu", i));
-	return (rc);
-}
-
-static int
-arc_gold(void *state, struct qeval_ctx *ctx, size_t i,
-    const struct qeval_exchange *ex, size_t nex,
-    const struct qeval_request *req, int corrupt, struct qeval_gold *out)
-{
-	struct arc *a = state;
-	const struct item *it;
-	size_t win;
-
-	assert(a != NULL && a->magic == ARC_MAGIC);
-	(void)ex;
-	(void)nex;
-	if (i >= a->test.n)
-		return (a->host->fail(ctx, QEVAL_EINVAL, "arc: no sample %zu",
-		    i));
-	it = &a->test.v[i];
-	/* The corrupted model prefers the next choice after the gold one. */
-	win = corrupt ? (it->gold + 1) % it->nchoices : it->gold;
-	if (mc_gold(req, it->nchoices, win, win == it->gold ?
-	    chat_target(a, it) : NULL, a->gold_lp, a->gold_greedy,
-	    &a->gold, out) != 0)
-		return (a->host->fail(ctx, QEVAL_ENOMEM, "arc: out of memory"));
-	return (QEVAL_OK);
-}
+const struct mc_recipe mc_recipe = {
+	.name = "arc",
+	.size = sizeof(struct mcskel),
+	.unit = "records",
+	.what = "choices",
+	.noun = "choice",
+	/* The shared mirror has no ARC-Easy train split (files_easy) */
+	.shot_file = "arc/ARC-Easy-Train.jsonl",
+	/* qeval's own lettered prompt (prefill=0) */
+	.gen_head = "Given the following question and candidate answers, "
+	    "choose the best answer.\nQuestion: ",
+	.load = arc_load,
+	.same_file = arc_same_file,
+	.doc_text = doc_text,
+	.chat_prompt = chat_prompt,
+	.target = chat_target,
+};
 
 /* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
 static const struct qeval_option options[] = {
-	{ "test_file", QEVAL_OPT_STRING, NULL, "another test file, relative "
-	  "to the data dir", NULL, NULL },
+	MC_OPTION_TEST_FILE,
 	{ "fewshot_file", QEVAL_OPT_STRING, NULL, "another few-shot file, "
 	  "relative to the data dir", NULL, NULL },
 	{ "prefill", QEVAL_OPT_BOOL, "1", "1: lm-eval's arc_challenge_chat "
 	  "(assistant turn prefilled with 'The best answer is'); 0: qeval's "
 	  "letter extraction", NULL, "arc_challenge_gen,arc_easy_gen" },
-	{ "max_tokens", QEVAL_OPT_INT, "100", "most tokens of a "
-	  "generative answer (default 256 with prefill=0)", NULL,
-	  "arc_challenge_gen,arc_easy_gen" },
+	MC_OPTION_MAX_TOKENS("arc_challenge_gen,arc_easy_gen"),
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -691,12 +321,6 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.summary = "ARC-Challenge and ARC-Easy: lm-evaluation-harness "
 	    "log-likelihood recipe, and lettered generative variants",
 	.tasks = tasks,
-	.open = arc_open,
-	.count = arc_count,
-	.sample_id = arc_sample_id,
-	.next = arc_next,
-	.score = arc_score,
-	.gold = arc_gold,
-	.close = arc_close,
+	MCSKEL_CALLBACKS,
 	.options = options,
 };

@@ -40,53 +40,26 @@
 #include <cjson/cJSON.h>
 #include <qeval/plugin.h>
 
+#include "codeskel.h"
 #include "codeutil.h"
 #include "qp.h"
 
-#define MBPP_MAGIC	0x6d627031u
 #define NSHOTS		3
 
+/* Variants: the order of the task names in `names` */
 enum recipe { R_MBPP, R_INSTRUCT, R_SANITIZED, R_PLUS };
 
+static const char *const names[] = { "mbpp", "mbpp_instruct",
+	"mbpp_sanitized", "mbpp_plus", NULL };
 
-struct item {
-	char	*id;
-	int	 num;
-	char	*text;		/* the task description */
-	char	*code;		/* reference solution */
-	char	*tests3;	/* test_list[0..2], "\n"-joined (prompt) */
-	char	*tests;		/* every test, "\n"-joined (program) */
-	char	*setup;		/* test_setup_code / test_imports, or "" */
-	/* MBPP+ */
-	char	*prompt;
-	char	*entry;
-	char	*atol;
-	char	*base_in;
-	char	*plus_in;
-};
-
+/* The skeleton's state and what only MBPP keeps. */
 struct mbpp {
-	unsigned		 magic;
-	const struct qeval_host	*host;
-	enum recipe		 recipe;
-	int			 chat;
-	int			 prefill;
-	int			 base_only;
+	struct codeskel		 s;
 	int			 setup_code;	/* run test_setup_code */
 	int			 rescue;	/* qeval's extraction */
-	int			 custom;	/* file= names a user's file */
 	int			 warned;	/* the console was told */
 	int			 nshot;
-	struct codeutil_limits	 lim;
-	char			*file;
-	struct item		*items;
-	size_t			 n, alloc, count;
-	struct item		 shots[NSHOTS];
-	/* scratch, valid until the next call */
-	struct qp_buf		 body, prog, code, comp, sol, gold;
-	struct qp_buf		 reason, detail, tmp;
-	struct qp_buf		 answer;	/* codeutil_text() */
-	char			 fixed[256];
+	struct code_item	 shots[NSHOTS];
 };
 
 static const char *const mbpp_files[] = { "mbpp/mbpp.jsonl", NULL };
@@ -103,12 +76,6 @@ static const struct qeval_metric_desc metrics[] = {
 	{ NULL, 0 }
 };
 enum { M_RESCUABLE = 1, M_RESCUED = 2 };
-
-static const struct qeval_metric_desc plus_metrics[] = {
-	{ "pass@1", QEVAL_MF_PRIMARY | QEVAL_MF_PASSK },	/* base+extra */
-	{ "pass@1,base", QEVAL_MF_PASSK },
-	{ NULL, 0 }
-};
 
 static const struct qeval_task tasks[] = {
 	{ "mbpp", "MBPP", "Code Generation",
@@ -128,7 +95,7 @@ static const struct qeval_task tasks[] = {
 	{ "mbpp_plus", "MBPP+", "Code Generation",
 	  "evalplus MBPP+ v0.2.0 (base and base+extra, differential, "
 	  "evalplus time limits)",
-	  plus_files, plus_metrics, QEVAL_TF_EXEC },
+	  plus_files, code_plus_metrics, QEVAL_TF_EXEC },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -140,36 +107,55 @@ static const char *const no_stops[] = { NULL };
 
 static const char future[] = "from __future__ import annotations\n";
 static const char prefill_text[] = "\n```python\n";
-static const char plus_text[] = "Please provide a self-contained Python "
-	"script that solves the following problem in a markdown code block:"
-	"\n```python\n";
 static const char corrupt_def[] = "(*args, **kwargs):\n    raise "
 	"NotImplementedError('qeval: corrupted reference solution')\n";
 
 /* ------------------------------------------------------------------ */
 /* Dataset                                                            */
 
-static void
-item_free(struct item *it)
+static int
+mbpp_options(struct codeskel *s, struct qeval_ctx *ctx,
+    const struct qeval_task *task, const struct qeval_opts *opts)
 {
-	free(it->id);
-	free(it->text);
-	free(it->code);
-	free(it->tests3);
-	free(it->tests);
-	free(it->setup);
-	free(it->prompt);
-	free(it->entry);
-	free(it->atol);
-	free(it->base_in);
-	free(it->plus_in);
-	memset(it, 0, sizeof(*it));
+	struct mbpp *m = (struct mbpp *)s;
+	const struct qeval_host *h = s->host;
+
+	s->prefill = codeutil_opt_bool(h->opt(ctx, "prefill"),
+	    s->variant == R_INSTRUCT);
+	s->base_only = codeutil_opt_bool(h->opt(ctx, "base_only"), 0);
+	m->setup_code = codeutil_opt_bool(h->opt(ctx, "setup_code"), 1);
+	m->rescue = codeutil_opt_bool(h->opt(ctx, "rescue"), 0);
+	if (s->prefill < 0 || s->base_only < 0 || m->setup_code < 0 ||
+	    m->rescue < 0)
+		return (h->fail(ctx, QEVAL_EINVAL, "%s: task options prefill, "
+		    "base_only, setup_code and rescue take 0 or 1",
+		    task->name));
+	if (m->rescue && s->plus)
+		return (h->fail(ctx, QEVAL_EINVAL, "%s: rescue applies to "
+		    "mbpp, mbpp_instruct and mbpp_sanitized (MBPP+ follows "
+		    "evalplus's extraction)", task->name));
+	if (s->prefill && s->variant != R_INSTRUCT)
+		return (h->fail(ctx, QEVAL_EINVAL, "%s: prefill applies to "
+		    "mbpp_instruct only", task->name));
+	m->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : NSHOTS;
+	if (s->plus)
+		m->nshot = 0;
+	if (m->nshot > NSHOTS)
+		return (h->fail(ctx, QEVAL_EINVAL, "%s: --num-fewshot %d: the "
+		    "recipe has %d fixed shots (task ids 2-4)", task->name,
+		    m->nshot, NSHOTS));
+	return (QEVAL_OK);
 }
 
-struct load {
-	struct mbpp		*m;
-	struct qeval_ctx	*ctx;
-};
+static void
+mbpp_fini(struct codeskel *s)
+{
+	struct mbpp *m = (struct mbpp *)s;
+	size_t i;
+
+	for (i = 0; i < NSHOTS; i++)
+		code_item_free(&m->shots[i]);
+}
 
 /* Is task id num one of the first n few-shot ids (2, 3, 4)? */
 static int
@@ -204,39 +190,11 @@ join_strings(const cJSON *arr, size_t max, int *bad)
 	return (s);
 }
 
-static char *
-raw_field(const char *json, size_t len, const char *key)
-{
-	size_t off, vlen;
-
-	if (!codeutil_json_span(json, len, key, &off, &vlen))
-		return (NULL);
-	return (codeutil_strndup(json + off, vlen));
-}
-
 static int
-push_item(struct mbpp *m, struct qeval_ctx *ctx, struct item *it)
+load_plus(struct codeskel *s, struct qeval_ctx *ctx, const cJSON *doc,
+    const char *json, size_t len, const char *where, struct code_item *it)
 {
-	if (m->n == m->alloc) {
-		size_t na = m->alloc ? m->alloc * 2 : 512;
-		struct item *nv = realloc(m->items, na * sizeof(*nv));
-
-		if (nv == NULL)
-			return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
-			    "memory"));
-		m->items = nv;
-		m->alloc = na;
-	}
-	m->items[m->n++] = *it;
-	memset(it, 0, sizeof(*it));
-	return (QEVAL_OK);
-}
-
-static int
-load_plus(struct load *l, const cJSON *doc, const char *json, size_t len,
-    const char *where, struct item *it)
-{
-	const struct qeval_host *h = l->m->host;
+	const struct qeval_host *h = s->host;
 	const char *id = qp_json_str(doc, "task_id");
 	const char *prompt = qp_json_str(doc, "prompt");
 	const char *entry = qp_json_str(doc, "entry_point");
@@ -244,80 +202,64 @@ load_plus(struct load *l, const cJSON *doc, const char *json, size_t len,
 	const char *slash;
 
 	if (id == NULL || prompt == NULL || entry == NULL || canon == NULL)
-		return (h->fail(l->ctx, QEVAL_EDATA, "%s: an MBPP+ record "
-		    "needs string fields task_id, prompt, entry_point and "
+		return (h->fail(ctx, QEVAL_EDATA, "%s: an MBPP+ record needs "
+		    "string fields task_id, prompt, entry_point and "
 		    "canonical_solution (is this evalplus's MbppPlus.jsonl?)",
 		    where));
-	if (entry[0] == '\0' || strspn(entry, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(entry))
-		return (h->fail(l->ctx, QEVAL_EDATA, "%s: entry_point '%s' is "
+	if (!codeskel_identifier(entry))
+		return (h->fail(ctx, QEVAL_EDATA, "%s: entry_point '%s' is "
 		    "not a Python identifier", where, entry));
 	slash = strrchr(id, '/');
 	it->num = (int)strtol(slash != NULL ? slash + 1 : id, NULL, 10);
 	it->id = qp_strdup(id);
 	it->prompt = qp_strdup(prompt);
 	it->entry = qp_strdup(entry);
-	it->code = qp_strdup(canon);
-	it->atol = raw_field(json, len, "atol");
-	it->base_in = raw_field(json, len, "base_input");
-	it->plus_in = raw_field(json, len, "plus_input");
-	/* Mbpp/793 has "plus_input": {}, which evalplus iterates as no
-	 * inputs */
-	if (it->plus_in != NULL && strcmp(it->plus_in, "{}") == 0) {
-		free(it->plus_in);
-		it->plus_in = qp_strdup("[]");
-	}
-	if (it->base_in == NULL || it->plus_in == NULL ||
-	    it->base_in[0] != '[' || it->plus_in[0] != '[')
-		return (h->fail(l->ctx, QEVAL_EDATA, "%s: an MBPP+ record "
-		    "needs arrays base_input and plus_input", where));
-	if (it->atol == NULL)
-		it->atol = qp_strdup("0");
+	it->solution = qp_strdup(canon);
+	if (codeskel_plus_inputs(json, len, it) != 0)
+		return (h->fail(ctx, QEVAL_EDATA, "%s: an MBPP+ record needs "
+		    "arrays base_input and plus_input", where));
 	if (it->id == NULL || it->prompt == NULL || it->entry == NULL ||
-	    it->code == NULL || it->atol == NULL)
-		return (h->fail(l->ctx, QEVAL_ENOMEM, "mbpp: out of memory"));
+	    it->solution == NULL || it->atol == NULL)
+		return (h->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory"));
 	return (QEVAL_OK);
 }
 
 static int
-load_record(void *arg, const char *json, size_t len, const char *where)
+mbpp_record(struct codeskel *s, struct qeval_ctx *ctx, const cJSON *doc,
+    const char *json, size_t len, const char *where)
 {
-	struct load *l = arg;
-	struct mbpp *m = l->m;
-	const struct qeval_host *h = m->host;
-	cJSON *doc = codeutil_json_parse(json, len);
+	struct mbpp *m = (struct mbpp *)s;
+	const struct qeval_host *h = s->host;
 	const cJSON *tests, *imports;
 	const char *text, *code, *setup;
-	struct item it;
+	struct code_item it;
 	double num;
 	int rc = QEVAL_OK, bad = 0;
 	char idbuf[32];
 
 	memset(&it, 0, sizeof(it));
-	if (doc == NULL)
-		return (h->fail(l->ctx, QEVAL_EDATA, "%s: invalid JSON",
-		    where));
-	if (m->recipe == R_PLUS) {
-		rc = load_plus(l, doc, json, len, where, &it);
+	if (s->plus) {
+		rc = load_plus(s, ctx, doc, json, len, where, &it);
 		if (rc == QEVAL_OK)
-			rc = push_item(m, l->ctx, &it);
+			rc = codeskel_push(s, ctx, &it);
 		goto out;
 	}
-	text = qp_json_str(doc, m->recipe == R_SANITIZED ? "prompt" : "text");
+	text = qp_json_str(doc, s->variant == R_SANITIZED ? "prompt" :
+	    "text");
 	code = qp_json_str(doc, "code");
 	tests = qp_json_arr(doc, "test_list");
 	if (!qp_json_num(doc, "task_id", &num) || text == NULL ||
 	    code == NULL || tests == NULL || cJSON_GetArraySize(tests) < 3) {
-		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: an MBPP record needs "
+		rc = h->fail(ctx, QEVAL_EDATA, "%s: an MBPP record needs "
 		    "task_id, %s, code and at least three test_list strings "
-		    "(is this %s?)", where, m->recipe == R_SANITIZED ?
-		    "prompt" : "text", m->recipe == R_SANITIZED ?
+		    "(is this %s?)", where, s->variant == R_SANITIZED ?
+		    "prompt" : "text", s->variant == R_SANITIZED ?
 		    "sanitized-mbpp.json" : "mbpp.jsonl");
 		goto out;
 	}
 	if (num != floor(num) || num < 0 || num > 1e9) {
-		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: task_id must be a "
-		    "whole number", where);
+		rc = h->fail(ctx, QEVAL_EDATA, "%s: task_id must be a whole "
+		    "number", where);
 		goto out;
 	}
 	it.num = (int)num;
@@ -325,16 +267,16 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 	 * few-shot examples (2-4); the train, prompt and validation splits
 	 * are not read.  A user's file (file=): every record, less the
 	 * few-shot examples the prompt uses (open() says which). */
-	if (!m->custom && !(is_shot_id(it.num, NSHOTS) || (it.num >= 11 &&
+	if (!s->custom && !(is_shot_id(it.num, NSHOTS) || (it.num >= 11 &&
 	    it.num <= 510)))
 		goto out;
 	snprintf(idbuf, sizeof(idbuf), "mbpp/%d", it.num);
 	it.id = qp_strdup(idbuf);
 	it.text = qp_strdup(text);
-	it.code = qp_strdup(code);
+	it.solution = qp_strdup(code);
 	it.tests3 = join_strings(tests, 3, &bad);
 	it.tests = join_strings(tests, 0, &bad);
-	if (m->recipe == R_SANITIZED) {
+	if (s->variant == R_SANITIZED) {
 		imports = qp_json_arr(doc, "test_imports");
 		it.setup = imports != NULL ? join_strings(imports, 0, &bad) :
 		    qp_strdup("");
@@ -343,216 +285,87 @@ load_record(void *arg, const char *json, size_t len, const char *where)
 		it.setup = qp_strdup(setup != NULL ? setup : "");
 	}
 	if (bad) {
-		rc = h->fail(l->ctx, QEVAL_EDATA, "%s: test_list and "
-		    "test_imports must hold strings", where);
+		rc = h->fail(ctx, QEVAL_EDATA, "%s: test_list and test_imports "
+		    "must hold strings", where);
 		goto out;
 	}
-	if (it.id == NULL || it.text == NULL || it.code == NULL ||
+	if (it.id == NULL || it.text == NULL || it.solution == NULL ||
 	    it.tests3 == NULL || it.tests == NULL || it.setup == NULL) {
-		rc = h->fail(l->ctx, QEVAL_ENOMEM, "mbpp: out of memory");
+		rc = h->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory");
 		goto out;
 	}
-	if (is_shot_id(it.num, m->custom ? m->nshot : NSHOTS)) {
-		item_free(&m->shots[it.num - 2]);
+	if (is_shot_id(it.num, s->custom ? m->nshot : NSHOTS)) {
+		code_item_free(&m->shots[it.num - 2]);
 		m->shots[it.num - 2] = it;
 		memset(&it, 0, sizeof(it));
 	} else
-		rc = push_item(m, l->ctx, &it);
+		rc = codeskel_push(s, ctx, &it);
 out:
-	item_free(&it);
-	cJSON_Delete(doc);
+	code_item_free(&it);
 	return (rc);
 }
 
 /* Sample ids are journal keys: a task id may appear once. */
 static int
-check_ids(struct mbpp *m, struct qeval_ctx *ctx)
+check_ids(struct codeskel *s, struct qeval_ctx *ctx)
 {
 	size_t i, j;
 
-	for (i = 0; i < m->n; i++)
-		for (j = i + 1; j < m->n; j++)
-			if (strcmp(m->items[i].id, m->items[j].id) == 0)
-				return (m->host->fail(ctx, QEVAL_EDATA, "%s: "
+	for (i = 0; i < s->n; i++)
+		for (j = i + 1; j < s->n; j++)
+			if (strcmp(s->items[i].id, s->items[j].id) == 0)
+				return (s->host->fail(ctx, QEVAL_EDATA, "%s: "
 				    "%s appears twice (records %zu and %zu "
 				    "of those evaluated): give each record "
-				    "its own task_id", m->file,
-				    m->items[i].id, i + 1, j + 1));
+				    "its own task_id", s->file,
+				    s->items[i].id, i + 1, j + 1));
 	return (QEVAL_OK);
 }
 
-static void
-mbpp_close(void *state)
-{
-	struct mbpp *m = state;
-	size_t i;
-
-	if (m == NULL)
-		return;
-	assert(m->magic == MBPP_MAGIC);
-	for (i = 0; i < m->n; i++)
-		item_free(&m->items[i]);
-	for (i = 0; i < NSHOTS; i++)
-		item_free(&m->shots[i]);
-	free(m->items);
-	free(m->file);
-	qp_buf_free(&m->body);
-	qp_buf_free(&m->prog);
-	qp_buf_free(&m->code);
-	qp_buf_free(&m->comp);
-	qp_buf_free(&m->sol);
-	qp_buf_free(&m->gold);
-	qp_buf_free(&m->reason);
-	qp_buf_free(&m->detail);
-	qp_buf_free(&m->answer);
-	qp_buf_free(&m->tmp);
-	m->magic = 0;
-	free(m);
-}
-
 static int
-mbpp_open(const struct qeval_host *h, struct qeval_ctx *ctx,
-    const struct qeval_task *task, const struct qeval_opts *opts,
-    void **statep)
+mbpp_loaded(struct codeskel *s, struct qeval_ctx *ctx,
+    const struct qeval_task *task)
 {
-	struct mbpp *m;
-	struct load l;
-	const char *v;
-	int rc, i;
+	struct mbpp *m = (struct mbpp *)s;
+	const struct qeval_host *h = s->host;
+	int i, rc;
 
-	*statep = NULL;
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return (h->fail(ctx, QEVAL_ENOMEM, "mbpp: cannot allocate "
-		    "state"));
-	m->magic = MBPP_MAGIC;
-	m->host = h;
-	if (strcmp(task->name, "mbpp_instruct") == 0)
-		m->recipe = R_INSTRUCT;
-	else if (strcmp(task->name, "mbpp_sanitized") == 0)
-		m->recipe = R_SANITIZED;
-	else if (strcmp(task->name, "mbpp_plus") == 0)
-		m->recipe = R_PLUS;
-	else
-		m->recipe = R_MBPP;
-	m->chat = opts->chat;
-	rc = codeutil_opt_limits(h, ctx, task->name, "a positive number",
-	    &m->lim);
-	if (rc != QEVAL_OK)
-		goto fail;
-	m->prefill = codeutil_opt_bool(h->opt(ctx, "prefill"),
-	    m->recipe == R_INSTRUCT);
-	m->base_only = codeutil_opt_bool(h->opt(ctx, "base_only"), 0);
-	m->setup_code = codeutil_opt_bool(h->opt(ctx, "setup_code"), 1);
-	m->rescue = codeutil_opt_bool(h->opt(ctx, "rescue"), 0);
-	if (m->prefill < 0 || m->base_only < 0 || m->setup_code < 0 ||
-	    m->rescue < 0) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: task options prefill, "
-		    "base_only, setup_code and rescue take 0 or 1",
-		    task->name);
-		goto fail;
-	}
-	if (m->rescue && m->recipe == R_PLUS) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: rescue applies to mbpp, "
-		    "mbpp_instruct and mbpp_sanitized (MBPP+ follows "
-		    "evalplus's extraction)", task->name);
-		goto fail;
-	}
-	if (m->prefill && m->recipe != R_INSTRUCT) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: prefill applies to "
-		    "mbpp_instruct only", task->name);
-		goto fail;
-	}
-	m->nshot = opts->num_fewshot >= 0 ? opts->num_fewshot : NSHOTS;
-	if (m->recipe == R_PLUS)
-		m->nshot = 0;
-	if (m->nshot > NSHOTS) {
-		rc = h->fail(ctx, QEVAL_EINVAL, "%s: --num-fewshot %d: the "
-		    "recipe has %d fixed shots (task ids 2-4)", task->name,
-		    m->nshot, NSHOTS);
-		goto fail;
-	}
-	v = h->opt(ctx, "file");
-	m->custom = v != NULL && strcmp(v, task->files[0]) != 0;
-	m->file = qp_strdup(v != NULL ? v : task->files[0]);
-	if (m->file == NULL) {
-		rc = h->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory");
-		goto fail;
-	}
-	memset(&l, 0, sizeof(l));
-	l.m = m;
-	l.ctx = ctx;
-	rc = h->records(ctx, m->file, load_record, &l);
-	if (rc != QEVAL_OK)
-		goto fail;
 	for (i = 0; i < m->nshot; i++)
-		if (m->shots[i].id == NULL) {
-			rc = h->fail(ctx, QEVAL_EDATA, "%s: the few-shot task "
-			    "id %d is missing (the prompt shows task ids 2-%d "
-			    "as examples): add it, or lower --num-fewshot",
-			    m->file, i + 2, 1 + m->nshot);
-			goto fail;
-		}
-	if (m->n == 0) {
-		if (m->custom)
-			rc = h->fail(ctx, QEVAL_EDATA, "%s holds no record to "
-			    "evaluate besides the few-shot examples (task ids "
-			    "2-%d): add records, or run with --num-fewshot 0 "
-			    "to evaluate those too", m->file, 1 + m->nshot);
-		else
-			rc = h->fail(ctx, QEVAL_EDATA, "%s holds no "
-			    "test-split records (task ids 11-510)", m->file);
-		goto fail;
+		if (m->shots[i].id == NULL)
+			return (h->fail(ctx, QEVAL_EDATA, "%s: the few-shot "
+			    "task id %d is missing (the prompt shows task ids "
+			    "2-%d as examples): add it, or lower "
+			    "--num-fewshot", s->file, i + 2, 1 + m->nshot));
+	if (s->n == 0) {
+		if (s->custom)
+			return (h->fail(ctx, QEVAL_EDATA, "%s holds no record "
+			    "to evaluate besides the few-shot examples (task "
+			    "ids 2-%d): add records, or run with --num-fewshot "
+			    "0 to evaluate those too", s->file, 1 + m->nshot));
+		return (h->fail(ctx, QEVAL_EDATA, "%s holds no test-split "
+		    "records (task ids 11-510)", s->file));
 	}
-	if ((rc = check_ids(m, ctx)) != QEVAL_OK)
-		goto fail;
-	if (m->custom && m->recipe != R_PLUS)
+	if ((rc = check_ids(s, ctx)) != QEVAL_OK)
+		return (rc);
+	if (s->custom && !s->plus)
 		h->log(ctx, QEVAL_LOG_INFO, "%s: %s: %zu records evaluated%s",
-		    task->name, m->file, m->n, m->nshot == 0 ? "" :
+		    task->name, s->file, s->n, m->nshot == 0 ? "" :
 		    m->nshot == 1 ? " (task id 2 is the few-shot example)" :
 		    m->nshot == 2 ? " (task ids 2 and 3 are the few-shot "
 		    "examples)" : " (task ids 2, 3 and 4 are the few-shot "
 		    "examples)");
-	m->count = opts->limit > 0 && opts->limit < m->n ? opts->limit : m->n;
-	*statep = m;
 	return (QEVAL_OK);
-fail:
-	mbpp_close(m);
-	return (rc < 0 ? rc : QEVAL_EINTERNAL);
-}
-
-static size_t
-mbpp_count(void *state)
-{
-	struct mbpp *m = state;
-
-	assert(m != NULL && m->magic == MBPP_MAGIC);
-	return (m->count);
-}
-
-static const char *
-mbpp_sample_id(void *state, size_t i)
-{
-	struct mbpp *m = state;
-
-	assert(m != NULL && m->magic == MBPP_MAGIC && i < m->n);
-	return (m->items[i].id);
 }
 
 /* ------------------------------------------------------------------ */
 /* Requests                                                           */
 
-static int
-uses_chat(const struct mbpp *m)
-{
-	return (m->recipe == R_INSTRUCT || (m->recipe == R_PLUS && m->chat));
-}
-
 /* lm-eval's doc_to_text of mbpp or mbpp_instruct. */
 static void
-doc_text(const struct mbpp *m, struct qp_buf *b, const struct item *it)
+doc_text(const struct codeskel *s, struct qp_buf *b,
+    const struct code_item *it)
 {
-	if (m->recipe == R_INSTRUCT) {
+	if (s->variant == R_INSTRUCT) {
 		qp_buf_adds(b, "You are an expert Python programmer, and here "
 		    "is your task:\n");
 		qp_buf_adds(b, it->text);
@@ -568,45 +381,39 @@ doc_text(const struct mbpp *m, struct qp_buf *b, const struct item *it)
 	}
 }
 
-static int
-model_request(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
+static void
+mbpp_request(struct codeskel *s, const struct code_item *it,
     struct qeval_request *req)
 {
-	struct qp_buf *b = &m->body, *t = &m->tmp;
+	struct mbpp *m = (struct mbpp *)s;
+	struct qp_buf *b = &s->body, *t = &s->tmp;
 	int k, first = 1;
 
-	qp_buf_reset(b);
-	qp_buf_reset(t);
-	if (m->recipe == R_PLUS && m->chat) {
-		qp_buf_adds(t, plus_text);
-		codeutil_add_stripped(t, it->prompt);
-		qp_buf_adds(t, "\n```");
-		qp_buf_adds(b, "{\"messages\":[");
-		qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
-		qp_buf_adds(b, "]");
+	if (s->plus && s->chat) {
+		codeskel_plus_chat(s, it);
 		req->kind = QEVAL_REQ_CHAT;
-	} else if (m->recipe == R_PLUS) {
+	} else if (s->plus) {
 		qp_buf_adds(b, "{\"prompt\":");
 		qp_buf_json_str(b, it->prompt);
 		qp_buf_stop_list(b, stops_plus);
 		req->kind = QEVAL_REQ_COMPLETION;
-	} else if (m->recipe == R_INSTRUCT) {
+	} else if (s->variant == R_INSTRUCT) {
 		qp_buf_adds(b, "{\"messages\":[");
 		for (k = 0; k < m->nshot; k++) {
 			qp_buf_reset(t);
-			doc_text(m, t, &m->shots[k]);
+			doc_text(s, t, &m->shots[k]);
 			qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
 			qp_buf_reset(t);
 			qp_buf_adds(t, prefill_text);
-			qp_buf_adds(t, m->shots[k].code);
+			qp_buf_adds(t, m->shots[k].solution);
 			qp_buf_adds(t, "\n```");
 			qp_buf_chat_message(b, &first, "assistant",
 			    qp_buf_str(t));
 		}
 		qp_buf_reset(t);
-		doc_text(m, t, it);
+		doc_text(s, t, it);
 		qp_buf_chat_message(b, &first, "user", qp_buf_str(t));
-		if (m->prefill) {
+		if (s->prefill) {
 			qp_buf_chat_message(b, &first, "assistant",
 			    prefill_text);
 			qp_buf_adds(b, "],\"continue_final_message\":true,"
@@ -617,28 +424,16 @@ model_request(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
 		req->kind = QEVAL_REQ_CHAT;
 	} else {
 		for (k = 0; k < m->nshot; k++) {
-			doc_text(m, t, &m->shots[k]);
-			qp_buf_adds(t, m->shots[k].code);
+			doc_text(s, t, &m->shots[k]);
+			qp_buf_adds(t, m->shots[k].solution);
 			qp_buf_adds(t, "\n[DONE]\n\n");
 		}
-		doc_text(m, t, it);
+		doc_text(s, t, it);
 		qp_buf_adds(b, "{\"prompt\":");
 		qp_buf_json_str(b, qp_buf_str(t) ? qp_buf_str(t) : "");
 		qp_buf_stop_list(b, stops_mbpp);
 		req->kind = QEVAL_REQ_COMPLETION;
 	}
-	qp_buf_adds(b, "}");
-	if (!qp_buf_ok(b) || !qp_buf_ok(t))
-		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory "
-		    "building a request"));
-	req->target = QEVAL_TARGET_MODEL;
-	req->body = b->buf;
-	req->temperature = 0.0;
-	req->top_p = 1.0;
-	/* lm-eval's max_gen_toks 256; evalplus's max_new_tokens 768 */
-	req->max_tokens = m->recipe == R_PLUS ? 768 : 256;
-	req->label = "answer";
-	return (QEVAL_NEXT);
 }
 
 /* Does text start (after blank space) with a fence? */
@@ -763,99 +558,79 @@ chat_extract(const char *text, struct qp_buf *out)
 }
 
 /*
- * The code of answer `text` into m->code (MBPP recipes: lm-eval's
+ * The code of answer `text` into s->code (MBPP recipes: lm-eval's
  * extraction, or qeval's with rescue=1; `other` asks for the one not
- * chosen) or the solution (MBPP+: prompt + completion) into m->sol.
+ * chosen) or the completion (MBPP+) into s->comp.
  */
 static enum codeutil_mode
-build_code(struct mbpp *m, const struct item *it, const char *text,
+build_code(struct codeskel *s, const struct code_item *it, const char *text,
     int other)
 {
+	struct mbpp *m = (struct mbpp *)s;
 	enum codeutil_mode mode = CU_OTHER;
 	const char *code;
 
-	qp_buf_reset(&m->code);
-	qp_buf_reset(&m->tmp);
-	if (m->recipe == R_PLUS) {
-		if (m->chat) {
-			codeutil_extract(text, it->entry, &m->tmp);
+	qp_buf_reset(&s->code);
+	qp_buf_reset(&s->tmp);
+	if (s->plus) {
+		if (s->chat) {
+			codeutil_extract(text, it->entry, &s->tmp);
 			mode = codeutil_candidate(it->prompt, it->entry,
-			    qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "", 0,
-			    &m->comp, m->fixed, sizeof(m->fixed));
+			    qp_buf_str(&s->tmp) ? qp_buf_str(&s->tmp) : "", 0,
+			    &s->comp, s->fixed, sizeof(s->fixed));
 		} else {
-			qp_buf_reset(&m->comp);
-			qp_buf_add(&m->comp, text, codeutil_stop_len(text,
+			qp_buf_reset(&s->comp);
+			qp_buf_add(&s->comp, text, codeutil_stop_len(text,
 			    stops_plus));
 		}
-		qp_buf_reset(&m->sol);
-		qp_buf_adds(&m->sol, it->prompt);
-		qp_buf_adds(&m->sol, qp_buf_str(&m->comp) ?
-		    qp_buf_str(&m->comp) : "");
 		return (mode);
 	}
 	/* [DONE] is the stop of mbpp; cut there in case the server did
 	 * not.  mbpp_instruct has no stops. */
-	qp_buf_add(&m->tmp, text, m->recipe == R_INSTRUCT ? strlen(text) :
+	qp_buf_add(&s->tmp, text, s->variant == R_INSTRUCT ? strlen(text) :
 	    codeutil_stop_len(text, stops_mbpp));
-	code = qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "";
-	if (m->recipe == R_INSTRUCT && !m->prefill)
-		chat_extract(code, &m->code);
+	code = qp_buf_str(&s->tmp) ? qp_buf_str(&s->tmp) : "";
+	if (s->variant == R_INSTRUCT && !s->prefill)
+		chat_extract(code, &s->code);
 	else if (m->rescue != other)
-		rescue_extract(code, &m->code);
+		rescue_extract(code, &s->code);
 	else
-		lmeval_extract(code, &m->code, &m->comp);
-	if (qp_buf_str(&m->code) == NULL || strspn(qp_buf_str(&m->code),
-	    " \t\r\n") == m->code.len)
+		lmeval_extract(code, &s->code, &s->comp);
+	if (qp_buf_str(&s->code) == NULL || strspn(qp_buf_str(&s->code),
+	    " \t\r\n") == s->code.len)
 		mode = CU_EMPTY;
 	return (mode);
+}
+
+static enum codeutil_mode
+mbpp_code(struct codeskel *s, const struct code_item *it, const char *text)
+{
+	return (build_code(s, it, text, 0));
 }
 
 /* lm-eval's program plus the setup code: future import, [imports,]
  * code, [setup,] tests. */
 static void
-build_program(const struct mbpp *m, struct qp_buf *p, const struct item *it,
-    const char *code)
+mbpp_program(struct codeskel *s, const struct code_item *it)
 {
+	const struct mbpp *m = (const struct mbpp *)s;
+	struct qp_buf *p = &s->prog;
+
 	qp_buf_reset(p);
 	qp_buf_adds(p, future);
-	if (m->recipe == R_SANITIZED && m->setup_code &&
+	if (s->variant == R_SANITIZED && m->setup_code &&
 	    it->setup[0] != '\0') {
 		qp_buf_adds(p, it->setup);
 		qp_buf_adds(p, "\n");
 	}
-	qp_buf_adds(p, code);
+	qp_buf_adds(p, qp_buf_str(&s->code) ? qp_buf_str(&s->code) : "");
 	qp_buf_adds(p, "\n");
-	if (m->recipe != R_SANITIZED && m->setup_code &&
+	if (s->variant != R_SANITIZED && m->setup_code &&
 	    it->setup[0] != '\0') {
 		qp_buf_adds(p, it->setup);
 		qp_buf_adds(p, "\n");
 	}
 	qp_buf_adds(p, it->tests);
-}
-
-static void
-build_plus(struct mbpp *m, const struct item *it, int plus)
-{
-	struct codeutil_diff d;
-
-	qp_buf_reset(&m->tmp);
-	qp_buf_adds(&m->tmp, it->prompt);
-	qp_buf_adds(&m->tmp, it->code);
-	memset(&d, 0, sizeof(d));
-	d.dataset = "mbpp";
-	d.task_num = it->num;
-	d.entry = it->entry;
-	d.atol = it->atol;
-	d.reference = qp_buf_str(&m->tmp) ? qp_buf_str(&m->tmp) : "";
-	d.candidate = qp_buf_str(&m->sol) ? qp_buf_str(&m->sol) : "";
-	d.inputs_json = plus ? it->plus_in : it->base_in;
-	d.inputs_len = strlen(d.inputs_json);
-	d.phase = plus ? "plus" : "base";
-	d.factor = m->lim.factor;
-	d.min_limit = m->lim.min_limit;
-	d.task_limit = m->lim.task_limit;
-	qp_buf_reset(&m->prog);
-	codeutil_diff_program(&m->prog, &d);
 }
 
 /* Length of s less trailing spaces, tabs, CRs and newlines. */
@@ -873,104 +648,51 @@ trimmed_len(const char *s)
  * Whether the extraction not chosen (lm-eval's with rescue=1, else
  * qeval's) must run too: it gives other code and could change the
  * verdict (the first run failed, or with rescue=1 passed).  When it must,
- * m->code holds that code on return.
+ * s->code holds that code on return.
  */
 static int
-other_run_needed(struct mbpp *m, const struct item *it, const char *text,
-    int status)
+other_run_needed(struct codeskel *s, const struct code_item *it,
+    const char *text, int status)
 {
+	const struct mbpp *m = (const struct mbpp *)s;
 	const char *a, *b;
 
-	if (m->recipe == R_INSTRUCT && !m->prefill)
+	if (s->variant == R_INSTRUCT && !s->prefill)
 		return (0);
 	if (status == QEVAL_EXEC_REFUSED || (status == QEVAL_EXEC_PASSED) !=
 	    (m->rescue != 0))
 		return (0);
-	build_code(m, it, text, 0);
-	qp_buf_reset(&m->sol);
-	qp_buf_adds(&m->sol, qp_buf_str(&m->code) ? qp_buf_str(&m->code) :
+	build_code(s, it, text, 0);
+	qp_buf_reset(&s->sol);
+	qp_buf_adds(&s->sol, qp_buf_str(&s->code) ? qp_buf_str(&s->code) :
 	    "");
-	build_code(m, it, text, 1);
-	if (!qp_buf_ok(&m->sol) || !qp_buf_ok(&m->code))
+	build_code(s, it, text, 1);
+	if (!qp_buf_ok(&s->sol) || !qp_buf_ok(&s->code))
 		return (0);
 	/* blank lines before the code and blank space after it (which
 	 * the two extractions treat differently) do not change what the
 	 * program does: not worth a second run */
-	a = qp_buf_str(&m->sol);
-	b = qp_buf_str(&m->code);
+	a = qp_buf_str(&s->sol);
+	b = qp_buf_str(&s->code);
 	a += strspn(a, "\r\n");
 	b += strspn(b, "\r\n");
 	return (trimmed_len(a) != trimmed_len(b) ||
 	    memcmp(a, b, trimmed_len(a)) != 0);
 }
 
+/* After the tests' run: the other extraction's, when it may matter. */
 static int
-exec_request(struct mbpp *m, struct qeval_ctx *ctx, double timeout,
-    const char *label, struct qeval_request *req)
-{
-	struct qp_buf *b = &m->body;
-
-	qp_buf_reset(b);
-	codeutil_exec_body(b, &m->prog, timeout);
-	if (!qp_buf_ok(b) || !qp_buf_ok(&m->prog) || !qp_buf_ok(&m->code) ||
-	    !qp_buf_ok(&m->comp) || !qp_buf_ok(&m->sol) ||
-	    !qp_buf_ok(&m->tmp))
-		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory "
-		    "building a program"));
-	req->kind = QEVAL_REQ_EXEC;
-	req->target = QEVAL_TARGET_MODEL;
-	req->body = b->buf;
-	req->label = label;
-	return (QEVAL_NEXT);
-}
-
-static int
-mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
+mbpp_more(struct codeskel *s, struct qeval_ctx *ctx,
+    const struct code_item *it, const char *text,
     const struct qeval_exchange *ex, size_t nex, struct qeval_request *req)
 {
-	struct mbpp *m = state;
-	const struct item *it;
-	const char *text;
+	const struct mbpp *m = (const struct mbpp *)s;
 
-	assert(m != NULL && m->magic == MBPP_MAGIC);
-	(void)cand;
-	if (i >= m->n)
-		return (m->host->fail(ctx, QEVAL_EINVAL, "mbpp: no sample %zu",
-		    i));
-	it = &m->items[i];
-	if (nex == 0)
-		return (model_request(m, ctx, it, req));
-	if (ex[0].req.kind == QEVAL_REQ_EXEC)
-		return (m->host->fail(ctx, QEVAL_EINTERNAL, "mbpp: %s: the "
-		    "first exchange is not the model's answer", it->id));
-	if ((text = codeutil_text(&ex[0].resp, &m->answer)) == NULL)
-		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
-		    "memory"));
-	if (nex == 1) {
-		build_code(m, it, text, 0);
-		if (m->recipe == R_PLUS) {
-			build_plus(m, it, 0);
-			return (exec_request(m, ctx,
-			    codeutil_plus_timeout(&m->lim), "base", req));
-		}
-		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
-		    qp_buf_str(&m->code) : "");
-		return (exec_request(m, ctx, m->lim.timeout, "tests", req));
-	}
-	if (m->recipe == R_PLUS && nex == 2 && !m->base_only &&
-	    ex[1].resp.status == QEVAL_EXEC_PASSED) {
-		build_code(m, it, text, 0);
-		build_plus(m, it, 1);
-		return (exec_request(m, ctx, codeutil_plus_timeout(&m->lim),
-		    "plus", req));
-	}
-	if (m->recipe != R_PLUS && nex == 2 && ex[1].req.kind ==
-	    QEVAL_REQ_EXEC && other_run_needed(m, it, text,
-	    ex[1].resp.status)) {
-		/* m->code holds the other extraction's code */
-		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
-		    qp_buf_str(&m->code) : "");
-		return (exec_request(m, ctx, m->lim.timeout, m->rescue ?
+	if (!s->plus && nex == 2 && ex[1].req.kind == QEVAL_REQ_EXEC &&
+	    other_run_needed(s, it, text, ex[1].resp.status)) {
+		/* s->code holds the other extraction's code */
+		mbpp_program(s, it);
+		return (codeskel_exec(s, ctx, s->lim.timeout, m->rescue ?
 		    "lm-eval" : "rescue", req));
 	}
 	return (QEVAL_DONE);
@@ -984,13 +706,17 @@ mbpp_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
  * extraction (ex[2]) if there was one, and the reason's note on it.
  */
 static void
-score_other(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
-    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
+mbpp_verdict(struct codeskel *s, struct qeval_ctx *ctx,
+    const struct code_item *it, const struct qeval_exchange *ex, size_t nex,
+    struct qeval_verdict *out)
 {
+	struct mbpp *m = (struct mbpp *)s;
 	int other = nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC;
 	int first_ok = ex[1].resp.status == QEVAL_EXEC_PASSED;
 	int other_ok = other && ex[2].resp.status == QEVAL_EXEC_PASSED;
 
+	if (s->plus)
+		return;
 	out->values[M_RESCUABLE] = !m->rescue && other && !first_ok &&
 	    other_ok ? 1.0 : 0.0;
 	out->values[M_RESCUED] = m->rescue && other && first_ok &&
@@ -998,76 +724,36 @@ score_other(struct mbpp *m, struct qeval_ctx *ctx, const struct item *it,
 	if (ex[1].resp.status == QEVAL_EXEC_REFUSED)
 		out->values[M_RESCUABLE] = out->values[M_RESCUED] = NAN;
 	if (out->values[M_RESCUABLE] == 1.0) {
-		qp_buf_adds(&m->reason, "; lm-eval's extraction scores it 0, "
+		qp_buf_adds(&s->reason, "; lm-eval's extraction scores it 0, "
 		    "qeval's fence rescue would pass it (rescue=1)");
 		if (!m->warned++)
-			m->host->log(ctx, QEVAL_LOG_WARN, "%s: lm-eval's code "
+			s->host->log(ctx, QEVAL_LOG_WARN, "%s: lm-eval's code "
 			    "extraction (the default) scores this answer 0 "
 			    "and qeval's fence rescue would pass it; metric "
 			    "'rescuable' counts such answers, --task-opt "
 			    "rescue=1 scores them", it->id);
 	}
 	if (out->values[M_RESCUED] == 1.0)
-		qp_buf_adds(&m->reason, "; passed thanks to rescue=1 "
+		qp_buf_adds(&s->reason, "; passed thanks to rescue=1 "
 		    "(lm-eval's extraction fails)");
-	out->reason = qp_buf_str(&m->reason);
+	out->reason = qp_buf_str(&s->reason);
 }
 
-static int
-mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
-    const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
+static void
+mbpp_detail(struct codeskel *s, const struct codeutil_exec *e,
+    const struct qeval_exchange *ex, size_t nex, int *first)
 {
-	struct mbpp *m = state;
-	const struct item *it;
-	struct codeutil_exec e;
-	const char *text;
-	int first = 1;
+	const struct mbpp *m = (const struct mbpp *)s;
 
-	assert(m != NULL && m->magic == MBPP_MAGIC);
-	(void)cand;
-	if (i >= m->n || nex < 2 || ex[1].req.kind != QEVAL_REQ_EXEC)
-		return (m->host->fail(ctx, QEVAL_EINTERNAL, "mbpp: sample %zu "
-		    "scored without its program's execution", i));
-	it = &m->items[i];
-	if ((text = codeutil_text(&ex[0].resp, &m->answer)) == NULL)
-		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
-		    "memory"));
-	memset(&e, 0, sizeof(e));
-	e.plus = m->recipe == R_PLUS;
-	e.base_only = m->base_only;
-	e.mode = build_code(m, it, text, 0);
-	e.fixed = m->fixed;
-	e.entry = it->entry;
-	codeutil_exec_verdict(&e, ex, nex, out, &m->reason);
-	if (!e.plus)
-		score_other(m, ctx, it, ex, nex, out);
-	if (e.plus)
-		out->extracted = qp_buf_str(&m->sol);
-	else {
-		build_program(m, &m->prog, it, qp_buf_str(&m->code) ?
-		    qp_buf_str(&m->code) : "");
-		out->extracted = qp_buf_str(&m->prog);
-	}
-	qp_buf_reset(&m->detail);
-	qp_buf_adds(&m->detail, "{");
-	codeutil_exec_detail(&m->detail, &first, e.plus, ex, nex);
-	if (!e.plus) {
-		codeutil_json_kv(&m->detail, &first, "extraction", m->rescue ||
-		    (m->recipe == R_INSTRUCT && !m->prefill) ? "qeval" :
-		    "lm-eval");
-		if (nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC)
-			codeutil_json_kv(&m->detail, &first, m->rescue ?
-			    "lm_eval_extraction_run" : "rescue_run",
-			    codeutil_status_name(ex[2].resp.status));
-	}
-	qp_buf_adds(&m->detail, "}");
-	out->detail = qp_buf_str(&m->detail);
-	if (!qp_buf_ok(&m->reason) || !qp_buf_ok(&m->detail) ||
-	    !qp_buf_ok(&m->prog) || !qp_buf_ok(&m->sol) ||
-	    !qp_buf_ok(&m->code))
-		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of memory "
-		    "scoring sample %zu", i));
-	return (QEVAL_OK);
+	codeutil_exec_detail(&s->detail, first, e->plus, ex, nex);
+	if (e->plus)
+		return;
+	codeutil_json_kv(&s->detail, first, "extraction", m->rescue ||
+	    (s->variant == R_INSTRUCT && !s->prefill) ? "qeval" : "lm-eval");
+	if (nex >= 3 && ex[2].req.kind == QEVAL_REQ_EXEC)
+		codeutil_json_kv(&s->detail, first, m->rescue ?
+		    "lm_eval_extraction_run" : "rescue_run",
+		    codeutil_status_name(ex[2].resp.status));
 }
 
 /*
@@ -1076,14 +762,14 @@ mbpp_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
  * them, the program raises before anything runs.
  */
 static void
-corrupted(const struct item *it, const char *tests, struct qp_buf *g)
+corrupted(const struct code_item *it, const char *tests, struct qp_buf *g)
 {
 	const char *p = tests, *s;
 	char name[128];
 	size_t len;
 	int n = 0;
 
-	qp_buf_adds(g, it->code);
+	qp_buf_adds(g, it->solution);
 	qp_buf_adds(g, "\n");
 	while (*p != '\0') {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -1101,7 +787,7 @@ corrupted(const struct item *it, const char *tests, struct qp_buf *g)
 			continue;
 		memcpy(name, s, len);
 		name[len] = '\0';
-		if (codeutil_defines(it->code, name)) {
+		if (codeutil_defines(it->solution, name)) {
 			qp_buf_addf(g, "\n\ndef %s%s", name, corrupt_def);
 			n++;
 		}
@@ -1110,44 +796,27 @@ corrupted(const struct item *it, const char *tests, struct qp_buf *g)
 		qp_buf_reset(g);
 		qp_buf_adds(g, "raise NotImplementedError('qeval: corrupted "
 		    "reference solution')\n");
-		qp_buf_adds(g, it->code);
+		qp_buf_adds(g, it->solution);
 	}
 }
 
-static int
-mbpp_gold(void *state, struct qeval_ctx *ctx, size_t i,
-    const struct qeval_exchange *ex, size_t nex,
-    const struct qeval_request *req, int corrupt, struct qeval_gold *out)
+static void
+mbpp_gold(struct codeskel *s, const struct code_item *it, int corrupt)
 {
-	struct mbpp *m = state;
-	const struct item *it;
-	struct qp_buf *g, *c = &m->tmp;
+	struct qp_buf *g = &s->gold, *c = &s->tmp;
 
-	assert(m != NULL && m->magic == MBPP_MAGIC);
-	(void)ex;
-	(void)nex;
-	if (i >= m->n)
-		return (m->host->fail(ctx, QEVAL_EINVAL, "mbpp: no sample %zu",
-		    i));
-	if (req->kind == QEVAL_REQ_EXEC)
-		return (m->host->fail(ctx, QEVAL_EINVAL, "mbpp: gold() does "
-		    "not answer program executions"));
-	it = &m->items[i];
-	g = &m->gold;
-	qp_buf_reset(g);
-	qp_buf_reset(c);
-	if (corrupt && m->recipe == R_PLUS)
-		qp_buf_addf(c, "%s\n\ndef %s%s", it->code, it->entry,
+	if (corrupt && s->plus)
+		qp_buf_addf(c, "%s\n\ndef %s%s", it->solution, it->entry,
 		    corrupt_def);
 	else if (corrupt)
 		corrupted(it, it->tests, c);
 	else
-		qp_buf_adds(c, it->code);
-	if (uses_chat(m) && !m->prefill) {
+		qp_buf_adds(c, it->solution);
+	if (codeskel_uses_chat(s) && !s->prefill) {
 		qp_buf_adds(g, "```python\n");
 		qp_buf_adds(g, qp_buf_str(c) ? qp_buf_str(c) : "");
 		qp_buf_adds(g, "\n```\n");
-	} else if (m->prefill) {
+	} else if (s->prefill) {
 		/* a newline first: lm-eval's (?:\w+)? would take a leading
 		 * "def" or "import" for a language tag */
 		qp_buf_adds(g, "\n");
@@ -1155,27 +824,36 @@ mbpp_gold(void *state, struct qeval_ctx *ctx, size_t i,
 		qp_buf_adds(g, "\n```");
 	} else
 		qp_buf_adds(g, qp_buf_str(c) ? qp_buf_str(c) : "");
-	if (!qp_buf_ok(g) || !qp_buf_ok(c))
-		return (m->host->fail(ctx, QEVAL_ENOMEM, "mbpp: out of "
-		    "memory"));
-	out->text = qp_buf_str(g);
-	return (QEVAL_OK);
 }
+
+const struct code_recipe code_recipe = {
+	.name = "mbpp",
+	.size = sizeof(struct mbpp),
+	.tasks = names,
+	.instruct = R_INSTRUCT,
+	.plus = R_PLUS,
+	.dataset = "mbpp",
+	.max_tokens = 256,	/* lm-eval's max_gen_toks */
+	.limit_what = "a positive number",
+	.options = mbpp_options,
+	.record = mbpp_record,
+	.loaded = mbpp_loaded,
+	.request = mbpp_request,
+	.code = mbpp_code,
+	.program = mbpp_program,
+	.more = mbpp_more,
+	.verdict = mbpp_verdict,
+	.detail = mbpp_detail,
+	.gold = mbpp_gold,
+	.fini = mbpp_fini,
+};
 
 /* Task options this plugin reads (ABI 1.1; `qeval list tasks -v`). */
 static const struct qeval_option options[] = {
-	{ "timeout", QEVAL_OPT_DOUBLE, "3.0", "seconds per program (the "
-	  "executor's limit)", NULL, NULL },
-	{ "gt_time_limit_factor", QEVAL_OPT_DOUBLE, "4.0", "evalplus's "
-	  "factor over the reference's time", NULL, "mbpp_plus" },
-	{ "min_time_limit", QEVAL_OPT_DOUBLE, "1.0", "evalplus's floor per "
-	  "input, seconds", NULL, "mbpp_plus" },
-	{ "timeout_per_task", QEVAL_OPT_DOUBLE, "60", "evalplus's cap for "
-	  "all inputs, seconds", NULL, "mbpp_plus" },
-	{ "prefill", QEVAL_OPT_BOOL, "1", "lm-eval's assistant prefill",
-	  NULL, "mbpp_instruct" },
-	{ "base_only", QEVAL_OPT_BOOL, "0", "skip the plus inputs", NULL,
-	  "mbpp_plus" },
+	CODE_OPTION_TIMEOUT,
+	CODE_OPTIONS_PLUS("mbpp_plus"),
+	CODE_OPTION_PREFILL("1", "mbpp_instruct"),
+	CODE_OPTION_BASE_ONLY("mbpp_plus"),
 	{ "setup_code", QEVAL_OPT_BOOL, "1", "run the task's "
 	  "test_setup_code / test_imports", NULL,
 	  "mbpp,mbpp_instruct,mbpp_sanitized" },
@@ -1196,12 +874,6 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.summary = "MBPP and MBPP+: lm-eval and evalplus recipes, scored by "
 	    "execution",
 	.tasks = tasks,
-	.open = mbpp_open,
-	.count = mbpp_count,
-	.sample_id = mbpp_sample_id,
-	.next = mbpp_next,
-	.score = mbpp_score,
-	.gold = mbpp_gold,
-	.close = mbpp_close,
+	CODESKEL_CALLBACKS,
 	.options = options,
 };

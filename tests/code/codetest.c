@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "exec.h"
+#include "tap.h"
 #include "xalloc.h"
 
 static uint64_t
@@ -301,4 +302,72 @@ codetest_release(struct codetest *ct)
 	free(ct->jobs);
 	free(ct->slots);
 	memset(ct, 0, sizeof(*ct));
+}
+
+const char *
+codetest_answer(void *arg, size_t sample, const struct qeval_request *req)
+{
+	(void)sample;
+	(void)req;
+	return (arg);
+}
+
+char *
+codetest_exec_program(size_t k)
+{
+	const struct qeval_exchange *ex;
+	size_t n;
+
+	ex = plugtest_exchanges(&n);
+	if (n <= k || ex[k].req.kind != QEVAL_REQ_EXEC)
+		return (NULL);
+	return (codetest_program(ex[k].req.body, NULL));
+}
+
+int
+codetest_sweep(struct codetest_sweep *w, const char *plugin,
+    const char *task, const char *data_dir, const struct qeval_kv *kv,
+    int chat, size_t limit)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct qeval_verdict v;
+	enum plugtest_mode mode;
+	size_t i, n, sample;
+	int pass, rc = 0;
+
+	w->task = task;
+	memset(&w->ct, 0, sizeof(w->ct));
+	w->ct.model = codetest_answer;
+	if (plugtest_open(&w->pt, plugin, task, data_dir, kv, chat,
+	    limit) != 0) {
+		ok(0, "%s: open: %s", task, w->pt.err.buf);
+		plugtest_close(&w->pt);
+		return (-1);
+	}
+	w->count = w->pt.plugin.desc->count(w->pt.state);
+	n = w->n > 0 ? w->n : w->count * (size_t)w->modes;
+	for (pass = 0; pass < w->passes; pass++) {
+		w->ct.collect = pass < w->passes - 1;
+		for (i = 0; i < n; i++) {
+			if (w->n > 0) {
+				mode = PLUGTEST_CALLBACK;
+				sample = w->setup(w, i);
+			} else {
+				mode = i < w->count ? PLUGTEST_GOLD :
+				    PLUGTEST_CORRUPT;
+				sample = i % w->count;
+			}
+			w->check(w, pass, i, plugtest_run(&w->pt, sample, 0,
+			    mode, codetest_cb, &w->ct, &v), &v);
+		}
+		if (w->ct.collect && codetest_execute(&w->ct, CODETEST_WORKERS,
+		    &err) != 0) {
+			ok(0, "execute: %s", err.buf);
+			rc = -1;
+		}
+	}
+	strbuf_release(&err);
+	codetest_release(&w->ct);
+	plugtest_close(&w->pt);
+	return (rc);
 }

