@@ -115,7 +115,7 @@ struct task_run {
 						 * UTF-8 (replaced) */
 	double			*values;	/* [unit][metric] */
 	uint32_t		*vflags;	/* per unit */
-	uint8_t			*ustate;	/* 0 todo, 1 scored, 2 error */
+	uint8_t			*ustate;	/* enum unit_state */
 	uint64_t		*ahash;		/* per unit: answers' hash */
 	char		       **category;	/* per sample */
 	char		       **row;		/* per sample: the first
@@ -643,10 +643,31 @@ http_body(struct run *R, const struct qeval_request *req, long seed,
 	return (txt);
 }
 
+/*
+ * A request's id (http_request.id, exec_submit()'s id) names the slot
+ * of the unit that sent it and, for the continuations of a LOGLIK
+ * request, the part: slot << ID_PART_BITS | part.  Built by make_id()
+ * and taken apart by id_slot() and id_part() only.
+ */
+#define ID_PART_BITS	20
+#define ID_PART_MASK	((UINT64_C(1) << ID_PART_BITS) - 1)
+
 static uint64_t
 make_id(int slot, size_t part)
 {
-	return (((uint64_t)slot << 20) | (uint64_t)part);
+	return (((uint64_t)slot << ID_PART_BITS) | (uint64_t)part);
+}
+
+static int
+id_slot(uint64_t id)
+{
+	return ((int)(id >> ID_PART_BITS));
+}
+
+static size_t
+id_part(uint64_t id)
+{
+	return ((size_t)(id & ID_PART_MASK));
 }
 
 /* ------------------------------------------------------------------ */
@@ -889,7 +910,7 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 	struct task_run *tr = u->tr;
 
 	count_faults(tr, u, 0);
-	tr->ustate[u->uidx] = 2;
+	tr->ustate[u->uidx] = UNIT_ERROR;
 	tr->errors++;
 	tr->done++;
 	R->done_units++;
@@ -995,7 +1016,7 @@ unit_finish(struct run *R, struct unit *u)
 	memcpy(&tr->values[u->uidx * tr->nmetrics], v.values,
 	    tr->nmetrics * sizeof(double));
 	tr->vflags[u->uidx] = v.flags;
-	tr->ustate[u->uidx] = 1;
+	tr->ustate[u->uidx] = UNIT_SCORED;
 	/* The answers that define "identical candidates": model texts. */
 	for (i = 0; i < u->nex; i++)
 		if (u->ex[i].req.target == QEVAL_TARGET_MODEL &&
@@ -1337,8 +1358,8 @@ on_http(void *arg, const struct http_result *res)
 	struct run *R = arg;
 	struct ready *r = ready_push(R);
 
-	r->slot = (int)(res->id >> 20);
-	r->part = (size_t)(res->id & 0xfffff);
+	r->slot = id_slot(res->id);
+	r->part = id_part(res->id);
 	r->ok = res->ok;
 	r->status = res->status;
 	r->error = dup_or_null(res->error);
@@ -1373,7 +1394,7 @@ on_exec(void *arg, const struct exec_result *res)
 	struct run *R = arg;
 	struct ready *r = ready_push(R);
 
-	r->slot = (int)(res->id >> 20);
+	r->slot = id_slot(res->id);
 	r->ok = 1;
 	r->exec_status = res->status;
 	/* An exception's message may hold NUL bytes: copied by length. */
@@ -1776,9 +1797,9 @@ open_tasks(struct run *R, struct strbuf *err)
 		if (c->shard_n > 1)
 			for (size_t u = 0; u < tr->nunits; u++)
 				if ((u / tr->ncand) % c->shard_n != c->shard_k)
-					tr->ustate[u] = 3;	/* not ours */
+					tr->ustate[u] = UNIT_OTHER_SHARD;
 		for (size_t u = 0; u < tr->nunits; u++)
-			if (tr->ustate[u] == 0)
+			if (tr->ustate[u] == UNIT_TODO)
 				R->total_units++;
 	}
 	return (0);
@@ -2201,7 +2222,7 @@ next_unit(struct run *R)
 			size_t k = tr->next_unit++;
 			struct unit *u;
 
-			if (tr->ustate[k] != 0)
+			if (tr->ustate[k] != UNIT_TODO)
 				continue;
 			u = xcalloc(1, sizeof(*u));
 			u->tr = tr;
@@ -2372,7 +2393,7 @@ fill_outcome(struct run *R, struct run_outcome *out)
 		pooled = (tr->task->metrics[prim].flags &
 		    QEVAL_MF_POOLED) != 0;
 		for (u = 0; u < tr->nunits; u++) {
-			if (tr->ustate[u] != 1)
+			if (tr->ustate[u] != UNIT_SCORED)
 				continue;
 			t->scored++;
 			/* As results.c: a pooled primary averages its
