@@ -1111,45 +1111,27 @@ advance(struct run *R, struct unit *u)
 	}
 }
 
-/* Parses a LOGLIK body into context and continuations. */
+/*
+ * Parses a LOGLIK body into context and continuations
+ * (loglik_req_parse()), which the unit then owns, and counts each
+ * continuation's code points.
+ */
 static int
 split_loglik(struct unit *u, struct strbuf *err)
 {
-	cJSON *b = cJSON_Parse(u->req.body ? u->req.body : "");
-	const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(b, "context");
-	const cJSON *conts = cJSON_GetObjectItemCaseSensitive(b,
-	    "continuations");
-	size_t i, n;
+	struct loglik_req lr;
+	size_t i;
 
-	if (!cJSON_IsString(ctx) || !cJSON_IsArray(conts) ||
-	    cJSON_GetArraySize(conts) < 1) {
-		cJSON_Delete(b);
-		strbuf_addf(err, "log-likelihood request needs \"context\" "
-		    "and a non-empty \"continuations\" array");
+	if (loglik_req_parse(&lr, u->req.body, err) != 0)
 		return (-1);
-	}
-	n = (size_t)cJSON_GetArraySize(conts);
-	u->lctx = xstrdup(ctx->valuestring);
-	u->conts = xcalloc(n, sizeof(char *));
-	u->lp = xcalloc(n, sizeof(double));
-	u->greedy = xcalloc(n, 1);
-	u->cc = xcalloc(n, sizeof(size_t));
-	u->nparts = n;
-	for (i = 0; i < n; i++) {
-		const cJSON *c = cJSON_GetArrayItem(conts, (int)i);
-		const unsigned char *p;
-
-		if (!cJSON_IsString(c)) {
-			cJSON_Delete(b);
-			strbuf_addf(err, "continuation %zu is not a string", i);
-			return (-1);
-		}
-		u->conts[i] = xstrdup(c->valuestring);
-		for (p = (const unsigned char *)c->valuestring; *p; p++)
-			if ((*p & 0xc0) != 0x80)
-				u->cc[i]++;
-	}
-	cJSON_Delete(b);
+	u->lctx = lr.context;
+	u->conts = lr.cont;
+	u->nparts = lr.n;
+	u->lp = xcalloc(lr.n, sizeof(double));
+	u->greedy = xcalloc(lr.n, 1);
+	u->cc = xcalloc(lr.n, sizeof(size_t));
+	for (i = 0; i < lr.n; i++)
+		u->cc[i] = loglik_codepoints(u->conts[i], strlen(u->conts[i]));
 	return (0);
 }
 
