@@ -30,6 +30,7 @@
 #include "report.h"
 #include "results.h"
 #include "stats.h"
+#include "wire.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------ */
@@ -535,7 +536,7 @@ replay_exchange(struct unit *u, const cJSON *rec, const char *line)
 }
 
 /* ------------------------------------------------------------------ */
-/* Building what goes on the wire                                      */
+/* Candidates and request ids                                         */
 
 /*
  * Candidates (--samples N > 1) are independent samples: candidate c of
@@ -559,88 +560,6 @@ cand_sampled(const struct unit *u)
 	    u->req.target == QEVAL_TARGET_MODEL &&
 	    (u->req.kind == QEVAL_REQ_CHAT ||
 	    u->req.kind == QEVAL_REQ_COMPLETION));
-}
-
-/*
- * Adds model and every sampling field to the plugin's body.  seed >= 0
- * replaces any seed of the plugin's (a sampled candidate's).
- */
-static char *
-http_body(struct run *R, const struct qeval_request *req, long seed,
-    int *streamp, struct strbuf *err)
-{
-	const struct preset *p = R->cfg->preset;
-	const char *model = req->target == QEVAL_TARGET_JUDGE ?
-	    R->cfg->judge_model : R->cfg->model;
-	const char *body = req->body ? req->body : "{}";
-	struct strbuf hid = STRBUF_INIT, back = STRBUF_INIT;
-	cJSON *b;
-	int stream, nul;
-	char *txt;
-
-	/* A model's answer carried into a request (a second turn, a judge
-	 * prompt) may hold "\u0000", which cJSON would cut: it crosses the
-	 * round trip as a stand-in noncharacter. */
-	nul = jsonb_nul_hide(&hid, body, strlen(body));
-	if (nul == -2) {
-		strbuf_release(&hid);
-		strbuf_addf(err, "plugin produced a request body with NUL "
-		    "bytes and every stand-in noncharacter: not sent");
-		return (NULL);
-	}
-	b = cJSON_Parse(nul >= 0 ? hid.buf : body);
-	strbuf_release(&hid);
-	if (b == NULL || !cJSON_IsObject(b)) {
-		cJSON_Delete(b);
-		strbuf_addf(err, "plugin produced a request body that is not "
-		    "a JSON object");
-		return (NULL);
-	}
-	/* The plugin says what to ask; qeval says how: these fields are
-	 * always ours, so a server's generation_config never decides. */
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "model");
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "stream");
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "stream_options");
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "n");
-	cJSON_AddStringToObject(b, "model", model ? model : "");
-	cJSON_AddNumberToObject(b, "temperature", req->temperature >= 0 ?
-	    req->temperature : p->temperature);
-	/* A judge request is FastChat's judge call: model, messages, n,
-	 * temperature, max_tokens; top_p only where the plugin asks. */
-	if (req->target != QEVAL_TARGET_JUDGE || req->top_p > 0)
-		cJSON_AddNumberToObject(b, "top_p", req->top_p > 0 ?
-		    req->top_p : p->top_p);
-	cJSON_AddNumberToObject(b, "max_tokens", req->max_tokens > 0 ?
-	    req->max_tokens : p->max_tokens);
-	if (seed >= 0) {
-		cJSON_DeleteItemFromObjectCaseSensitive(b, "seed");
-		cJSON_AddNumberToObject(b, "seed", (double)seed);
-	} else if (!cJSON_HasObjectItem(b, "seed") &&
-	    req->target != QEVAL_TARGET_JUDGE)
-		cJSON_AddNumberToObject(b, "seed", R->cfg->seed_set ?
-		    (double)R->cfg->seed : (double)p->seed);
-	cJSON_AddNumberToObject(b, "n", 1);
-	/* Tool calls arrive in pieces when streamed; ask for them whole. */
-	stream = !R->cfg->no_stream && !cJSON_HasObjectItem(b, "tools") &&
-	    req->target == QEVAL_TARGET_MODEL;
-	if (req->target != QEVAL_TARGET_JUDGE)
-		cJSON_AddBoolToObject(b, "stream", stream);
-	if (stream) {
-		cJSON *so = cJSON_AddObjectToObject(b, "stream_options");
-
-		cJSON_AddBoolToObject(so, "include_usage", 1);
-	}
-	txt = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
-	if (txt == NULL)
-		xalloc_die();
-	if (nul >= 0) {
-		jsonb_nul_restore(&back, txt, strlen(txt), nul);
-		free(txt);
-		txt = strbuf_detach(&back, NULL);
-	}
-	*streamp = stream;
-	return (txt);
 }
 
 /*
@@ -1260,9 +1179,9 @@ dispatch(struct run *R, struct unit *u)
 			struct strbuf body = STRBUF_INIT;
 			struct http_request hr;
 
-			loglik_body(&body, R->cfg->model, u->lctx, u->conts[i]);
+			wire_loglik_body(&body, R->cfg, u->lctx, u->conts[i]);
 			memset(&hr, 0, sizeof(hr));
-			hr.path = "/completions";
+			hr.path = wire_path(u->req.kind);
 			hr.body = body.buf;
 			hr.body_len = body.len;
 			hr.stream = 0;
@@ -1284,7 +1203,7 @@ dispatch(struct run *R, struct unit *u)
 			    "and --judge-model" : "no model endpoint");
 			return (-1);
 		}
-		u->sent = http_body(R, &u->req, cand_sampled(u) ?
+		u->sent = wire_body(R->cfg, &u->req, cand_sampled(u) ?
 		    (long)cand_seed(R, u->cand) : -1, &stream, &err);
 		u->streamed = stream;
 		if (u->sent == NULL) {
@@ -1293,8 +1212,7 @@ dispatch(struct run *R, struct unit *u)
 			return (-1);
 		}
 		memset(&hr, 0, sizeof(hr));
-		hr.path = u->req.kind == QEVAL_REQ_COMPLETION ? "/completions" :
-		    "/chat/completions";
+		hr.path = wire_path(u->req.kind);
 		hr.body = u->sent;
 		hr.body_len = strlen(u->sent);
 		hr.stream = stream;
