@@ -2,7 +2,6 @@
 #include "run.h"
 
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -29,6 +28,7 @@
 #include "loglik.h"
 #include "report.h"
 #include "results.h"
+#include "rundir.h"
 #include "samples.h"
 #include "stats.h"
 #include "wire.h"
@@ -1563,75 +1563,6 @@ out:
 	return (rc);
 }
 
-static char *
-plan_json(struct run *R)
-{
-	const struct run_cfg *c = R->cfg;
-	cJSON *o = cJSON_CreateObject(), *a;
-	char *pj, *txt;
-	size_t i;
-
-	cJSON_AddStringToObject(o, "plan", "qeval/1");
-	cJSON_AddStringToObject(o, "model", c->model);
-	a = cJSON_AddArrayToObject(o, "endpoints");
-	for (i = 0; i < c->n_endpoints; i++) {
-		char *url = results_redact_url(c->endpoints[i]);
-
-		cJSON_AddItemToArray(a, cJSON_CreateString(url));
-		free(url);
-	}
-	cJSON_AddStringToObject(o, "api", c->chat ? "chat" : "completions");
-	cJSON_AddBoolToObject(o, "reference", c->reference);
-	cJSON_AddBoolToObject(o, "corrupt", c->corrupt);
-	a = cJSON_AddArrayToObject(o, "tasks");
-	for (i = 0; i < c->n_tasks; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(c->tasks[i]));
-	cJSON_AddNumberToObject(o, "limit", (double)c->limit);
-	cJSON_AddNumberToObject(o, "samples", R->ntrs ? R->trs[0].ncand : 1);
-	cJSON_AddNumberToObject(o, "seed", c->seed_set ? c->seed :
-	    (double)c->preset->seed);
-	cJSON_AddNumberToObject(o, "num_fewshot", c->num_fewshot);
-	a = cJSON_AddArrayToObject(o, "task_options");
-	for (i = 0; c->kv != NULL && c->kv[i].key != NULL; i++) {
-		cJSON *kv = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(kv, "key", c->kv[i].key);
-		cJSON_AddStringToObject(kv, "value", c->kv[i].value);
-		cJSON_AddItemToArray(a, kv);
-	}
-	cJSON_AddBoolToObject(o, "keep_think", c->keep_think);
-	if (c->judge_model)
-		cJSON_AddStringToObject(o, "judge_model", c->judge_model);
-	if (c->judge_endpoint) {
-		char *url = results_redact_url(c->judge_endpoint);
-
-		cJSON_AddStringToObject(o, "judge_endpoint", url);
-		free(url);
-	}
-	cJSON_AddNumberToObject(o, "shard_k", c->shard_k);
-	cJSON_AddNumberToObject(o, "shard_n", c->shard_n);
-	pj = preset_to_json(c->preset);
-	cJSON_AddItemToObject(o, "preset", cJSON_Parse(pj));
-	free(pj);
-	if (c->overrides != NULL)
-		cJSON_AddItemToObject(o, "overrides",
-		    cJSON_Parse(c->overrides));
-	txt = cJSON_Print(o);
-	cJSON_Delete(o);
-	if (txt == NULL)
-		xalloc_die();
-	return (txt);
-}
-
-/*
- * Finds the run to continue: --run-id, or the newest run in out_dir
- * whose plan has the same model, tasks and limit.  Returns 0 (dir set),
- * 1 when there is none (a run killed before it wrote its plan: start
- * it; rescore gets an error instead), or -1 (err).
- */
-static int
-find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err);
-
 static int
 setup_dir(struct run *R, struct strbuf *err)
 {
@@ -1644,7 +1575,8 @@ setup_dir(struct run *R, struct strbuf *err)
 	if (c->out_dir == NULL)
 		return (0);
 	if (c->resume) {
-		int fr = find_resume_dir(R, &dir, err);
+		int fr = rundir_find_resume(c->out_dir, c->run_id, c->model,
+		    c->tasks, c->n_tasks, c->limit, c->replay_only, &dir, err);
 
 		if (fr < 0)
 			goto out;
@@ -1682,10 +1614,8 @@ setup_dir(struct run *R, struct strbuf *err)
 	if (mkdir_p(p.buf, err) != 0)
 		goto out;
 	if (fresh && !c->replay_only) {
-		strbuf_reset(&p);
-		strbuf_addf(&p, "%s/run.json", dir.buf);
-		plan = plan_json(R);
-		rc = fileio_write_atomic(p.buf, plan, strlen(plan), err);
+		plan = rundir_plan_text(c, R->ntrs ? R->trs[0].ncand : 1);
+		rc = rundir_plan_write(dir.buf, plan, err);
 		free(plan);
 		if (rc != 0)
 			goto out;
@@ -1725,90 +1655,6 @@ out:
 	strbuf_release(&dir);
 	strbuf_release(&p);
 	return (rc);
-}
-
-static int
-find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err)
-{
-	const struct run_cfg *c = R->cfg;
-	struct strbuf best = STRBUF_INIT;
-	struct dirent *de;
-	DIR *dp;
-
-	if (c->run_id != NULL) {
-		strbuf_addf(dir, "%s/%s/run.json", c->out_dir, c->run_id);
-		if (access(dir->buf, F_OK) != 0) {
-			if (c->replay_only) {
-				strbuf_addf(err, "%s does not exist",
-				    dir->buf);
-				return (-1);
-			}
-			return (1);
-		}
-		strbuf_setlen(dir, dir->len - strlen("/run.json"));
-		return (0);
-	}
-	dp = opendir(c->out_dir);
-	if (dp == NULL && errno == ENOENT && !c->replay_only)
-		return (1);
-	if (dp == NULL) {
-		strbuf_addf(err, "--resume: cannot read %s: %s", c->out_dir,
-		    strerror(errno));
-		return (-1);
-	}
-	while ((de = readdir(dp)) != NULL) {
-		struct strbuf p = STRBUF_INIT;
-		char *txt;
-		cJSON *plan;
-
-		if (de->d_name[0] == '.')
-			continue;
-		strbuf_addf(&p, "%s/%s/run.json", c->out_dir, de->d_name);
-		txt = fileio_read(p.buf, NULL);
-		plan = txt ? cJSON_Parse(txt) : NULL;
-		free(txt);
-		if (plan != NULL) {
-			const char *m = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(plan, "model"));
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(plan,
-			    "tasks");
-			const cJSON *l = cJSON_GetObjectItemCaseSensitive(plan,
-			    "limit");
-			int same = m != NULL && strcmp(m, c->model) == 0 &&
-			    cJSON_IsArray(t) && cJSON_IsNumber(l) &&
-			    (size_t)l->valuedouble == c->limit &&
-			    (size_t)cJSON_GetArraySize(t) == c->n_tasks;
-			size_t i;
-
-			for (i = 0; same && i < c->n_tasks; i++)
-				same = strcmp(cJSON_GetStringValue(
-				    cJSON_GetArrayItem(t, (int)i)) ?
-				    cJSON_GetStringValue(cJSON_GetArrayItem(t,
-				    (int)i)) : "", c->tasks[i]) == 0;
-			/* names start with a UTC timestamp: the greatest is
-			 * the newest */
-			if (same && (best.len == 0 ||
-			    strcmp(de->d_name, best.buf) > 0)) {
-				strbuf_reset(&best);
-				strbuf_adds(&best, de->d_name);
-			}
-			cJSON_Delete(plan);
-		}
-		strbuf_release(&p);
-	}
-	closedir(dp);
-	if (best.len == 0) {
-		strbuf_release(&best);
-		if (!c->replay_only)
-			return (1);
-		strbuf_addf(err, "--resume: no run of model '%s' with these "
-		    "tasks and --limit in %s; start without --resume",
-		    c->model, c->out_dir);
-		return (-1);
-	}
-	strbuf_addf(dir, "%s/%s", c->out_dir, best.buf);
-	strbuf_release(&best);
-	return (0);
 }
 
 /* The client's lines for the user (a long Retry-After wait). */
