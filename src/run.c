@@ -1307,40 +1307,6 @@ progress(struct run *R, int final)
 /* ------------------------------------------------------------------ */
 /* Set-up                                                             */
 
-static int
-mkdir_p(const char *path, struct strbuf *err)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-				strbuf_addf(err, "cannot create %s: %s", p,
-				    strerror(errno));
-				free(p);
-				return (-1);
-			}
-			*s = '/';
-		}
-	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-		strbuf_addf(err, "cannot create %s: %s", p, strerror(errno));
-		free(p);
-		return (-1);
-	}
-	free(p);
-	return (0);
-}
-
-static void
-sanitize(struct strbuf *out, const char *s)
-{
-	for (; *s; s++)
-		strbuf_addch(out, (*s >= 'a' && *s <= 'z') ||
-		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    *s == '.' || *s == '-' || *s == '_' ? *s : '_');
-}
-
 /*
  * The API a task uses: a task that can use only one (its flags say so)
  * uses that one, and refuses an --api that names the other; any other
@@ -1587,31 +1553,15 @@ setup_dir(struct run *R, struct strbuf *err)
 			    "continue; starting it\n");
 	}
 	if (fresh) {
-		strbuf_reset(&dir);
-		strbuf_addf(&dir, "%s/", c->out_dir);
-		if (c->run_id != NULL)
-			strbuf_adds(&dir, c->run_id);
-		else {
-			char ts[32];
+		char ts[32];
 
-			utc_now(ts, sizeof(ts), 1);
-			strbuf_addf(&dir, "%s-%s-", ts, c->preset->name);
-			sanitize(&dir, c->model);
-		}
-		if (access(dir.buf, F_OK) == 0 && c->run_id != NULL &&
-		    !c->resume) {
-			strbuf_addf(err, "%s exists: add --resume to continue "
-			    "it, or choose another --run-id", dir.buf);
+		utc_now(ts, sizeof(ts), 1);
+		strbuf_reset(&dir);
+		if (rundir_new(c->out_dir, c->run_id, ts, c->preset->name,
+		    c->model, c->resume, &dir, err) != 0)
 			goto out;
-		}
-		for (i = 2; c->run_id == NULL && access(dir.buf, F_OK) == 0;
-		    i++) {
-			/* two runs in the same second */
-			strbuf_addf(&dir, "-%zu", i);
-		}
 	}
-	strbuf_addf(&p, "%s/samples", dir.buf);
-	if (mkdir_p(p.buf, err) != 0)
+	if (rundir_make(dir.buf, err) != 0)
 		goto out;
 	if (fresh && !c->replay_only) {
 		plan = rundir_plan_text(c, R->ntrs ? R->trs[0].ncand : 1);

@@ -244,6 +244,81 @@ rundir_plan_differs(const struct rundir_plan *a, const struct rundir_plan *b)
 }
 
 /* ------------------------------------------------------------------ */
+/* The directory                                                      */
+
+static int
+mkdir_p(const char *path, struct strbuf *err)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+				strbuf_addf(err, "cannot create %s: %s", p,
+				    strerror(errno));
+				free(p);
+				return (-1);
+			}
+			*s = '/';
+		}
+	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create %s: %s", p, strerror(errno));
+		free(p);
+		return (-1);
+	}
+	free(p);
+	return (0);
+}
+
+static void
+sanitize(struct strbuf *out, const char *s)
+{
+	for (; *s; s++)
+		strbuf_addch(out, (*s >= 'a' && *s <= 'z') ||
+		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '.' || *s == '-' || *s == '_' ? *s : '_');
+}
+
+int
+rundir_new(const char *out_dir, const char *run_id, const char *stamp,
+    const char *preset, const char *model, int resume, struct strbuf *dir,
+    struct strbuf *err)
+{
+	size_t i;
+
+	strbuf_addf(dir, "%s/", out_dir);
+	if (run_id != NULL)
+		strbuf_adds(dir, run_id);
+	else {
+		strbuf_addf(dir, "%s-%s-", stamp, preset);
+		sanitize(dir, model);
+	}
+	if (access(dir->buf, F_OK) == 0 && run_id != NULL && !resume) {
+		strbuf_addf(err, "%s exists: add --resume to continue it, or "
+		    "choose another --run-id", dir->buf);
+		return (-1);
+	}
+	for (i = 2; run_id == NULL && access(dir->buf, F_OK) == 0; i++) {
+		/* two runs in the same second */
+		strbuf_addf(dir, "-%zu", i);
+	}
+	return (0);
+}
+
+int
+rundir_make(const char *run_dir, struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT;
+	int rc;
+
+	strbuf_addf(&p, "%s/samples", run_dir);
+	rc = mkdir_p(p.buf, err);
+	strbuf_release(&p);
+	return (rc);
+}
+
+/* ------------------------------------------------------------------ */
 /* --resume                                                           */
 
 /* Whether a plan is that of the run to continue. */

@@ -84,6 +84,18 @@ const char *rundir_plan_differs(const struct rundir_plan *,
 	    const struct rundir_plan *);
 
 /*
+ * A new run's directory name, appended to dir: OUT/RUN_ID, or
+ * OUT/<stamp>-<preset>-<model> (the model's characters other than
+ * [A-Za-z0-9._-] written '_'), with "-2", "-3"... when it is taken.
+ * An existing RUN_ID is an error unless resume.  0, or -1 (err).
+ */
+int	 rundir_new(const char *out_dir, const char *run_id, const char *stamp,
+	    const char *preset, const char *model, int resume,
+	    struct strbuf *dir, struct strbuf *err);
+/* Creates RUN and RUN/samples (and the folders above).  0, or -1. */
+int	 rundir_make(const char *run_dir, struct strbuf *err);
+
+/*
  * The run that --resume continues in out_dir: run_id when given, or
  * the newest run (run ids start with a UTC timestamp) whose plan has
  * this model, these tasks in this order, and this limit.  Returns 0

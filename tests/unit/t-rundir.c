@@ -190,6 +190,29 @@ main(void)
 	is_int(rundir_find_resume(dir, "nope", "x", tasks, 2, 1, 0, &p, &err),
 	    1, "--run-id of no run: start it");
 
+	/* a new run's name */
+	strbuf_reset(&p);
+	is_int(rundir_new(rd.buf, NULL, "20260105T000000Z", "fast",
+	    "org/M 1", 0, &p, &err), 0, "a new run's name");
+	ok(strstr(p.buf, "out/20260105T000000Z-fast-org_M_1") != NULL,
+	    "stamp, preset, the model made safe (%s)", p.buf);
+	is_int(rundir_make(p.buf, &err), 0, "created");
+	strbuf_adds(&p, "/samples");
+	ok(access(p.buf, F_OK) == 0, "with its samples folder");
+	strbuf_reset(&p);
+	rundir_new(rd.buf, NULL, "20260105T000000Z", "fast", "org/M 1", 0,
+	    &p, &err);
+	ok(strstr(p.buf, "org_M_1-2") != NULL, "the same second: -2 (%s)",
+	    p.buf);
+	strbuf_reset(&p);
+	strbuf_reset(&err);
+	is_int(rundir_new(dir, "min", "x", "p", "m", 0, &p, &err), -1,
+	    "an existing --run-id without --resume");
+	ok(strstr(err.buf, "add --resume") != NULL, "says what to do");
+	strbuf_reset(&p);
+	is_int(rundir_new(dir, "min", "x", "p", "m", 1, &p, &err), 0,
+	    "... with --resume: fine");
+
 	/* results.json from a directory or the file */
 	put(dir, "res", "results.json", "{\"tasks\":[]}");
 	strbuf_reset(&p);
