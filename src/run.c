@@ -18,7 +18,6 @@
 
 #include "clock.h"
 #include "exec.h"
-#include "fileio.h"
 #include "gpu.h"
 #include "host.h"
 #include "http.h"
@@ -26,7 +25,6 @@
 #include "jsonb.h"
 #include "promstat.h"
 #include "loglik.h"
-#include "report.h"
 #include "results.h"
 #include "rundir.h"
 #include "samples.h"
@@ -1900,6 +1898,74 @@ fill_outcome(struct run *R, struct run_outcome *out)
 	}
 }
 
+/*
+ * What results.json is built from (results.h): the run's measurements
+ * and every task's values, as views into R; ri->tasks is malloc'd.
+ */
+static void
+results_input_fill(struct run *R, struct results_input *ri)
+{
+	size_t i;
+
+	memset(ri, 0, sizeof(*ri));
+	ri->cfg = R->cfg;
+	ri->started = R->started;
+	ri->wall_s = R->t_end - R->t_start;
+	ri->lat = R->lat;
+	ri->nlat = R->nlat;
+	ri->ttft = R->ttft;
+	ri->nttft = R->nttft;
+	ri->dec = R->dec;
+	ri->ndec = R->ndec;
+	ri->tpot = R->tpot;
+	ri->ntpot = R->ntpot;
+	ri->ptok = R->have_tokens ? R->ptok : -1;
+	ri->ctok = R->have_tokens ? R->ctok : -1;
+	ri->cached = R->have_cached ? R->cached : -1;
+	ri->resp_models = R->rmodels;
+	ri->n_resp_models = R->nrmodels;
+	ri->run_dir = R->run_dir;
+	ri->interrupted = R->abort;
+	gpu_summary(R->gpu, &ri->gpu);
+	prom_summary(R, &ri->server);
+	ri->sandbox = R->exec != NULL ? exec_layers(R->exec) : NULL;
+	if (R->http != NULL) {
+		struct http_stats hs;
+
+		http_get_stats(R->http, &hs);
+		ri->requests = (long)hs.requests;
+		ri->retries = (long)hs.retries;
+		ri->failures = (long)hs.failures;
+	}
+	ri->ntasks = R->ntrs;
+	ri->tasks = xcalloc(R->ntrs + 1, sizeof(*ri->tasks));
+	for (i = 0; i < R->ntrs; i++) {
+		struct task_run *tr = &R->trs[i];
+		struct results_task *t = &ri->tasks[i];
+
+		t->plugin = tr->plugin->desc;
+		t->task = tr->task;
+		t->count = tr->count;
+		t->ncand = tr->ncand;
+		/* Log-likelihood tasks sample nothing. */
+		t->samp_temp = tr->n_sampled > 0 ? tr->samp_temp : NAN;
+		t->nmetrics = tr->nmetrics;
+		t->values = tr->values;
+		t->vflags = tr->vflags;
+		t->ustate = tr->ustate;
+		t->ahash = tr->ahash;
+		t->category = tr->category;
+		t->row = tr->row;
+		t->errors = tr->errors;
+		t->unparseable = tr->unparseable;
+		t->bad_utf8 = tr->bad_utf8;
+		t->wall_s = tr->t_last > tr->t_first ?
+		    tr->t_last - tr->t_first : 0;
+		t->data = R->cfg->data;
+		t->chat = tr->chat;
+	}
+}
+
 int
 run_execute(const struct run_cfg *c, struct run_outcome *out,
     struct strbuf *err)
@@ -2003,86 +2069,21 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		}
 	if (R.run_dir != NULL) {
 		struct results_input ri;
-		struct strbuf p = STRBUF_INIT;
+		struct strbuf warn = STRBUF_INIT;
 		char *json;
 
-		memset(&ri, 0, sizeof(ri));
-		ri.cfg = c;
-		ri.started = R.started;
-		ri.wall_s = R.t_end - R.t_start;
-		ri.lat = R.lat;
-		ri.nlat = R.nlat;
-		ri.ttft = R.ttft;
-		ri.nttft = R.nttft;
-		ri.dec = R.dec;
-		ri.ndec = R.ndec;
-		ri.tpot = R.tpot;
-		ri.ntpot = R.ntpot;
-		ri.ptok = R.have_tokens ? R.ptok : -1;
-		ri.ctok = R.have_tokens ? R.ctok : -1;
-		ri.cached = R.have_cached ? R.cached : -1;
-		ri.resp_models = R.rmodels;
-		ri.n_resp_models = R.nrmodels;
-		ri.run_dir = R.run_dir;
-		ri.interrupted = R.abort;
-		gpu_summary(R.gpu, &ri.gpu);
-		prom_summary(&R, &ri.server);
-		ri.sandbox = R.exec != NULL ? exec_layers(R.exec) : NULL;
-		if (R.http != NULL) {
-			struct http_stats hs;
-
-			http_get_stats(R.http, &hs);
-			ri.requests = (long)hs.requests;
-			ri.retries = (long)hs.retries;
-			ri.failures = (long)hs.failures;
-		}
-		ri.ntasks = R.ntrs;
-		ri.tasks = xcalloc(R.ntrs + 1, sizeof(*ri.tasks));
-		for (i = 0; i < R.ntrs; i++) {
-			struct task_run *tr = &R.trs[i];
-			struct results_task *t = &ri.tasks[i];
-
-			t->plugin = tr->plugin->desc;
-			t->task = tr->task;
-			t->count = tr->count;
-			t->ncand = tr->ncand;
-			/* Log-likelihood tasks sample nothing. */
-			t->samp_temp = tr->n_sampled > 0 ? tr->samp_temp :
-			    NAN;
-			t->nmetrics = tr->nmetrics;
-			t->values = tr->values;
-			t->vflags = tr->vflags;
-			t->ustate = tr->ustate;
-			t->ahash = tr->ahash;
-			t->category = tr->category;
-			t->row = tr->row;
-			t->errors = tr->errors;
-			t->unparseable = tr->unparseable;
-			t->bad_utf8 = tr->bad_utf8;
-			t->wall_s = tr->t_last > tr->t_first ?
-			    tr->t_last - tr->t_first : 0;
-			t->data = c->data;
-			t->chat = tr->chat;
-		}
+		results_input_fill(&R, &ri);
 		json = results_build(&ri);
 		free(ri.tasks);
-		strbuf_addf(&p, "%s/results.json", R.run_dir);
-		if (fileio_write_atomic(p.buf, json, strlen(json), err) != 0)
+		if (rundir_write_results(R.run_dir, json, err, &warn) != 0)
 			rc = 1;
-		else {
-			const char *runs[1] = { R.run_dir };
-			struct strbuf rerr = STRBUF_INIT;
-
-			strbuf_reset(&p);
-			strbuf_addf(&p, "%s/report.md", R.run_dir);
-			if (report_write_runs(runs, 1, p.buf, &rerr) != 0)
-				fprintf(stderr, "qeval: warning: report not "
-				    "written: %s\n", rerr.buf);
-			strbuf_release(&rerr);
+		else
 			rc = R.abort || out->partial ? 1 : 0;
-		}
+		if (warn.len > 0)
+			fprintf(stderr, "qeval: warning: report not written: "
+			    "%s\n", warn.buf);
+		strbuf_release(&warn);
 		free(json);
-		strbuf_release(&p);
 		out->run_dir = xstrdup(R.run_dir);
 	} else
 		rc = R.abort || out->partial ? 1 : 0;

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "fileio.h"
+#include "report.h"
 #include "results.h"
 #include "xalloc.h"
 
@@ -403,6 +404,26 @@ rundir_find_resume(const char *out_dir, const char *run_id,
 
 /* ------------------------------------------------------------------ */
 /* results.json                                                       */
+
+int
+rundir_write_results(const char *run_dir, const char *json,
+    struct strbuf *err, struct strbuf *warn)
+{
+	const char *runs[1] = { run_dir };
+	struct strbuf p = STRBUF_INIT;
+
+	strbuf_addf(&p, "%s/results.json", run_dir);
+	if (fileio_write_atomic(p.buf, json, strlen(json), err) != 0) {
+		strbuf_release(&p);
+		return (-1);
+	}
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/report.md", run_dir);
+	if (report_write_runs(runs, 1, p.buf, warn) != 0 && warn->len == 0)
+		strbuf_addf(warn, "cannot write %s", p.buf);
+	strbuf_release(&p);
+	return (0);
+}
 
 cJSON *
 rundir_results_read(const char *where, struct strbuf *path)

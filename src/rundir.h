@@ -6,8 +6,9 @@
  *                     writes it once; --resume finds a run by it,
  *                     rescore runs it again from the journal, merge
  *                     checks that shards share it.
- *   RUN/results.json  read back by rescore and merge (what only the run
- *                     saw: model_server, shards) and by --baseline.
+ *   RUN/results.json  written with RUN/report.md at the end of a run;
+ *                     read back by rescore and merge (what only the
+ *                     run saw: model_server, shards) and by --baseline.
  *
  * A plan is read whole into struct rundir_plan; a value the plan does
  * not record takes the default named beside its field (what the run
@@ -107,6 +108,14 @@ int	 rundir_find_resume(const char *out_dir, const char *run_id,
 	    const char *model, const char *const *tasks, size_t n_tasks,
 	    size_t limit, int must_exist, struct strbuf *dir,
 	    struct strbuf *err);
+
+/*
+ * Writes json as RUN/results.json (atomically), then RUN/report.md
+ * from it (report.h).  0, or -1 when results.json could not be written
+ * (err).  A report that cannot be written is no failure: warn says why.
+ */
+int	 rundir_write_results(const char *run_dir, const char *json,
+	    struct strbuf *err, struct strbuf *warn);
 
 /*
  * results.json, from a run directory or the file itself (where).  The

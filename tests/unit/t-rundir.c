@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fileio.h"
 #include "preset.h"
 #include "run.h"
 #include "rundir.h"
@@ -233,6 +234,32 @@ main(void)
 	cJSON_Delete(r);
 	ok(rundir_results_read("/nonexistent/qeval", NULL) == NULL,
 	    "nothing there: NULL");
+
+	/* the end of a run: results.json, then the report from it */
+	{
+		struct strbuf warn = STRBUF_INIT;
+		char *back;
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/nodir/x", dir);
+		strbuf_reset(&err);
+		is_int(rundir_write_results(p.buf, "{\"tasks\":[]}", &err,
+		    &warn), -1, "results.json that cannot be written fails");
+		ok(err.len > 0, "with a reason (%s)", err.buf);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/res", dir);
+		is_int(rundir_write_results(p.buf, "{\"tasks\":[1]}", &err,
+		    &warn), 0, "results.json written");
+		strbuf_adds(&p, "/results.json");
+		back = fileio_read(p.buf, NULL);
+		is_str(back, "{\"tasks\":[1]}", "as given");
+		free(back);
+		strbuf_setlen(&p, p.len - strlen("results.json"));
+		strbuf_adds(&p, "report.md");
+		ok(access(p.buf, F_OK) == 0 || warn.len > 0,
+		    "a report, or a warning saying why not (%s)", warn.buf);
+		strbuf_release(&warn);
+	}
 
 	preset_release(&pre);
 	strbuf_release(&err);
