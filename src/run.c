@@ -25,6 +25,7 @@
 #include "jsonb.h"
 #include "promstat.h"
 #include "loglik.h"
+#include "measure.h"
 #include "results.h"
 #include "rundir.h"
 #include "samples.h"
@@ -36,8 +37,6 @@
 /* Per-task and per-sample state                                      */
 
 struct task_run;
-
-#define RUN_MAX_MODELS	8
 
 struct unit {
 	struct task_run		*tr;
@@ -153,22 +152,7 @@ struct run {
 	int			 abort;
 	int			 fatal;		/* aborted: unreachable */
 	struct strbuf		 abort_msg;
-	/* measurements (model requests only) */
-	double			*lat;
-	size_t			 nlat, lat_alloc;
-	double			*ttft;
-	size_t			 nttft, ttft_alloc;
-	double			*dec;		/* decode phase, s */
-	size_t			 ndec, dec_alloc;
-	double			*tpot;		/* s per output token */
-	size_t			 ntpot, tpot_alloc;
-	long long		 ptok, ctok;
-	int			 have_tokens;
-	long long		 cached;	/* cached prompt tokens */
-	int			 have_cached;
-	/* the model names the model's responses gave (distinct) */
-	char			*rmodels[RUN_MAX_MODELS];
-	size_t			 nrmodels;
+	struct measure		 m;		/* model requests only */
 	/* request errors already printed (hashes), and those not */
 	uint64_t		 err_seen[64];
 	size_t			 nerr_seen;
@@ -1092,52 +1076,16 @@ on_exec(void *arg, const struct exec_result *res)
 static void
 record_latency(struct run *R, const struct ready *r, int streamed)
 {
-	if (!isnan(r->latency)) {
-		R->lat = xgrow(R->lat, R->nlat + 1, sizeof(double),
-		    &R->lat_alloc);
-		R->lat[R->nlat++] = r->latency;
-	}
-	if (streamed && !isnan(r->ttft)) {
-		R->ttft = xgrow(R->ttft, R->nttft + 1, sizeof(double),
-		    &R->ttft_alloc);
-		R->ttft[R->nttft++] = r->ttft;
-		/* The two phases of a streamed answer: prefill up to the
-		 * first token, decode after it. */
-		if (!isnan(r->latency) && r->latency >= r->ttft) {
-			double dec = r->latency - r->ttft;
+	struct measure_answer a;
 
-			R->dec = xgrow(R->dec, R->ndec + 1, sizeof(double),
-			    &R->dec_alloc);
-			R->dec[R->ndec++] = dec;
-			if (r->ctok > 1) {
-				R->tpot = xgrow(R->tpot, R->ntpot + 1,
-				    sizeof(double), &R->tpot_alloc);
-				R->tpot[R->ntpot++] = dec /
-				    (double)(r->ctok - 1);
-			}
-		}
-	}
-	if (r->ptok >= 0) {
-		R->ptok += r->ptok;
-		R->have_tokens = 1;
-	}
-	if (r->ctok >= 0) {
-		R->ctok += r->ctok;
-		R->have_tokens = 1;
-	}
-	if (r->cached >= 0) {
-		R->cached += r->cached;
-		R->have_cached = 1;
-	}
-	if (r->model != NULL) {
-		size_t i;
-
-		for (i = 0; i < R->nrmodels; i++)
-			if (strcmp(R->rmodels[i], r->model) == 0)
-				break;
-		if (i == R->nrmodels && i < RUN_MAX_MODELS)
-			R->rmodels[R->nrmodels++] = xstrdup(r->model);
-	}
+	a.latency = r->latency;
+	a.ttft = r->ttft;
+	a.streamed = streamed;
+	a.ptok = r->ptok;
+	a.ctok = r->ctok;
+	a.cached = r->cached;
+	a.model = r->model;
+	measure_add(&R->m, &a);
 }
 
 static void
@@ -1911,19 +1859,7 @@ results_input_fill(struct run *R, struct results_input *ri)
 	ri->cfg = R->cfg;
 	ri->started = R->started;
 	ri->wall_s = R->t_end - R->t_start;
-	ri->lat = R->lat;
-	ri->nlat = R->nlat;
-	ri->ttft = R->ttft;
-	ri->nttft = R->nttft;
-	ri->dec = R->dec;
-	ri->ndec = R->ndec;
-	ri->tpot = R->tpot;
-	ri->ntpot = R->ntpot;
-	ri->ptok = R->have_tokens ? R->ptok : -1;
-	ri->ctok = R->have_tokens ? R->ctok : -1;
-	ri->cached = R->have_cached ? R->cached : -1;
-	ri->resp_models = R->rmodels;
-	ri->n_resp_models = R->nrmodels;
+	measure_to_results(&R->m, ri);
 	ri->run_dir = R->run_dir;
 	ri->interrupted = R->abort;
 	gpu_summary(R->gpu, &ri->gpu);
@@ -2091,11 +2027,11 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		fprintf(stderr, "qeval: %zu more failed sample%s not shown "
 		    "(errors shown above; each one's is in samples/*.jsonl)\n",
 		    R.err_hidden, R.err_hidden == 1 ? "" : "s");
-	if (R.nrmodels > 0 && !c->quiet && c->model != NULL &&
-	    (R.nrmodels > 1 || strcmp(R.rmodels[0], c->model) != 0))
+	if (R.m.nrmodels > 0 && !c->quiet && c->model != NULL &&
+	    (R.m.nrmodels > 1 || strcmp(R.m.rmodels[0], c->model) != 0))
 		fprintf(stderr, "qeval: warning: asked for model '%s'; the "
 		    "server's responses name '%s'%s\n", c->model,
-		    R.rmodels[0], R.nrmodels > 1 ? " and others" : "");
+		    R.m.rmodels[0], R.m.nrmodels > 1 ? " and others" : "");
 	if (R.replayed > 0 && !c->quiet)
 		fprintf(stderr, "qeval: %zu answers replayed from the journal "
 		    "(not asked again)\n", R.replayed);
@@ -2144,12 +2080,7 @@ out:
 		free(tr->row);
 	}
 	free(R.trs);
-	free(R.lat);
-	free(R.ttft);
-	free(R.dec);
-	free(R.tpot);
-	for (i = 0; i < R.nrmodels; i++)
-		free(R.rmodels[i]);
+	measure_release(&R.m);
 	free(R.run_dir);
 	strbuf_release(&R.abort_msg);
 	return (rc);
