@@ -1,6 +1,7 @@
 /*
  * samples: the samples file, RUN/samples/<task>.jsonl (docs/RESULTS.md,
- * "Samples"): one JSON line per finished unit (a sample's candidate)
+ * "samples/<task>.jsonl and the journal: bytes"): one JSON line per
+ * finished unit (a sample's candidate)
  * with every exchange (what was sent, what came back) and the verdict,
  * or the error that stopped the unit.
  *

@@ -1,6 +1,8 @@
 /*
  * wire: the request bodies qeval sends over HTTP for a plugin's
- * request (docs/DESIGN: "the plugin says what to ask; qeval says how").
+ * request.  The plugin says what to ask; qeval says how: the fields
+ * below are always the run's, so a server's generation_config never
+ * decides.
  *
  *   wire_body()         QEVAL_REQ_CHAT and QEVAL_REQ_COMPLETION, to the
  *                       model or the judge: the plugin's body with
