@@ -1,9 +1,9 @@
 /*
  * samples: the samples file, RUN/samples/<task>.jsonl (docs/RESULTS.md,
  * "samples/<task>.jsonl and the journal: bytes"): one JSON line per
- * finished unit (a sample's candidate)
- * with every exchange (what was sent, what came back) and the verdict,
- * or the error that stopped the unit.
+ * finished unit (a sample's candidate) with every exchange (what was
+ * sent, what came back) and the verdict, or the error that stopped
+ * the unit.
  *
  * Every string is written so that strict JSON parsers read it: bytes
  * that are not UTF-8 are escaped, NUL bytes are kept as "\u0000"
