@@ -26,6 +26,7 @@
  *              report.md
  *   samples.h  the samples files
  *   wire.h     the HTTP bodies of model, judge and loglik requests
+ *   measure.h  latencies, token counts, response model names
  *   journal.h  the journal; results.h  what results.json says
  *
  * Ownership: everything in struct run_cfg stays the caller's and must
