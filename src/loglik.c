@@ -393,8 +393,8 @@ loglik_req_parse(struct loglik_req *r, const char *body,
 	    cJSON_GetObjectItemCaseSensitive(root, "continuations") : NULL;
 	if (!cJSON_IsString(ctx) || !cJSON_IsArray(conts) ||
 	    cJSON_GetArraySize(conts) < 1) {
-		strbuf_adds(err, "a log-likelihood request needs a string "
-		    "\"context\" and a non-empty array \"continuations\"");
+		strbuf_adds(err, "log-likelihood request needs \"context\" "
+		    "and a non-empty \"continuations\" array");
 		cJSON_Delete(root);
 		return (QEVAL_EINVAL);
 	}
@@ -403,7 +403,7 @@ loglik_req_parse(struct loglik_req *r, const char *body,
 	i = 0;
 	cJSON_ArrayForEach(c, conts) {
 		if (!cJSON_IsString(c)) {
-			strbuf_addf(err, "continuations[%zu] is not a string",
+			strbuf_addf(err, "continuation %zu is not a string",
 			    i);
 			cJSON_Delete(root);
 			loglik_req_release(r);

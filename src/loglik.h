@@ -111,7 +111,12 @@ struct loglik_req {
 	size_t	 n;
 };
 
-/* 0, or QEVAL_EINVAL with err explaining (a plugin bug). */
+/*
+ * The one parser of these bodies: the run's dispatch (run.c) uses it
+ * and its message becomes the sample's "error".  body NULL is refused
+ * like any other bad body.  0, or QEVAL_EINVAL with err explaining (a
+ * plugin bug); on failure *r holds nothing to release.
+ */
 int	 loglik_req_parse(struct loglik_req *, const char *body,
 	    struct strbuf *err);
 void	 loglik_req_release(struct loglik_req *);

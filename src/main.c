@@ -27,7 +27,6 @@
 #include <curl/curl.h>
 
 #include "data.h"
-#include "fileio.h"
 #include "host.h"
 #include "models.h"
 #include "plugin.h"
@@ -35,6 +34,7 @@
 #include "report.h"
 #include "results.h"
 #include "run.h"
+#include "rundir.h"
 #include "serve.h"
 #include "shard.h"
 #include "strbuf.h"
@@ -61,6 +61,9 @@ static const char *const default_tasks[] = {
 struct opts {
 	const char	*preset_name;
 	const char	*preset_file;
+	/* rescore: the preset is the run's, from its plan */
+	const struct rundir_plan *plan;
+	const char	*plan_dir;
 	const char	*model;
 	char		**endpoints;
 	size_t		 n_endpoints, endpoints_alloc;
@@ -822,7 +825,10 @@ env_init(struct env *e, const struct opts *o, int need_preset,
 	e->data.manifests = &e->man;
 	e->data.verify = 1;
 	if (need_preset) {
-		if (o->preset_file != NULL)
+		if (o->plan != NULL)
+			rc = rundir_plan_preset(o->plan, o->plan_dir,
+			    &e->preset, err);
+		else if (o->preset_file != NULL)
 			rc = preset_load_file(&e->preset, o->preset_file, err);
 		else {
 			const char *dirs[2];
@@ -1087,22 +1093,12 @@ check_baseline(const struct opts *o, const struct run_outcome *oc)
 	struct strbuf path = STRBUF_INIT;
 	const cJSON *tasks;
 	cJSON *base = NULL;
-	char *txt;
 	size_t i;
 	int rc = 0, compared = 0;
 
-	strbuf_adds(&path, o->baseline);
-	{
-		struct stat st;
-
-		if (stat(path.buf, &st) == 0 && S_ISDIR(st.st_mode))
-			strbuf_adds(&path, "/results.json");
-	}
-	txt = fileio_read(path.buf, NULL);
-	base = txt ? cJSON_Parse(txt) : NULL;
-	free(txt);
+	base = rundir_results_read(o->baseline, &path);
 	tasks = cJSON_GetObjectItemCaseSensitive(base, "tasks");
-	if (!cJSON_IsArray(tasks)) {
+	if (!rundir_is_results(base)) {
 		fprintf(stderr, "qeval: --baseline %s: not a qeval "
 		    "results.json (or a run directory holding one)\n",
 		    o->baseline);
@@ -1469,19 +1465,9 @@ check_run_args(const struct opts *o)
 		return (EXIT_USAGE);
 	if (o->baseline != NULL) {
 		struct strbuf path = STRBUF_INIT;
-		struct stat st;
-		cJSON *base = NULL;
-		char *txt;
-		int good;
+		cJSON *base = rundir_results_read(o->baseline, &path);
+		int good = rundir_is_results(base);
 
-		strbuf_adds(&path, o->baseline);
-		if (stat(path.buf, &st) == 0 && S_ISDIR(st.st_mode))
-			strbuf_adds(&path, "/results.json");
-		txt = fileio_read(path.buf, NULL);
-		base = txt ? cJSON_Parse(txt) : NULL;
-		good = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(base,
-		    "tasks"));
-		free(txt);
 		cJSON_Delete(base);
 		if (!good) {
 			fprintf(stderr, "qeval: --baseline %s: %s; give an "
@@ -1978,16 +1964,10 @@ static char *
 rescore_carried(const char *run_dir)
 {
 	static const char *const keys[] = { "model_server", "shards", NULL };
-	struct strbuf p = STRBUF_INIT;
-	cJSON *res, *keep;
+	cJSON *res = rundir_results_read(run_dir, NULL), *keep;
 	char *txt;
 	size_t i;
 
-	strbuf_addf(&p, "%s/results.json", run_dir);
-	txt = fileio_read(p.buf, NULL);
-	strbuf_release(&p);
-	res = txt ? cJSON_Parse(txt) : NULL;
-	free(txt);
 	if (res == NULL)
 		return (NULL);
 	keep = cJSON_CreateObject();
@@ -2013,111 +1993,58 @@ static int
 cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
     char **argv, const char *carried)
 {
-	struct strbuf err = STRBUF_INIT, p = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct opts o = *o0;
 	struct run_outcome oc;
+	struct rundir_plan plan;
 	struct run_cfg c;
 	struct env e;
-	cJSON *plan = NULL;
-	const cJSON *t, *x;
-	char **tasks = NULL, *txt, *dir, *slash, *cmd, *own, tmpl[] =
-	    "/tmp/qeval-preset-XXXXXX";
-	struct qeval_kv *kv = NULL;
-	size_t i, n, alloc = 0;
-	int rc = EXIT_RUN, fd;
+	char *dir, *slash, *cmd, *own;
+	int rc = EXIT_RUN;
 
 	memset(&e, 0, sizeof(e));
-	strbuf_addf(&p, "%s/run.json", run_dir);
-	txt = fileio_read(p.buf, NULL);
-	plan = txt ? cJSON_Parse(txt) : NULL;
-	free(txt);
-	if (plan == NULL || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
-	    plan, "model"))) {
-		fprintf(stderr, "qeval: rescore: %s is missing or damaged: is "
-		    "%s a qeval run directory?\n", p.buf, run_dir);
+	if (rundir_plan_read(&plan, run_dir, &err) != 0) {
+		fprintf(stderr, "qeval: rescore: %s/run.json is missing or "
+		    "damaged: is %s a qeval run directory?\n", run_dir,
+		    run_dir);
 		goto out;
 	}
 	/* The plan's preset, as it was resolved for the run. */
-	fd = mkstemp(tmpl);
-	if (fd < 0) {
-		fprintf(stderr, "qeval: rescore: cannot create a temporary "
-		    "file\n");
-		goto out;
-	}
-	txt = cJSON_Print(cJSON_GetObjectItemCaseSensitive(plan, "preset"));
-	if (txt == NULL || write(fd, txt, strlen(txt)) < 0) {
-		close(fd);
-		free(txt);
-		unlink(tmpl);
-		goto out;
-	}
-	free(txt);
-	close(fd);
-	o.preset_file = tmpl;
-	o.model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(plan,
-	    "model"));
-	x = cJSON_GetObjectItemCaseSensitive(plan, "api");
-	o.api = cJSON_IsString(x) ? x->valuestring : "chat";
-	x = cJSON_GetObjectItemCaseSensitive(plan, "limit");
-	o.limit = cJSON_IsNumber(x) ? (long)x->valuedouble : 0;
-	x = cJSON_GetObjectItemCaseSensitive(plan, "samples");
-	o.samples = cJSON_IsNumber(x) ? x->valueint : 1;
-	x = cJSON_GetObjectItemCaseSensitive(plan, "seed");
-	o.seed_set = cJSON_IsNumber(x);
-	o.seed = cJSON_IsNumber(x) ? (unsigned long)x->valuedouble : 0;
-	x = cJSON_GetObjectItemCaseSensitive(plan, "num_fewshot");
-	o.num_fewshot = cJSON_IsNumber(x) ? x->valueint : -1;
-	x = cJSON_GetObjectItemCaseSensitive(plan, "keep_think");
-	o.keep_think = cJSON_IsTrue(x);
-	x = cJSON_GetObjectItemCaseSensitive(plan, "shard_n");
-	o.shard_n = cJSON_IsNumber(x) ? (unsigned)x->valuedouble : 0;
-	x = cJSON_GetObjectItemCaseSensitive(plan, "shard_k");
-	o.shard_k = cJSON_IsNumber(x) ? (unsigned)x->valuedouble : 0;
-	o.judge_model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-	    plan, "judge_model"));
+	o.plan = &plan;
+	o.plan_dir = run_dir;
+	o.preset_file = NULL;
+	o.model = plan.model;
+	o.api = plan.api;
+	o.limit = plan.limit;
+	o.samples = plan.samples;
+	o.seed_set = plan.seed_set;
+	o.seed = plan.seed;
+	o.num_fewshot = plan.num_fewshot;
+	o.keep_think = plan.keep_think;
+	o.shard_n = plan.shard_n;
+	o.shard_k = plan.shard_k;
+	o.judge_model = plan.judge_model;
 	o.judge_endpoint = NULL;
-	x = cJSON_GetObjectItemCaseSensitive(plan, "task_options");
-	n = cJSON_IsArray(x) ? (size_t)cJSON_GetArraySize(x) : 0;
-	for (i = 0; i < n; i++) {
-		const cJSON *kvj = cJSON_GetArrayItem(x, (int)i);
-
-		kv = xgrow(kv, i + 2, sizeof(*kv), &alloc);
-		kv[i].key = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(kvj, "key"));
-		kv[i].value = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(kvj, "value"));
-		kv[i + 1].key = NULL;
-	}
-	o.kv = kv;
+	o.kv = plan.kv;
 	rc = env_init(&e, &o, 1, &err);
-	unlink(tmpl);
 	if (rc != 0) {
 		print_lines("rescore: ", err.buf);
 		rc = EXIT_RUN;
 		goto out;
 	}
-	t = cJSON_GetObjectItemCaseSensitive(plan, "tasks");
-	n = cJSON_IsArray(t) ? (size_t)cJSON_GetArraySize(t) : 0;
-	tasks = xcalloc(n + 1, sizeof(char *));
-	for (i = 0; i < n; i++)
-		tasks[i] = xstrdup(cJSON_GetStringValue(cJSON_GetArrayItem(t,
-		    (int)i)) ? cJSON_GetStringValue(cJSON_GetArrayItem(t,
-		    (int)i)) : "");
-	if (plugin_set_load(&e.plugins, (const char *const *)tasks, NULL,
-	    &err) != 0) {
+	if (plugin_set_load(&e.plugins, (const char *const *)plan.tasks,
+	    NULL, &err) != 0) {
 		print_lines("rescore: ", err.buf);
 		rc = EXIT_RUN;
 		goto out;
 	}
 	/* what the run's command line set, as the run recorded it */
-	x = cJSON_GetObjectItemCaseSensitive(plan, "overrides");
 	free(e.overrides);
-	e.overrides = cJSON_IsObject(x) ? cJSON_PrintUnformatted(x) : NULL;
-	fill_cfg(&c, &o, &e, tasks);
-	x = cJSON_GetObjectItemCaseSensitive(plan, "reference");
-	c.reference = cJSON_IsTrue(x);
-	x = cJSON_GetObjectItemCaseSensitive(plan, "corrupt");
-	c.corrupt = cJSON_IsTrue(x);
+	e.overrides = plan.overrides != NULL ? xstrdup(plan.overrides) :
+	    NULL;
+	fill_cfg(&c, &o, &e, plan.tasks);
+	c.reference = plan.reference;
+	c.corrupt = plan.corrupt;
 	c.replay_only = 1;
 	c.resume = 1;
 	dir = xstrdup(run_dir);
@@ -2147,36 +2074,13 @@ cmd_rescore(const struct opts *o0, const char *run_dir, int argc,
 	free(own);
 	free(dir);
 out:
-	free_list(tasks);
-	free(kv);
-	cJSON_Delete(plan);
+	rundir_plan_release(&plan);
 	if (e.manifest_dir != NULL)
 		env_release(&e);
 	strbuf_release(&err);
-	strbuf_release(&p);
 	return (rc);
 }
 
-
-/* Keys of run.json that must agree between the shards of one run. */
-static const char *const merge_keys[] = { "model", "api", "tasks", "limit",
-	"samples", "seed", "num_fewshot", "task_options", "reference",
-	"corrupt", "keep_think", "shard_n", NULL };
-
-static cJSON *
-read_results(const char *dir)
-{
-	struct strbuf p = STRBUF_INIT;
-	cJSON *r;
-	char *txt;
-
-	strbuf_addf(&p, "%s/results.json", dir);
-	txt = fileio_read(p.buf, NULL);
-	strbuf_release(&p);
-	r = txt ? cJSON_Parse(txt) : NULL;
-	free(txt);
-	return (r);
-}
 
 static cJSON *
 num_or_null(const cJSON *o, const char *key)
@@ -2213,7 +2117,7 @@ merge_carried(int n, char **shards)
 	int i, j;
 
 	for (i = 0; i < n; i++) {
-		cJSON *r = read_results(shards[i]);
+		cJSON *r = rundir_results_read(shards[i], NULL);
 
 		/* insertion by shard index: the rows' order */
 		for (j = i; j > 0 && shard_index_of(res[j - 1]) >
@@ -2290,12 +2194,13 @@ static int
 cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 {
 	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT;
-	cJSON *first = NULL;
+	struct rundir_plan first;
 	char *carried = NULL;
 	unsigned char seen[4096];
 	FILE *jout = NULL;
 	int i, rc = EXIT_RUN;
 
+	memset(&first, 0, sizeof(first));
 	if (n < 1) {
 		fprintf(stderr, "qeval: merge needs the shards' run "
 		    "directories\n");
@@ -2303,49 +2208,34 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 	}
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++) {
-		cJSON *plan;
-		const cJSON *k;
-		char *txt;
-		size_t j;
+		struct rundir_plan plan;
+		const char *key;
 
 		strbuf_reset(&p);
-		strbuf_addf(&p, "%s/run.json", shards[i]);
-		txt = fileio_read(p.buf, NULL);
-		plan = txt ? cJSON_Parse(txt) : NULL;
-		free(txt);
-		if (plan == NULL) {
+		if (rundir_plan_read(&plan, shards[i], &p) != 0) {
 			fprintf(stderr, "qeval: merge: %s is not a qeval run "
 			    "directory (no readable run.json)\n", shards[i]);
 			goto out;
 		}
-		if (first == NULL)
-			first = plan;
-		else {
-			for (j = 0; merge_keys[j] != NULL; j++)
-				if (!cJSON_Compare(cJSON_GetObjectItem(first,
-				    merge_keys[j]), cJSON_GetObjectItem(plan,
-				    merge_keys[j]), 1)) {
-					fprintf(stderr, "qeval: merge: %s and "
-					    "%s are not shards of one run: "
-					    "their '%s' differ\n", shards[0],
-					    shards[i], merge_keys[j]);
-					cJSON_Delete(plan);
-					goto out;
-				}
-		}
-		k = cJSON_GetObjectItemCaseSensitive(plan, "shard_k");
-		if (cJSON_IsNumber(k) && k->valuedouble >= 0 &&
-		    k->valuedouble < (double)sizeof(seen) &&
-		    seen[(size_t)k->valuedouble]++) {
-			fprintf(stderr, "qeval: merge: shard %u (%s) is given "
-			    "twice\n", (unsigned)k->valuedouble + 1,
-			    shards[i]);
-			if (plan != first)
-				cJSON_Delete(plan);
+		if (i > 0 && (key = rundir_plan_differs(&first, &plan)) !=
+		    NULL) {
+			fprintf(stderr, "qeval: merge: %s and %s are not "
+			    "shards of one run: their '%s' differ\n",
+			    shards[0], shards[i], key);
+			rundir_plan_release(&plan);
 			goto out;
 		}
-		if (plan != first)
-			cJSON_Delete(plan);
+		if (plan.shard_set && plan.shard_k < sizeof(seen) &&
+		    seen[plan.shard_k]++) {
+			fprintf(stderr, "qeval: merge: shard %u (%s) is given "
+			    "twice\n", plan.shard_k + 1, shards[i]);
+			rundir_plan_release(&plan);
+			goto out;
+		}
+		if (i == 0)
+			first = plan;
+		else
+			rundir_plan_release(&plan);
 	}
 	/* Every shard there, each one finished, the same data: else the
 	 * merged run would quietly count samples as not done. */
@@ -2360,8 +2250,10 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 		goto out;
 	}
 	/* The merged plan: every sample is ours again. */
-	cJSON_ReplaceItemInObject(first, "shard_k", cJSON_CreateNumber(0));
-	cJSON_ReplaceItemInObject(first, "shard_n", cJSON_CreateNumber(0));
+	cJSON_ReplaceItemInObject(first.json, "shard_k",
+	    cJSON_CreateNumber(0));
+	cJSON_ReplaceItemInObject(first.json, "shard_n",
+	    cJSON_CreateNumber(0));
 	strbuf_addf(&dir, "%s/", o->out);
 	if (o->run_id != NULL)
 		strbuf_adds(&dir, o->run_id);
@@ -2380,13 +2272,11 @@ cmd_merge(const struct opts *o, int n, char **shards, int argc, char **argv)
 		    dir.buf, strerror(errno));
 		goto out;
 	}
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/run.json", dir.buf);
 	{
 		struct strbuf werr = STRBUF_INIT;
-		char *txt = cJSON_Print(first);
+		char *txt = cJSON_Print(first.json);
 		int wrc = txt == NULL ? -1 :
-		    fileio_write_atomic(p.buf, txt, strlen(txt), &werr);
+		    rundir_plan_write(dir.buf, txt, &werr);
 
 		free(txt);
 		if (wrc != 0) {
@@ -2442,7 +2332,7 @@ out:
 	if (jout != NULL)
 		fclose(jout);
 	free(carried);
-	cJSON_Delete(first);
+	rundir_plan_release(&first);
 	strbuf_release(&dir);
 	strbuf_release(&p);
 	return (rc);

@@ -668,21 +668,30 @@ json_error(const char *path, const char *buf, const char *at,
 int
 preset_load_file(struct preset *p, const char *path, struct strbuf *err)
 {
-	const char *end = NULL;
 	char *buf;
+	int rc;
+
+	if ((rc = slurp(path, &buf, err)) != QEVAL_OK) {
+		preset_defaults(p);
+		return (rc);
+	}
+	rc = preset_load_text(p, buf, path, err);
+	free(buf);
+	return (rc);
+}
+
+int
+preset_load_text(struct preset *p, const char *buf, const char *path,
+    struct strbuf *err)
+{
+	const char *end = NULL;
 	cJSON *root;
 	int rc;
 
 	preset_defaults(p);
-	if ((rc = slurp(path, &buf, err)) != QEVAL_OK)
-		return (rc);
 	root = cJSON_ParseWithOpts(buf, &end, 1);
-	if (root == NULL) {
-		rc = json_error(path, buf, end, err);
-		free(buf);
-		return (rc);
-	}
-	free(buf);
+	if (root == NULL)
+		return (json_error(path, buf, end, err));
 	if (!cJSON_IsObject(root)) {
 		strbuf_addf(err, "%s: expected a JSON object "
 		    "({ \"name\": ... }) at the top level, got ", path);

@@ -67,6 +67,13 @@ void	 preset_defaults(struct preset *);
 /* Loads a file over the defaults.  0 or QEVAL_EINVAL/ENOENT (err). */
 int	 preset_load_file(struct preset *, const char *path,
 	    struct strbuf *err);
+/*
+ * The same from text in memory (a run's plan holds its preset): name
+ * says where it came from, in messages and in p->source.  0 or
+ * QEVAL_EINVAL (err).
+ */
+int	 preset_load_text(struct preset *, const char *text, const char *name,
+	    struct strbuf *err);
 /* Finds and loads a preset by name (see lookup above). */
 int	 preset_find(struct preset *, const char *name,
 	    const char *const *dirs, struct strbuf *err);

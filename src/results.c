@@ -108,7 +108,7 @@ sample_value(const struct results_task *t, size_t s, size_t m)
 		size_t u = s * t->ncand + c;
 		double v;
 
-		if (t->ustate[u] != 1)
+		if (t->ustate[u] != UNIT_SCORED)
 			continue;
 		v = t->values[u * t->nmetrics + m];
 		if (!isnan(v)) {
@@ -141,7 +141,7 @@ pooled_summary(const struct results_task *t, const char *cat,
 		for (c = 0; c < t->ncand; c++) {
 			size_t u = s * t->ncand + c;
 
-			if (t->ustate[u] != 1)
+			if (t->ustate[u] != UNIT_SCORED)
 				continue;
 			for (m = 0; m < t->nmetrics; m++)
 				if (t->task->metrics[m].flags &
@@ -160,7 +160,7 @@ sample_scored(const struct results_task *t, size_t s)
 	unsigned c;
 
 	for (c = 0; c < t->ncand; c++)
-		if (t->ustate[s * t->ncand + c] == 1)
+		if (t->ustate[s * t->ncand + c] == UNIT_SCORED)
 			return (1);
 	return (0);
 }
@@ -194,7 +194,7 @@ judge_ratings(const struct results_task *t, long *unparsed)
 	for (u = 0; u < t->count * t->ncand; u++) {
 		double v;
 
-		if (t->ustate[u] != 1)
+		if (t->ustate[u] != UNIT_SCORED)
 			continue;
 		n += (long)parts;
 		v = t->values[u * t->nmetrics + um];
@@ -230,7 +230,7 @@ best_of_n(const struct results_task *t, size_t p, cJSON *pk)
 			continue;
 		for (c = 0; c < t->ncand; c++) {
 			u = s * t->ncand + c;
-			if (t->ustate[u] != 1)
+			if (t->ustate[u] != UNIT_SCORED)
 				continue;
 			if (pick == (size_t)-1)
 				pick = u;
@@ -329,7 +329,7 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 		size_t mine = 0;
 
 		for (s = 0; s < t->count; s++)
-			if (t->ustate[s * t->ncand] != 3)
+			if (t->ustate[s * t->ncand] != UNIT_OTHER_SHARD)
 				mine++;
 		cJSON_AddNumberToObject(o, "samples", (double)mine);
 	}
@@ -389,7 +389,7 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 						continue;
 					for (c = 0; c < t->ncand; c++) {
 						u = s * t->ncand + c;
-						if (t->ustate[u] != 1)
+						if (t->ustate[u] != UNIT_SCORED)
 							continue;
 						nn++;
 						if (t->values[u * t->nmetrics +
@@ -423,7 +423,7 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 
 			for (c = 0; c < t->ncand; c++) {
 				u = s * t->ncand + c;
-				if (t->ustate[u] != 1)
+				if (t->ustate[u] != UNIT_SCORED)
 					continue;
 				if (!any)
 					h0 = t->ahash[u];
@@ -442,7 +442,7 @@ build_task(cJSON *arr, const struct results_task *t, double price_h,
 	} else
 		cJSON_AddNullToObject(o, "identical_candidates");
 	for (u = 0; u < nunits; u++) {
-		if (t->ustate[u] != 1)
+		if (t->ustate[u] != UNIT_SCORED)
 			continue;
 		answers++;
 		inv += (t->vflags[u] & QEVAL_VF_INVALID) != 0;
@@ -819,7 +819,7 @@ results_build(const struct results_input *in)
 		if (t->errors > 0)
 			partial = 1;
 		for (u = 0; u < t->count * t->ncand; u++)
-			if (t->ustate[u] == 0)
+			if (t->ustate[u] == UNIT_TODO)
 				partial = 1;
 	}
 	cJSON_AddStringToObject(o, "status", partial ? "partial" : "complete");

@@ -22,6 +22,19 @@
 
 struct run_cfg;
 
+/*
+ * What became of a unit (one candidate of one sample): run.c moves each
+ * unit from UNIT_TODO to UNIT_SCORED or UNIT_ERROR; UNIT_OTHER_SHARD
+ * marks the samples another shard (--shard K/N) owns.  Stored one byte
+ * per unit (uint8_t).
+ */
+enum unit_state {
+	UNIT_TODO = 0,		/* not done (yet) */
+	UNIT_SCORED = 1,	/* has a verdict */
+	UNIT_ERROR = 2,		/* failed: no verdict */
+	UNIT_OTHER_SHARD = 3	/* another shard's sample */
+};
+
 struct results_task {
 	const struct qeval_plugin *plugin;
 	const struct qeval_task	*task;
@@ -32,8 +45,8 @@ struct results_task {
 	size_t			 nmetrics;
 	const double		*values;	/* [count*ncand][nmetrics] */
 	const uint32_t		*vflags;	/* per unit */
-	const uint8_t		*ustate;	/* 1 scored, 2 error, 3 other
-						 * shard, 0 not done */
+	const uint8_t		*ustate;	/* per unit: enum
+						 * unit_state */
 	const uint64_t		*ahash;		/* per unit */
 	char *const		*category;	/* per sample, or NULL */
 	char *const		*row;		/* per sample: a test row's

@@ -2,7 +2,6 @@
 #include "run.h"
 
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -19,7 +18,6 @@
 
 #include "clock.h"
 #include "exec.h"
-#include "fileio.h"
 #include "gpu.h"
 #include "host.h"
 #include "http.h"
@@ -27,38 +25,18 @@
 #include "jsonb.h"
 #include "promstat.h"
 #include "loglik.h"
-#include "report.h"
+#include "measure.h"
 #include "results.h"
+#include "rundir.h"
+#include "samples.h"
 #include "stats.h"
+#include "wire.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Per-task and per-sample state                                      */
 
-/* One finished request, with every string owned here. */
-struct xown {
-	char	*body;		/* plugin's request body */
-	char	*label;
-	char	*sent;		/* the HTTP body sent (or NULL) */
-	char	*text;
-	size_t	 text_len;	/* may hold NUL bytes */
-	char	*finish;
-	char	*tools;
-	char	*raw;
-	double	*logprob;
-	uint8_t	*greedy;
-	size_t	*cont_chars;
-	double	 latency;	/* seconds; NaN if none */
-	double	 ttft;
-	int	 attempts;
-	int	 unparseable;	/* unparseable replies retried first */
-	unsigned bad_utf8;	/* invalid UTF-8 replaced by U+FFFD */
-	int	 replayed;	/* came from the journal */
-};
-
 struct task_run;
-
-#define RUN_MAX_MODELS	8
 
 struct unit {
 	struct task_run		*tr;
@@ -115,7 +93,7 @@ struct task_run {
 						 * UTF-8 (replaced) */
 	double			*values;	/* [unit][metric] */
 	uint32_t		*vflags;	/* per unit */
-	uint8_t			*ustate;	/* 0 todo, 1 scored, 2 error */
+	uint8_t			*ustate;	/* enum unit_state */
 	uint64_t		*ahash;		/* per unit: answers' hash */
 	char		       **category;	/* per sample */
 	char		       **row;		/* per sample: the first
@@ -174,22 +152,7 @@ struct run {
 	int			 abort;
 	int			 fatal;		/* aborted: unreachable */
 	struct strbuf		 abort_msg;
-	/* measurements (model requests only) */
-	double			*lat;
-	size_t			 nlat, lat_alloc;
-	double			*ttft;
-	size_t			 nttft, ttft_alloc;
-	double			*dec;		/* decode phase, s */
-	size_t			 ndec, dec_alloc;
-	double			*tpot;		/* s per output token */
-	size_t			 ntpot, tpot_alloc;
-	long long		 ptok, ctok;
-	int			 have_tokens;
-	long long		 cached;	/* cached prompt tokens */
-	int			 have_cached;
-	/* the model names the model's responses gave (distinct) */
-	char			*rmodels[RUN_MAX_MODELS];
-	size_t			 nrmodels;
+	struct measure		 m;		/* model requests only */
 	/* request errors already printed (hashes), and those not */
 	uint64_t		 err_seen[64];
 	size_t			 nerr_seen;
@@ -383,27 +346,11 @@ request_hash(const struct qeval_request *r)
 	return (h);
 }
 
-/*
- * Adds bytes as a JSON string: cJSON would cut them at a NUL byte and
- * print invalid UTF-8 raw; the samples and the journal must stay JSON
- * that strict parsers read (jsonb_quote()).
- */
+/* The journal writes bytes as the samples file does. */
 static void
 add_bytes(cJSON *o, const char *key, const char *s, size_t len)
 {
-	struct strbuf q = STRBUF_INIT;
-
-	jsonb_quote(&q, s, len);
-	if (cJSON_AddRawToObject(o, key, q.buf) == NULL)
-		xalloc_die();
-	strbuf_release(&q);
-}
-
-/* A C string from a plugin or the server, written the same way. */
-static void
-add_text(cJSON *o, const char *key, const char *s)
-{
-	add_bytes(o, key, s, strlen(s));
+	samples_add_bytes(o, key, s, len);
 }
 
 /* Writes the just-pushed exchange to the journal. */
@@ -535,7 +482,7 @@ replay_exchange(struct unit *u, const cJSON *rec, const char *line)
 }
 
 /* ------------------------------------------------------------------ */
-/* Building what goes on the wire                                      */
+/* Candidates and request ids                                         */
 
 /*
  * Candidates (--samples N > 1) are independent samples: candidate c of
@@ -562,298 +509,58 @@ cand_sampled(const struct unit *u)
 }
 
 /*
- * Adds model and every sampling field to the plugin's body.  seed >= 0
- * replaces any seed of the plugin's (a sampled candidate's).
+ * A request's id (http_request.id, exec_submit()'s id) names the slot
+ * of the unit that sent it and, for the continuations of a LOGLIK
+ * request, the part: slot << ID_PART_BITS | part.  Built by make_id()
+ * and taken apart by id_slot() and id_part() only.
  */
-static char *
-http_body(struct run *R, const struct qeval_request *req, long seed,
-    int *streamp, struct strbuf *err)
-{
-	const struct preset *p = R->cfg->preset;
-	const char *model = req->target == QEVAL_TARGET_JUDGE ?
-	    R->cfg->judge_model : R->cfg->model;
-	const char *body = req->body ? req->body : "{}";
-	struct strbuf hid = STRBUF_INIT, back = STRBUF_INIT;
-	cJSON *b;
-	int stream, nul;
-	char *txt;
-
-	/* A model's answer carried into a request (a second turn, a judge
-	 * prompt) may hold "\u0000", which cJSON would cut: it crosses the
-	 * round trip as a stand-in noncharacter. */
-	nul = jsonb_nul_hide(&hid, body, strlen(body));
-	if (nul == -2) {
-		strbuf_release(&hid);
-		strbuf_addf(err, "plugin produced a request body with NUL "
-		    "bytes and every stand-in noncharacter: not sent");
-		return (NULL);
-	}
-	b = cJSON_Parse(nul >= 0 ? hid.buf : body);
-	strbuf_release(&hid);
-	if (b == NULL || !cJSON_IsObject(b)) {
-		cJSON_Delete(b);
-		strbuf_addf(err, "plugin produced a request body that is not "
-		    "a JSON object");
-		return (NULL);
-	}
-	/* The plugin says what to ask; qeval says how: these fields are
-	 * always ours, so a server's generation_config never decides. */
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "model");
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "stream");
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "stream_options");
-	cJSON_DeleteItemFromObjectCaseSensitive(b, "n");
-	cJSON_AddStringToObject(b, "model", model ? model : "");
-	cJSON_AddNumberToObject(b, "temperature", req->temperature >= 0 ?
-	    req->temperature : p->temperature);
-	/* A judge request is FastChat's judge call: model, messages, n,
-	 * temperature, max_tokens; top_p only where the plugin asks. */
-	if (req->target != QEVAL_TARGET_JUDGE || req->top_p > 0)
-		cJSON_AddNumberToObject(b, "top_p", req->top_p > 0 ?
-		    req->top_p : p->top_p);
-	cJSON_AddNumberToObject(b, "max_tokens", req->max_tokens > 0 ?
-	    req->max_tokens : p->max_tokens);
-	if (seed >= 0) {
-		cJSON_DeleteItemFromObjectCaseSensitive(b, "seed");
-		cJSON_AddNumberToObject(b, "seed", (double)seed);
-	} else if (!cJSON_HasObjectItem(b, "seed") &&
-	    req->target != QEVAL_TARGET_JUDGE)
-		cJSON_AddNumberToObject(b, "seed", R->cfg->seed_set ?
-		    (double)R->cfg->seed : (double)p->seed);
-	cJSON_AddNumberToObject(b, "n", 1);
-	/* Tool calls arrive in pieces when streamed; ask for them whole. */
-	stream = !R->cfg->no_stream && !cJSON_HasObjectItem(b, "tools") &&
-	    req->target == QEVAL_TARGET_MODEL;
-	if (req->target != QEVAL_TARGET_JUDGE)
-		cJSON_AddBoolToObject(b, "stream", stream);
-	if (stream) {
-		cJSON *so = cJSON_AddObjectToObject(b, "stream_options");
-
-		cJSON_AddBoolToObject(so, "include_usage", 1);
-	}
-	txt = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
-	if (txt == NULL)
-		xalloc_die();
-	if (nul >= 0) {
-		jsonb_nul_restore(&back, txt, strlen(txt), nul);
-		free(txt);
-		txt = strbuf_detach(&back, NULL);
-	}
-	*streamp = stream;
-	return (txt);
-}
+#define ID_PART_BITS	20
+#define ID_PART_MASK	((UINT64_C(1) << ID_PART_BITS) - 1)
 
 static uint64_t
 make_id(int slot, size_t part)
 {
-	return (((uint64_t)slot << 20) | (uint64_t)part);
+	return (((uint64_t)slot << ID_PART_BITS) | (uint64_t)part);
+}
+
+static int
+id_slot(uint64_t id)
+{
+	return ((int)(id >> ID_PART_BITS));
+}
+
+static size_t
+id_part(uint64_t id)
+{
+	return ((size_t)(id & ID_PART_MASK));
 }
 
 /* ------------------------------------------------------------------ */
 /* Scoring and the samples file                                        */
 
-static const char *
-kind_name(enum qeval_req_kind k)
-{
-	switch (k) {
-	case QEVAL_REQ_CHAT:		return ("chat");
-	case QEVAL_REQ_COMPLETION:	return ("completion");
-	case QEVAL_REQ_LOGLIK:		return ("loglikelihood");
-	case QEVAL_REQ_EXEC:		return ("exec");
-	}
-	return ("?");
-}
-
-static const char *const exec_names[] = { "passed", "failed", "timed out",
-	"out of memory", "crashed", "refused" };
-
+/* One line of the task's samples file (samples.h). */
 static void
 write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
     const char *error)
 {
 	struct task_run *tr = u->tr;
-	cJSON *o, *reqs, *vd;
-	char *txt;
-	size_t i;
-	int unparseable = 0;
+	struct samples_unit su;
 
 	if (tr->samples == NULL)
 		return;
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "task", tr->task->name);
-	cJSON_AddStringToObject(o, "id",
-	    plugin_sample_id(tr->plugin, tr->state, u->sample));
-	cJSON_AddNumberToObject(o, "index", (double)u->sample);
-	cJSON_AddNumberToObject(o, "candidate", u->cand);
-	for (i = 0; !isnan(tr->samp_temp) && i < u->nex; i++)
-		if (u->ex[i].req.target == QEVAL_TARGET_MODEL &&
-		    (u->ex[i].req.kind == QEVAL_REQ_CHAT ||
-		    u->ex[i].req.kind == QEVAL_REQ_COMPLETION)) {
-			cJSON_AddNumberToObject(o, "seed",
-			    cand_seed(R, u->cand));
-			cJSON_AddNumberToObject(o, "temperature",
-			    tr->samp_temp);
-			break;
-		}
-	reqs = cJSON_AddArrayToObject(o, "exchanges");
-	for (i = 0; i < u->nex; i++) {
-		const struct qeval_exchange *e = &u->ex[i];
-		const struct xown *w = &u->own[i];
-		cJSON *x = cJSON_CreateObject(), *resp;
-
-		cJSON_AddStringToObject(x, "kind", kind_name(e->req.kind));
-		cJSON_AddStringToObject(x, "target", e->req.target ==
-		    QEVAL_TARGET_JUDGE ? "judge" : "model");
-		if (e->req.label)
-			cJSON_AddStringToObject(x, "label", e->req.label);
-		if (w->sent != NULL) {
-			/* qeval printed it with cJSON: valid JSON as is */
-			cJSON_AddRawToObject(x, "request", w->sent);
-		} else if (e->req.body != NULL) {
-			cJSON *body = cJSON_Parse(e->req.body);
-
-			/* The plugin's own text when it is JSON in UTF-8:
-			 * cJSON would cut a "\u0000" in it (a program). */
-			if (body != NULL && jsonb_utf8_invalid(e->req.body,
-			    strlen(e->req.body)) == 0) {
-				cJSON_Delete(body);
-				cJSON_AddRawToObject(x, "request",
-				    e->req.body);
-			} else if (body != NULL)
-				cJSON_AddItemToObject(x, "request", body);
-		}
-		resp = cJSON_AddObjectToObject(x, "response");
-		if (e->req.kind == QEVAL_REQ_EXEC) {
-			int st = e->resp.status;
-
-			cJSON_AddStringToObject(resp, "verdict", st >= 0 &&
-			    st <= 5 ? exec_names[st] : "?");
-			add_bytes(resp, "detail", e->resp.text,
-			    QEVAL_RESP_TEXT_LEN(&e->resp));
-		} else if (e->req.kind == QEVAL_REQ_LOGLIK) {
-			cJSON *lp = cJSON_AddArrayToObject(resp, "logprob");
-			cJSON *gr = cJSON_AddArrayToObject(resp, "greedy");
-			size_t k;
-
-			for (k = 0; k < e->resp.n_choices; k++) {
-				cJSON_AddItemToArray(lp, cJSON_CreateNumber(
-				    e->resp.logprob[k]));
-				cJSON_AddItemToArray(gr, cJSON_CreateBool(
-				    e->resp.greedy[k]));
-			}
-		} else {
-			add_bytes(resp, "text", e->resp.text,
-			    QEVAL_RESP_TEXT_LEN(&e->resp));
-			if (e->resp.finish_reason)
-				add_text(resp, "finish_reason",
-				    e->resp.finish_reason);
-			if (e->resp.tool_calls)
-				add_text(resp, "tool_calls",
-				    e->resp.tool_calls);
-			if (w->raw)
-				add_text(resp, "raw", w->raw);
-			if (e->resp.prompt_tokens >= 0)
-				cJSON_AddNumberToObject(resp, "prompt_tokens",
-				    (double)e->resp.prompt_tokens);
-			if (e->resp.completion_tokens >= 0)
-				cJSON_AddNumberToObject(resp,
-				    "completion_tokens",
-				    (double)e->resp.completion_tokens);
-		}
-		if (!isnan(w->latency))
-			cJSON_AddNumberToObject(x, "latency_s", w->latency);
-		if (w->unparseable > 0)
-			cJSON_AddNumberToObject(x, "unparseable_retries",
-			    w->unparseable);
-		if (w->bad_utf8 > 0)
-			cJSON_AddNumberToObject(x, "invalid_utf8",
-			    w->bad_utf8);
-		unparseable += w->unparseable;
-		if (w->replayed)
-			cJSON_AddBoolToObject(x, "replayed", 1);
-		cJSON_AddItemToArray(reqs, x);
-	}
-	if (unparseable > 0)
-		cJSON_AddNumberToObject(o, "unparseable_retries", unparseable);
-	if (error != NULL) {
-		add_text(o, "error", error);
-	} else {
-		const struct qeval_metric_desc *m = tr->task->metrics;
-
-		if (v->extracted)
-			add_text(o, "extracted", v->extracted);
-		vd = cJSON_AddObjectToObject(o, "verdict");
-		for (i = 0; i < tr->nmetrics; i++) {
-			if (isnan(v->values[i]))
-				cJSON_AddNullToObject(vd, m[i].name);
-			else
-				cJSON_AddNumberToObject(vd, m[i].name,
-				    v->values[i]);
-		}
-		if (v->flags) {
-			cJSON *fl = cJSON_AddArrayToObject(o, "flags");
-
-			if (v->flags & QEVAL_VF_INVALID)
-				cJSON_AddItemToArray(fl,
-				    cJSON_CreateString("invalid"));
-			if (v->flags & QEVAL_VF_TRUNCATED)
-				cJSON_AddItemToArray(fl,
-				    cJSON_CreateString("truncated"));
-			if (v->flags & QEVAL_VF_NAME_FIXED)
-				cJSON_AddItemToArray(fl,
-				    cJSON_CreateString("name_fixed"));
-			if (v->flags & QEVAL_VF_TIMEOUT)
-				cJSON_AddItemToArray(fl,
-				    cJSON_CreateString("timeout"));
-			if (v->flags & QEVAL_VF_UNPARSED)
-				cJSON_AddItemToArray(fl,
-				    cJSON_CreateString("unparsed"));
-		}
-		if (v->reason)
-			add_text(o, "reason", v->reason);
-		if (v->category)
-			add_text(o, "category", v->category);
-		if (v->detail) {
-			struct strbuf fx = STRBUF_INIT, hid = STRBUF_INIT;
-			cJSON *d;
-			int nul;
-
-			/* cJSON would print bytes that are not UTF-8 raw,
-			 * and would cut a "\u0000" (a program's exception
-			 * message): it crosses the parse and print as a
-			 * stand-in noncharacter. */
-			jsonb_utf8_fix(&fx, v->detail, strlen(v->detail));
-			nul = jsonb_nul_hide(&hid, fx.buf, fx.len);
-			d = nul != -2 ? cJSON_Parse(nul >= 0 ? hid.buf :
-			    fx.buf) : NULL;
-			if (d != NULL && nul >= 0) {
-				struct strbuf back = STRBUF_INIT;
-				char *t = cJSON_PrintUnformatted(d);
-
-				if (t == NULL)
-					xalloc_die();
-				jsonb_nul_restore(&back, t, strlen(t), nul);
-				free(t);
-				cJSON_Delete(d);
-				if (cJSON_AddRawToObject(o, "detail",
-				    back.buf) == NULL)
-					xalloc_die();
-				strbuf_release(&back);
-			} else if (d != NULL)
-				cJSON_AddItemToObject(o, "detail", d);
-			else
-				add_text(o, "detail", fx.buf);
-			strbuf_release(&hid);
-			strbuf_release(&fx);
-		}
-	}
-	txt = cJSON_PrintUnformatted(o);
-	if (txt == NULL)
-		xalloc_die();
-	fputs(txt, tr->samples);
-	fputc('\n', tr->samples);
-	free(txt);
-	cJSON_Delete(o);
+	memset(&su, 0, sizeof(su));
+	su.task = tr->task->name;
+	su.id = plugin_sample_id(tr->plugin, tr->state, u->sample);
+	su.index = u->sample;
+	su.cand = u->cand;
+	su.samp_temp = tr->samp_temp;
+	su.seed = cand_seed(R, u->cand);
+	su.ex = u->ex;
+	su.own = u->own;
+	su.nex = u->nex;
+	su.metrics = tr->task->metrics;
+	su.nmetrics = tr->nmetrics;
+	samples_write(tr->samples, &su, v, error);
 }
 
 static void
@@ -889,7 +596,7 @@ unit_error(struct run *R, struct unit *u, const char *msg)
 	struct task_run *tr = u->tr;
 
 	count_faults(tr, u, 0);
-	tr->ustate[u->uidx] = 2;
+	tr->ustate[u->uidx] = UNIT_ERROR;
 	tr->errors++;
 	tr->done++;
 	R->done_units++;
@@ -995,7 +702,7 @@ unit_finish(struct run *R, struct unit *u)
 	memcpy(&tr->values[u->uidx * tr->nmetrics], v.values,
 	    tr->nmetrics * sizeof(double));
 	tr->vflags[u->uidx] = v.flags;
-	tr->ustate[u->uidx] = 1;
+	tr->ustate[u->uidx] = UNIT_SCORED;
 	/* The answers that define "identical candidates": model texts. */
 	for (i = 0; i < u->nex; i++)
 		if (u->ex[i].req.target == QEVAL_TARGET_MODEL &&
@@ -1090,45 +797,27 @@ advance(struct run *R, struct unit *u)
 	}
 }
 
-/* Parses a LOGLIK body into context and continuations. */
+/*
+ * Parses a LOGLIK body into context and continuations
+ * (loglik_req_parse()), which the unit then owns, and counts each
+ * continuation's code points.
+ */
 static int
 split_loglik(struct unit *u, struct strbuf *err)
 {
-	cJSON *b = cJSON_Parse(u->req.body ? u->req.body : "");
-	const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(b, "context");
-	const cJSON *conts = cJSON_GetObjectItemCaseSensitive(b,
-	    "continuations");
-	size_t i, n;
+	struct loglik_req lr;
+	size_t i;
 
-	if (!cJSON_IsString(ctx) || !cJSON_IsArray(conts) ||
-	    cJSON_GetArraySize(conts) < 1) {
-		cJSON_Delete(b);
-		strbuf_addf(err, "log-likelihood request needs \"context\" "
-		    "and a non-empty \"continuations\" array");
+	if (loglik_req_parse(&lr, u->req.body, err) != 0)
 		return (-1);
-	}
-	n = (size_t)cJSON_GetArraySize(conts);
-	u->lctx = xstrdup(ctx->valuestring);
-	u->conts = xcalloc(n, sizeof(char *));
-	u->lp = xcalloc(n, sizeof(double));
-	u->greedy = xcalloc(n, 1);
-	u->cc = xcalloc(n, sizeof(size_t));
-	u->nparts = n;
-	for (i = 0; i < n; i++) {
-		const cJSON *c = cJSON_GetArrayItem(conts, (int)i);
-		const unsigned char *p;
-
-		if (!cJSON_IsString(c)) {
-			cJSON_Delete(b);
-			strbuf_addf(err, "continuation %zu is not a string", i);
-			return (-1);
-		}
-		u->conts[i] = xstrdup(c->valuestring);
-		for (p = (const unsigned char *)c->valuestring; *p; p++)
-			if ((*p & 0xc0) != 0x80)
-				u->cc[i]++;
-	}
-	cJSON_Delete(b);
+	u->lctx = lr.context;
+	u->conts = lr.cont;
+	u->nparts = lr.n;
+	u->lp = xcalloc(lr.n, sizeof(double));
+	u->greedy = xcalloc(lr.n, 1);
+	u->cc = xcalloc(lr.n, sizeof(size_t));
+	for (i = 0; i < lr.n; i++)
+		u->cc[i] = loglik_codepoints(u->conts[i], strlen(u->conts[i]));
 	return (0);
 }
 
@@ -1246,7 +935,7 @@ dispatch(struct run *R, struct unit *u)
 	if (R->cfg->replay_only) {
 		strbuf_addf(&err, "no saved answer for request %zu (%s%s): "
 		    "rescore only replays the journal; re-run the task to ask "
-		    "the model", u->nex, kind_name(u->req.kind),
+		    "the model", u->nex, samples_kind_name(u->req.kind),
 		    stale ? ", the request changed since the run" : "");
 		unit_error(R, u, err.buf);
 		strbuf_release(&err);
@@ -1257,9 +946,9 @@ dispatch(struct run *R, struct unit *u)
 			struct strbuf body = STRBUF_INIT;
 			struct http_request hr;
 
-			loglik_body(&body, R->cfg->model, u->lctx, u->conts[i]);
+			wire_loglik_body(&body, R->cfg, u->lctx, u->conts[i]);
 			memset(&hr, 0, sizeof(hr));
-			hr.path = "/completions";
+			hr.path = wire_path(u->req.kind);
 			hr.body = body.buf;
 			hr.body_len = body.len;
 			hr.stream = 0;
@@ -1281,7 +970,7 @@ dispatch(struct run *R, struct unit *u)
 			    "and --judge-model" : "no model endpoint");
 			return (-1);
 		}
-		u->sent = http_body(R, &u->req, cand_sampled(u) ?
+		u->sent = wire_body(R->cfg, &u->req, cand_sampled(u) ?
 		    (long)cand_seed(R, u->cand) : -1, &stream, &err);
 		u->streamed = stream;
 		if (u->sent == NULL) {
@@ -1290,8 +979,7 @@ dispatch(struct run *R, struct unit *u)
 			return (-1);
 		}
 		memset(&hr, 0, sizeof(hr));
-		hr.path = u->req.kind == QEVAL_REQ_COMPLETION ? "/completions" :
-		    "/chat/completions";
+		hr.path = wire_path(u->req.kind);
 		hr.body = u->sent;
 		hr.body_len = strlen(u->sent);
 		hr.stream = stream;
@@ -1337,8 +1025,8 @@ on_http(void *arg, const struct http_result *res)
 	struct run *R = arg;
 	struct ready *r = ready_push(R);
 
-	r->slot = (int)(res->id >> 20);
-	r->part = (size_t)(res->id & 0xfffff);
+	r->slot = id_slot(res->id);
+	r->part = id_part(res->id);
 	r->ok = res->ok;
 	r->status = res->status;
 	r->error = dup_or_null(res->error);
@@ -1373,7 +1061,7 @@ on_exec(void *arg, const struct exec_result *res)
 	struct run *R = arg;
 	struct ready *r = ready_push(R);
 
-	r->slot = (int)(res->id >> 20);
+	r->slot = id_slot(res->id);
 	r->ok = 1;
 	r->exec_status = res->status;
 	/* An exception's message may hold NUL bytes: copied by length. */
@@ -1388,52 +1076,16 @@ on_exec(void *arg, const struct exec_result *res)
 static void
 record_latency(struct run *R, const struct ready *r, int streamed)
 {
-	if (!isnan(r->latency)) {
-		R->lat = xgrow(R->lat, R->nlat + 1, sizeof(double),
-		    &R->lat_alloc);
-		R->lat[R->nlat++] = r->latency;
-	}
-	if (streamed && !isnan(r->ttft)) {
-		R->ttft = xgrow(R->ttft, R->nttft + 1, sizeof(double),
-		    &R->ttft_alloc);
-		R->ttft[R->nttft++] = r->ttft;
-		/* The two phases of a streamed answer: prefill up to the
-		 * first token, decode after it. */
-		if (!isnan(r->latency) && r->latency >= r->ttft) {
-			double dec = r->latency - r->ttft;
+	struct measure_answer a;
 
-			R->dec = xgrow(R->dec, R->ndec + 1, sizeof(double),
-			    &R->dec_alloc);
-			R->dec[R->ndec++] = dec;
-			if (r->ctok > 1) {
-				R->tpot = xgrow(R->tpot, R->ntpot + 1,
-				    sizeof(double), &R->tpot_alloc);
-				R->tpot[R->ntpot++] = dec /
-				    (double)(r->ctok - 1);
-			}
-		}
-	}
-	if (r->ptok >= 0) {
-		R->ptok += r->ptok;
-		R->have_tokens = 1;
-	}
-	if (r->ctok >= 0) {
-		R->ctok += r->ctok;
-		R->have_tokens = 1;
-	}
-	if (r->cached >= 0) {
-		R->cached += r->cached;
-		R->have_cached = 1;
-	}
-	if (r->model != NULL) {
-		size_t i;
-
-		for (i = 0; i < R->nrmodels; i++)
-			if (strcmp(R->rmodels[i], r->model) == 0)
-				break;
-		if (i == R->nrmodels && i < RUN_MAX_MODELS)
-			R->rmodels[R->nrmodels++] = xstrdup(r->model);
-	}
+	a.latency = r->latency;
+	a.ttft = r->ttft;
+	a.streamed = streamed;
+	a.ptok = r->ptok;
+	a.ctok = r->ctok;
+	a.cached = r->cached;
+	a.model = r->model;
+	measure_add(&R->m, &a);
 }
 
 static void
@@ -1601,40 +1253,6 @@ progress(struct run *R, int final)
 /* ------------------------------------------------------------------ */
 /* Set-up                                                             */
 
-static int
-mkdir_p(const char *path, struct strbuf *err)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-				strbuf_addf(err, "cannot create %s: %s", p,
-				    strerror(errno));
-				free(p);
-				return (-1);
-			}
-			*s = '/';
-		}
-	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-		strbuf_addf(err, "cannot create %s: %s", p, strerror(errno));
-		free(p);
-		return (-1);
-	}
-	free(p);
-	return (0);
-}
-
-static void
-sanitize(struct strbuf *out, const char *s)
-{
-	for (; *s; s++)
-		strbuf_addch(out, (*s >= 'a' && *s <= 'z') ||
-		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    *s == '.' || *s == '-' || *s == '_' ? *s : '_');
-}
-
 /*
  * The API a task uses: a task that can use only one (its flags say so)
  * uses that one, and refuses an --api that names the other; any other
@@ -1782,9 +1400,9 @@ open_tasks(struct run *R, struct strbuf *err)
 		if (c->shard_n > 1)
 			for (size_t u = 0; u < tr->nunits; u++)
 				if ((u / tr->ncand) % c->shard_n != c->shard_k)
-					tr->ustate[u] = 3;	/* not ours */
+					tr->ustate[u] = UNIT_OTHER_SHARD;
 		for (size_t u = 0; u < tr->nunits; u++)
-			if (tr->ustate[u] == 0)
+			if (tr->ustate[u] == UNIT_TODO)
 				R->total_units++;
 	}
 	return (0);
@@ -1863,75 +1481,6 @@ out:
 	return (rc);
 }
 
-static char *
-plan_json(struct run *R)
-{
-	const struct run_cfg *c = R->cfg;
-	cJSON *o = cJSON_CreateObject(), *a;
-	char *pj, *txt;
-	size_t i;
-
-	cJSON_AddStringToObject(o, "plan", "qeval/1");
-	cJSON_AddStringToObject(o, "model", c->model);
-	a = cJSON_AddArrayToObject(o, "endpoints");
-	for (i = 0; i < c->n_endpoints; i++) {
-		char *url = results_redact_url(c->endpoints[i]);
-
-		cJSON_AddItemToArray(a, cJSON_CreateString(url));
-		free(url);
-	}
-	cJSON_AddStringToObject(o, "api", c->chat ? "chat" : "completions");
-	cJSON_AddBoolToObject(o, "reference", c->reference);
-	cJSON_AddBoolToObject(o, "corrupt", c->corrupt);
-	a = cJSON_AddArrayToObject(o, "tasks");
-	for (i = 0; i < c->n_tasks; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(c->tasks[i]));
-	cJSON_AddNumberToObject(o, "limit", (double)c->limit);
-	cJSON_AddNumberToObject(o, "samples", R->ntrs ? R->trs[0].ncand : 1);
-	cJSON_AddNumberToObject(o, "seed", c->seed_set ? c->seed :
-	    (double)c->preset->seed);
-	cJSON_AddNumberToObject(o, "num_fewshot", c->num_fewshot);
-	a = cJSON_AddArrayToObject(o, "task_options");
-	for (i = 0; c->kv != NULL && c->kv[i].key != NULL; i++) {
-		cJSON *kv = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(kv, "key", c->kv[i].key);
-		cJSON_AddStringToObject(kv, "value", c->kv[i].value);
-		cJSON_AddItemToArray(a, kv);
-	}
-	cJSON_AddBoolToObject(o, "keep_think", c->keep_think);
-	if (c->judge_model)
-		cJSON_AddStringToObject(o, "judge_model", c->judge_model);
-	if (c->judge_endpoint) {
-		char *url = results_redact_url(c->judge_endpoint);
-
-		cJSON_AddStringToObject(o, "judge_endpoint", url);
-		free(url);
-	}
-	cJSON_AddNumberToObject(o, "shard_k", c->shard_k);
-	cJSON_AddNumberToObject(o, "shard_n", c->shard_n);
-	pj = preset_to_json(c->preset);
-	cJSON_AddItemToObject(o, "preset", cJSON_Parse(pj));
-	free(pj);
-	if (c->overrides != NULL)
-		cJSON_AddItemToObject(o, "overrides",
-		    cJSON_Parse(c->overrides));
-	txt = cJSON_Print(o);
-	cJSON_Delete(o);
-	if (txt == NULL)
-		xalloc_die();
-	return (txt);
-}
-
-/*
- * Finds the run to continue: --run-id, or the newest run in out_dir
- * whose plan has the same model, tasks and limit.  Returns 0 (dir set),
- * 1 when there is none (a run killed before it wrote its plan: start
- * it; rescore gets an error instead), or -1 (err).
- */
-static int
-find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err);
-
 static int
 setup_dir(struct run *R, struct strbuf *err)
 {
@@ -1944,7 +1493,8 @@ setup_dir(struct run *R, struct strbuf *err)
 	if (c->out_dir == NULL)
 		return (0);
 	if (c->resume) {
-		int fr = find_resume_dir(R, &dir, err);
+		int fr = rundir_find_resume(c->out_dir, c->run_id, c->model,
+		    c->tasks, c->n_tasks, c->limit, c->replay_only, &dir, err);
 
 		if (fr < 0)
 			goto out;
@@ -1955,37 +1505,19 @@ setup_dir(struct run *R, struct strbuf *err)
 			    "continue; starting it\n");
 	}
 	if (fresh) {
-		strbuf_reset(&dir);
-		strbuf_addf(&dir, "%s/", c->out_dir);
-		if (c->run_id != NULL)
-			strbuf_adds(&dir, c->run_id);
-		else {
-			char ts[32];
+		char ts[32];
 
-			utc_now(ts, sizeof(ts), 1);
-			strbuf_addf(&dir, "%s-%s-", ts, c->preset->name);
-			sanitize(&dir, c->model);
-		}
-		if (access(dir.buf, F_OK) == 0 && c->run_id != NULL &&
-		    !c->resume) {
-			strbuf_addf(err, "%s exists: add --resume to continue "
-			    "it, or choose another --run-id", dir.buf);
+		utc_now(ts, sizeof(ts), 1);
+		strbuf_reset(&dir);
+		if (rundir_new(c->out_dir, c->run_id, ts, c->preset->name,
+		    c->model, c->resume, &dir, err) != 0)
 			goto out;
-		}
-		for (i = 2; c->run_id == NULL && access(dir.buf, F_OK) == 0;
-		    i++) {
-			/* two runs in the same second */
-			strbuf_addf(&dir, "-%zu", i);
-		}
 	}
-	strbuf_addf(&p, "%s/samples", dir.buf);
-	if (mkdir_p(p.buf, err) != 0)
+	if (rundir_make(dir.buf, err) != 0)
 		goto out;
 	if (fresh && !c->replay_only) {
-		strbuf_reset(&p);
-		strbuf_addf(&p, "%s/run.json", dir.buf);
-		plan = plan_json(R);
-		rc = fileio_write_atomic(p.buf, plan, strlen(plan), err);
+		plan = rundir_plan_text(c, R->ntrs ? R->trs[0].ncand : 1);
+		rc = rundir_plan_write(dir.buf, plan, err);
 		free(plan);
 		if (rc != 0)
 			goto out;
@@ -2025,90 +1557,6 @@ out:
 	strbuf_release(&dir);
 	strbuf_release(&p);
 	return (rc);
-}
-
-static int
-find_resume_dir(struct run *R, struct strbuf *dir, struct strbuf *err)
-{
-	const struct run_cfg *c = R->cfg;
-	struct strbuf best = STRBUF_INIT;
-	struct dirent *de;
-	DIR *dp;
-
-	if (c->run_id != NULL) {
-		strbuf_addf(dir, "%s/%s/run.json", c->out_dir, c->run_id);
-		if (access(dir->buf, F_OK) != 0) {
-			if (c->replay_only) {
-				strbuf_addf(err, "%s does not exist",
-				    dir->buf);
-				return (-1);
-			}
-			return (1);
-		}
-		strbuf_setlen(dir, dir->len - strlen("/run.json"));
-		return (0);
-	}
-	dp = opendir(c->out_dir);
-	if (dp == NULL && errno == ENOENT && !c->replay_only)
-		return (1);
-	if (dp == NULL) {
-		strbuf_addf(err, "--resume: cannot read %s: %s", c->out_dir,
-		    strerror(errno));
-		return (-1);
-	}
-	while ((de = readdir(dp)) != NULL) {
-		struct strbuf p = STRBUF_INIT;
-		char *txt;
-		cJSON *plan;
-
-		if (de->d_name[0] == '.')
-			continue;
-		strbuf_addf(&p, "%s/%s/run.json", c->out_dir, de->d_name);
-		txt = fileio_read(p.buf, NULL);
-		plan = txt ? cJSON_Parse(txt) : NULL;
-		free(txt);
-		if (plan != NULL) {
-			const char *m = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(plan, "model"));
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(plan,
-			    "tasks");
-			const cJSON *l = cJSON_GetObjectItemCaseSensitive(plan,
-			    "limit");
-			int same = m != NULL && strcmp(m, c->model) == 0 &&
-			    cJSON_IsArray(t) && cJSON_IsNumber(l) &&
-			    (size_t)l->valuedouble == c->limit &&
-			    (size_t)cJSON_GetArraySize(t) == c->n_tasks;
-			size_t i;
-
-			for (i = 0; same && i < c->n_tasks; i++)
-				same = strcmp(cJSON_GetStringValue(
-				    cJSON_GetArrayItem(t, (int)i)) ?
-				    cJSON_GetStringValue(cJSON_GetArrayItem(t,
-				    (int)i)) : "", c->tasks[i]) == 0;
-			/* names start with a UTC timestamp: the greatest is
-			 * the newest */
-			if (same && (best.len == 0 ||
-			    strcmp(de->d_name, best.buf) > 0)) {
-				strbuf_reset(&best);
-				strbuf_adds(&best, de->d_name);
-			}
-			cJSON_Delete(plan);
-		}
-		strbuf_release(&p);
-	}
-	closedir(dp);
-	if (best.len == 0) {
-		strbuf_release(&best);
-		if (!c->replay_only)
-			return (1);
-		strbuf_addf(err, "--resume: no run of model '%s' with these "
-		    "tasks and --limit in %s; start without --resume",
-		    c->model, c->out_dir);
-		return (-1);
-	}
-	strbuf_addf(dir, "%s/%s", c->out_dir, best.buf);
-	strbuf_release(&best);
-	return (0);
 }
 
 /* The client's lines for the user (a long Retry-After wait). */
@@ -2207,7 +1655,7 @@ next_unit(struct run *R)
 			size_t k = tr->next_unit++;
 			struct unit *u;
 
-			if (tr->ustate[k] != 0)
+			if (tr->ustate[k] != UNIT_TODO)
 				continue;
 			u = xcalloc(1, sizeof(*u));
 			u->tr = tr;
@@ -2378,7 +1826,7 @@ fill_outcome(struct run *R, struct run_outcome *out)
 		pooled = (tr->task->metrics[prim].flags &
 		    QEVAL_MF_POOLED) != 0;
 		for (u = 0; u < tr->nunits; u++) {
-			if (tr->ustate[u] != 1)
+			if (tr->ustate[u] != UNIT_SCORED)
 				continue;
 			t->scored++;
 			/* As results.c: a pooled primary averages its
@@ -2401,6 +1849,62 @@ fill_outcome(struct run *R, struct run_outcome *out)
 		t->bad_utf8 = tr->bad_utf8;
 		if (tr->errors > 0)
 			out->partial = 1;
+	}
+}
+
+/*
+ * What results.json is built from (results.h): the run's measurements
+ * and every task's values, as views into R; ri->tasks is malloc'd.
+ */
+static void
+results_input_fill(struct run *R, struct results_input *ri)
+{
+	size_t i;
+
+	memset(ri, 0, sizeof(*ri));
+	ri->cfg = R->cfg;
+	ri->started = R->started;
+	ri->wall_s = R->t_end - R->t_start;
+	measure_to_results(&R->m, ri);
+	ri->run_dir = R->run_dir;
+	ri->interrupted = R->abort;
+	gpu_summary(R->gpu, &ri->gpu);
+	prom_summary(R, &ri->server);
+	ri->sandbox = R->exec != NULL ? exec_layers(R->exec) : NULL;
+	if (R->http != NULL) {
+		struct http_stats hs;
+
+		http_get_stats(R->http, &hs);
+		ri->requests = (long)hs.requests;
+		ri->retries = (long)hs.retries;
+		ri->failures = (long)hs.failures;
+	}
+	ri->ntasks = R->ntrs;
+	ri->tasks = xcalloc(R->ntrs + 1, sizeof(*ri->tasks));
+	for (i = 0; i < R->ntrs; i++) {
+		struct task_run *tr = &R->trs[i];
+		struct results_task *t = &ri->tasks[i];
+
+		t->plugin = tr->plugin->desc;
+		t->task = tr->task;
+		t->count = tr->count;
+		t->ncand = tr->ncand;
+		/* Log-likelihood tasks sample nothing. */
+		t->samp_temp = tr->n_sampled > 0 ? tr->samp_temp : NAN;
+		t->nmetrics = tr->nmetrics;
+		t->values = tr->values;
+		t->vflags = tr->vflags;
+		t->ustate = tr->ustate;
+		t->ahash = tr->ahash;
+		t->category = tr->category;
+		t->row = tr->row;
+		t->errors = tr->errors;
+		t->unparseable = tr->unparseable;
+		t->bad_utf8 = tr->bad_utf8;
+		t->wall_s = tr->t_last > tr->t_first ?
+		    tr->t_last - tr->t_first : 0;
+		t->data = R->cfg->data;
+		t->chat = tr->chat;
 	}
 }
 
@@ -2507,86 +2011,21 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		}
 	if (R.run_dir != NULL) {
 		struct results_input ri;
-		struct strbuf p = STRBUF_INIT;
+		struct strbuf warn = STRBUF_INIT;
 		char *json;
 
-		memset(&ri, 0, sizeof(ri));
-		ri.cfg = c;
-		ri.started = R.started;
-		ri.wall_s = R.t_end - R.t_start;
-		ri.lat = R.lat;
-		ri.nlat = R.nlat;
-		ri.ttft = R.ttft;
-		ri.nttft = R.nttft;
-		ri.dec = R.dec;
-		ri.ndec = R.ndec;
-		ri.tpot = R.tpot;
-		ri.ntpot = R.ntpot;
-		ri.ptok = R.have_tokens ? R.ptok : -1;
-		ri.ctok = R.have_tokens ? R.ctok : -1;
-		ri.cached = R.have_cached ? R.cached : -1;
-		ri.resp_models = R.rmodels;
-		ri.n_resp_models = R.nrmodels;
-		ri.run_dir = R.run_dir;
-		ri.interrupted = R.abort;
-		gpu_summary(R.gpu, &ri.gpu);
-		prom_summary(&R, &ri.server);
-		ri.sandbox = R.exec != NULL ? exec_layers(R.exec) : NULL;
-		if (R.http != NULL) {
-			struct http_stats hs;
-
-			http_get_stats(R.http, &hs);
-			ri.requests = (long)hs.requests;
-			ri.retries = (long)hs.retries;
-			ri.failures = (long)hs.failures;
-		}
-		ri.ntasks = R.ntrs;
-		ri.tasks = xcalloc(R.ntrs + 1, sizeof(*ri.tasks));
-		for (i = 0; i < R.ntrs; i++) {
-			struct task_run *tr = &R.trs[i];
-			struct results_task *t = &ri.tasks[i];
-
-			t->plugin = tr->plugin->desc;
-			t->task = tr->task;
-			t->count = tr->count;
-			t->ncand = tr->ncand;
-			/* Log-likelihood tasks sample nothing. */
-			t->samp_temp = tr->n_sampled > 0 ? tr->samp_temp :
-			    NAN;
-			t->nmetrics = tr->nmetrics;
-			t->values = tr->values;
-			t->vflags = tr->vflags;
-			t->ustate = tr->ustate;
-			t->ahash = tr->ahash;
-			t->category = tr->category;
-			t->row = tr->row;
-			t->errors = tr->errors;
-			t->unparseable = tr->unparseable;
-			t->bad_utf8 = tr->bad_utf8;
-			t->wall_s = tr->t_last > tr->t_first ?
-			    tr->t_last - tr->t_first : 0;
-			t->data = c->data;
-			t->chat = tr->chat;
-		}
+		results_input_fill(&R, &ri);
 		json = results_build(&ri);
 		free(ri.tasks);
-		strbuf_addf(&p, "%s/results.json", R.run_dir);
-		if (fileio_write_atomic(p.buf, json, strlen(json), err) != 0)
+		if (rundir_write_results(R.run_dir, json, err, &warn) != 0)
 			rc = 1;
-		else {
-			const char *runs[1] = { R.run_dir };
-			struct strbuf rerr = STRBUF_INIT;
-
-			strbuf_reset(&p);
-			strbuf_addf(&p, "%s/report.md", R.run_dir);
-			if (report_write_runs(runs, 1, p.buf, &rerr) != 0)
-				fprintf(stderr, "qeval: warning: report not "
-				    "written: %s\n", rerr.buf);
-			strbuf_release(&rerr);
+		else
 			rc = R.abort || out->partial ? 1 : 0;
-		}
+		if (warn.len > 0)
+			fprintf(stderr, "qeval: warning: report not written: "
+			    "%s\n", warn.buf);
+		strbuf_release(&warn);
 		free(json);
-		strbuf_release(&p);
 		out->run_dir = xstrdup(R.run_dir);
 	} else
 		rc = R.abort || out->partial ? 1 : 0;
@@ -2594,11 +2033,11 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 		fprintf(stderr, "qeval: %zu more failed sample%s not shown "
 		    "(errors shown above; each one's is in samples/*.jsonl)\n",
 		    R.err_hidden, R.err_hidden == 1 ? "" : "s");
-	if (R.nrmodels > 0 && !c->quiet && c->model != NULL &&
-	    (R.nrmodels > 1 || strcmp(R.rmodels[0], c->model) != 0))
+	if (R.m.nrmodels > 0 && !c->quiet && c->model != NULL &&
+	    (R.m.nrmodels > 1 || strcmp(R.m.rmodels[0], c->model) != 0))
 		fprintf(stderr, "qeval: warning: asked for model '%s'; the "
 		    "server's responses name '%s'%s\n", c->model,
-		    R.rmodels[0], R.nrmodels > 1 ? " and others" : "");
+		    R.m.rmodels[0], R.m.nrmodels > 1 ? " and others" : "");
 	if (R.replayed > 0 && !c->quiet)
 		fprintf(stderr, "qeval: %zu answers replayed from the journal "
 		    "(not asked again)\n", R.replayed);
@@ -2647,12 +2086,7 @@ out:
 		free(tr->row);
 	}
 	free(R.trs);
-	free(R.lat);
-	free(R.ttft);
-	free(R.dec);
-	free(R.tpot);
-	for (i = 0; i < R.nrmodels; i++)
-		free(R.rmodels[i]);
+	measure_release(&R.m);
 	free(R.run_dir);
 	strbuf_release(&R.abort_msg);
 	return (rc);

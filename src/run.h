@@ -16,6 +16,19 @@
  * the same loop.  A window of samples is kept active so that the
  * preset's concurrency stays saturated.
  *
+ * run.c holds the loop, the dispatch of each request and the unit
+ * state machine (a unit is one candidate of one sample: UNIT_TODO, then
+ * UNIT_SCORED or UNIT_ERROR; results.h); what it writes and sends is
+ * built elsewhere:
+ *
+ *   rundir.h   the run directory: its name, run.json (written here,
+ *              read by --resume, rescore, merge), results.json and
+ *              report.md
+ *   samples.h  the samples files
+ *   wire.h     the HTTP bodies of model, judge and loglik requests
+ *   measure.h  latencies, token counts, response model names
+ *   journal.h  the journal; results.h  what results.json says
+ *
  * Ownership: everything in struct run_cfg stays the caller's and must
  * outlive run_execute().  struct run_outcome is filled by run_execute()
  * and freed with run_outcome_release().

@@ -125,6 +125,11 @@ try:
     ok(rc == 0 and res2["overrides"] == ov and
        res2["preset"]["client"]["concurrency"] == 12,
        "rescore keeps the resolved configuration and its sources", se)
+    # the preset comes from run.json in memory, not a temporary file
+    ok(res2["preset"].get("source") == res["preset"].get("source") and
+       "qeval-preset" not in res2["preset"].get("source", ""),
+       "rescore keeps where the run's preset came from",
+       (res["preset"].get("source"), res2["preset"].get("source")))
     ok(4 < st["max_inflight"] <= 12,
        "the run used the command line's concurrency (%d in flight at "
        "most; preset 4, asked 12)" % st["max_inflight"])

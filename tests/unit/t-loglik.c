@@ -505,8 +505,20 @@ test_bodies(void)
 	loglik_req_release(&req);
 	is_int(loglik_req_parse(&req, "{\"context\":\"Q\",\"continuations\":"
 	    "[]}", &err), QEVAL_EINVAL, "loglik_req_parse: no continuation");
+	strbuf_reset(&err);
 	is_int(loglik_req_parse(&req, "{\"context\":\"Q\",\"continuations\":"
-	    "[1]}", &err), QEVAL_EINVAL, "loglik_req_parse: not a string");
+	    "[\" a\",1]}", &err), QEVAL_EINVAL,
+	    "loglik_req_parse: not a string");
+	/* the samples file's "error" of the sample: names the part */
+	is_str(err.buf, "continuation 1 is not a string",
+	    "loglik_req_parse: the message names the continuation");
+	ok(req.cont == NULL && req.context == NULL && req.n == 0,
+	    "loglik_req_parse: nothing left to free on failure");
+	strbuf_reset(&err);
+	is_int(loglik_req_parse(&req, NULL, &err), QEVAL_EINVAL,
+	    "loglik_req_parse: no body (the plugin gave none)");
+	ok(strstr(err.buf, "\"context\"") != NULL,
+	    "loglik_req_parse: the message names \"context\"");
 	is_int(loglik_req_parse(&req, "nope", &err), QEVAL_EINVAL,
 	    "loglik_req_parse: not JSON");
 	is_int((long long)loglik_codepoints("a\u00e9\u6771", 6), 3,
