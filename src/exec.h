@@ -110,13 +110,6 @@ struct exec_req {
 /* What "output": true keeps of a program's output. */
 #define EXEC_OUTPUT_MAX		(1l << 20)
 
-/*
- * main() of the qeval-executor image (src/executor.c): the executor
- * side of the protocol, on descriptor 3.  argv as exec_start() passes
- * it; anything else gets a usage message and 2.
- */
-int	 exec_executor_main(int argc, char **argv);
-
 int	 exec_start(struct exec **, const struct exec_opts *,
 	    struct strbuf *err);
 /* Queues a program; timeout_s/memory_mb <= 0 take the defaults. */
