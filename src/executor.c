@@ -823,6 +823,31 @@ kill_kid(struct kid *k)
 }
 
 
+/*
+ * A closed session's requests still queued (its unit failed while they
+ * waited) are answered now: none of them starts a session nobody would
+ * close.
+ */
+static void
+drop_queued(struct xstate *X, uint64_t session)
+{
+	static const char why[] = "session ended: closed";
+	struct job **pp = &X->head, *j;
+
+	X->tail = NULL;
+	while ((j = *pp) != NULL) {
+		if (j->session != session) {
+			X->tail = j;
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		send_frame(X, j->id, QEVAL_EXEC_CRASHED, 0, 0, why,
+		    sizeof(why) - 1, "", 0);
+		job_free(j);
+	}
+}
+
 static void
 parse_requests(struct xstate *X)
 {
@@ -843,6 +868,7 @@ parse_requests(struct xstate *X)
 			struct sess *s = sess_find(X, h.session);
 
 			X->in_off += sizeof(h);
+			drop_queued(X, h.session);
 			if (s != NULL && s->state == SS_RUN)
 				s->closing = 1;	/* once it answers */
 			else if (s != NULL)

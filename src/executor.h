@@ -134,7 +134,6 @@ struct sess {
 	long		 memory_mb;	/* its first request's */
 	struct pbuf	 ctl;		/* bytes not yet written to ctlfd */
 	size_t		 ctl_off;
-	struct pbuf	 junk;		/* output while idle, dropped */
 	char		*why;		/* SS_DEAD: why it ended */
 	char		 dir[300];
 	struct sess	*next;
