@@ -36,7 +36,6 @@
 #include "sandbox.h"
 #include "xalloc.h"
 
-
 /* In A or B: report a failed sandbox step and die. */
 static void __attribute__((noreturn))
 setup_failed(const struct kid *k, unsigned got, const char *what, int e)
@@ -61,7 +60,6 @@ setup_failed(const struct kid *k, unsigned got, const char *what, int e)
 	(void)write(3, buf, sizeof(h) + (size_t)n);
 	_exit(SETUP_FAILED);
 }
-
 
 /*
  * The harness, in C so that a child runs no Python of ours (a Python
@@ -180,7 +178,6 @@ run_program(struct xstate *X, const char *prog, size_t len,
 	return (st);
 }
 
-
 /* sys.__stdout__ and sys.__stderr__ into the pipe, errors ignored. */
 static void
 flush_stdio(void)
@@ -197,7 +194,6 @@ flush_stdio(void)
 		PyErr_Clear();
 	}
 }
-
 
 static void
 reset_signals(const struct xstate *X)
@@ -224,7 +220,6 @@ reset_signals(const struct xstate *X)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-
 /* Reads exactly len bytes; -1 at end of file or on an error. */
 static int
 read_full(int fd, void *buf, size_t len)
@@ -243,7 +238,6 @@ read_full(int fd, void *buf, size_t len)
 	}
 	return (0);
 }
-
 
 /*
  * In the child: its output flushed, then its verdict on fd 3, one
@@ -275,7 +269,6 @@ report(const struct kid *k, unsigned got, int st, const char *dp,
 	(void)write(3, buf, sizeof(h) + h.dlen);
 }
 
-
 /*
  * In the child: a request's modules (struct req_hdr) become importable
  * (bootstrap's _install_modules).  A module that cannot be decoded is
@@ -284,33 +277,8 @@ report(const struct kid *k, unsigned got, int st, const char *dp,
 static void
 install_modules(struct xstate *X, const char *m, size_t len, uint32_t n)
 {
-	PyObject *table = PyDict_New(), *r;
-	size_t off = 0;
-	uint32_t i;
+	PyObject *table = py_modules_table(m, len, n), *r;
 
-	for (i = 0; table != NULL && i < n; i++) {
-		uint32_t l[3];
-		PyObject *name, *file, *src, *t;
-
-		if (len - off < sizeof(l))
-			break;
-		memcpy(l, m + off, sizeof(l));
-		off += sizeof(l);
-		if ((size_t)l[0] + l[1] + l[2] > len - off)
-			break;
-		name = PyUnicode_DecodeUTF8(m + off, l[0], "strict");
-		file = PyUnicode_DecodeUTF8(m + off + l[0], l[1], "replace");
-		src = PyUnicode_DecodeUTF8(m + off + l[0] + l[1], l[2],
-		    "surrogatepass");
-		off += (size_t)l[0] + l[1] + l[2];
-		t = name && file && src ? PyTuple_Pack(2, file, src) : NULL;
-		if (t == NULL || PyDict_SetItem(table, name, t) != 0)
-			PyErr_Clear();
-		Py_XDECREF(t);
-		Py_XDECREF(name);
-		Py_XDECREF(file);
-		Py_XDECREF(src);
-	}
 	r = table != NULL ? PyObject_CallFunctionObjArgs(X->py_modules,
 	    table, NULL) : NULL;
 	if (r == NULL)
@@ -318,7 +286,6 @@ install_modules(struct xstate *X, const char *m, size_t len, uint32_t n)
 	Py_XDECREF(r);
 	Py_XDECREF(table);
 }
-
 
 /*
  * The child: forked by the executor into its slot's PID namespace (not
@@ -473,7 +440,6 @@ no_mounts:
 		report(k, got, st, dp, dlen);
 	}
 }
-
 
 /*
  * The init of a slot's PID namespace: pid 1 there, forked once per

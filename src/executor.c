@@ -38,7 +38,6 @@
 #include "sandbox.h"
 #include "xalloc.h"
 
-
 /*
  * *len rounded up to whole pages of fresh memory that no child inherits.
  * Out of memory, the executor exits: the core reports its pending
@@ -62,7 +61,6 @@ map_private(size_t *len)
 	return (p);
 }
 
-
 static void
 pbuf_reserve(struct pbuf *b, size_t more)
 {
@@ -83,7 +81,6 @@ pbuf_reserve(struct pbuf *b, size_t more)
 	b->alloc = want;
 }
 
-
 static void
 pbuf_add(struct pbuf *b, const void *data, size_t len)
 {
@@ -91,7 +88,6 @@ pbuf_add(struct pbuf *b, const void *data, size_t len)
 	memcpy(b->buf + b->len, data, len);
 	b->len += len;
 }
-
 
 static struct job *
 job_new(const char *prog, size_t len, const char *mods, size_t mod_len)
@@ -112,14 +108,12 @@ job_new(const char *prog, size_t len, const char *mods, size_t mod_len)
 	return (j);
 }
 
-
 static void
 job_free(struct job *j)
 {
 	if (j != NULL)
 		(void)munmap(j, j->maplen);
 }
-
 
 static void
 send_frame(struct xstate *X, uint64_t id, int status, double wall,
@@ -141,9 +135,7 @@ send_frame(struct xstate *X, uint64_t id, int status, double wall,
 	pbuf_add(&X->out, out, olen);
 }
 
-
 static void slot_init_stop(struct kid *);
-
 
 /*
  * Starts the init of k's slot in a new PID namespace (a clone, since
@@ -197,7 +189,6 @@ slot_init(struct xstate *X, struct kid *k)
 	return (0);
 }
 
-
 /* Kills and reaps k's init (its namespace's children reaped first). */
 static void
 slot_init_stop(struct kid *k)
@@ -217,7 +208,6 @@ slot_init_stop(struct kid *k)
 	k->init_ns = k->init_ctl = -1;
 }
 
-
 /*
  * Where seccomp does not stop fork(), a program may leave processes in
  * its slot's namespace: its init kills them before the slot's next
@@ -235,7 +225,6 @@ slot_has_session(const struct xstate *X, int slot)
 	return (0);
 }
 
-
 static void
 slot_sweep(struct xstate *X, struct kid *k)
 {
@@ -251,7 +240,6 @@ slot_sweep(struct xstate *X, struct kid *k)
 	    read(k->init_ctl, &c, 1) != 1)
 		slot_init_stop(k);
 }
-
 
 /*
  * Starts j in a new child: a one-shot program, or the first request of
@@ -272,6 +260,8 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 		return (-1);
 	}
 	k->sessmode = j->session != 0;
+	if (j->nmod > 0)
+		py_precompile(X, j->mods, j->mod_len, j->nmod);
 	if (k->sessmode && pipe2(ctlp, O_CLOEXEC) != 0) {
 		close(outp[0]);
 		close(outp[1]);
@@ -409,7 +399,6 @@ fail:
 	return (-1);
 }
 
-
 /*
  * Reads what a non-blocking descriptor (a child's pipe, the core's
  * socket) has into b, keeping the first max bytes and counting the rest
@@ -439,7 +428,6 @@ drain(int fd, struct pbuf *b, size_t max, size_t *dropped)
 	}
 }
 
-
 /* Finds B's record (the nonce tells it from anything a program wrote). */
 static int
 find_record(const struct kid *k, struct rec_hdr *h, const char **detail)
@@ -458,7 +446,6 @@ find_record(const struct kid *k, struct rec_hdr *h, const char **detail)
 	return (0);
 }
 
-
 static const char *
 sig_name(int sig)
 {
@@ -466,7 +453,6 @@ sig_name(int sig)
 
 	return (s != NULL ? s : "?");
 }
-
 
 static struct sess *
 sess_find(const struct xstate *X, uint64_t id)
@@ -478,7 +464,6 @@ sess_find(const struct xstate *X, uint64_t id)
 			return (s);
 	return (NULL);
 }
-
 
 /*
  * Ends a session that is not running: its process is killed and reaped
@@ -523,7 +508,6 @@ sess_end(struct xstate *X, struct sess *s, const char *why)
 	s->why = xstrdup(why);
 }
 
-
 /* Ends a session and forgets it (the core closed it). */
 static void
 sess_forget(struct xstate *X, struct sess *s)
@@ -539,7 +523,6 @@ sess_forget(struct xstate *X, struct sess *s)
 	free(s->why);
 	free(s);
 }
-
 
 /* A request answered: the session goes idle, with its process. */
 static void
@@ -559,7 +542,6 @@ sess_park(struct xstate *X, struct kid *k)
 	k->busy = 0;
 	X->nbusy--;
 }
-
 
 /* Writes what the session's child has not yet been given. */
 static void
@@ -583,7 +565,6 @@ sess_flush(struct sess *s)
 	s->ctl.len = 0;
 	s->ctl_off = 0;
 }
-
 
 /* Runs j in idle session s, on slot k: one write, no fork. */
 static void
@@ -621,7 +602,6 @@ sess_run(struct xstate *X, struct kid *k, struct sess *s, struct job *j)
 	sess_flush(s);
 }
 
-
 /* Hands the slot back; the child's process, if any, is reaped later. */
 static void
 kid_release(struct xstate *X, struct kid *k, int reaped)
@@ -651,7 +631,6 @@ kid_release(struct xstate *X, struct kid *k, int reaped)
 	k->busy = 0;
 	X->nbusy--;
 }
-
 
 /*
  * B's verdict has arrived while A may still be alive: B is only exiting
@@ -690,7 +669,6 @@ kid_early(struct xstate *X, struct kid *k, const struct rec_hdr *h,
 	if (s->closing)
 		sess_forget(X, s);
 }
-
 
 /* A has exited: reap it, give the verdict, clean up. */
 static void
@@ -770,7 +748,6 @@ kid_finish(struct xstate *X, struct kid *k, int send)
 	kid_release(X, k, 1);
 }
 
-
 /* Reaps the corpses whose A has exited (all of them when wait). */
 static void
 bury(struct xstate *X, int wait)
@@ -800,7 +777,6 @@ bury(struct xstate *X, int wait)
 	}
 }
 
-
 /* 1 if A has exited (left unreaped). */
 static int
 kid_exited(const struct kid *k)
@@ -814,14 +790,12 @@ kid_exited(const struct kid *k)
 	return (si.si_pid == k->pid);
 }
 
-
 static void
 kill_kid(struct kid *k)
 {
 	(void)kill(-k->pid, SIGKILL);
 	(void)kill(k->pid, SIGKILL);
 }
-
 
 /*
  * A closed session's requests still queued (its unit failed while they
@@ -902,7 +876,6 @@ parse_requests(struct xstate *X)
 	}
 }
 
-
 static void
 read_socket(struct xstate *X)
 {
@@ -912,7 +885,6 @@ read_socket(struct xstate *X)
 		X->eof = 1;
 	parse_requests(X);
 }
-
 
 static void
 write_socket(struct xstate *X)
@@ -936,7 +908,6 @@ write_socket(struct xstate *X)
 	X->out_off = 0;
 }
 
-
 static void
 shut_down(struct xstate *X)
 {
@@ -956,7 +927,6 @@ shut_down(struct xstate *X)
 	if (!X->minroot)
 		(void)sbx_remove_tree(X->basedir);
 }
-
 
 /*
  * Takes the first job that can start now off the queue: a session's
@@ -986,7 +956,6 @@ next_job(struct xstate *X)
 	return (j);
 }
 
-
 /*
  * A session's request that cannot run: its session ended (or never
  * began), or a first request names one that exists.  Answers it and
@@ -1014,7 +983,6 @@ session_refused(struct xstate *X, const struct sess *s, struct job *j)
 	job_free(j);
 	return (1);
 }
-
 
 /*
  * An idle session after poll() (pf: its pidfd, output and record
@@ -1065,10 +1033,8 @@ sess_idle(struct xstate *X, struct sess *s, const struct pollfd *pf)
 	strbuf_release(&why);
 }
 
-
 /* Too many children still dying: let them go before starting more. */
 #define CORPSES_MAX(X)	((size_t)(X)->workers * 4 + 16)
-
 
 static int
 event_loop(struct xstate *X)
@@ -1241,7 +1207,6 @@ event_loop(struct xstate *X)
 	return (0);
 }
 
-
 /*
  * Runs one trivial program with every layer tried and nothing required,
  * and returns the layers the child obtained.
@@ -1277,7 +1242,6 @@ probe(struct xstate *X)
 	return (got);
 }
 
-
 static void
 hello(struct xstate *X, int status, const char *text)
 {
@@ -1289,7 +1253,6 @@ hello(struct xstate *X, int status, const char *text)
 		write_socket(X);
 	}
 }
-
 
 static int
 executor_main(int sock, pid_t parent, int workers, long output_max,

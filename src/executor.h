@@ -83,7 +83,6 @@ struct pbuf {
 	size_t	 alloc;
 };
 
-
 /*
  * A queued program.  Each lives in a mapping of its own that children do
  * not inherit (MADV_DONTFORK): however many programs wait, a fork copies
@@ -105,7 +104,6 @@ struct job {
 	size_t		 maplen;
 	struct job	*next;
 };
-
 
 /*
  * A session: one child that lives across requests (exec.h).  Idle, it
@@ -139,13 +137,11 @@ struct sess {
 	struct sess	*next;
 };
 
-
 /* A session's request as its child reads it from fd 5. */
 struct sreq_hdr {
 	uint32_t	 magic;
 	uint32_t	 len;
 };
-
 
 struct kid {
 	int		 busy;
@@ -187,14 +183,12 @@ struct kid {
 	char		 dir[300];
 };
 
-
 /* A child whose verdict is in, waiting to be reaped. */
 struct corpse {
 	pid_t		 pid;
 	int		 pidfd;
 	char		 dir[300];
 };
-
 
 struct xstate {
 	int		 sock;
@@ -235,6 +229,7 @@ struct xstate {
 	PyObject	*py_rng;	/* random._inst */
 	PyObject	*py_tempfile;	/* the tempfile module */
 	PyObject	*py_modules;	/* _install_modules */
+	PyObject	*py_precompile;	/* _precompile */
 	struct sigaction py_sigint;	/* CPython's SIGINT handler */
 	int		 have_sigint;
 	char		**expose;	/* sbx_root: what the root shows */
@@ -249,5 +244,8 @@ void	 init_main(struct xstate *, int ctl) __attribute__((noreturn));
 /* execpy.c: the interpreter, started once, then sealed (the guard). */
 int	 py_start(struct xstate *, struct strbuf *err);
 int	 py_seal(struct xstate *);
+PyObject *py_modules_table(const char *mods, size_t len, uint32_t n);
+void	 py_precompile(struct xstate *, const char *mods, size_t len,
+	    uint32_t n);
 
 #endif

@@ -388,6 +388,14 @@ t_limits(void)
 		r = call(x, 0, 0, "import pkg\n");
 		is_int(r->status, QEVAL_EXEC_FAILED, "and are gone for the "
 		    "next program");
+		/* Compiled once in the executor, inherited by the child
+		 * (bootstrap's _CODE), which runs the code itself. */
+		r = call_mod(x, 0, 0, "import sys\n"
+		    "c = sys.modules['_qeval_executor']._CODE\n"
+		    "print(sorted(f for f, s in c), "
+		    "'pkg.sub.a' in sys.modules)\n", 10, 0, m, 2);
+		is_str(out(r), "['env/a.py', 'env/b.py'] False\n",
+		    "the modules' code comes compiled from the executor");
 		r = call(x, 0, 0, "import mpmath\n"
 		    "print(mpmath.mpf(1) / 4)\n");
 		is_str(out(r), "0.25\n", "mpmath imports in the sandbox (%s)",
