@@ -13,11 +13,14 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exec.h"
 #include "execreq.h"
@@ -410,6 +413,94 @@ t_limits(void)
 	strbuf_release(&err);
 }
 
+/*
+ * Live (not zombie) processes named "qsbx-<xpid>": the executor's
+ * children, sessions and slot inits.
+ */
+static int
+count_qsbx(pid_t xpid)
+{
+	char want[32];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return (-1);
+	snprintf(want, sizeof(want), "qsbx-%ld", (long)xpid);
+	want[15] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[512], *p;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), f) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL && p[1] == ' ' &&
+		    p[2] != 'Z' && strncmp(strchr(buf, '(') + 1, want,
+		    strlen(want)) == 0 && strchr(buf, '(')[1 + strlen(want)] ==
+		    ')')
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return (n);
+}
+
+/* Polls until count_qsbx(xpid) == want, 10 s at most. */
+static int
+qsbx_reaches(pid_t xpid, int want)
+{
+	int i, n = -1;
+
+	for (i = 0; i < 500; i++) {
+		if ((n = count_qsbx(xpid)) == want)
+			return (n);
+		usleep(20000);
+	}
+	return (n);
+}
+
+/* A closed session's process goes; the executor's death takes all. */
+static void
+t_processes(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct exec_opts o;
+	struct exec *x;
+	struct res *r;
+	pid_t xpid;
+	int base, i;
+
+	memset(&o, 0, sizeof(o));
+	o.workers = 2;
+	if (exec_start(&x, &o, &err) != 0) {
+		tap_bail("exec_start: %s", err.buf);
+		exit(1);
+	}
+	xpid = exec_pid(x);
+	base = count_qsbx(xpid);	/* the slots' inits */
+	for (i = 0; i < 3; i++)
+		r = call(x, 50 + (uint64_t)i, 1, "x = 1\n");
+	is_int(qsbx_reaches(xpid, base + 3), base + 3, "three idle "
+	    "sessions: three processes beside the %d inits", base);
+	ok(exec_session_close(x, 50) == 0, "close one");
+	is_int(qsbx_reaches(xpid, base + 2), base + 2, "its process is "
+	    "gone");
+	(void)kill(xpid, SIGKILL);
+	r = call(x, 51, 0, "print(x)\n");
+	ok(r->status == QEVAL_EXEC_CRASHED || r->status == -1, "a killed "
+	    "executor: the session's request is crashed (%s)",
+	    r->detail ? r->detail : "not submitted");
+	is_int(qsbx_reaches(xpid, 0), 0, "and every session died with the "
+	    "executor");
+	exec_stop(x);
+	strbuf_release(&err);
+}
+
 /* The core's reading of EXEC bodies (execreq.h). */
 static void
 t_bodies(void)
@@ -458,5 +549,6 @@ main(void)
 	t_bodies();
 	t_persist_and_isolate();
 	t_limits();
+	t_processes();
 	return (tap_done());
 }
