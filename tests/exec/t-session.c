@@ -55,7 +55,8 @@ on_result(void *arg, const struct exec_result *r)
 	free(x->output);
 	x->detail = xstrndup(r->detail, r->detail_len);
 	x->output = xmalloc(r->output_len + 1);
-	memcpy(x->output, r->output, r->output_len);
+	if (r->output_len > 0)
+		memcpy(x->output, r->output, r->output_len);
 	x->output[r->output_len] = '\0';
 	x->output_len = r->output_len;
 }
