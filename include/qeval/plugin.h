@@ -78,6 +78,8 @@ extern "C" {
  *	sample_id and gold become optional; struct qeval_host gains
  *	buffers, JSON strings, chat and completion bodies and Python's
  *	seeded random draws (struct qeval_buf, struct qeval_rng)
+ * 1.2	task flag QEVAL_TF_EXEC_OPT (no layout change); EXEC bodies gain
+ *	"session", "modules", "output", "journal" (docs/PLUGIN_API.md)
  */
 
 /*
@@ -335,7 +337,8 @@ enum qeval_task_flags {
 	QEVAL_TF_LOGLIK = 1u << 1,	/* needs prompt log-probabilities */
 	QEVAL_TF_JUDGE = 1u << 2,	/* needs a judge model */
 	QEVAL_TF_CHAT_ONLY = 1u << 3,	/* only meaningful over chat */
-	QEVAL_TF_COMPLETION_ONLY = 1u << 4 /* needs /v1/completions */
+	QEVAL_TF_COMPLETION_ONLY = 1u << 4, /* needs /v1/completions */
+	QEVAL_TF_EXEC_OPT = 1u << 5	/* runs code with some options */
 };
 
 /* One task a plugin provides ("gsm8k", "gsm8k_cot" …). */
