@@ -69,7 +69,8 @@ def _qmt_calls_text(step):
     for name, value in step:
         if type(value) == str:
             value = json.loads(value)
-        out.append(f"{name}({','.join([f'{k}={repr(v)}' for k, v in value.items()])})")
+        args = ",".join([f"{k}={repr(v)}" for k, v in value.items()])
+        out.append(f"{name}({args})")
     return out
 
 
