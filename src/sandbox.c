@@ -825,9 +825,21 @@ static const int denied_calls[] = {
 #define LOAD(f)		STMT(BPF_LD | BPF_W | BPF_ABS, (f))
 #define IF_EQ(k, t, f)	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
 
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ARG_LO(i)	(DATA(args[i]) + 4)
+#else
+#define ARG_LO(i)	DATA(args[i])
+#endif
+
 int
-sbx_seccomp(void)
+sbx_seccomp(pid_t self)
 {
+	static const int own_pid[] = {
+		__NR_tgkill, __NR_rt_sigqueueinfo, __NR_rt_tgsigqueueinfo,
+#ifdef __NR_pidfd_open
+		__NR_pidfd_open,
+#endif
+	};
 	const size_t ndenied = sizeof(denied_calls) / sizeof(denied_calls[0]);
 	struct sock_filter f[160];
 	struct sock_fprog prog;
@@ -877,6 +889,26 @@ sbx_seccomp(void)
 	f[n++] = IF_EQ(SOCK_SEQPACKET, 0, 1);
 	f[n++] = RET_ALLOW;
 	f[n++] = RET_ERRNO(EPERM);
+	/* Signals to itself only: a session that waits between requests
+	 * shares its PID namespace with the programs that run after it
+	 * there.  Each block ends in a return; the jump over it keeps
+	 * the call number loaded. */
+	f[n++] = IF_EQ(__NR_kill, 0, 6);
+	f[n++] = LOAD(ARG_LO(0));
+	f[n++] = IF_EQ((uint32_t)self, 3, 0);
+	f[n++] = IF_EQ(0, 2, 0);
+	f[n++] = IF_EQ((uint32_t)-(int32_t)self, 1, 0);
+	f[n++] = RET_ERRNO(EPERM);
+	f[n++] = RET_ALLOW;
+	f[n++] = IF_EQ(__NR_tkill, 0, 1);
+	f[n++] = RET_ERRNO(EPERM);
+	for (i = 0; i < sizeof(own_pid) / sizeof(own_pid[0]); i++) {
+		f[n++] = IF_EQ((unsigned)own_pid[i], 0, 4);
+		f[n++] = LOAD(ARG_LO(0));
+		f[n++] = IF_EQ((uint32_t)self, 1, 0);
+		f[n++] = RET_ERRNO(EPERM);
+		f[n++] = RET_ALLOW;
+	}
 	/* One comparison per denied call, all jumping to one shared
 	 * EPERM after RET_ALLOW: half the instructions, and the kernel
 	 * translates and JIT-compiles the filter anew for every child. */
@@ -896,8 +928,9 @@ sbx_seccomp(void)
 }
 #else
 int
-sbx_seccomp(void)
+sbx_seccomp(pid_t self)
 {
+	(void)self;
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	errno = ENOSYS;
 	return (-1);

@@ -128,10 +128,14 @@ int	 sbx_drop_uid(uid_t uid, gid_t gid);
  * for connected AF_UNIX stream or seqpacket pairs), no SysV IPC or
  * POSIX message queues, no ptrace or
  * process_vm_*, no namespaces, mounts, io_uring, bpf, keyrings, perf,
- * userfaultfd, kernel modules.  Sets PR_SET_NO_NEW_PRIVS first.
- * -1 with errno ENOSYS on other architectures.
+ * userfaultfd, kernel modules; signals only to itself (kill(), tgkill(),
+ * rt_sigqueueinfo(), rt_tgsigqueueinfo() and pidfd_open() name `self`,
+ * kill() may also name 0 or -self; tkill() never): a program cannot
+ * reach a session that waits in the same PID namespace.  Sets
+ * PR_SET_NO_NEW_PRIVS first.  -1 with errno ENOSYS on other
+ * architectures.
  */
-int	 sbx_seccomp(void);
+int	 sbx_seccomp(pid_t self);
 
 /* rm -rf that never follows symbolic links nor crosses mount points. */
 int	 sbx_remove_tree(const char *path);

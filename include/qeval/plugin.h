@@ -68,6 +68,8 @@ extern "C" {
  *	core reads it only from plugins whose abi_minor is 1 or more
  *	metric flags QEVAL_MF_POOLED, QEVAL_MF_POOL_PART (no layout change)
  * 1.1	metric flag QEVAL_MF_SELECT, best-of-N (no layout change)
+ * 1.1	task flag QEVAL_TF_EXEC_OPT (no layout change); EXEC bodies gain
+ *	"session", "modules", "output", "journal" (docs/PLUGIN_API.md)
  */
 
 /* Fills the three identity fields of a descriptor. */
@@ -319,7 +321,8 @@ enum qeval_task_flags {
 	QEVAL_TF_LOGLIK = 1u << 1,	/* needs prompt log-probabilities */
 	QEVAL_TF_JUDGE = 1u << 2,	/* needs a judge model */
 	QEVAL_TF_CHAT_ONLY = 1u << 3,	/* only meaningful over chat */
-	QEVAL_TF_COMPLETION_ONLY = 1u << 4 /* needs /v1/completions */
+	QEVAL_TF_COMPLETION_ONLY = 1u << 4, /* needs /v1/completions */
+	QEVAL_TF_EXEC_OPT = 1u << 5	/* runs code with some options */
 };
 
 /* One task a plugin provides ("gsm8k", "gsm8k_cot" …). */
