@@ -46,12 +46,6 @@
 #include "bfcl_mt.h"
 #include "qp.h"
 
-#ifndef QEVAL_TF_EXEC_OPT
-/* include/qeval/plugin.h of the executor sessions (1u << 5): the task
- * runs code only with some of its options; an older core ignores it */
-#define QEVAL_TF_EXEC_OPT	(1u << 5)
-#endif
-
 #define BFCL_MAGIC	0x6266636cu
 #define PY_HINT		" Note that the provided function is in Python 3 " \
     "syntax."

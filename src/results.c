@@ -600,7 +600,7 @@ static const struct agent_def {
 	      "BFCL multi_turn_miss_func" },
 	    { "bfcl_multi_turn_miss_param", "accuracy",
 	      "BFCL multi_turn_miss_param" } },
-	  "BFCL multi-turn accuracy (executed tool calls), mean of" },
+	  "BFCL multi-turn accuracy, mean of" },
 	{ "Reasoning Quality", NULL,
 	  { { "gsm8k", "exact_match,flexible-extract",
 	      "GSM8K flexible-extract" },
@@ -691,8 +691,8 @@ agent_mean(const struct agent_def *def, const cJSON *const *tasks,
 	}
 	if (used == 0)
 		return (0);
-	snprintf(src, sizeof(src), "%s %zu task%s (%s)", def->mean, used,
-	    used == 1 ? "" : "s", names);
+	snprintf(src, sizeof(src), "%s %zu task%s", def->mean, used,
+	    used == 1 ? "" : "s");
 	cJSON_AddStringToObject(x, "task", names);
 	cJSON_AddStringToObject(x, "dataset", "BFCL multi-turn");
 	cJSON_AddStringToObject(x, "metric", def->src[0].metric);
