@@ -3,10 +3,15 @@
  * Leaderboard (BFCL v4, AST categories).
  *
  * Tasks:
- *   bfcl                    every category below, one sample per entry,
+ *   bfcl                    the six AST categories below (or those of
+ *                           option categories=), one sample per entry,
  *                           category = the BFCL category
  *   bfcl_simple_python, bfcl_multiple, bfcl_parallel,
  *   bfcl_parallel_multiple, bfcl_irrelevance, bfcl_live_simple
+ *   bfcl_multi_turn_base, bfcl_multi_turn_miss_func,
+ *   bfcl_multi_turn_miss_param   executable multi-turn tool use, FC
+ *                           only: bfcl_mt.c (conversation, scoring) and
+ *                           bfcl_mt.py (run by the executor)
  *
  * Modes (task option mode=fc|prompt, default fc):
  *   fc      the functions go out as OpenAI `tools` (BFCL's
@@ -1628,8 +1633,8 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.flags = QEVAL_PF_NONE,
 	.name = "bfcl",
 	.version = PACKAGE_VERSION,
-	.summary = "Berkeley Function Calling Leaderboard AST categories "
-	    "(FC and prompt modes)",
+	.summary = "Berkeley Function Calling Leaderboard: AST categories "
+	    "(FC and prompt modes), multi-turn tool use (FC)",
 	.tasks = tasks,
 	.open = bfcl_open,
 	.count = bfcl_count,
