@@ -266,7 +266,7 @@ conversations(const char *data)
 	struct plugtest pt;
 	struct qeval_verdict v;
 	const struct qeval_exchange *ex;
-	cJSON *msgs, *m0, *tools;
+	cJSON *msgs, *m0, *tools, *doc = NULL;
 	const char *d = NULL;
 	size_t nex, k;
 	int found, turn;
@@ -308,7 +308,9 @@ conversations(const char *data)
 	    strstr(ex[nex - 1].req.body, "\"journal\":false") != NULL,
 	    "steps run in the session (modules with the first only); the "
 	    "checker is not journaled");
-	msgs = cJSON_GetObjectItem(cJSON_Parse(ex[2].req.body), "messages");
+	cJSON_Delete(doc);
+	doc = cJSON_Parse(ex[2].req.body);
+	msgs = cJSON_GetObjectItem(doc, "messages");
 	m0 = cJSON_GetArrayItem(msgs, 2);
 	ok(cJSON_GetArraySize(msgs) == 3 && strcmp(cJSON_GetStringValue(
 	    cJSON_GetObjectItem(m0, "role")), "tool") == 0 &&
@@ -320,6 +322,7 @@ conversations(const char *data)
 	ok(v.values[0] == 0.0 && strcmp(err_type(&v),
 	    "multi_turn:instance_state_mismatch") == 0,
 	    "pwd alone leaves the state wrong: %s", v.reason);
+	cJSON_Delete(doc);
 
 	/* 5: the step limit */
 	script = S_LOOP;
