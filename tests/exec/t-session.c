@@ -333,6 +333,40 @@ t_limits(void)
 		    "session run in order");
 	}
 
+	/* A session closed while its requests wait (both slots busy):
+	 * they are answered, and none starts a session. */
+	{
+		struct exec_req q;
+		static const char *const p[] = {
+			"import time\ntime.sleep(1.5)\n",
+			"import time\ntime.sleep(1.5)\n",
+			"x = 1\n", "print(x)\n" };
+		size_t i;
+
+		for (i = 0; i < 4; i++) {
+			memset(&q, 0, sizeof(q));
+			q.id = 240 + i;
+			q.program = p[i];
+			q.len = strlen(p[i]);
+			q.timeout_s = 20;
+			q.session = i < 2 ? 0 : 40;
+			q.session_new = i == 2;
+			res[q.id].done = 0;
+			(void)exec_submit_req(x, &q);
+		}
+		(void)exec_session_close(x, 40);
+		(void)drain(x);
+		ok(res[242].done && res[243].done &&
+		    res[242].status == QEVAL_EXEC_CRASHED &&
+		    res[243].status == QEVAL_EXEC_CRASHED &&
+		    strcmp(res[243].detail, "session ended: closed") == 0,
+		    "a session closed while its requests wait: they are "
+		    "answered \"session ended: closed\" (%s)",
+		    res[243].detail ? res[243].detail : "");
+		r = call(x, 40, 0, "print(1)\n");
+		ok(r->status == QEVAL_EXEC_CRASHED, "and it never began");
+	}
+
 	/* Modules and output. */
 	{
 		static const char a[] = "def f():\n    return 'hi from a'\n";
@@ -354,6 +388,14 @@ t_limits(void)
 		r = call(x, 0, 0, "import pkg\n");
 		is_int(r->status, QEVAL_EXEC_FAILED, "and are gone for the "
 		    "next program");
+		/* Compiled once in the executor, inherited by the child
+		 * (bootstrap's _CODE), which runs the code itself. */
+		r = call_mod(x, 0, 0, "import sys\n"
+		    "c = sys.modules['_qeval_executor']._CODE\n"
+		    "print(sorted(f for f, s in c), "
+		    "'pkg.sub.a' in sys.modules)\n", 10, 0, m, 2);
+		is_str(out(r), "['env/a.py', 'env/b.py'] False\n",
+		    "the modules' code comes compiled from the executor");
 		r = call(x, 0, 0, "import mpmath\n"
 		    "print(mpmath.mpf(1) / 4)\n");
 		is_str(out(r), "0.25\n", "mpmath imports in the sandbox (%s)",
