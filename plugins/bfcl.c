@@ -3,10 +3,15 @@
  * Leaderboard (BFCL v4, AST categories).
  *
  * Tasks:
- *   bfcl                    every category below, one sample per entry,
+ *   bfcl                    the six AST categories below (or those of
+ *                           option categories=), one sample per entry,
  *                           category = the BFCL category
  *   bfcl_simple_python, bfcl_multiple, bfcl_parallel,
  *   bfcl_parallel_multiple, bfcl_irrelevance, bfcl_live_simple
+ *   bfcl_multi_turn_base, bfcl_multi_turn_miss_func,
+ *   bfcl_multi_turn_miss_param   executable multi-turn tool use, FC
+ *                           only: bfcl_mt.c (conversation, scoring) and
+ *                           bfcl_mt.py (run by the executor)
  *
  * Modes (task option mode=fc|prompt, default fc):
  *   fc      the functions go out as OpenAI `tools` (BFCL's
@@ -43,6 +48,7 @@
 #include <qeval/plugin.h>
 
 #include "bfcl_ast.h"
+#include "bfcl_mt.h"
 #include "qp.h"
 
 #define BFCL_MAGIC	0x6266636cu
@@ -61,6 +67,8 @@ static const char *const cat_names[CAT_N] = {
 struct item {
 	char		*id;
 	enum bfcl_cat	 cat;
+	int		 is_mt;		/* a multi-turn entry (bfcl_mt.c) */
+	size_t		 mt;		/* its index there */
 	struct bv	 messages;	/* question[0]: list of messages */
 	struct bv	 funcs;		/* list of function documents */
 	struct bv	 answer;	/* ground_truth (NONE: irrelevance) */
@@ -74,6 +82,7 @@ struct bfcl {
 	int			 max_tokens;
 	struct item		*items;
 	size_t			 n, alloc;
+	struct bfcl_mt		*mt;		/* multi-turn entries, or NULL */
 	size_t			 count;
 	struct qp_buf		 body;
 	struct qp_buf		 gold;
@@ -114,10 +123,33 @@ static const char *const files_ls[] = { QF("live_simple"),
 	AF("live_simple"), NULL };
 
 #define RECIPE	"BFCL v4 AST checker (gorilla bfcl_eval), FC or prompt mode"
+#define RECIPE_MT "BFCL v4 multi-turn: executed calls, state and response " \
+    "checks (gorilla bfcl_eval), FC mode"
+
+/* The multi-turn environment: documents and the classes' sources. */
+#define MT_DOC(f)	"bfcl/multi_turn_func_doc/" f ".json"
+#define MT_SRC(f)	"bfcl/multi_turn_env/func_source_code/" f ".py"
+#define MT_ENV								\
+	MT_DOC("gorilla_file_system"), MT_DOC("math_api"),		\
+	MT_DOC("message_api"), MT_DOC("posting_api"),			\
+	MT_DOC("ticket_api"), MT_DOC("trading_bot"),			\
+	MT_DOC("travel_booking"), MT_DOC("vehicle_control"),		\
+	MT_SRC("__init__"), MT_SRC("gorilla_file_system"),		\
+	MT_SRC("long_context"), MT_SRC("math_api"),			\
+	MT_SRC("message_api"), MT_SRC("posting_api"),			\
+	MT_SRC("ticket_api"), MT_SRC("trading_bot"),			\
+	MT_SRC("travel_booking"), MT_SRC("vehicle_control")
+
+static const char *const files_mb[] = { QF("multi_turn_base"),
+	AF("multi_turn_base"), MT_ENV, NULL };
+static const char *const files_mf[] = { QF("multi_turn_miss_func"),
+	AF("multi_turn_miss_func"), MT_ENV, NULL };
+static const char *const files_mp[] = { QF("multi_turn_miss_param"),
+	AF("multi_turn_miss_param"), MT_ENV, NULL };
 
 static const struct qeval_task tasks[] = {
 	{ "bfcl", "BFCL", "Function Calling", RECIPE, files_all, metrics,
-	  QEVAL_TF_CHAT_ONLY },
+	  QEVAL_TF_CHAT_ONLY | QEVAL_TF_EXEC_OPT },
 	{ "bfcl_simple_python", "BFCL simple_python", "Function Calling",
 	  RECIPE, files_sp, metrics, QEVAL_TF_CHAT_ONLY },
 	{ "bfcl_multiple", "BFCL multiple", "Function Calling", RECIPE,
@@ -130,6 +162,14 @@ static const struct qeval_task tasks[] = {
 	  files_ir, metrics, QEVAL_TF_CHAT_ONLY },
 	{ "bfcl_live_simple", "BFCL live_simple", "Function Calling", RECIPE,
 	  files_ls, metrics, QEVAL_TF_CHAT_ONLY },
+	{ "bfcl_multi_turn_base", "BFCL multi_turn_base", "Tool Use",
+	  RECIPE_MT, files_mb, metrics, QEVAL_TF_CHAT_ONLY | QEVAL_TF_EXEC },
+	{ "bfcl_multi_turn_miss_func", "BFCL multi_turn_miss_func",
+	  "Tool Use", RECIPE_MT, files_mf, metrics,
+	  QEVAL_TF_CHAT_ONLY | QEVAL_TF_EXEC },
+	{ "bfcl_multi_turn_miss_param", "BFCL multi_turn_miss_param",
+	  "Tool Use", RECIPE_MT, files_mp, metrics,
+	  QEVAL_TF_CHAT_ONLY | QEVAL_TF_EXEC },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -331,8 +371,8 @@ map_type_field(struct bv *d)
  * A function document as the model sees it: the Python hint on the
  * description, and for FC the OpenAI conversion.
  */
-static int
-prepare_function(const struct bv *src, int fc, struct bv *out)
+int
+bfcl_tool_doc(const struct bv *src, int fc, int hint, struct bv *out)
 {
 	struct bv *d, *params, *nm;
 	size_t i;
@@ -340,7 +380,7 @@ prepare_function(const struct bv *src, int fc, struct bv *out)
 	if (bv_copy(out, src) < 0)
 		return (-1);
 	d = dict_at(out, "description");
-	if (d != NULL && str_append(d, PY_HINT) < 0)
+	if (hint && d != NULL && str_append(d, PY_HINT) < 0)
 		goto fail;
 	if (!fc)
 		return (0);
@@ -359,6 +399,12 @@ prepare_function(const struct bv *src, int fc, struct bv *out)
 fail:
 	bv_free(out);
 	return (-1);
+}
+
+static int
+prepare_function(const struct bv *src, int fc, struct bv *out)
+{
+	return (bfcl_tool_doc(src, fc, 1, out));
 }
 
 /* ------------------------------------------------------------------ */
@@ -391,6 +437,7 @@ bfcl_close(void *state)
 	for (i = 0; i < b->n; i++)
 		item_free(&b->items[i]);
 	free(b->items);
+	bfcl_mt_free(b->mt);
 	qp_buf_free(&b->body);
 	qp_buf_free(&b->gold);
 	qp_buf_free(&b->reason);
@@ -728,6 +775,98 @@ out:
 	return (rc);
 }
 
+/*
+ * The categories a task reads: its own, or for `bfcl` the option
+ * categories= (comma-separated names, or "all"), by default the six
+ * AST ones.
+ */
+static int
+pick_categories(struct bfcl *b, struct qeval_ctx *ctx,
+    const struct qeval_task *task, int *want)
+{
+	const char *v = b->host->opt(ctx, "categories"), *p;
+	int c, any = 0;
+
+	for (c = 0; c < CAT_N + MT_NCAT; c++) {
+		const char *nm = c < CAT_N ? cat_names[c] :
+		    bfcl_mt_cats[c - CAT_N];
+
+		want[c] = strcmp(task->name, "bfcl") == 0 ? c < CAT_N :
+		    strcmp(task->name + 5, nm) == 0;
+	}
+	if (v == NULL || strcmp(task->name, "bfcl") != 0)
+		return (QEVAL_OK);
+	for (c = 0; c < CAT_N + MT_NCAT; c++)
+		want[c] = strcmp(v, "all") == 0;
+	if (strcmp(v, "all") == 0)
+		return (QEVAL_OK);
+	for (p = v; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		int found = 0;
+
+		for (c = 0; c < CAT_N + MT_NCAT; c++) {
+			const char *nm = c < CAT_N ? cat_names[c] :
+			    bfcl_mt_cats[c - CAT_N];
+
+			if (n > 0 && strlen(nm) == n &&
+			    strncmp(nm, p, n) == 0) {
+				want[c] = found = any = 1;
+				break;
+			}
+		}
+		if (!found)
+			return (b->host->fail(ctx, QEVAL_EINVAL, "bfcl: option "
+			    "categories=%s: '%.*s' is not a category; use "
+			    "names among simple_python, multiple, parallel, "
+			    "parallel_multiple, irrelevance, live_simple, "
+			    "multi_turn_base, multi_turn_miss_func, "
+			    "multi_turn_miss_param, or all", v, (int)n, p));
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!any)
+		return (b->host->fail(ctx, QEVAL_EINVAL, "bfcl: option "
+		    "categories= names no category"));
+	return (QEVAL_OK);
+}
+
+/* The multi-turn entries of one category, as items. */
+static int
+load_mt(struct bfcl *b, struct qeval_ctx *ctx, const char *dir, int cat)
+{
+	const struct qeval_host *h = b->host;
+	size_t k, first;
+	int rc;
+
+	if (b->mode != MODE_FC)
+		return (h->fail(ctx, QEVAL_EINVAL, "bfcl: the multi-turn "
+		    "categories run in FC mode only (the tools in the "
+		    "request); drop mode=prompt"));
+	if (b->mt == NULL && (b->mt = bfcl_mt_new(h, b->max_tokens)) == NULL)
+		return (h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory"));
+	first = bfcl_mt_count(b->mt);
+	if ((rc = bfcl_mt_load(b->mt, ctx, dir, cat)) != QEVAL_OK)
+		return (rc);
+	for (k = first; k < bfcl_mt_count(b->mt); k++) {
+		struct item *it;
+
+		if ((rc = grow_items(b, ctx)) != QEVAL_OK)
+			return (rc);
+		it = &b->items[b->n];
+		memset(it, 0, sizeof(*it));
+		it->cat = CAT_N;
+		it->is_mt = 1;
+		it->mt = k;
+		it->id = qp_strdup(bfcl_mt_entry_id(bfcl_mt_entry(b->mt, k)));
+		if (it->id == NULL)
+			return (h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of "
+			    "memory"));
+		b->n++;
+	}
+	return (QEVAL_OK);
+}
+
 static int
 bfcl_open(const struct qeval_host *h, struct qeval_ctx *ctx,
     const struct qeval_task *task, const struct qeval_opts *opts,
@@ -735,6 +874,7 @@ bfcl_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 {
 	struct bfcl *b;
 	const char *v, *dir;
+	int want[CAT_N + MT_NCAT];
 	int c, rc;
 
 	*statep = NULL;
@@ -775,11 +915,19 @@ bfcl_open(const struct qeval_host *h, struct qeval_ctx *ctx,
 	dir = h->opt(ctx, "data_subdir");
 	if (dir == NULL)
 		dir = "bfcl";
+	if ((rc = pick_categories(b, ctx, task, want)) != QEVAL_OK)
+		goto fail;
 	for (c = 0; c < CAT_N; c++) {
-		if (strcmp(task->name, "bfcl") != 0 &&
-		    strcmp(task->name + 5, cat_names[c]) != 0)
+		if (!want[c])
 			continue;
 		rc = load_category(b, ctx, dir, (enum bfcl_cat)c);
+		if (rc != QEVAL_OK)
+			goto fail;
+	}
+	for (c = 0; c < MT_NCAT; c++) {
+		if (!want[CAT_N + c])
+			continue;
+		rc = load_mt(b, ctx, dir, c);
 		if (rc != QEVAL_OK)
 			goto fail;
 	}
@@ -959,6 +1107,9 @@ bfcl_next(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	if (i >= b->n)
 		return (b->host->fail(ctx, QEVAL_EINVAL, "bfcl: no sample %zu",
 		    i));
+	if (b->items[i].is_mt)
+		return (bfcl_mt_next(b->mt, ctx, bfcl_mt_entry(b->mt,
+		    b->items[i].mt), ex, nex, req));
 	if (nex > 0)
 		return (QEVAL_DONE);
 	if (build_body(b, &b->items[i]) < 0)
@@ -1050,6 +1201,9 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 		return (b->host->fail(ctx, QEVAL_EINTERNAL, "bfcl: sample %zu "
 		    "scored without an answer", i));
 	it = &b->items[i];
+	if (it->is_mt)
+		return (bfcl_mt_score(b->mt, ctx, bfcl_mt_entry(b->mt, it->mt),
+		    ex, nex, out));
 	res.msg = (struct qp_buf)QP_BUF_INIT;
 	text = ex[0].resp.text != NULL ? ex[0].resp.text : "";
 	if (b->mode == MODE_FC)
@@ -1396,6 +1550,9 @@ bfcl_gold(void *state, struct qeval_ctx *ctx, size_t i,
 		return (b->host->fail(ctx, QEVAL_EINVAL, "bfcl: no sample %zu",
 		    i));
 	it = &b->items[i];
+	if (it->is_mt)
+		return (bfcl_mt_gold(b->mt, ctx, bfcl_mt_entry(b->mt, it->mt),
+		    i, ex, nex, corrupt, out));
 	memset(out, 0, sizeof(*out));
 	if (it->cat == CAT_IRRELEVANCE) {
 		if (!corrupt) {
@@ -1465,6 +1622,9 @@ static const struct qeval_option options[] = {
 	  NULL, NULL },
 	{ "data_subdir", QEVAL_OPT_STRING, "bfcl", "the data dir's BFCL "
 	  "directory", NULL, NULL },
+	{ "categories", QEVAL_OPT_STRING, "the six AST categories",
+	  "comma-separated BFCL categories, multi_turn_* included, or all",
+	  NULL, "bfcl" },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -1473,8 +1633,8 @@ QEVAL_EXPORT const struct qeval_plugin qeval_plugin = {
 	.flags = QEVAL_PF_NONE,
 	.name = "bfcl",
 	.version = PACKAGE_VERSION,
-	.summary = "Berkeley Function Calling Leaderboard AST categories "
-	    "(FC and prompt modes)",
+	.summary = "Berkeley Function Calling Leaderboard: AST categories "
+	    "(FC and prompt modes), multi-turn tool use (FC)",
 	.tasks = tasks,
 	.open = bfcl_open,
 	.count = bfcl_count,

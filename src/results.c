@@ -584,6 +584,8 @@ static const struct agent_def {
 	const char		*name;
 	const char		*none;	/* why there is no source yet */
 	struct agent_src	 src[4];
+	const char		*mean;	/* non-NULL: the mean of every
+					 * source run, described so */
 } agent_defs[] = {
 	{ "Function Calling Accuracy", NULL,
 	  { { "bfcl", "accuracy", "BFCL overall accuracy" } } },
@@ -592,8 +594,13 @@ static const struct agent_def {
 	      "IFEval prompt-level strict accuracy" } } },
 	{ "Multi-turn Coherence", NULL,
 	  { { "mtbench", "score_turn2", "MT-Bench second-turn score" } } },
-	{ "Tool Use Success", "no executable multi-turn tool-use task in "
-	  "qeval yet", { { NULL, NULL, NULL } } },
+	{ "Tool Use Success", NULL,
+	  { { "bfcl_multi_turn_base", "accuracy", "BFCL multi_turn_base" },
+	    { "bfcl_multi_turn_miss_func", "accuracy",
+	      "BFCL multi_turn_miss_func" },
+	    { "bfcl_multi_turn_miss_param", "accuracy",
+	      "BFCL multi_turn_miss_param" } },
+	  "BFCL multi-turn accuracy, mean of" },
 	{ "Reasoning Quality", NULL,
 	  { { "gsm8k", "exact_match,flexible-extract",
 	      "GSM8K flexible-extract" },
@@ -646,6 +653,59 @@ agent_scale10(const cJSON *m)
 	return (0);
 }
 
+/*
+ * A line that is the mean of its sources' values (Tool Use Success: the
+ * BFCL multi-turn categories run): 0 if none was run with a value.
+ * stderr: that of a mean of independent estimates.
+ */
+static int
+agent_mean(const struct agent_def *def, const cJSON *const *tasks,
+    size_t n, cJSON *x)
+{
+	char names[256] = "", src[256];
+	double sum = 0, var = 0, cnt = 0;
+	size_t k, used = 0;
+	int have_se = 1;
+
+	for (k = 0; k < 4 && def->src[k].task != NULL; k++) {
+		const cJSON *t = NULL, *m, *se, *nn;
+
+		m = agent_find(tasks, n, def->src[k].task, def->src[k].metric,
+		    &t);
+		if (m == NULL)
+			continue;
+		se = cJSON_GetObjectItemCaseSensitive(m, "stderr");
+		nn = cJSON_GetObjectItemCaseSensitive(m, "n");
+		if (!cJSON_IsNumber(nn))
+			nn = cJSON_GetObjectItemCaseSensitive(t, "scored");
+		sum += cJSON_GetObjectItemCaseSensitive(m,
+		    "value")->valuedouble;
+		if (cJSON_IsNumber(se))
+			var += se->valuedouble * se->valuedouble;
+		else
+			have_se = 0;
+		cnt += cJSON_IsNumber(nn) ? nn->valuedouble : NAN;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+		    "%s%s", used > 0 ? "," : "", def->src[k].task);
+		used++;
+	}
+	if (used == 0)
+		return (0);
+	snprintf(src, sizeof(src), "%s %zu task%s", def->mean, used,
+	    used == 1 ? "" : "s");
+	cJSON_AddStringToObject(x, "task", names);
+	cJSON_AddStringToObject(x, "dataset", "BFCL multi-turn");
+	cJSON_AddStringToObject(x, "metric", def->src[0].metric);
+	cJSON_AddStringToObject(x, "source", src);
+	cJSON_AddNumberToObject(x, "value", sum / (double)used);
+	add_num_or_null(x, "stderr", have_se ? sqrt(var) / (double)used :
+	    NAN);
+	add_num_or_null(x, "n", cnt);
+	cJSON_AddBoolToObject(x, "scale10", 0);
+	cJSON_AddNullToObject(x, "note");
+	return (1);
+}
+
 cJSON *
 results_agent(const cJSON *const *tasks, size_t n)
 {
@@ -659,6 +719,14 @@ results_agent(const cJSON *const *tasks, size_t n)
 		cJSON *x = cJSON_CreateObject();
 		char note[160];
 
+		if (def->mean != NULL) {
+			cJSON_AddStringToObject(x, "name", def->name);
+			if (agent_mean(def, tasks, n, x)) {
+				cJSON_AddItemToArray(arr, x);
+				continue;
+			}
+			cJSON_DeleteItemFromObject(x, "name");
+		}
 		for (k = 0; k < 4 && def->src[k].task != NULL && m == NULL;
 		    k++) {
 			t = NULL;

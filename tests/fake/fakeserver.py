@@ -58,6 +58,12 @@ MATCH (all given must hold; first matching rule wins):
   "path": "/v1/completions"
   "nth": N           the request's sequence number (1-based, all paths)
   "times": N         the rule applies to its first N matches only
+  Scripted tool-call conversations (chat; BFCL multi-turn):
+  "step": N          N assistant messages since the last user message
+                     (0: the first answer of a turn)
+  "last_role": "tool"  the role of the request's last message
+  "tool_contains": "s"  substring of a tool message's content since the
+                     last user message
 ANSWER:
   "text": "..."      answer text; "{echo}" is replaced by the last user
                      message (or the prompt), "{seed}" by the request's
@@ -217,10 +223,18 @@ class State:
             self.log.write(line)
             self.log.flush()
 
-    def pick(self, path, seq, needle, prompt):
+    def pick(self, path, seq, needle, prompt, conv=None):
         """The answer for a request: the default updated by a rule."""
+        conv = conv or {}
         for r in self.rules:
             if "path" in r and r["path"] != path:
+                continue
+            if "step" in r and r["step"] != conv.get("step"):
+                continue
+            if "last_role" in r and r["last_role"] != conv.get("last_role"):
+                continue
+            if "tool_contains" in r and \
+                    r["tool_contains"] not in conv.get("tool_text", ""):
                 continue
             if "nth" in r and r["nth"] != seq:
                 continue
@@ -252,6 +266,21 @@ class State:
         ans["_cont"] = None
         ans["_rule"] = {}
         return ans
+
+
+def conversation(msgs):
+    """Where a chat stands: answers since the last user message, the
+    last message's role, the tool results since the last user message."""
+    last_user = -1
+    for i, m in enumerate(msgs):
+        if isinstance(m, dict) and m.get("role") == "user":
+            last_user = i
+    after = [m for m in msgs[last_user + 1:] if isinstance(m, dict)]
+    return {"step": sum(1 for m in after if m.get("role") == "assistant"),
+            "last_role": msgs[-1].get("role") if msgs and
+            isinstance(msgs[-1], dict) else None,
+            "tool_text": "\n".join(content_text(m.get("content"))
+                                   for m in after if m.get("role") == "tool")}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -514,6 +543,7 @@ class Handler(BaseHTTPRequestHandler):
                                  model)
             return 404
         prompt = None
+        conv = None
         if chat:
             msgs = body.get("messages")
             if not isinstance(msgs, list) or not msgs:
@@ -539,6 +569,7 @@ class Handler(BaseHTTPRequestHandler):
                 if isinstance(m, dict) and m.get("role") == "user":
                     needle = content_text(m.get("content"))
                     break
+            conv = conversation(msgs)
         else:
             prompt = body.get("prompt")
             if isinstance(prompt, list):
@@ -549,7 +580,7 @@ class Handler(BaseHTTPRequestHandler):
                                      "Field required")
                 return 400
             needle = prompt
-        ans = st.pick(path, seq, needle, prompt)
+        ans = st.pick(path, seq, needle, prompt, conv)
         if args.latency_ms > 0:
             time.sleep(args.latency_ms / 1000.0)
         if ans.get("delay_ms"):

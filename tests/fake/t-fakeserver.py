@@ -46,6 +46,10 @@ SCRIPT = {
         {"contains": "TOOL", "tool_calls": [{"type": "function", "function":
                                              {"name": "f", "arguments":
                                               {"a": 1}}}]},
+        {"contains": "CONV", "step": 0, "text": "first step"},
+        {"contains": "CONV", "last_role": "tool", "tool_contains": "R1",
+         "text": "after R1"},
+        {"contains": "CONV", "step": 1, "text": "second step"},
         {"contains": "STOPME", "text": "one two Question: three"},
         {"contains": "RAWB", "raw_bytes": "ff00", "text": "a{bytes}b"},
         {"contains": "NOCH", "no_choices": True},
@@ -167,6 +171,21 @@ def main():
        "tool_calls in OpenAI format, arguments a string")
     is_(o["choices"][0]["finish_reason"], "tool_calls",
         "tool_calls finish_reason")
+
+    # scripted tool-call conversations: where the chat stands
+    def conv(msgs):
+        st, hd, o = post(port, "/v1/chat/completions",
+                         dict(chat, messages=msgs))
+        return o["choices"][0]["message"]["content"]
+    u = {"role": "user", "content": "CONV"}
+    a = {"role": "assistant", "content": None, "tool_calls": []}
+    is_(conv([u]), "first step", "step 0: no answer since the user")
+    is_(conv([u, a, {"role": "tool", "content": "R1"}]), "after R1",
+        "last_role and tool_contains")
+    is_(conv([u, a, {"role": "tool", "content": "R2"}]), "second step",
+        "step 1: one answer since the user")
+    is_(conv([u, a, {"role": "tool", "content": "R1"}, u]), "first step",
+        "a new user message starts the count again")
 
     st, hd, o = post(port, "/v1/chat/completions",
                      dict(chat, stop=["Question:"],

@@ -143,8 +143,39 @@ test_block(const cJSON *bal, const cJSON *perf)
 	}
 	x = line(a, "Tool Use Success");
 	ok(str(x, "task") == NULL && isnan(num(x, "value")) &&
-	    str(x, "note") != NULL && strstr(str(x, "note"), "tool-use") !=
-	    NULL, "tool use: n/a, and says why");
+	    is(str(x, "note"), "task not run"), "tool use: n/a, and says "
+	    "why");
+	{
+		/* The BFCL multi-turn tasks run: their mean. */
+		cJSON *mb = cJSON_Parse("{\"name\":\"bfcl_multi_turn_base\","
+		    "\"dataset\":\"BFCL multi_turn_base\",\"metrics\":[{"
+		    "\"name\":\"accuracy\",\"value\":0.5,\"stderr\":0.03,"
+		    "\"n\":200}]}");
+		cJSON *mp = cJSON_Parse("{\"name\":"
+		    "\"bfcl_multi_turn_miss_param\",\"metrics\":[{\"name\":"
+		    "\"accuracy\",\"value\":0.25,\"stderr\":0.04,"
+		    "\"n\":200}]}");
+		const cJSON *tv[2] = { mb, mp };
+		cJSON *c = results_agent(tv, 2);
+
+		x = line(c, "Tool Use Success");
+		ok(num(x, "value") == 0.375 && num(x, "n") == 400 &&
+		    fabs(num(x, "stderr") - 0.025) < 1e-12 &&
+		    is(str(x, "task"), "bfcl_multi_turn_base,"
+		    "bfcl_multi_turn_miss_param") && str(x, "source") != NULL &&
+		    strstr(str(x, "source"), "mean of 2 tasks") != NULL,
+		    "tool use: the mean of the BFCL multi-turn tasks run "
+		    "(%s)", str(x, "source") ? str(x, "source") : "?");
+		cJSON_Delete(c);
+		c = results_agent(tv, 1);
+		x = line(c, "Tool Use Success");
+		ok(num(x, "value") == 0.5 && num(x, "n") == 200 &&
+		    fabs(num(x, "stderr") - 0.03) < 1e-12,
+		    "tool use: one multi-turn task is its own value");
+		cJSON_Delete(c);
+		cJSON_Delete(mb);
+		cJSON_Delete(mp);
+	}
 	x = line(b, "Function Calling Accuracy");
 	ok(str(x, "task") == NULL && is(str(x, "note"), "task not run"),
 	    "function calling without BFCL: task not run");
@@ -169,8 +200,8 @@ test_report(const cJSON *bal, const cJSON *perf)
 	ok(strstr(out.buf, "- **Multi-turn Coherence:** 7.25/10 ± 0.15 "
 	    "(MT-Bench second-turn score, `mtbench`, n = 80)\n") != NULL,
 	    "per preset: MT-Bench on its 0-10 scale");
-	ok(strstr(out.buf, "- **Tool Use Success:** n/a (no executable "
-	    "multi-turn tool-use task in qeval yet)\n") != NULL,
+	ok(strstr(out.buf, "- **Tool Use Success:** n/a (task not "
+	    "run)\n") != NULL,
 	    "per preset: tool use is n/a with the reason");
 	ok(strstr(out.buf, "- **Function Calling Accuracy:** n/a (task not "
 	    "run)\n") != NULL, "per preset: a task not run is n/a");
