@@ -33,6 +33,7 @@
 
 #include "bfcl_ast.h"
 #include "bfcl_mt.h"
+#include "bfcl_util.h"
 #include "qp.h"
 #include "bfcl_mt_py.h"
 
@@ -95,40 +96,6 @@ struct bfcl_mt {
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                      */
-
-static const char *
-vstr(const struct bv *v)
-{
-	return (v != NULL && v->kind == BV_STR ? v->s : NULL);
-}
-
-struct lines {
-	char	*data;
-	size_t	 len, pos, lineno;
-};
-
-static int
-next_line(struct lines *l, const char **s, size_t *n)
-{
-	while (l->pos < l->len) {
-		const char *p = l->data + l->pos;
-		const char *e = memchr(p, '\n', l->len - l->pos);
-		size_t len = e != NULL ? (size_t)(e - p) : l->len - l->pos;
-		size_t k;
-
-		l->pos += len + (e != NULL);
-		l->lineno++;
-		for (k = 0; k < len; k++)
-			if (p[k] != ' ' && p[k] != '\t' && p[k] != '\r')
-				break;
-		if (k == len)
-			continue;
-		*s = p;
-		*n = len;
-		return (1);
-	}
-	return (0);
-}
 
 /* A Python bytes literal of s: b"..." with only printable ASCII. */
 static void
@@ -330,7 +297,7 @@ load_docs(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir)
 	if (m->dir != NULL)
 		return (QEVAL_OK);
 	for (c = 0; c < NCLS && rc == QEVAL_OK; c++) {
-		struct lines l;
+		struct bfcl_lines l;
 		const char *s;
 		size_t n;
 
@@ -346,13 +313,13 @@ load_docs(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir)
 		if (rc != QEVAL_OK)
 			break;
 		m->docs[c].kind = BV_LIST;
-		while (next_line(&l, &s, &n)) {
+		while (bfcl_next_line(&l, &s, &n)) {
 			struct bv d, *nv;
 
 			memset(&d, 0, sizeof(d));
 			if (bv_json_parse(s, n, &d, &err) < 0 ||
-			    vstr(bv_get(&d, "name")) == NULL ||
-			    vstr(bv_get(&d, "description")) == NULL ||
+			    bfcl_vstr(bv_get(&d, "name")) == NULL ||
+			    bfcl_vstr(bv_get(&d, "description")) == NULL ||
 			    bv_get(bv_get(&d, "parameters"), "properties") ==
 			    NULL) {
 				bv_free(&d);
@@ -665,8 +632,9 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 			return (qp_buf_addf(why, "'question[%zu]' is not a "
 			    "list of messages", i), -1);
 		for (k = 0; k < turn->n; k++)
-			if (vstr(bv_get(&turn->items[k], "role")) == NULL ||
-			    vstr(bv_get(&turn->items[k], "content")) == NULL)
+			if (bfcl_vstr(bv_get(&turn->items[k], "role")) ==
+			    NULL || bfcl_vstr(bv_get(&turn->items[k],
+			    "content")) == NULL)
 				return (qp_buf_addf(why, "'question[%zu][%zu]' "
 				    "needs string 'role' and 'content'", i, k),
 				    -1);
@@ -675,12 +643,12 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 		return (qp_buf_adds(why, "'involved_classes' is not a list of "
 		    "class names"), -1);
 	for (i = 0; i < cl->n; i++) {
-		int c = class_index(vstr(&cl->items[i]));
+		int c = class_index(bfcl_vstr(&cl->items[i]));
 
 		if (c < 0)
 			return (qp_buf_addf(why, "involved class '%s' is not "
-			    "one of BFCL's eight", vstr(&cl->items[i]) ?
-			    vstr(&cl->items[i]) : "?"), -1);
+			    "one of BFCL's eight", bfcl_vstr(&cl->items[i]) ?
+			    bfcl_vstr(&cl->items[i]) : "?"), -1);
 		e->cls[e->ncls++] = c;
 	}
 	if (e->missed.kind != BV_NONE) {
@@ -689,7 +657,7 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 			    "object"), -1);
 		for (i = 0; i < e->missed.n; i++) {
 			const struct bv *l = &e->missed.items[2 * i + 1];
-			const char *key = vstr(&e->missed.items[2 * i]);
+			const char *key = bfcl_vstr(&e->missed.items[2 * i]);
 			char *end = NULL;
 			long t = key ? strtol(key, &end, 10) : -1;
 			size_t j;
@@ -705,12 +673,12 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 				return (qp_buf_addf(why, "held-out turn %ld "
 				    "has a user message", t), -1);
 			for (k = 0; k < l->n; k++)
-				if (!find_doc(m, e, vstr(&l->items[k]) ?
-				    vstr(&l->items[k]) : "", &c, &j))
+				if (!find_doc(m, e, bfcl_vstr(&l->items[k]) ?
+				    bfcl_vstr(&l->items[k]) : "", &c, &j))
 					return (qp_buf_addf(why, "held-out "
 					    "function '%s' is not documented",
-					    vstr(&l->items[k]) ?
-					    vstr(&l->items[k]) : "?"), -1);
+					    bfcl_vstr(&l->items[k]) ?
+					    bfcl_vstr(&l->items[k]) : "?"), -1);
 		}
 	}
 	if (truth->kind != BV_LIST || truth->n != e->question.n)
@@ -762,7 +730,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 	const struct qeval_host *h = m->host;
 	struct qp_buf qf = QP_BUF_INIT, af = QP_BUF_INIT, err = QP_BUF_INIT;
 	struct qp_buf why = QP_BUF_INIT;
-	struct lines ql, al;
+	struct bfcl_lines ql, al;
 	struct bv *truths = NULL;
 	char **tids = NULL;
 	size_t ntr = 0, i, first = m->n;
@@ -784,7 +752,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 	if ((rc = h->read_file(ctx, af.buf, &al.data, &al.len)) != QEVAL_OK ||
 	    (rc = h->read_file(ctx, qf.buf, &ql.data, &ql.len)) != QEVAL_OK)
 		goto out;
-	while (next_line(&al, &s, &n)) {
+	while (bfcl_next_line(&al, &s, &n)) {
 		struct bv rec, *gt;
 		const char *id;
 
@@ -794,7 +762,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			    al.lineno, qp_buf_str(&err));
 			goto out;
 		}
-		id = vstr(bv_get(&rec, "id"));
+		id = bfcl_vstr(bv_get(&rec, "id"));
 		gt = (struct bv *)bv_get(&rec, "ground_truth");
 		if (id == NULL || gt == NULL) {
 			bv_free(&rec);
@@ -829,7 +797,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			goto out;
 		}
 	}
-	while (next_line(&ql, &s, &n)) {
+	while (bfcl_next_line(&ql, &s, &n)) {
 		struct bv rec, *q, *mf;
 		struct mt_entry *e;
 		const char *id;
@@ -841,7 +809,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			    ql.lineno, qp_buf_str(&err));
 			goto out;
 		}
-		id = vstr(bv_get(&rec, "id"));
+		id = bfcl_vstr(bv_get(&rec, "id"));
 		if (id == NULL) {
 			bv_free(&rec);
 			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the record needs "
@@ -1136,7 +1104,7 @@ walk(const struct mt_entry *e, const struct qeval_exchange *ex, size_t nex,
 				break;
 			}
 			for (i = 0; msgs != NULL && i < res->n; i++) {
-				const char *id = vstr(bv_get(&tc->items[i],
+				const char *id = bfcl_vstr(bv_get(&tc->items[i],
 				    "id"));
 
 				qp_buf_adds(msgs, ",{\"role\":\"tool\","
@@ -1250,7 +1218,7 @@ add_tools(const struct bfcl_mt *m, const struct mt_entry *e, size_t turn,
 	for (i = 0; i < e->ncls; i++) {
 		c = e->cls[i];
 		for (k = 0; k < m->docs[c].n; k++) {
-			if (is_missed(e, vstr(bv_get(&m->docs[c].items[k],
+			if (is_missed(e, bfcl_vstr(bv_get(&m->docs[c].items[k],
 			    "name"))))
 				continue;
 			if (!first)
@@ -1268,7 +1236,7 @@ add_tools(const struct bfcl_mt *m, const struct mt_entry *e, size_t turn,
 		l = bv_get(&e->missed, key);
 		for (i = 0; l != NULL && l->kind == BV_LIST && i < l->n;
 		    i++) {
-			if (!find_doc(m, e, vstr(&l->items[i]), &c, &k))
+			if (!find_doc(m, e, bfcl_vstr(&l->items[i]), &c, &k))
 				continue;
 			if (!first)
 				qp_buf_adds(o, ",");
@@ -1403,21 +1371,14 @@ bfcl_mt_next(struct bfcl_mt *m, struct qeval_ctx *ctx,
 static void
 one_line(struct qp_buf *o, size_t max)
 {
-	size_t i, n;
+	size_t i;
 
 	if (o->buf == NULL)
 		return;
 	for (i = 0; i < o->len; i++)
 		if (o->buf[i] == '\n' || o->buf[i] == '\r')
 			o->buf[i] = ' ';
-	if (o->len <= max)
-		return;
-	n = max;
-	while (n > 0 && ((unsigned char)o->buf[n] & 0xc0) == 0x80)
-		n--;
-	o->buf[n] = '\0';
-	o->len = n;
-	qp_buf_adds(o, "...");
+	bfcl_clip(o, max);
 }
 
 int
@@ -1473,11 +1434,12 @@ bfcl_mt_score(struct bfcl_mt *m, struct qeval_ctx *ctx,
 
 		have = 1;
 		valid = ok != NULL && ok->kind == BV_BOOL && ok->i;
-		etype = valid ? NULL : vstr(bv_get(&v, "error_type"));
+		etype = valid ? NULL : bfcl_vstr(bv_get(&v, "error_type"));
 		if (valid)
 			qp_buf_adds(&m->reason, "correct");
 		else {
-			const char *msg = vstr(bv_get(&v, "error_message"));
+			const char *msg = bfcl_vstr(bv_get(&v,
+			    "error_message"));
 
 			if (etype == NULL)
 				etype = "qeval:checker_failed";
@@ -1490,13 +1452,13 @@ bfcl_mt_score(struct bfcl_mt *m, struct qeval_ctx *ctx,
 				qp_buf_adds(&m->reason, " Attribute ");
 				bv_json(&m->reason, &d->items[0]);
 				qp_buf_adds(&m->reason, ": model ");
-				if (vstr(bv_get(a, "model")))
+				if (bfcl_vstr(bv_get(a, "model")))
 					qp_buf_adds(&m->reason,
-					    vstr(bv_get(a, "model")));
+					    bfcl_vstr(bv_get(a, "model")));
 				qp_buf_adds(&m->reason, ", ground truth ");
-				if (vstr(bv_get(a, "ground_truth")))
-					qp_buf_adds(&m->reason,
-					    vstr(bv_get(a, "ground_truth")));
+				if (bfcl_vstr(bv_get(a, "ground_truth")))
+					qp_buf_adds(&m->reason, bfcl_vstr(
+					    bv_get(a, "ground_truth")));
 			}
 			d = bv_get(&v, "missing_items");
 			if (d != NULL) {
