@@ -550,16 +550,15 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 	const struct qeval_host *h = b->host;
 	struct qp_buf qf = QP_BUF_INIT, af = QP_BUF_INIT, err = QP_BUF_INIT;
 	struct qp_buf why = QP_BUF_INIT;
-	struct bfcl_lines ql, al;
-	struct bv *answers = NULL;
-	char **answer_ids = NULL;
-	size_t nans = 0, first = b->n, i;
+	struct bfcl_lines ql;
+	struct bfcl_truths tr;
+	size_t first = b->n, i;
 	const char *s, *msg;
 	size_t n;
 	int rc;
 
 	memset(&ql, 0, sizeof(ql));
-	memset(&al, 0, sizeof(al));
+	memset(&tr, 0, sizeof(tr));
 	qp_buf_addf(&qf, "%s/BFCL_v4_%s.json", dir, cat_names[cat]);
 	qp_buf_addf(&af, "%s/possible_answer/BFCL_v4_%s.json", dir,
 	    cat_names[cat]);
@@ -571,58 +570,10 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 	if (rc != QEVAL_OK)
 		goto out;
 	if (cat != CAT_IRRELEVANCE) {
-		rc = h->read_file(ctx, af.buf, &al.data, &al.len);
+		rc = bfcl_truths_read(&tr, h, ctx, af.buf, ": is this a "
+		    "BFCL possible_answer file?");
 		if (rc != QEVAL_OK)
 			goto out;
-		while (bfcl_next_line(&al, &s, &n)) {
-			struct bv rec, *gt;
-			const char *id;
-
-			if (bv_json_parse(s, n, &rec, &err) < 0) {
-				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: "
-				    "invalid JSON (%s): check the file "
-				    "against its manifest", af.buf, al.lineno,
-				    qp_buf_str(&err));
-				goto out;
-			}
-			id = bfcl_vstr(bv_get(&rec, "id"));
-			gt = (struct bv *)bv_get(&rec, "ground_truth");
-			if (id == NULL || gt == NULL) {
-				bv_free(&rec);
-				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: "
-				    "the record needs 'id' and 'ground_truth': "
-				    "is this a BFCL possible_answer file?",
-				    af.buf, al.lineno);
-				goto out;
-			}
-			if (nans % 256 == 0) {
-				struct bv *na = realloc(answers, (nans + 256) *
-				    sizeof(*na));
-				char **ni = realloc(answer_ids, (nans + 256) *
-				    sizeof(*ni));
-
-				if (na != NULL)
-					answers = na;
-				if (ni != NULL)
-					answer_ids = ni;
-				if (na == NULL || ni == NULL) {
-					bv_free(&rec);
-					rc = h->fail(ctx, QEVAL_ENOMEM,
-					    "bfcl: out of memory");
-					goto out;
-				}
-			}
-			answer_ids[nans] = qp_strdup(id);
-			answers[nans] = *gt;
-			memset(gt, 0, sizeof(*gt));
-			nans++;
-			bv_free(&rec);
-			if (answer_ids[nans - 1] == NULL) {
-				rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of "
-				    "memory");
-				goto out;
-			}
-		}
 	}
 	while (bfcl_next_line(&ql, &s, &n)) {
 		struct bv rec, *q, *fn;
@@ -691,21 +642,16 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 		if (cat == CAT_IRRELEVANCE)
 			continue;
 		/* The answer files keep the question order; search if not. */
-		i = b->n - 1 - first;
-		if (i >= nans || strcmp(answer_ids[i], it->id) != 0)
-			for (i = 0; i < nans; i++)
-				if (answer_ids[i] != NULL &&
-				    strcmp(answer_ids[i], it->id) == 0)
-					break;
-		if (i >= nans || answers[i].kind == BV_NONE) {
+		i = bfcl_truths_find(&tr, b->n - 1 - first, it->id);
+		if (i >= tr.n || tr.gt[i].kind == BV_NONE) {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s: no ground truth "
 			    "for '%s' (%s:%zu): the two files must come from "
 			    "the same BFCL version", af.buf, it->id, qf.buf,
 			    ql.lineno);
 			goto out;
 		}
-		it->answer = answers[i];
-		memset(&answers[i], 0, sizeof(answers[i]));
+		it->answer = tr.gt[i];
+		memset(&tr.gt[i], 0, sizeof(tr.gt[i]));
 		if ((msg = check_answer(it, &it->answer)) != NULL) {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s:%s: %s", af.buf,
 			    it->id, msg);
@@ -724,16 +670,9 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 	}
 	rc = QEVAL_OK;
 out:
-	for (i = 0; i < nans; i++) {
-		free(answer_ids[i]);
-		bv_free(&answers[i]);
-	}
-	free(answer_ids);
-	free(answers);
+	bfcl_truths_free(&tr);
 	if (ql.data != NULL)
 		h->free(ql.data);
-	if (al.data != NULL)
-		h->free(al.data);
 	qp_buf_free(&qf);
 	qp_buf_free(&af);
 	qp_buf_free(&err);

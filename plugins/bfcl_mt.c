@@ -730,16 +730,15 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 	const struct qeval_host *h = m->host;
 	struct qp_buf qf = QP_BUF_INIT, af = QP_BUF_INIT, err = QP_BUF_INIT;
 	struct qp_buf why = QP_BUF_INIT;
-	struct bfcl_lines ql, al;
-	struct bv *truths = NULL;
-	char **tids = NULL;
-	size_t ntr = 0, i, first = m->n;
+	struct bfcl_lines ql;
+	struct bfcl_truths tr;
+	size_t first = m->n;
 	const char *s;
 	size_t n;
 	int rc;
 
 	memset(&ql, 0, sizeof(ql));
-	memset(&al, 0, sizeof(al));
+	memset(&tr, 0, sizeof(tr));
 	if ((rc = load_docs(m, ctx, dir)) != QEVAL_OK)
 		return (rc);
 	qp_buf_addf(&qf, "%s/BFCL_v4_%s.json", dir, bfcl_mt_cats[cat]);
@@ -749,54 +748,9 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 		rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory");
 		goto out;
 	}
-	if ((rc = h->read_file(ctx, af.buf, &al.data, &al.len)) != QEVAL_OK ||
+	if ((rc = bfcl_truths_read(&tr, h, ctx, af.buf, "")) != QEVAL_OK ||
 	    (rc = h->read_file(ctx, qf.buf, &ql.data, &ql.len)) != QEVAL_OK)
 		goto out;
-	while (bfcl_next_line(&al, &s, &n)) {
-		struct bv rec, *gt;
-		const char *id;
-
-		if (bv_json_parse(s, n, &rec, &err) < 0) {
-			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: invalid JSON "
-			    "(%s): check the file against its manifest", af.buf,
-			    al.lineno, qp_buf_str(&err));
-			goto out;
-		}
-		id = bfcl_vstr(bv_get(&rec, "id"));
-		gt = (struct bv *)bv_get(&rec, "ground_truth");
-		if (id == NULL || gt == NULL) {
-			bv_free(&rec);
-			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the record needs "
-			    "'id' and 'ground_truth'", af.buf, al.lineno);
-			goto out;
-		}
-		if (ntr % 64 == 0) {
-			struct bv *nt = realloc(truths, (ntr + 64) *
-			    sizeof(*nt));
-			char **ni;
-
-			if (nt != NULL)
-				truths = nt;
-			ni = realloc(tids, (ntr + 64) * sizeof(*ni));
-			if (ni != NULL)
-				tids = ni;
-			if (nt == NULL || ni == NULL) {
-				bv_free(&rec);
-				rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of "
-				    "memory");
-				goto out;
-			}
-		}
-		tids[ntr] = qp_strdup(id);
-		truths[ntr] = *gt;
-		memset(gt, 0, sizeof(*gt));
-		ntr++;
-		bv_free(&rec);
-		if (tids[ntr - 1] == NULL) {
-			rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory");
-			goto out;
-		}
-	}
 	while (bfcl_next_line(&ql, &s, &n)) {
 		struct bv rec, *q, *mf;
 		struct mt_entry *e;
@@ -816,12 +770,8 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			    "a string 'id'", qf.buf, ql.lineno);
 			goto out;
 		}
-		ti = m->n - first;
-		if (ti >= ntr || strcmp(tids[ti], id) != 0)
-			for (ti = 0; ti < ntr; ti++)
-				if (strcmp(tids[ti], id) == 0)
-					break;
-		if (ti >= ntr) {
+		ti = bfcl_truths_find(&tr, m->n - first, id);
+		if (ti >= tr.n) {
 			bv_free(&rec);
 			rc = h->fail(ctx, QEVAL_EDATA, "%s: no ground truth for "
 			    "'%s' (%s:%zu): the two files must come from the "
@@ -862,7 +812,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory");
 			goto out;
 		}
-		if (check_entry(m, e, &rec, &truths[ti], &why) < 0) {
+		if (check_entry(m, e, &rec, &tr.gt[ti], &why) < 0) {
 			bv_free(&rec);
 			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu (%s): %s; fix the "
 			    "file or use the official one", qf.buf, ql.lineno,
@@ -873,7 +823,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 		{
 			struct qp_buf t = QP_BUF_INIT;
 
-			bv_json(&t, &truths[ti]);
+			bv_json(&t, &tr.gt[ti]);
 			if (!qp_buf_ok(&t)) {
 				rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of "
 				    "memory");
@@ -882,7 +832,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			e->truth = t.buf;
 		}
 		qp_buf_reset(&why);
-		if (build_gold(m, e, m->n - 1 - first, &truths[ti],
+		if (build_gold(m, e, m->n - 1 - first, &tr.gt[ti],
 		    &why) < 0) {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s (%s): ground truth: "
 			    "%s", af.buf, id, qp_buf_str(&why) ?
@@ -893,16 +843,9 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 	if (m->n == first)
 		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no records", qf.buf);
 out:
-	for (i = 0; i < ntr; i++) {
-		free(tids[i]);
-		bv_free(&truths[i]);
-	}
-	free(tids);
-	free(truths);
+	bfcl_truths_free(&tr);
 	if (ql.data != NULL)
 		h->free(ql.data);
-	if (al.data != NULL)
-		h->free(al.data);
 	qp_buf_free(&qf);
 	qp_buf_free(&af);
 	qp_buf_free(&err);
