@@ -49,6 +49,7 @@
 
 #include "bfcl_ast.h"
 #include "bfcl_mt.h"
+#include "bfcl_util.h"
 #include "qp.h"
 
 #define BFCL_MAGIC	0x6266636cu
@@ -410,12 +411,6 @@ prepare_function(const struct bv *src, int fc, struct bv *out)
 /* ------------------------------------------------------------------ */
 /* Dataset                                                            */
 
-static const char *
-vstr(const struct bv *v)
-{
-	return (v != NULL && v->kind == BV_STR ? v->s : NULL);
-}
-
 static void
 item_free(struct item *it)
 {
@@ -454,7 +449,7 @@ check_function(const struct bv *f, struct qp_buf *why)
 	const struct bv *params, *props;
 	size_t i;
 
-	if (f->kind != BV_DICT || vstr(bv_get(f, "name")) == NULL)
+	if (f->kind != BV_DICT || bfcl_vstr(bv_get(f, "name")) == NULL)
 		return ("a function has no string 'name'");
 	params = bv_get(f, "parameters");
 	props = bv_get(params, "properties");
@@ -462,15 +457,16 @@ check_function(const struct bv *f, struct qp_buf *why)
 	    props->kind != BV_DICT)
 		return ("a function has no 'parameters.properties' object");
 	for (i = 0; i < props->n; i++) {
-		const char *t = vstr(bv_get(&props->items[2 * i + 1], "type"));
+		const char *t = bfcl_vstr(bv_get(&props->items[2 * i + 1],
+		    "type"));
 
 		if (t == NULL || !bfcl_type_known(t)) {
 			qp_buf_reset(why);
 			qp_buf_addf(why, "parameter '%s' of '%s' has type "
 			    "'%s', which BFCL's checker does not know",
-			    vstr(&props->items[2 * i]) ?
-			    vstr(&props->items[2 * i]) : "?",
-			    vstr(bv_get(f, "name")), t ? t : "(none)");
+			    bfcl_vstr(&props->items[2 * i]) ?
+			    bfcl_vstr(&props->items[2 * i]) : "?",
+			    bfcl_vstr(bv_get(f, "name")), t ? t : "(none)");
 			return (qp_buf_str(why));
 		}
 	}
@@ -531,36 +527,6 @@ unsatisfiable(const struct bv *gt)
 	return (0);
 }
 
-struct lines {
-	char	*data;
-	size_t	 len, pos;
-	size_t	 lineno;
-};
-
-/* Next non-blank line; 0 at the end. */
-static int
-next_line(struct lines *l, const char **s, size_t *n)
-{
-	while (l->pos < l->len) {
-		const char *p = l->data + l->pos;
-		const char *e = memchr(p, '\n', l->len - l->pos);
-		size_t len = e != NULL ? (size_t)(e - p) : l->len - l->pos;
-		size_t k;
-
-		l->pos += len + (e != NULL);
-		l->lineno++;
-		for (k = 0; k < len; k++)
-			if (p[k] != ' ' && p[k] != '\t' && p[k] != '\r')
-				break;
-		if (k == len)
-			continue;
-		*s = p;
-		*n = len;
-		return (1);
-	}
-	return (0);
-}
-
 static int
 grow_items(struct bfcl *b, struct qeval_ctx *ctx)
 {
@@ -584,16 +550,15 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 	const struct qeval_host *h = b->host;
 	struct qp_buf qf = QP_BUF_INIT, af = QP_BUF_INIT, err = QP_BUF_INIT;
 	struct qp_buf why = QP_BUF_INIT;
-	struct lines ql, al;
-	struct bv *answers = NULL;
-	char **answer_ids = NULL;
-	size_t nans = 0, first = b->n, i;
+	struct bfcl_lines ql;
+	struct bfcl_truths tr;
+	size_t first = b->n, i;
 	const char *s, *msg;
 	size_t n;
 	int rc;
 
 	memset(&ql, 0, sizeof(ql));
-	memset(&al, 0, sizeof(al));
+	memset(&tr, 0, sizeof(tr));
 	qp_buf_addf(&qf, "%s/BFCL_v4_%s.json", dir, cat_names[cat]);
 	qp_buf_addf(&af, "%s/possible_answer/BFCL_v4_%s.json", dir,
 	    cat_names[cat]);
@@ -605,60 +570,12 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 	if (rc != QEVAL_OK)
 		goto out;
 	if (cat != CAT_IRRELEVANCE) {
-		rc = h->read_file(ctx, af.buf, &al.data, &al.len);
+		rc = bfcl_truths_read(&tr, h, ctx, af.buf, ": is this a "
+		    "BFCL possible_answer file?");
 		if (rc != QEVAL_OK)
 			goto out;
-		while (next_line(&al, &s, &n)) {
-			struct bv rec, *gt;
-			const char *id;
-
-			if (bv_json_parse(s, n, &rec, &err) < 0) {
-				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: "
-				    "invalid JSON (%s): check the file "
-				    "against its manifest", af.buf, al.lineno,
-				    qp_buf_str(&err));
-				goto out;
-			}
-			id = vstr(bv_get(&rec, "id"));
-			gt = (struct bv *)bv_get(&rec, "ground_truth");
-			if (id == NULL || gt == NULL) {
-				bv_free(&rec);
-				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: "
-				    "the record needs 'id' and 'ground_truth': "
-				    "is this a BFCL possible_answer file?",
-				    af.buf, al.lineno);
-				goto out;
-			}
-			if (nans % 256 == 0) {
-				struct bv *na = realloc(answers, (nans + 256) *
-				    sizeof(*na));
-				char **ni = realloc(answer_ids, (nans + 256) *
-				    sizeof(*ni));
-
-				if (na != NULL)
-					answers = na;
-				if (ni != NULL)
-					answer_ids = ni;
-				if (na == NULL || ni == NULL) {
-					bv_free(&rec);
-					rc = h->fail(ctx, QEVAL_ENOMEM,
-					    "bfcl: out of memory");
-					goto out;
-				}
-			}
-			answer_ids[nans] = qp_strdup(id);
-			answers[nans] = *gt;
-			memset(gt, 0, sizeof(*gt));
-			nans++;
-			bv_free(&rec);
-			if (answer_ids[nans - 1] == NULL) {
-				rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of "
-				    "memory");
-				goto out;
-			}
-		}
 	}
-	while (next_line(&ql, &s, &n)) {
+	while (bfcl_next_line(&ql, &s, &n)) {
 		struct bv rec, *q, *fn;
 		struct item *it;
 		const char *id;
@@ -669,7 +586,7 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 			    ql.lineno, qp_buf_str(&err));
 			goto out;
 		}
-		id = vstr(bv_get(&rec, "id"));
+		id = bfcl_vstr(bv_get(&rec, "id"));
 		q = (struct bv *)bv_get(&rec, "question");
 		fn = (struct bv *)bv_get(&rec, "function");
 		if (id == NULL || q == NULL || q->kind != BV_LIST || q->n < 1 ||
@@ -685,8 +602,8 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 		for (i = 0; i < q->items[0].n; i++) {
 			const struct bv *m = &q->items[0].items[i];
 
-			if (vstr(bv_get(m, "role")) == NULL ||
-			    vstr(bv_get(m, "content")) == NULL) {
+			if (bfcl_vstr(bv_get(m, "role")) == NULL ||
+			    bfcl_vstr(bv_get(m, "content")) == NULL) {
 				bv_free(&rec);
 				rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: field "
 				    "'question[0][%zu]' needs string 'role' "
@@ -725,21 +642,16 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 		if (cat == CAT_IRRELEVANCE)
 			continue;
 		/* The answer files keep the question order; search if not. */
-		i = b->n - 1 - first;
-		if (i >= nans || strcmp(answer_ids[i], it->id) != 0)
-			for (i = 0; i < nans; i++)
-				if (answer_ids[i] != NULL &&
-				    strcmp(answer_ids[i], it->id) == 0)
-					break;
-		if (i >= nans || answers[i].kind == BV_NONE) {
+		i = bfcl_truths_find(&tr, b->n - 1 - first, it->id);
+		if (i >= tr.n || tr.gt[i].kind == BV_NONE) {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s: no ground truth "
 			    "for '%s' (%s:%zu): the two files must come from "
 			    "the same BFCL version", af.buf, it->id, qf.buf,
 			    ql.lineno);
 			goto out;
 		}
-		it->answer = answers[i];
-		memset(&answers[i], 0, sizeof(answers[i]));
+		it->answer = tr.gt[i];
+		memset(&tr.gt[i], 0, sizeof(tr.gt[i]));
 		if ((msg = check_answer(it, &it->answer)) != NULL) {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s:%s: %s", af.buf,
 			    it->id, msg);
@@ -758,16 +670,9 @@ load_category(struct bfcl *b, struct qeval_ctx *ctx, const char *dir,
 	}
 	rc = QEVAL_OK;
 out:
-	for (i = 0; i < nans; i++) {
-		free(answer_ids[i]);
-		bv_free(&answers[i]);
-	}
-	free(answer_ids);
-	free(answers);
+	bfcl_truths_free(&tr);
 	if (ql.data != NULL)
 		h->free(ql.data);
-	if (al.data != NULL)
-		h->free(al.data);
 	qp_buf_free(&qf);
 	qp_buf_free(&af);
 	qp_buf_free(&err);
@@ -1167,22 +1072,6 @@ calls_text(struct qp_buf *o, const struct bv *dec)
 	qp_buf_adds(o, "]");
 }
 
-/* Keeps a buffer to at most max bytes, on a UTF-8 boundary. */
-static void
-clip(struct qp_buf *o, size_t max)
-{
-	size_t n;
-
-	if (o->buf == NULL || o->len <= max)
-		return;
-	n = max;
-	while (n > 0 && ((unsigned char)o->buf[n] & 0xc0) == 0x80)
-		n--;
-	o->buf[n] = '\0';
-	o->len = n;
-	qp_buf_adds(o, "...");
-}
-
 static int
 bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
     const struct qeval_exchange *ex, size_t nex, struct qeval_verdict *out)
@@ -1218,7 +1107,7 @@ bfcl_score(void *state, struct qeval_ctx *ctx, size_t i, unsigned cand,
 	qp_buf_reset(&b->extracted);
 	if (decoded)
 		calls_text(&b->extracted, &dec);
-	clip(&b->extracted, 4000);
+	bfcl_clip(&b->extracted, 4000);
 	out->values[M_TRUNC] = 0.0;
 	if (ex[0].resp.finish_reason != NULL &&
 	    strcmp(ex[0].resp.finish_reason, "length") == 0) {
@@ -1404,8 +1293,8 @@ gold_dict(const struct bv *src, struct bv *out)
 static int
 gold_value(const struct bv *schema, const struct bv *v, struct bv *out)
 {
-	const char *t = vstr(bv_get(schema, "type"));
-	const char *it = vstr(bv_get(bv_get(schema, "items"), "type"));
+	const char *t = bfcl_vstr(bv_get(schema, "type"));
+	const char *it = bfcl_vstr(bv_get(bv_get(schema, "items"), "type"));
 	size_t i;
 
 	if (t != NULL && strcmp(t, "dict") == 0 && v->kind == BV_DICT)

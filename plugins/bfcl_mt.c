@@ -33,6 +33,7 @@
 
 #include "bfcl_ast.h"
 #include "bfcl_mt.h"
+#include "bfcl_util.h"
 #include "qp.h"
 #include "bfcl_mt_py.h"
 
@@ -95,40 +96,6 @@ struct bfcl_mt {
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                      */
-
-static const char *
-vstr(const struct bv *v)
-{
-	return (v != NULL && v->kind == BV_STR ? v->s : NULL);
-}
-
-struct lines {
-	char	*data;
-	size_t	 len, pos, lineno;
-};
-
-static int
-next_line(struct lines *l, const char **s, size_t *n)
-{
-	while (l->pos < l->len) {
-		const char *p = l->data + l->pos;
-		const char *e = memchr(p, '\n', l->len - l->pos);
-		size_t len = e != NULL ? (size_t)(e - p) : l->len - l->pos;
-		size_t k;
-
-		l->pos += len + (e != NULL);
-		l->lineno++;
-		for (k = 0; k < len; k++)
-			if (p[k] != ' ' && p[k] != '\t' && p[k] != '\r')
-				break;
-		if (k == len)
-			continue;
-		*s = p;
-		*n = len;
-		return (1);
-	}
-	return (0);
-}
 
 /* A Python bytes literal of s: b"..." with only printable ASCII. */
 static void
@@ -330,7 +297,7 @@ load_docs(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir)
 	if (m->dir != NULL)
 		return (QEVAL_OK);
 	for (c = 0; c < NCLS && rc == QEVAL_OK; c++) {
-		struct lines l;
+		struct bfcl_lines l;
 		const char *s;
 		size_t n;
 
@@ -346,13 +313,13 @@ load_docs(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir)
 		if (rc != QEVAL_OK)
 			break;
 		m->docs[c].kind = BV_LIST;
-		while (next_line(&l, &s, &n)) {
+		while (bfcl_next_line(&l, &s, &n)) {
 			struct bv d, *nv;
 
 			memset(&d, 0, sizeof(d));
 			if (bv_json_parse(s, n, &d, &err) < 0 ||
-			    vstr(bv_get(&d, "name")) == NULL ||
-			    vstr(bv_get(&d, "description")) == NULL ||
+			    bfcl_vstr(bv_get(&d, "name")) == NULL ||
+			    bfcl_vstr(bv_get(&d, "description")) == NULL ||
 			    bv_get(bv_get(&d, "parameters"), "properties") ==
 			    NULL) {
 				bv_free(&d);
@@ -665,8 +632,9 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 			return (qp_buf_addf(why, "'question[%zu]' is not a "
 			    "list of messages", i), -1);
 		for (k = 0; k < turn->n; k++)
-			if (vstr(bv_get(&turn->items[k], "role")) == NULL ||
-			    vstr(bv_get(&turn->items[k], "content")) == NULL)
+			if (bfcl_vstr(bv_get(&turn->items[k], "role")) ==
+			    NULL || bfcl_vstr(bv_get(&turn->items[k],
+			    "content")) == NULL)
 				return (qp_buf_addf(why, "'question[%zu][%zu]' "
 				    "needs string 'role' and 'content'", i, k),
 				    -1);
@@ -675,12 +643,12 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 		return (qp_buf_adds(why, "'involved_classes' is not a list of "
 		    "class names"), -1);
 	for (i = 0; i < cl->n; i++) {
-		int c = class_index(vstr(&cl->items[i]));
+		int c = class_index(bfcl_vstr(&cl->items[i]));
 
 		if (c < 0)
 			return (qp_buf_addf(why, "involved class '%s' is not "
-			    "one of BFCL's eight", vstr(&cl->items[i]) ?
-			    vstr(&cl->items[i]) : "?"), -1);
+			    "one of BFCL's eight", bfcl_vstr(&cl->items[i]) ?
+			    bfcl_vstr(&cl->items[i]) : "?"), -1);
 		e->cls[e->ncls++] = c;
 	}
 	if (e->missed.kind != BV_NONE) {
@@ -689,7 +657,7 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 			    "object"), -1);
 		for (i = 0; i < e->missed.n; i++) {
 			const struct bv *l = &e->missed.items[2 * i + 1];
-			const char *key = vstr(&e->missed.items[2 * i]);
+			const char *key = bfcl_vstr(&e->missed.items[2 * i]);
 			char *end = NULL;
 			long t = key ? strtol(key, &end, 10) : -1;
 			size_t j;
@@ -705,12 +673,12 @@ check_entry(const struct bfcl_mt *m, struct mt_entry *e,
 				return (qp_buf_addf(why, "held-out turn %ld "
 				    "has a user message", t), -1);
 			for (k = 0; k < l->n; k++)
-				if (!find_doc(m, e, vstr(&l->items[k]) ?
-				    vstr(&l->items[k]) : "", &c, &j))
+				if (!find_doc(m, e, bfcl_vstr(&l->items[k]) ?
+				    bfcl_vstr(&l->items[k]) : "", &c, &j))
 					return (qp_buf_addf(why, "held-out "
 					    "function '%s' is not documented",
-					    vstr(&l->items[k]) ?
-					    vstr(&l->items[k]) : "?"), -1);
+					    bfcl_vstr(&l->items[k]) ?
+					    bfcl_vstr(&l->items[k]) : "?"), -1);
 		}
 	}
 	if (truth->kind != BV_LIST || truth->n != e->question.n)
@@ -762,16 +730,15 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 	const struct qeval_host *h = m->host;
 	struct qp_buf qf = QP_BUF_INIT, af = QP_BUF_INIT, err = QP_BUF_INIT;
 	struct qp_buf why = QP_BUF_INIT;
-	struct lines ql, al;
-	struct bv *truths = NULL;
-	char **tids = NULL;
-	size_t ntr = 0, i, first = m->n;
+	struct bfcl_lines ql;
+	struct bfcl_truths tr;
+	size_t first = m->n;
 	const char *s;
 	size_t n;
 	int rc;
 
 	memset(&ql, 0, sizeof(ql));
-	memset(&al, 0, sizeof(al));
+	memset(&tr, 0, sizeof(tr));
 	if ((rc = load_docs(m, ctx, dir)) != QEVAL_OK)
 		return (rc);
 	qp_buf_addf(&qf, "%s/BFCL_v4_%s.json", dir, bfcl_mt_cats[cat]);
@@ -781,55 +748,10 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 		rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory");
 		goto out;
 	}
-	if ((rc = h->read_file(ctx, af.buf, &al.data, &al.len)) != QEVAL_OK ||
+	if ((rc = bfcl_truths_read(&tr, h, ctx, af.buf, "")) != QEVAL_OK ||
 	    (rc = h->read_file(ctx, qf.buf, &ql.data, &ql.len)) != QEVAL_OK)
 		goto out;
-	while (next_line(&al, &s, &n)) {
-		struct bv rec, *gt;
-		const char *id;
-
-		if (bv_json_parse(s, n, &rec, &err) < 0) {
-			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: invalid JSON "
-			    "(%s): check the file against its manifest", af.buf,
-			    al.lineno, qp_buf_str(&err));
-			goto out;
-		}
-		id = vstr(bv_get(&rec, "id"));
-		gt = (struct bv *)bv_get(&rec, "ground_truth");
-		if (id == NULL || gt == NULL) {
-			bv_free(&rec);
-			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the record needs "
-			    "'id' and 'ground_truth'", af.buf, al.lineno);
-			goto out;
-		}
-		if (ntr % 64 == 0) {
-			struct bv *nt = realloc(truths, (ntr + 64) *
-			    sizeof(*nt));
-			char **ni;
-
-			if (nt != NULL)
-				truths = nt;
-			ni = realloc(tids, (ntr + 64) * sizeof(*ni));
-			if (ni != NULL)
-				tids = ni;
-			if (nt == NULL || ni == NULL) {
-				bv_free(&rec);
-				rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of "
-				    "memory");
-				goto out;
-			}
-		}
-		tids[ntr] = qp_strdup(id);
-		truths[ntr] = *gt;
-		memset(gt, 0, sizeof(*gt));
-		ntr++;
-		bv_free(&rec);
-		if (tids[ntr - 1] == NULL) {
-			rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory");
-			goto out;
-		}
-	}
-	while (next_line(&ql, &s, &n)) {
+	while (bfcl_next_line(&ql, &s, &n)) {
 		struct bv rec, *q, *mf;
 		struct mt_entry *e;
 		const char *id;
@@ -841,19 +763,15 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			    ql.lineno, qp_buf_str(&err));
 			goto out;
 		}
-		id = vstr(bv_get(&rec, "id"));
+		id = bfcl_vstr(bv_get(&rec, "id"));
 		if (id == NULL) {
 			bv_free(&rec);
 			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu: the record needs "
 			    "a string 'id'", qf.buf, ql.lineno);
 			goto out;
 		}
-		ti = m->n - first;
-		if (ti >= ntr || strcmp(tids[ti], id) != 0)
-			for (ti = 0; ti < ntr; ti++)
-				if (strcmp(tids[ti], id) == 0)
-					break;
-		if (ti >= ntr) {
+		ti = bfcl_truths_find(&tr, m->n - first, id);
+		if (ti >= tr.n) {
 			bv_free(&rec);
 			rc = h->fail(ctx, QEVAL_EDATA, "%s: no ground truth for "
 			    "'%s' (%s:%zu): the two files must come from the "
@@ -894,7 +812,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of memory");
 			goto out;
 		}
-		if (check_entry(m, e, &rec, &truths[ti], &why) < 0) {
+		if (check_entry(m, e, &rec, &tr.gt[ti], &why) < 0) {
 			bv_free(&rec);
 			rc = h->fail(ctx, QEVAL_EDATA, "%s:%zu (%s): %s; fix the "
 			    "file or use the official one", qf.buf, ql.lineno,
@@ -905,7 +823,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 		{
 			struct qp_buf t = QP_BUF_INIT;
 
-			bv_json(&t, &truths[ti]);
+			bv_json(&t, &tr.gt[ti]);
 			if (!qp_buf_ok(&t)) {
 				rc = h->fail(ctx, QEVAL_ENOMEM, "bfcl: out of "
 				    "memory");
@@ -914,7 +832,7 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 			e->truth = t.buf;
 		}
 		qp_buf_reset(&why);
-		if (build_gold(m, e, m->n - 1 - first, &truths[ti],
+		if (build_gold(m, e, m->n - 1 - first, &tr.gt[ti],
 		    &why) < 0) {
 			rc = h->fail(ctx, QEVAL_EDATA, "%s (%s): ground truth: "
 			    "%s", af.buf, id, qp_buf_str(&why) ?
@@ -925,16 +843,9 @@ bfcl_mt_load(struct bfcl_mt *m, struct qeval_ctx *ctx, const char *dir,
 	if (m->n == first)
 		rc = h->fail(ctx, QEVAL_EDATA, "%s holds no records", qf.buf);
 out:
-	for (i = 0; i < ntr; i++) {
-		free(tids[i]);
-		bv_free(&truths[i]);
-	}
-	free(tids);
-	free(truths);
+	bfcl_truths_free(&tr);
 	if (ql.data != NULL)
 		h->free(ql.data);
-	if (al.data != NULL)
-		h->free(al.data);
 	qp_buf_free(&qf);
 	qp_buf_free(&af);
 	qp_buf_free(&err);
@@ -1136,7 +1047,7 @@ walk(const struct mt_entry *e, const struct qeval_exchange *ex, size_t nex,
 				break;
 			}
 			for (i = 0; msgs != NULL && i < res->n; i++) {
-				const char *id = vstr(bv_get(&tc->items[i],
+				const char *id = bfcl_vstr(bv_get(&tc->items[i],
 				    "id"));
 
 				qp_buf_adds(msgs, ",{\"role\":\"tool\","
@@ -1250,7 +1161,7 @@ add_tools(const struct bfcl_mt *m, const struct mt_entry *e, size_t turn,
 	for (i = 0; i < e->ncls; i++) {
 		c = e->cls[i];
 		for (k = 0; k < m->docs[c].n; k++) {
-			if (is_missed(e, vstr(bv_get(&m->docs[c].items[k],
+			if (is_missed(e, bfcl_vstr(bv_get(&m->docs[c].items[k],
 			    "name"))))
 				continue;
 			if (!first)
@@ -1268,7 +1179,7 @@ add_tools(const struct bfcl_mt *m, const struct mt_entry *e, size_t turn,
 		l = bv_get(&e->missed, key);
 		for (i = 0; l != NULL && l->kind == BV_LIST && i < l->n;
 		    i++) {
-			if (!find_doc(m, e, vstr(&l->items[i]), &c, &k))
+			if (!find_doc(m, e, bfcl_vstr(&l->items[i]), &c, &k))
 				continue;
 			if (!first)
 				qp_buf_adds(o, ",");
@@ -1403,21 +1314,14 @@ bfcl_mt_next(struct bfcl_mt *m, struct qeval_ctx *ctx,
 static void
 one_line(struct qp_buf *o, size_t max)
 {
-	size_t i, n;
+	size_t i;
 
 	if (o->buf == NULL)
 		return;
 	for (i = 0; i < o->len; i++)
 		if (o->buf[i] == '\n' || o->buf[i] == '\r')
 			o->buf[i] = ' ';
-	if (o->len <= max)
-		return;
-	n = max;
-	while (n > 0 && ((unsigned char)o->buf[n] & 0xc0) == 0x80)
-		n--;
-	o->buf[n] = '\0';
-	o->len = n;
-	qp_buf_adds(o, "...");
+	bfcl_clip(o, max);
 }
 
 int
@@ -1473,11 +1377,12 @@ bfcl_mt_score(struct bfcl_mt *m, struct qeval_ctx *ctx,
 
 		have = 1;
 		valid = ok != NULL && ok->kind == BV_BOOL && ok->i;
-		etype = valid ? NULL : vstr(bv_get(&v, "error_type"));
+		etype = valid ? NULL : bfcl_vstr(bv_get(&v, "error_type"));
 		if (valid)
 			qp_buf_adds(&m->reason, "correct");
 		else {
-			const char *msg = vstr(bv_get(&v, "error_message"));
+			const char *msg = bfcl_vstr(bv_get(&v,
+			    "error_message"));
 
 			if (etype == NULL)
 				etype = "qeval:checker_failed";
@@ -1490,13 +1395,13 @@ bfcl_mt_score(struct bfcl_mt *m, struct qeval_ctx *ctx,
 				qp_buf_adds(&m->reason, " Attribute ");
 				bv_json(&m->reason, &d->items[0]);
 				qp_buf_adds(&m->reason, ": model ");
-				if (vstr(bv_get(a, "model")))
+				if (bfcl_vstr(bv_get(a, "model")))
 					qp_buf_adds(&m->reason,
-					    vstr(bv_get(a, "model")));
+					    bfcl_vstr(bv_get(a, "model")));
 				qp_buf_adds(&m->reason, ", ground truth ");
-				if (vstr(bv_get(a, "ground_truth")))
-					qp_buf_adds(&m->reason,
-					    vstr(bv_get(a, "ground_truth")));
+				if (bfcl_vstr(bv_get(a, "ground_truth")))
+					qp_buf_adds(&m->reason, bfcl_vstr(
+					    bv_get(a, "ground_truth")));
 			}
 			d = bv_get(&v, "missing_items");
 			if (d != NULL) {

@@ -1007,6 +1007,45 @@ test_real_data(void)
 	}
 }
 
+/*
+ * The possible_answer reader (bfcl_util.c): an answer file in another
+ * order than the questions still pairs each question with its own
+ * ground truth; a record without 'ground_truth' stops the load naming
+ * file and line.
+ */
+static void
+test_answer_files(void)
+{
+	struct qeval_kv ord_kv[] = { { "data_subdir", "bfcl/order" },
+	    { NULL, NULL } };
+	struct qeval_kv bad_kv[] = { { "data_subdir", "bfcl/badans" },
+	    { NULL, NULL } };
+	struct plugtest pt;
+	struct qeval_verdict v;
+	char *dir = fixture_dir();
+
+	if (plugtest_open(&pt, "bfcl", "bfcl_simple_python", dir, ord_kv, 1,
+	    0) != 0)
+		ok(0, "open bfcl/order: %s", pt.err.buf);
+	else {
+		ok(plugtest_run(&pt, 0, 0, PLUGTEST_GOLD, NULL, NULL, &v) ==
+		    0 && v.values[0] == 1.0 && plugtest_run(&pt, 1, 0,
+		    PLUGTEST_GOLD, NULL, NULL, &v) == 0 && v.values[0] == 1.0,
+		    "answers in reverse order: both gold answers pass");
+		ok(plugtest_run(&pt, 0, 0, PLUGTEST_CORRUPT, NULL, NULL, &v) ==
+		    0 && v.values[0] == 0.0, "and a corrupted one fails");
+	}
+	plugtest_close(&pt);
+	ok(plugtest_open(&pt, "bfcl", "bfcl_simple_python", dir, bad_kv, 1,
+	    0) != 0 && pt.err.buf != NULL && strstr(pt.err.buf,
+	    "possible_answer/BFCL_v4_simple_python.json:2: the record needs "
+	    "'id' and 'ground_truth': is this a BFCL possible_answer "
+	    "file?") != NULL, "a record without ground_truth: file, line, "
+	    "what to check");
+	plugtest_close(&pt);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1017,6 +1056,7 @@ main(void)
 	test_checker_messages();
 	test_printers();
 	test_plugin_fixture();
+	test_answer_files();
 	test_real_data();
 	return (tap_done());
 }
