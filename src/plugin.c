@@ -1061,7 +1061,7 @@ static const char *volatile guard_name;
 static const char *volatile guard_path;
 static const char *volatile guard_cb;
 
-void
+static void
 plugin_enter(const struct plugin *p, const char *callback)
 {
 	guard_path = p->path;
@@ -1069,7 +1069,7 @@ plugin_enter(const struct plugin *p, const char *callback)
 	guard_name = p->desc != NULL ? p->desc->name : p->name;
 }
 
-void
+static void
 plugin_leave(void)
 {
 	guard_name = NULL;

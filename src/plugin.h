@@ -26,10 +26,10 @@
  * plugin's element sizes, and calls the plugin only through the
  * plugin_open() family below.
  *
- * Crash guard: plugin_enter()/plugin_leave() around each call into a
- * plugin name the plugin and the callback; if the process dies of a
- * fault signal meanwhile, the handler plugin_guard_install() set up
- * says which plugin and callback it was before the process dies.
+ * Crash guard: each plugin_open()-family call names the plugin and the
+ * callback while it runs; if the process dies of a fault signal
+ * meanwhile, the handler plugin_guard_install() set up says which plugin
+ * and callback it was before the process dies.
  *
  * Ownership: struct plugin_set owns the dlopen handles and strings;
  * descriptors point into the loaded objects and die with the set.
@@ -131,8 +131,6 @@ const char *plugin_option_type_name(int type);
 
 /* The crash guard (see above). */
 void	 plugin_guard_install(void);
-void	 plugin_enter(const struct plugin *, const char *callback);
-void	 plugin_leave(void);
 
 /*
  * Calls into a loaded plugin, each under the crash guard.  Every call

@@ -696,10 +696,8 @@ unit_finish(struct run *R, struct unit *u)
 	for (i = 0; i < QEVAL_MAX_METRICS; i++)
 		v.values[i] = NAN;
 	host_ctx_clear(&tr->ctx);
-	plugin_enter(tr->plugin, "score");
 	rc = plugin_score(tr->plugin, tr->state, &tr->ctx, u->sample, u->cand,
 	    u->ex, u->nex, &v);
-	plugin_leave();
 	if (rc != QEVAL_OK) {
 		struct strbuf m = STRBUF_INIT;
 
@@ -758,10 +756,8 @@ advance(struct run *R, struct unit *u)
 			return;
 		}
 		host_ctx_clear(&tr->ctx);
-		plugin_enter(tr->plugin, "next");
 		rc = plugin_next(tr->plugin, tr->state, &tr->ctx, u->sample,
 		    u->cand, u->ex, u->nex, &req);
-		plugin_leave();
 		if (rc == QEVAL_DONE) {
 			unit_finish(R, u);
 			return;
@@ -964,10 +960,8 @@ dispatch(struct run *R, struct unit *u)
 
 		memset(&g, 0, sizeof(g));
 		host_ctx_clear(&tr->ctx);
-		plugin_enter(tr->plugin, "gold");
 		rc = plugin_gold(tr->plugin, tr->state, &tr->ctx, u->sample,
 		    u->ex, u->nex, &u->req, R->cfg->corrupt, &g);
-		plugin_leave();
 		if (rc != QEVAL_OK) {
 			strbuf_addf(&err, "gold answer failed: %s",
 			    host_ctx_msg(&tr->ctx));
@@ -1455,10 +1449,8 @@ open_tasks(struct run *R, struct strbuf *err)
 		    (unsigned)c->preset->seed;
 		tr->opts.limit = c->limit;
 		tr->opts.kv = c->kv;
-		plugin_enter(tr->plugin, "open");
 		rc = plugin_open(tr->plugin, &tr->ctx, tr->task, &tr->opts,
 		    &tr->state);
-		plugin_leave();
 		if (rc != QEVAL_OK) {
 			strbuf_addf(err, "%s: %s", tr->task->name,
 			    host_ctx_msg(&tr->ctx));
@@ -1468,9 +1460,7 @@ open_tasks(struct run *R, struct strbuf *err)
 			    "taskfile") == 0 ? -2 : -1);
 		}
 		tr->opened = 1;
-		plugin_enter(tr->plugin, "count");
 		tr->count = plugin_count(tr->plugin, tr->state);
-		plugin_leave();
 		tr->ncand = (unsigned)(c->samples > 0 ? c->samples :
 		    c->preset->samples);
 		if (tr->ncand < 1)
@@ -2162,9 +2152,7 @@ out:
 		if (tr->samples)
 			fclose(tr->samples);
 		if (tr->opened) {
-			plugin_enter(tr->plugin, "close");
 			plugin_close(tr->plugin, tr->state);
-			plugin_leave();
 		}
 		host_ctx_release(&tr->ctx);
 		free(tr->values);
