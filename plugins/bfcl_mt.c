@@ -1190,23 +1190,24 @@ add_tools(const struct bfcl_mt *m, const struct mt_entry *e, size_t turn,
 	qp_buf_adds(o, "]");
 }
 
+/* The environment's files, and mpmath (math_api imports it), which the
+ * executor imports once (null: a package of the interpreter's). */
 static void
-add_modules(const struct bfcl_mt *m, struct qp_buf *o)
+add_modules(struct bfcl_mt *m, struct qp_buf *o)
 {
 	size_t i;
 
-	qp_buf_adds(o, ",\"modules\":{\"" PKG "\":");
-	qp_buf_reset(&((struct bfcl_mt *)m)->extra);
-	qp_buf_addf(&((struct bfcl_mt *)m)->extra,
-	    "%s/multi_turn_env/func_source_code/__init__.py", m->dir);
+	qp_buf_adds(o, ",\"modules\":{\"mpmath\":null,\"" PKG "\":");
+	qp_buf_reset(&m->extra);
+	qp_buf_addf(&m->extra, "%s/multi_turn_env/func_source_code/"
+	    "__init__.py", m->dir);
 	qp_buf_json_str(o, qp_buf_str(&m->extra) ? qp_buf_str(&m->extra) :
 	    "");
 	for (i = 0; env_files[i] != NULL; i++) {
 		qp_buf_addf(o, ",\"" PKG ".%s\":", env_files[i]);
-		qp_buf_reset(&((struct bfcl_mt *)m)->extra);
-		qp_buf_addf(&((struct bfcl_mt *)m)->extra,
-		    "%s/multi_turn_env/func_source_code/%s.py", m->dir,
-		    env_files[i]);
+		qp_buf_reset(&m->extra);
+		qp_buf_addf(&m->extra, "%s/multi_turn_env/func_source_code/"
+		    "%s.py", m->dir, env_files[i]);
 		qp_buf_json_str(o, qp_buf_str(&m->extra) ?
 		    qp_buf_str(&m->extra) : "");
 	}

@@ -425,15 +425,19 @@ exec_submit_req(struct exec *X, const struct exec_req *r)
 		return (-1);
 	for (i = 0; i < r->nmodules; i++) {
 		const struct exec_module *md = &r->modules[i];
+		/* An interpreter package goes with an empty file name. */
+		const char *file = md->src == NULL ? "" : md->file ?
+		    md->file : md->name;
 		uint32_t l[3];
 
 		l[0] = (uint32_t)strlen(md->name);
-		l[1] = (uint32_t)strlen(md->file ? md->file : md->name);
-		l[2] = (uint32_t)md->len;
+		l[1] = (uint32_t)strlen(file);
+		l[2] = md->src == NULL ? 0 : (uint32_t)md->len;
 		strbuf_add(&m, l, sizeof(l));
 		strbuf_add(&m, md->name, l[0]);
-		strbuf_add(&m, md->file ? md->file : md->name, l[1]);
-		strbuf_add(&m, md->src, md->len);
+		strbuf_add(&m, file, l[1]);
+		if (l[2] > 0)
+			strbuf_add(&m, md->src, l[2]);
 		if (m.len > PROGRAM_MAX) {
 			strbuf_release(&m);
 			return (-1);

@@ -86,7 +86,10 @@ typedef void (*exec_done_cb)(void *arg, const struct exec_result *);
 struct exec_module {
 	const char	*name;		/* "pkg.mod"; parents become packages */
 	const char	*file;		/* shown in tracebacks */
-	const char	*src;
+	const char	*src;		/* NULL: not a file but a package of
+					 * the interpreter's, imported once
+					 * in the executor before the fork
+					 * (costly imports, e.g. mpmath) */
 	size_t		 len;
 };
 

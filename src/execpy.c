@@ -137,23 +137,24 @@ static const char bootstrap_py[] =
 "            code = compile(src, file, 'exec')\n"
 "        exec(code, module.__dict__)\n"
 "def _install_modules(table):\n"
+"    table = {n: v for n, v in table.items() if v[0]}\n"
 "    sys.meta_path.insert(0, _DataModules(table))\n"
 /* In the executor, before the fork: each module's code compiled once
  * per content, inherited by every child (compiling runs nothing). */
 "_CODE = {}\n"
-/* What the tools of a session's modules import that is costly to
- * import per child (mpmath: some 100 ms): imported in the executor at
- * the first request with modules, a package of the interpreter's, never
- * a dataset's. */
-"_PRE = ['mpmath']\n"
+/* An entry with no file is a package of the interpreter's that the
+ * modules import and that is costly to import per child (mpmath: some
+ * 100 ms): imported here once, never a dataset's code. */
 "def _precompile(table):\n"
-"    while _PRE:\n"
+"    for name, (file, src) in table.items():\n"
+"        if file or name in sys.modules:\n"
+"            continue\n"
 "        try:\n"
-"            __import__(_PRE.pop())\n"
+"            __import__(name)\n"
 "        except BaseException:\n"
 "            pass\n"
 "    for file, src in table.values():\n"
-"        if (file, src) not in _CODE and len(_CODE) < 256:\n"
+"        if file and (file, src) not in _CODE and len(_CODE) < 256:\n"
 "            try:\n"
 "                _CODE[file, src] = compile(src, file, 'exec')\n"
 "            except BaseException:\n"

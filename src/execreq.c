@@ -173,13 +173,19 @@ exec_body_modules(const char *body, struct exec_body *eb,
 		struct exec_module *x = &eb->mods[eb->nmods];
 		struct strbuf e = STRBUF_INIT;
 
-		if (!cJSON_IsString(m) || m->string == NULL ||
-		    m->string[0] == '\0') {
+		if (m->string == NULL || m->string[0] == '\0' ||
+		    !(cJSON_IsString(m) || cJSON_IsNull(m))) {
 			strbuf_addf(err, "exec request: module \"%s\": the "
-			    "value must be a data file name", m->string ?
+			    "value must be a data file name, or null for a "
+			    "package of the interpreter's", m->string ?
 			    m->string : "");
 			rc = -1;
 			break;
+		}
+		if (cJSON_IsNull(m)) {	/* src NULL: see exec.h */
+			x->name = xstrdup(m->string);
+			eb->nmods++;
+			continue;
 		}
 		if (files_get(*cache, d, m->valuestring, &x->src, &x->len,
 		    &e) != 0) {

@@ -27,6 +27,8 @@ installed = set()
 def modules(mods):
     files = {}
     for name, rel in (mods or {}).items():
+        if rel is None:         # a package of the interpreter's
+            continue
         if name not in installed:
             files[name] = os.path.join(DATA, rel)
             installed.add(name)

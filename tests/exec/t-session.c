@@ -404,6 +404,25 @@ t_limits(void)
 		    "print(mpmath.mpf(1) / 4)\n");
 		is_str(out(r), "0.25\n", "mpmath imports in the sandbox (%s)",
 		    r->detail ? r->detail : "");
+		/* A module with no source: a package of the interpreter's
+		 * that the executor imports once, before the fork. */
+		r = call(x, 0, 0, "import sys\nprint('mpmath' in "
+		    "sys.modules)\n");
+		is_str(out(r), "False\n", "the executor imports no package "
+		    "it was not asked for");
+		{
+			struct exec_module pm[1] = {
+				{ "mpmath", NULL, NULL, 0 },
+			};
+
+			r = call_mod(x, 0, 0, "import sys\n"
+			    "print('mpmath' in sys.modules)\n"
+			    "import mpmath\nprint(mpmath.mpf(1) / 4)\n", 10,
+			    0, pm, 1);
+			is_str(out(r), "True\n0.25\n", "a module with no "
+			    "source comes imported from the executor, "
+			    "itself (%s)", r->detail ? r->detail : "");
+		}
 		r = call_mod(x, 0, 0, "import sys\n"
 		    "sys.stdout.write('a' * 3000000)\n", 10,
 		    EXEC_OUTPUT_MAX, NULL, 0);
