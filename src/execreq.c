@@ -82,10 +82,9 @@ exec_body_parse(const char *body, struct exec_body *eb, struct strbuf *err)
 	if ((v = get_bool(b, "output")) < 0)
 		goto not_bool;
 	eb->output = v;
-	if (cJSON_HasObjectItem(b, "journal") &&
-	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(b, "journal")))
+	if ((v = get_bool(b, "journal")) < 0)
 		goto not_bool;
-	eb->journal = !exec_body_unjournaled(s);
+	eb->journal = v || !cJSON_HasObjectItem(b, "journal");
 	if (mods != NULL && !cJSON_IsObject(mods)) {
 		strbuf_addf(err, "exec request: \"modules\" must be an object "
 		    "of dotted module names to data files");
